@@ -1,0 +1,35 @@
+namespace Decnet.Core.Honeypots.Events;
+
+/// <summary>
+/// One thing an attacker did to a decky's service. Serialised as RFC 5424 with a single
+/// structured-data element <c>relay@55555</c>: HOSTNAME = decky, APP-NAME = service, MSGID = event type.
+/// </summary>
+public sealed record HoneypotEvent(
+    DateTimeOffset Timestamp,
+    string Decky,
+    string Service,
+    string EventType,
+    IReadOnlyList<KeyValuePair<string, string>> Fields,
+    string? Message = null,
+    EventSeverity Severity = EventSeverity.Informational)
+{
+    public string? Field(string key)
+    {
+        foreach (var pair in Fields)
+        {
+            if (string.Equals(pair.Key, key, StringComparison.Ordinal))
+            {
+                return pair.Value;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>RFC 5424 severities used by the services.</summary>
+public enum EventSeverity
+{
+    Warning = 4,
+    Notice = 5,
+    Informational = 6,
+}

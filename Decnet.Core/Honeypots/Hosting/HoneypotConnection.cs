@@ -1,0 +1,43 @@
+using System.Globalization;
+using System.Net;
+using Decnet.Core.Honeypots.Events;
+
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>
+/// One attacker connection as a service sees it. <see cref="Stream"/> is already bounded by the
+/// session limits (idle timeout, byte cap); <see cref="Emit"/> stamps every event with the attacker's
+/// <c>src_ip</c> and <c>src_port</c>.
+/// </summary>
+public sealed class HoneypotConnection(ServiceContext context, string service, Stream stream, IPEndPoint remote, IPEndPoint local)
+{
+    public ServiceContext Context { get; } = context;
+    public string Service { get; } = service;
+    public Stream Stream { get; } = stream;
+    public IPEndPoint Remote { get; } = remote;
+    public IPEndPoint Local { get; } = local;
+    public Guid SessionId { get; } = Guid.NewGuid();
+    public DateTimeOffset StartedAt { get; } = context.Time.GetUtcNow();
+
+    public string RemoteIp => Remote.Address.IsIPv4MappedToIPv6 ? Remote.Address.MapToIPv4().ToString() : Remote.Address.ToString();
+
+    public void Emit(string eventType, params (string Key, string? Value)[] fields) =>
+        Emit(eventType, null, EventSeverity.Informational, fields);
+
+    public void Emit(string eventType, string? message, EventSeverity severity, params (string Key, string? Value)[] fields)
+    {
+        var list = new List<KeyValuePair<string, string>>(fields.Length + 2)
+        {
+            new("src_ip", RemoteIp),
+            new("src_port", Remote.Port.ToString(CultureInfo.InvariantCulture)),
+        };
+        foreach (var (key, value) in fields)
+        {
+            if (value is not null)
+            {
+                list.Add(new(key, value));
+            }
+        }
+        Context.Events.Publish(new HoneypotEvent(Context.Time.GetUtcNow(), Context.DeckyName, Service, eventType, list, message, severity));
+    }
+}

@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>
+/// A kind of honeypot service (ssh, http, ftp ...): its catalog facts and how to build one instance for
+/// a decky. Registered once; <see cref="Create"/> runs per decky.
+/// </summary>
+public interface IHoneypotServiceFactory
+{
+    /// <summary>Catalog name, e.g. "ssh". Also the APP-NAME of its events.</summary>
+    string Name { get; }
+
+    IReadOnlyList<ServicePort> DefaultPorts { get; }
+
+    IHoneypotService Create(ServiceContext context);
+}
+
+/// <summary>One service instance on one decky.</summary>
+public interface IHoneypotService : IAsyncDisposable
+{
+    ServiceContext Context { get; }
+
+    /// <summary>Serve one TCP connection until it ends. Exceptions are logged by the host and close only this session.</summary>
+    Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Context.DeckyName}: this service does not accept TCP connections.");
+
+    /// <summary>Answer one datagram; return the reply, or null to stay silent.</summary>
+    ValueTask<ReadOnlyMemory<byte>?> HandleDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Context.DeckyName}: this service does not accept datagrams.");
+
+    ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;
+}

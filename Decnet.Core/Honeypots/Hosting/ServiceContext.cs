@@ -1,0 +1,36 @@
+using Decnet.Core.Honeypots.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>
+/// What one service instance on one decky knows about its surroundings. The same context is built by
+/// the embedded runtime (in-process) and by the agent's honeypot host mode (inside a service container).
+/// </summary>
+public sealed class ServiceContext
+{
+    /// <summary>The decky's name: HOSTNAME of every event.</summary>
+    public required string DeckyName { get; init; }
+
+    /// <summary>The hostname the decky presents to attackers (shell prompt, banners).</summary>
+    public required string Hostname { get; init; }
+
+    /// <summary>Distro slug of the decky (debian, ubuntu22, rocky9 ...), for personas.</summary>
+    public string Distro { get; init; } = "debian";
+
+    /// <summary>Persona keys of this service from the decky's <c>service_config</c>.</summary>
+    public IReadOnlyDictionary<string, string> Persona { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Folder private to this decky's service: host keys, certificates, recordings.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Root folder for captured artifacts; a service stores under <c>&lt;root&gt;/&lt;decky&gt;/&lt;service&gt;/</c>.</summary>
+    public required string ArtifactsDirectory { get; init; }
+
+    public required IHoneypotEventSink Events { get; init; }
+    public SessionLimits Limits { get; init; } = new();
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+    public required ILoggerFactory LoggerFactory { get; init; }
+
+    public string? PersonaValue(string key) => Persona.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+}
