@@ -1,0 +1,19 @@
+using Decnet.Core.Health;
+using Microsoft.EntityFrameworkCore;
+
+namespace Decnet.Core.Storage;
+
+/// <summary>The database answers a trivial query.</summary>
+public sealed class DatabaseProbe(IDbContextFactory<DecnetDbContext> dbFactory) : IHealthProbe
+{
+    public string Name => "database";
+    public bool Critical => true;
+    public TimeSpan Interval => TimeSpan.FromSeconds(2);
+
+    public async Task<ProbeResult> ProbeAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var users = await db.Users.CountAsync(cancellationToken);
+        return ProbeResult.Ok($"{users} user(s)");
+    }
+}

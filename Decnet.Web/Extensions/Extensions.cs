@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Decnet.Core.Audit;
+using Decnet.Core.Events;
+using Decnet.Core.Health;
+using Decnet.Core.Settings;
+using Decnet.Core.Storage;
+using Decnet.Core.Users;
+using Decnet.Web.Api;
+using Decnet.Web.Authentication;
+using Decnet.Web.Components;
+using Decnet.Web.Configuration;
+using Decnet.Web.Health;
+using Decnet.Web.Telemetry;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Mvc;
+using MudBlazor.Services;
+using Serilog;
+
+namespace Decnet.Web.Extensions;
+
+/// <summary>All the wiring of the master process; Program.cs stays short.</summary>
+public static class Extensions
+{
+    public static WebApplicationBuilder AddDecnetWeb(this WebApplicationBuilder builder)
+    {
+        builder.Configuration.AddDecnetEnvironment();
+        builder.AddDecnetLogging();
+        builder.AddDecnetTelemetry();
+        builder.ConfigureListenAddress();
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddDecnetStorage();
+        // Cookie and antiforgery keys live beside the database, so sessions survive a restart.
+        var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        services.AddDataProtection()
+            .SetApplicationName("decnet")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(storage.DataPath, "keys")));
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<SystemSettingsService>();
+        services.AddSingleton<EventStatistics>();
+        // Hosted services start in order: the schema exists before anything probes or serves it.
+        services.AddHostedService<StartupTasks>();
+        services.AddSingleton<IHealthProbe, DatabaseProbe>();
+        services.AddSingleton<HealthMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
+
+        services.AddDecnetAuthentication();
+        services.AddDecnetRateLimits();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DictionaryKeyPolicy = null;
+        });
+        services.AddDecnetOpenApi();
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddScoped<CurrentOperator>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidator>();
+        return builder;
+    }
+
+    public static WebApplication UseDecnetWeb(this WebApplication app)
+    {
+        app.UseSecurityHeaders();
+        app.UseExceptionHandler();
+        app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
+        app.UseSerilogRequestLogging();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapDecnetOpenApi();
+        app.MapHealthApi();
+        app.MapAuthApi();
+        app.MapConfigApi();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>Dashboard on 127.0.0.1:8080 unless the operator chose otherwise (DECNET_WEB_HOST/PORT or --urls).</summary>
+    private static void ConfigureListenAddress(this WebApplicationBuilder builder)
+    {
+        if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            return;
+        }
+        var web = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
+        var host = web.Host.Contains(':', StringComparison.Ordinal) ? $"[{web.Host}]" : web.Host;
+        builder.WebHost.UseUrls($"http://{host}:{web.Port}");
+    }
+
+    private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>
+        services.AddRateLimiter(o =>
+        {
+            // Bounds bcrypt work per client even for correct passwords; failures are also throttled per username.
+            o.AddPolicy(AuthApi.LoginRateLimit, context => RateLimitPartition.GetTokenBucketLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = 20,
+                    TokensPerPeriod = 10,
+                    ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = new ProblemDetails { Status = 429, Title = "Too many requests", Detail = "Too many login attempts from this address; try again later." },
+                });
+            };
+        });
+
+    /// <summary>Cookie sign-out for the dashboard: a form post with an antiforgery token.</summary>
+    private static void MapAccountEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapPost("/account/logout", async (HttpContext http, IAntiforgery antiforgery, UserDirectory users) =>
+        {
+            await antiforgery.ValidateRequestAsync(http);
+            if (http.User.GetUserId() is { } id)
+            {
+                await users.RevokeSessionsAsync(id, http.RequestAborted);
+            }
+            await http.SignOutAsync(AuthenticationSetup.CookieScheme);
+            return TypedResults.LocalRedirect(AuthenticationSetup.LoginPath);
+        }).RequireAuthorization(Policies.SignedIn).DisableAntiforgery().ExcludeFromDescription();
+}
