@@ -23,6 +23,11 @@ public static class MutationInterval
             return false;
         }
         var unit = value[^1];
+        if (char.IsAsciiDigit(unit))
+        {
+            error = "Interval must look like 30m, 2d, 1M or 1y: the unit is missing.";
+            return false;
+        }
         var multiplier = unit switch
         {
             'm' => 1,

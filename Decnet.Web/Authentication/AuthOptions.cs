@@ -20,6 +20,9 @@ public sealed class AuthOptions
     /// <summary>No dashboard session lives longer than this, active or not.</summary>
     public TimeSpan SessionAbsoluteTimeout { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>Login calls per client address per minute (bursts up to twice that), right or wrong.</summary>
+    public int LoginAttemptsPerMinute { get; set; } = 10;
+
     public const string Issuer = "decnet";
     public const string Audience = "decnet-api";
 }
@@ -54,6 +57,10 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (options.SessionAbsoluteTimeout < options.SessionIdleTimeout)
         {
             errors.Add("Decnet:Auth:SessionAbsoluteTimeout must be at least the idle timeout.");
+        }
+        if (options.LoginAttemptsPerMinute is < 1 or > 100_000)
+        {
+            errors.Add("Decnet:Auth:LoginAttemptsPerMinute must be between 1 and 100000.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

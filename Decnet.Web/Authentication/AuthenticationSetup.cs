@@ -33,7 +33,7 @@ public static class AuthenticationSetup
 
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, "Cookie for pages, bearer for the API", o =>
-                o.ForwardDefaultSelector = context => IsApi(context.Request) ? BearerScheme : CookieScheme)
+                o.ForwardDefaultSelector = context => IsApi(context.Request) || HasBearerToken(context.Request) ? BearerScheme : CookieScheme)
             .AddCookie(CookieScheme, o =>
             {
                 o.Cookie.Name = "decnet.session";
@@ -82,7 +82,11 @@ public static class AuthenticationSetup
         return services;
     }
 
-    public static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+    private static bool HasBearerToken(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        || request.Path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Signs a user into the dashboard; the session's absolute lifetime starts now.</summary>
     public static Task SignInDashboardAsync(HttpContext context, UserSnapshot user, TimeProvider time)

@@ -1,9 +1,6 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
-using Decnet.Core.Audit;
-using Decnet.Core.Events;
-using Decnet.Core.Health;
-using Decnet.Core.Settings;
+using Decnet.Core;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Web.Api;
@@ -16,6 +13,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Serilog;
 
@@ -32,31 +30,23 @@ public static class Extensions
         builder.ConfigureListenAddress();
 
         var services = builder.Services;
-        services.AddSingleton(TimeProvider.System);
-        services.AddMemoryCache();
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-
-        services.AddDecnetStorage();
+        services.AddDecnetCore();
         // Cookie and antiforgery keys live beside the database, so sessions survive a restart.
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         services.AddDataProtection()
             .SetApplicationName("decnet")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(storage.DataPath, "keys")));
-        services.AddSingleton<AuditTrail>();
-        services.AddSingleton<PasswordHasher>();
-        services.AddSingleton<LoginThrottle>();
-        services.AddSingleton<UserDirectory>();
-        services.AddSingleton<SystemSettingsService>();
-        services.AddSingleton<EventStatistics>();
+
         // Hosted services start in order: the schema exists before anything probes or serves it.
         services.AddHostedService<StartupTasks>();
-        services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
+        // Framing is refused by our own headers (X-Frame-Options DENY, frame-ancestors 'none').
+        services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -89,7 +79,8 @@ public static class Extensions
         app.MapAuthApi();
         app.MapConfigApi();
         app.MapAccountEndpoints();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 
@@ -109,15 +100,19 @@ public static class Extensions
         services.AddRateLimiter(o =>
         {
             // Bounds bcrypt work per client even for correct passwords; failures are also throttled per username.
-            o.AddPolicy(AuthApi.LoginRateLimit, context => RateLimitPartition.GetTokenBucketLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = 20,
-                    TokensPerPeriod = 10,
-                    ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                }));
+            o.AddPolicy(AuthApi.LoginRateLimit, context =>
+            {
+                var perMinute = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.LoginAttemptsPerMinute;
+                return RateLimitPartition.GetTokenBucketLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = perMinute * 2,
+                        TokensPerPeriod = perMinute,
+                        ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    });
+            });
             o.OnRejected = async (context, cancellationToken) =>
             {
                 context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;

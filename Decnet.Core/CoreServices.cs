@@ -1,0 +1,30 @@
+using Decnet.Core.Audit;
+using Decnet.Core.Events;
+using Decnet.Core.Health;
+using Decnet.Core.Settings;
+using Decnet.Core.Storage;
+using Decnet.Core.Users;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Decnet.Core;
+
+public static class CoreServices
+{
+    /// <summary>The domain services the master needs: storage, accounts, settings, audit, statistics.</summary>
+    public static IServiceCollection AddDecnetCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMemoryCache();
+        services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddDecnetStorage();
+        services.AddSingleton<AuditTrail>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<SystemSettingsService>();
+        services.AddSingleton<EventStatistics>();
+        services.AddSingleton<IHealthProbe, DatabaseProbe>();
+        return services;
+    }
+}
