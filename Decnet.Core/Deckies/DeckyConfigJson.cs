@@ -50,7 +50,9 @@ public static class DeckyConfigJson
         {
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
             DictionaryKeyPolicy = null,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            // Nulls are written: a null deployment mutate_interval means "rotation off" and must not
+            // read back as the default.
+            DefaultIgnoreCondition = JsonIgnoreCondition.Never,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
             WriteIndented = false,
         };
