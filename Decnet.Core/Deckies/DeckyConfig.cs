@@ -71,6 +71,25 @@ public sealed record DeckyConfig
     [JsonPropertyName("host_uuid")]
     public Guid? HostUuid { get; init; }
 
+    /// <summary>Value equality, lists and persona maps included (a record alone would compare them by reference).</summary>
+    public bool Equals(DeckyConfig? other) =>
+        other is not null
+        && Name == other.Name
+        && Ip == other.Ip
+        && Services.SequenceEqual(other.Services, StringComparer.Ordinal)
+        && Distro == other.Distro
+        && BaseImage == other.BaseImage
+        && BuildBase == other.BuildBase
+        && Hostname == other.Hostname
+        && Archetype == other.Archetype
+        && Personas.AreEqual(ServiceConfig, other.ServiceConfig)
+        && NmapOs == other.NmapOs
+        && MutateInterval == other.MutateInterval
+        && LastMutated == other.LastMutated
+        && HostUuid == other.HostUuid;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Ip, Hostname, Services.Count);
+
     /// <summary>The persona settings of one service, or an empty map.</summary>
     public IReadOnlyDictionary<string, string> PersonaFor(string service) =>
         ServiceConfig.TryGetValue(service, out var persona) ? persona : Personas.EmptyPersona;
@@ -131,6 +150,19 @@ public sealed record DecnetConfig
     /// <summary>Deployment-wide rotation interval in minutes; null disables rotation for deckies without their own.</summary>
     [JsonPropertyName("mutate_interval")]
     public int? MutateInterval { get; init; } = DefaultMutateInterval;
+
+    /// <summary>Value equality over every decky, in order.</summary>
+    public bool Equals(DecnetConfig? other) =>
+        other is not null
+        && Mode == other.Mode
+        && Interface == other.Interface
+        && Subnet == other.Subnet
+        && Gateway == other.Gateway
+        && Deckies.SequenceEqual(other.Deckies)
+        && Ipvlan == other.Ipvlan
+        && MutateInterval == other.MutateInterval;
+
+    public override int GetHashCode() => HashCode.Combine(Mode, Interface, Subnet, Gateway, Deckies.Count);
 }
 
 /// <summary>Builds the case-insensitive, read-only persona maps that <see cref="DeckyConfig"/> holds.</summary>
@@ -141,6 +173,14 @@ internal static class Personas
 
     public static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Empty =
         new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase).AsReadOnly();
+
+    public static bool AreEqual(
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> left,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> right) =>
+        left.Count == right.Count
+        && left.All(service => right.TryGetValue(service.Key, out var other)
+            && service.Value.Count == other.Count
+            && service.Value.All(setting => other.TryGetValue(setting.Key, out var value) && value == setting.Value));
 
     public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Copy(
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? source)

@@ -21,16 +21,27 @@ internal static class Ipv4
             return false;
         }
 
-        foreach (var part in parts)
+        Span<byte> bytes = stackalloc byte[4];
+        for (var i = 0; i < 4; i++)
         {
-            if (part.Length is 0 or > 3 || !part.All(char.IsAsciiDigit)
-                || int.Parse(part, CultureInfo.InvariantCulture) > 255)
+            var part = parts[i];
+            // Leading zeros are refused: some parsers read "010" as octal 8, so the operator and the
+            // container engine could disagree about which address was meant.
+            if (part.Length is 0 or > 3 || !part.All(char.IsAsciiDigit) || (part.Length > 1 && part[0] == '0'))
             {
                 return false;
             }
+
+            var octet = int.Parse(part, CultureInfo.InvariantCulture);
+            if (octet > 255)
+            {
+                return false;
+            }
+
+            bytes[i] = (byte)octet;
         }
 
-        address = IPAddress.Parse(text!.Trim());
+        address = new IPAddress(bytes);
         return true;
     }
 

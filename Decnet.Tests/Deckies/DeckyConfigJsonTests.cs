@@ -112,6 +112,26 @@ public sealed class DeckyConfigJsonTests
     }
 
     [Fact]
+    public void Configs_compare_by_value_including_lists_and_personas()
+    {
+        var copy = DeckyConfigJson.DeserializeDecky(DeckyConfigJson.Serialize(_decky));
+        var otherPersona = _decky with
+        {
+            ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["http"] = new Dictionary<string, string> { ["server_header"] = "Apache" },
+            },
+        };
+
+        Assert.Equal(_decky, copy);
+        Assert.Equal(_decky.GetHashCode(), copy.GetHashCode());
+        Assert.NotEqual(_decky, _decky with { Services = ["ssh", "http"] });
+        Assert.NotEqual(_decky, otherPersona);
+        var deployment = new DecnetConfig { Interface = "lo", Subnet = "127.77.0.0/24", Gateway = "127.77.0.1", Deckies = [_decky] };
+        Assert.Equal(deployment, deployment with { Deckies = [copy] });
+    }
+
+    [Fact]
     public void Decky_lists_round_trip()
     {
         var json = DeckyConfigJson.Serialize([_decky, _decky with { Name = "web-02", Ip = "10.0.5.41" }]);

@@ -324,12 +324,15 @@ public sealed class DeploymentIniLoaderTests
             ip = 10.0.5.1
             [e]
             ip = 10.0.5
+            [f]
+            ip = 10.0.5.010
             """);
 
         HasError(exception, 9, "b", "ip", "already used by decky 'a' (line 7)");
         HasError(exception, 11, "c", "ip", "not a host address of the subnet 10.0.5.0/24");
         HasError(exception, 13, "d", "ip", "gateway");
         HasError(exception, 15, "e", "ip", "not an IPv4 address");
+        HasError(exception, 17, "f", "ip", "not an IPv4 address");
     }
 
     [Fact]

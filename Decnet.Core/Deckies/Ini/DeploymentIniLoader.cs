@@ -69,7 +69,7 @@ public static partial class DeploymentIniLoader
             }
         }
 
-        if (deckies.Count == 0 && !document.Sections.Any(IsDeckySection))
+        if (!document.Sections.Any(IsDeckySection))
         {
             errors.Add(new IniError(null, null, null, "the INI defines no decky; add at least one decky section such as [web-01]"));
         }
@@ -322,11 +322,11 @@ public static partial class DeploymentIniLoader
 
         if (amount == 1)
         {
-            return [new DeckyDraft(section.Name, section, ip, ipEntry?.Line, services, archetype?.Slug, os?.Slug, interval, Expanded: false)];
+            return [new DeckyDraft(section.Name, section, ip, ipEntry?.Line, services, archetype?.Slug, os?.Slug, interval, expanded: false)];
         }
 
         return Enumerable.Range(1, amount)
-            .Select(i => new DeckyDraft($"{section.Name}-{Suffix(i, amount)}", section, null, null, services, archetype?.Slug, os?.Slug, interval, Expanded: true))
+            .Select(i => new DeckyDraft($"{section.Name}-{Suffix(i, amount)}", section, null, null, services, archetype?.Slug, os?.Slug, interval, expanded: true))
             .ToList();
     }
 
@@ -513,23 +513,31 @@ public static partial class DeploymentIniLoader
     private static partial Regex InterfaceNamePattern();
 
     /// <summary>A decky while the INI is still being read: personas are collected from later sections.</summary>
-    private sealed record DeckyDraft(
-        string Name,
-        IniSection Section,
-        IPAddress? Ip,
-        int? IpLine,
-        IReadOnlyList<string>? Services,
-        string? Archetype,
-        string? NmapOs,
-        int? MutateInterval,
-        bool Expanded)
+    private sealed class DeckyDraft(
+        string name,
+        IniSection section,
+        IPAddress? ip,
+        int? ipLine,
+        IReadOnlyList<string>? services,
+        string? archetype,
+        string? nmapOs,
+        int? mutateInterval,
+        bool expanded)
     {
-        private readonly Dictionary<string, Dictionary<string, string>> _personas = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _personas = new(StringComparer.OrdinalIgnoreCase);
 
+        public string Name { get; } = name;
+
+        public IniSection Section { get; } = section;
+
+        /// <summary>Made by <c>amount</c> expansion, so service subsections named after the section reach it.</summary>
+        public bool Expanded { get; } = expanded;
+
+        /// <summary>Its section had errors: it only reserves the name so duplicates are still reported.</summary>
         public bool IsBroken { get; private init; }
 
         public static DeckyDraft Broken(string name, IniSection section) =>
-            new(name, section, null, null, null, null, null, null, Expanded: false) { IsBroken = true };
+            new(name, section, null, null, null, null, null, null, expanded: false) { IsBroken = true };
 
         public void SetPersona(string service, string key, string value)
         {
@@ -539,7 +547,7 @@ public static partial class DeploymentIniLoader
                 _personas[service] = persona;
             }
 
-            persona[key] = value;
+            ((Dictionary<string, string>)persona)[key] = value;
         }
 
         public DeckySpec ToSpec() => new()
@@ -547,16 +555,13 @@ public static partial class DeploymentIniLoader
             Name = Name,
             Section = Section.Name,
             Line = Section.Line,
-            Ip = Ip,
-            IpLine = IpLine,
-            Services = Services,
-            Archetype = Archetype,
-            NmapOs = NmapOs,
-            MutateInterval = MutateInterval,
-            ServiceConfig = Personas.Copy(_personas.ToDictionary(
-                p => p.Key,
-                p => (IReadOnlyDictionary<string, string>)p.Value,
-                StringComparer.OrdinalIgnoreCase)),
+            Ip = ip,
+            IpLine = ipLine,
+            Services = services,
+            Archetype = archetype,
+            NmapOs = nmapOs,
+            MutateInterval = mutateInterval,
+            ServiceConfig = Personas.Copy(_personas),
         };
     }
 }
