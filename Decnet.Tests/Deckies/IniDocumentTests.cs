@@ -39,6 +39,14 @@ public sealed class IniDocumentTests
     }
 
     [Fact]
+    public void Comments_after_a_section_header_are_ignored()
+    {
+        var document = IniDocument.Parse("[web] ; the front door\nip = 1\n[db]   # data\n");
+
+        Assert.Equal(["web", "db"], document.Sections.Select(s => s.Name));
+    }
+
+    [Fact]
     public void Allows_keys_without_values()
     {
         var section = Assert.Single(IniDocument.Parse("[web]\nflag\nempty =\n").Sections);
