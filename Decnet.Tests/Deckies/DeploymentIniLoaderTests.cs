@@ -438,6 +438,15 @@ public sealed class DeploymentIniLoaderTests
     }
 
     [Fact]
+    public void A_broken_custom_service_is_reported_once_not_again_on_the_decky_using_it()
+    {
+        var exception = Rejects("[custom-api]\nexec = /srv/api\n[d]\nservices = api\n");
+
+        var error = Assert.Single(exception.Errors);
+        Assert.Equal((1, "custom-api", "binary"), (error.Line, error.Section, error.Key));
+    }
+
+    [Fact]
     public void An_ini_without_deckies_is_rejected()
     {
         var exception = Rejects("[general]\nnet = 10.0.0.0/24\n[custom-x]\nbinary = img\n");

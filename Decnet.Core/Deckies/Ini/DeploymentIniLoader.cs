@@ -49,7 +49,13 @@ public static partial class DeploymentIniLoader
             : (null, null, false);
 
         var customServices = ReadCustomServices(document, errors);
-        var customNames = customServices.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // Names of broken custom sections count too, so a decky using one is not also reported as
+        // naming an unknown service: the custom section's own errors already say what is wrong.
+        var customNames = document.Sections
+            .Where(s => IsCustom(s.Name) && CustomNamePattern().IsMatch(s.Name[CustomPrefix.Length..]))
+            .Select(s => s.Name[CustomPrefix.Length..])
+            .Where(name => ServiceCatalog.Find(name) is null)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
 
         var deckies = new List<DeckyDraft>();
         var sourceOf = new Dictionary<string, DeckyDraft>(StringComparer.OrdinalIgnoreCase);
