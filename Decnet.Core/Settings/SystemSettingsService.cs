@@ -1,4 +1,5 @@
 using Decnet.Core.Audit;
+using Decnet.Core.Deckies;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -37,10 +38,11 @@ public sealed class SystemSettingsService(IDbContextFactory<DecnetDbContext> dbF
 
     public async Task<SettingsUpdate> SetGlobalMutationIntervalAsync(string actor, string interval, CancellationToken cancellationToken)
     {
-        if (!MutationInterval.TryParse(interval, out var minutes, out var error))
+        if (!MutationInterval.TryParse(interval, out var parsed, out var error))
         {
-            return SettingsUpdate.Invalid(error!);
+            return SettingsUpdate.Invalid(error);
         }
+        var minutes = parsed.TotalMinutes;
         var updated = await UpdateAsync(actor, s => s.GlobalMutationIntervalMinutes = minutes, cancellationToken);
         await audit.RecordAsync(actor, "config.global_mutation_interval", null, MutationInterval.Format(minutes), cancellationToken);
         return SettingsUpdate.Ok(updated);

@@ -7,40 +7,6 @@ namespace Decnet.Tests.Settings;
 [Trait("Category", TestCategories.Unit)]
 public sealed class SettingsTests
 {
-    [Theory]
-    [InlineData("30m", 30)]
-    [InlineData("1d", 1440)]
-    [InlineData("2M", 86_400)]
-    [InlineData("1y", 525_600)]
-    [InlineData("1Y", 525_600)]
-    public void Intervals_parse_to_minutes(string text, int minutes)
-    {
-        Assert.True(MutationInterval.TryParse(text, out var parsed, out _));
-        Assert.Equal(minutes, parsed);
-    }
-
-    [Theory]
-    [InlineData("30", "Interval must look like")]
-    [InlineData("30s", "Unknown interval unit 's'")]
-    [InlineData("0m", "at least 1")]
-    [InlineData("-5m", "at least 1")]
-    [InlineData("m", "Interval must look like")]
-    [InlineData("99999999999y", "too long")]
-    public void Bad_intervals_say_why(string text, string expected)
-    {
-        Assert.False(MutationInterval.TryParse(text, out _, out var error));
-        Assert.Contains(expected, error, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(30, "30m")]
-    [InlineData(1440, "1d")]
-    [InlineData(43_200, "1M")]
-    [InlineData(525_600, "1y")]
-    [InlineData(90, "90m")]
-    public void Intervals_format_in_their_largest_exact_unit(int minutes, string text) =>
-        Assert.Equal(text, MutationInterval.Format(minutes));
-
     [Fact]
     public async Task Settings_default_to_ten_deckies_and_thirty_minutes_and_persist_changes()
     {

@@ -1,3 +1,4 @@
+using Decnet.Core.Deckies;
 using Decnet.Core.Settings;
 using Decnet.Core.Users;
 using Decnet.Web.Authentication;
