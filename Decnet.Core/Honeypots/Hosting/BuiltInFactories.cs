@@ -1,0 +1,7 @@
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>The honeypot services implemented in this assembly.</summary>
+public static class BuiltInFactories
+{
+    public static IReadOnlyList<IHoneypotServiceFactory> All() => [];
+}
