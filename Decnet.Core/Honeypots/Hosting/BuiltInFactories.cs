@@ -3,5 +3,8 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// <summary>The honeypot services implemented in this assembly.</summary>
 public static class BuiltInFactories
 {
-    public static IReadOnlyList<IHoneypotServiceFactory> All() => [];
+    public static IReadOnlyList<IHoneypotServiceFactory> All() =>
+    [
+        new Redis.RedisHoneypotFactory(),
+    ];
 }
