@@ -5,6 +5,8 @@ public static class BuiltInFactories
 {
     public static IReadOnlyList<IHoneypotServiceFactory> All() =>
     [
+        new Http.HttpHoneypotFactory(),
+        new Http.HttpsHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
     ];
 }
