@@ -5,6 +5,7 @@ public static class BuiltInFactories
 {
     public static IReadOnlyList<IHoneypotServiceFactory> All() =>
     [
+        new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
