@@ -9,5 +9,7 @@ public static class BuiltInFactories
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
+        new Smtp.SmtpHoneypotFactory(),
+        new Smtp.SmtpRelayHoneypotFactory(),
     ];
 }
