@@ -19,6 +19,12 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
     public Guid SessionId { get; } = Guid.NewGuid();
     public DateTimeOffset StartedAt { get; } = context.Time.GetUtcNow();
 
+    /// <summary>The guard enforcing this session's limits; null when a connection is built outside the host (tests).</summary>
+    public SessionGuard? Session { get; init; }
+
+    /// <summary>A line reader over <see cref="Stream"/> bounded by the service's <see cref="SessionLimits.MaxLineLength"/>.</summary>
+    public LineReader CreateLineReader(System.Text.Encoding? encoding = null) => new(Stream, Context.Limits.MaxLineLength, encoding);
+
     public string RemoteIp => Remote.Address.IsIPv4MappedToIPv6 ? Remote.Address.MapToIPv4().ToString() : Remote.Address.ToString();
 
     public void Emit(string eventType, params (string Key, string? Value)[] fields) =>

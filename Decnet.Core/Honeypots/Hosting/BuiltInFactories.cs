@@ -1,0 +1,15 @@
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>The honeypot services implemented in this assembly.</summary>
+public static class BuiltInFactories
+{
+    public static IReadOnlyList<IHoneypotServiceFactory> All() =>
+    [
+        new Ftp.FtpHoneypotFactory(),
+        new Http.HttpHoneypotFactory(),
+        new Http.HttpsHoneypotFactory(),
+        new Redis.RedisHoneypotFactory(),
+        new Smtp.SmtpHoneypotFactory(),
+        new Smtp.SmtpRelayHoneypotFactory(),
+    ];
+}

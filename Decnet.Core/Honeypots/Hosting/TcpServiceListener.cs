@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Decnet.Core.Honeypots.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Decnet.Core.Honeypots.Hosting;
+
+/// <summary>
+/// Accepts TCP connections for one service on one endpoint and runs each as an independent async
+/// session under its <see cref="SessionGuard"/>. Connections beyond the concurrency limit are reset at
+/// once and counted, never queued: a flood must not build a backlog of attacker sockets.
+/// </summary>
+internal sealed class TcpServiceListener : IServiceListener
+{
+    private readonly Socket _socket;
+    private readonly HostedServiceBinding _binding;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Guid, SessionGuard> _sessions = new();
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _active;
+    private long _accepted;
+    private long _rejected;
+    private long _faulted;
+
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ILogger logger)
+    {
+        _socket = socket;
+        _binding = binding;
+        _logger = logger;
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    private ServiceContext Context => _binding.Service.Context;
+
+    public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync);
+
+    public ListenerStatistics Snapshot() => new(
+        _binding.ServiceName, EndPoint, ServiceTransport.Tcp, Volatile.Read(ref _active),
+        Interlocked.Read(ref _accepted), Interlocked.Read(ref _rejected), Interlocked.Read(ref _faulted), 0);
+
+    private async Task AcceptLoopAsync()
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException ex)
+            {
+                // Per-connection accept errors (a peer that reset during the handshake, fd pressure)
+                // must not end the listener.
+                _logger.LogDebug(ex, "{Decky}/{Service}: accept failed on {EndPoint}", Context.DeckyName, _binding.ServiceName, EndPoint);
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _active) > Context.Limits.MaxConcurrentSessions)
+            {
+                Interlocked.Decrement(ref _active);
+                Interlocked.Increment(ref _rejected);
+                Reset(client);
+                continue;
+            }
+            Interlocked.Increment(ref _accepted);
+            _ = Task.Run(() => RunSessionAsync(client), CancellationToken.None);
+        }
+    }
+
+    private static void Reset(Socket client)
+    {
+        try
+        {
+            client.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // The peer is already gone: disposing is all that is left.
+        }
+        client.Dispose();
+    }
+
+    private async Task RunSessionAsync(Socket client)
+    {
+        IPEndPoint remote;
+        IPEndPoint local;
+        try
+        {
+            remote = (IPEndPoint)client.RemoteEndPoint!;
+            local = (IPEndPoint)client.LocalEndPoint!;
+            client.NoDelay = true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            client.Dispose();
+            Interlocked.Decrement(ref _active);
+            return;
+        }
+
+        using var guard = new SessionGuard(Context.Limits, Context.Time, () => Abort(client), _stopping.Token);
+        var stream = new BoundedSessionStream(new NetworkStream(client, ownsSocket: true), guard, Context.Limits.MaxBytesPerSession);
+        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard };
+        _sessions[connection.SessionId] = guard;
+        try
+        {
+            connection.Emit("connect", ("dst_port", local.Port.ToString(CultureInfo.InvariantCulture)));
+            await _binding.Service.HandleConnectionAsync(connection, guard.Token).ConfigureAwait(false);
+            guard.MarkEnded(SessionEndReason.Closed);
+        }
+        catch (Exception) when (guard.IsCut)
+        {
+            // A limit or the host cut the session; the service noticing it late is expected.
+        }
+        catch (Exception ex)
+        {
+            guard.MarkEnded(SessionEndReason.Fault);
+            Interlocked.Increment(ref _faulted);
+            _logger.LogWarning(ex, "{Decky}/{Service}: session from {Remote} faulted", Context.DeckyName, _binding.ServiceName, remote);
+        }
+        finally
+        {
+            _sessions.TryRemove(connection.SessionId, out _);
+            var reason = guard.EndReason;
+            var duration = Context.Time.GetUtcNow() - connection.StartedAt;
+            try
+            {
+                connection.Emit(
+                    "disconnect",
+                    null,
+                    reason is SessionEndReason.Closed or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
+                    ("reason", reason.ToWire()),
+                    ("duration_ms", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+                    ("bytes_in", stream.BytesIn.ToString(CultureInfo.InvariantCulture)),
+                    ("bytes_out", stream.BytesOut.ToString(CultureInfo.InvariantCulture)));
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "{Decky}/{Service}: could not publish disconnect", Context.DeckyName, _binding.ServiceName);
+            }
+            Close(client, graceful: !guard.IsCut);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private static void Abort(Socket client)
+    {
+        try
+        {
+            client.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the peer or by the session's end.
+        }
+        client.Dispose();
+    }
+
+    private static void Close(Socket client, bool graceful)
+    {
+        if (graceful)
+        {
+            try
+            {
+                // FIN after the last reply, so a client reading a final "221 Bye" still gets it.
+                client.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Peer already gone.
+            }
+        }
+        client.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        foreach (var guard in _sessions.Values)
+        {
+            guard.Cut(SessionEndReason.HostStopped);
+        }
+    }
+
+    public async Task WaitForSessionsAsync(TimeSpan grace)
+    {
+        var deadline = DateTime.UtcNow + grace;
+        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Honeypots.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Decnet.Tests.Honeypots;
+
+/// <summary>Records every event a service publishes and lets a test wait for one.</summary>
+public sealed class CapturingEventSink : IHoneypotEventSink
+{
+    private readonly ConcurrentQueue<HoneypotEvent> _events = new();
+    private readonly SemaphoreSlim _published = new(0);
+
+    public IReadOnlyList<HoneypotEvent> Events => _events.ToArray();
+
+    public void Publish(HoneypotEvent honeypotEvent)
+    {
+        _events.Enqueue(honeypotEvent);
+        _published.Release();
+    }
+
+    public IReadOnlyList<HoneypotEvent> OfType(string eventType) => Events.Where(e => e.EventType == eventType).ToList();
+
+    public async Task<HoneypotEvent> WaitForAsync(string eventType, Func<HoneypotEvent, bool>? predicate = null, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var match = Events.FirstOrDefault(e => e.EventType == eventType && (predicate?.Invoke(e) ?? true));
+            if (match is not null)
+            {
+                return match;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"No '{eventType}' event. Seen: {string.Join(", ", Events.Select(e => e.EventType))}");
+            }
+            await _published.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
+        }
+    }
+}
+
+/// <summary>Collects warnings the host logs, so tests can prove a fault was logged.</summary>
+public sealed class RecordingLoggerProvider : ILoggerProvider
+{
+    public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new RecordingLogger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class RecordingLogger(RecordingLoggerProvider owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                owner.Entries.Enqueue((logLevel, formatter(state, exception), exception));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A throwaway decky on its own loopback address (127.0.0.0/8 is all local on Linux), so tests can
+/// use the real well-known ports without colliding with each other or other test runs.
+/// </summary>
+public sealed class TestDecky : IAsyncDisposable
+{
+    private static readonly int Base = Random.Shared.Next(0, 200);
+    private static int _counter;
+
+    private TestDecky(string name, IPAddress address, string root)
+    {
+        Name = name;
+        Address = address;
+        Root = root;
+    }
+
+    public string Name { get; }
+    public IPAddress Address { get; }
+    public string Root { get; }
+    public string StateDirectory => Path.Combine(Root, "state");
+    public string ArtifactsDirectory => Path.Combine(Root, "artifacts");
+    public CapturingEventSink Sink { get; } = new();
+    public RecordingLoggerProvider Logs { get; } = new();
+    public ServiceHost Host { get; private set; } = null!;
+    public HostedDecky Hosted { get; private set; } = null!;
+
+    public static IPAddress NextAddress()
+    {
+        var n = Interlocked.Increment(ref _counter);
+        return IPAddress.Parse($"127.{100 + ((Base + (n / 250)) % 150)}.{Environment.ProcessId % 250}.{(n % 250) + 1}");
+    }
+
+    public static TestDecky Create(string? name = null)
+    {
+        var address = NextAddress();
+        var root = Path.Combine(Path.GetTempPath(), "decnet-hp-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        return new TestDecky(name ?? "decky-" + address.ToString().Replace('.', '-'), address, root);
+    }
+
+    public ServiceContext Context(IReadOnlyDictionary<string, string>? persona = null, SessionLimits? limits = null, string? hostname = null)
+    {
+        var loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
+        return new ServiceContext
+        {
+            DeckyName = Name,
+            Hostname = hostname ?? "srv-" + Name,
+            Persona = persona is null ? new Dictionary<string, string>() : new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase),
+            StateDirectory = StateDirectory,
+            ArtifactsDirectory = ArtifactsDirectory,
+            Events = Sink,
+            Limits = limits ?? new SessionLimits(),
+            LoggerFactory = loggerFactory,
+        };
+    }
+
+    public async Task<HostedDecky> StartAsync(params HostedServiceBinding[] bindings)
+    {
+        Host = new ServiceHost(NullLoggerFactory.Instance);
+        Hosted = await Host.StartDeckyAsync(Name, bindings);
+        Assert.True(Hosted.AllBound, string.Join("; ", Hosted.Bindings));
+        return Hosted;
+    }
+
+    public async Task<HostedDecky> StartAsync(IHoneypotServiceFactory factory, IReadOnlyDictionary<string, string>? persona = null, SessionLimits? limits = null, IReadOnlyList<ServicePort>? ports = null)
+    {
+        var service = factory.Create(Context(persona, limits));
+        return await StartAsync(new HostedServiceBinding(factory.Name, service, Address, ports ?? factory.DefaultPorts));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Leftover temp files do not affect other tests.
+        }
+    }
+}
+
+/// <summary>Runs a real client binary, with a deadline, and returns its output.</summary>
+public static class RealClient
+{
+    public sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    public static string Require(string binary)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':'))
+        {
+            var candidate = Path.Combine(dir, binary);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new InvalidOperationException($"The real client '{binary}' is required by this test; install its Debian package.");
+    }
+
+    public static async Task<Result> RunAsync(string binary, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo(Require(binary))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{binary} {string.Join(' ', info.ArgumentList)} did not finish. stderr: {await stderr}");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
