@@ -20,6 +20,8 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
         {
             ["Decnet:Auth:LoginAttemptsPerMinute"] = "10000",
             ["Decnet:Logging:Directory"] = Path.Combine(_directory.Path, "logs"),
+            // Only used when a test switches to real Kestrel: any free loopback port.
+            ["urls"] = "http://127.0.0.1:0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -34,6 +36,8 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // Outside Development the host does not map package assets (MudBlazor css/js) from the build output by itself.
+        builder.UseStaticWebAssets();
         foreach (var (key, value) in CoreTestBed.Settings(_directory.Path, _overrides))
         {
             builder.UseSetting(key, value);

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Decnet.Tests.Infrastructure;
+
+/// <summary>
+/// The master on a real Kestrel socket and Debian's Chromium driven by Playwright. The browser is the
+/// system package: Playwright's own browser download cannot work here.
+/// </summary>
+public sealed class BrowserSession : IAsyncDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private BrowserSession(DecnetWebFactory factory, IPlaywright playwright, IBrowser browser, IPage page, string baseUrl)
+    {
+        Factory = factory;
+        Playwright = playwright;
+        Browser = browser;
+        Page = page;
+        BaseUrl = baseUrl;
+    }
+
+    public DecnetWebFactory Factory { get; }
+    public IPlaywright Playwright { get; }
+    public IBrowser Browser { get; }
+    public IPage Page { get; }
+    public string BaseUrl { get; }
+
+    public static async Task<BrowserSession> StartAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: the test command installs Debian's chromium package (apt-get install chromium).");
+        }
+        var factory = new DecnetWebFactory();
+        factory.UseKestrel();
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var baseUrl = addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
+
+        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = baseUrl });
+        page.SetDefaultTimeout(20_000);
+        return new BrowserSession(factory, playwright, browser, page, baseUrl);
+    }
+
+    public async Task ScreenshotAsync(string name)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        Playwright.Dispose();
+        await Factory.DisposeAsync();
+    }
+}

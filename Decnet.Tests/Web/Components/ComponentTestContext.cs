@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using Bunit;
+using Decnet.Core.Settings;
+using Decnet.Core.Users;
+using Decnet.Tests.Infrastructure;
+using Decnet.Web.Authentication;
+using Decnet.Web.Components;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Decnet.Tests.Web.Components;
+
+/// <summary>bUnit with MudBlazor and the real domain services on a temp database.</summary>
+public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
+{
+    protected CoreTestBed Bed { get; private set; } = null!;
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        Bed = await CoreTestBed.StartAsync();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton(Bed.Users);
+        Services.AddSingleton(Bed.Services.GetRequiredService<SystemSettingsService>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddScoped<CurrentOperator>();
+    }
+
+    public new async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Bed.DisposeAsync();
+    }
+
+    /// <summary>Signs the test's principal in as <paramref name="user"/> (claims as the real cookie carries them).</summary>
+    protected void SignIn(User user)
+    {
+        var auth = AddAuthorization();
+        auth.SetAuthorized(user.Username);
+        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(user)).ToArray());
+        auth.SetPolicies(Policies.Viewer);
+        if (user.Role == UserRole.Admin)
+        {
+            auth.SetPolicies(Policies.Viewer, Policies.Admin);
+        }
+    }
+
+    protected static ClaimsPrincipal Principal(User user) =>
+        new(DecnetClaims.Identity(UserSnapshot.From(user), "test"));
+}

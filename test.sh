@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every DECNET test (unit, integration with real clients and engines, end-to-end in Chromium).
+# Installs what the tests need when it is missing and it can (root + apt), restores, builds, runs,
+# and closes with one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+# Real attacker clients, the browser, and the Docker engine the integration tests drive.
+APT_PACKAGES=(
+  chromium
+  openssh-client sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
+  iproute2 procps debootstrap docker.io
+)
+
+install_missing() {
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: missing packages ${missing[*]} and not root: install them first." >&2
+    return 1
+  fi
+  echo "test.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_missing || exit 1
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet restore Decnet.sln || exit 1
+dotnet build Decnet.sln --no-restore -c Debug || exit 1
+
+results=".test-output"
+rm -rf "$results"
+dotnet test Decnet.Tests/Decnet.Tests.csproj --no-build -c Debug \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@"
+status=$?
+
+trx=$(find "$results" -name '*.trx' | head -n 1)
+if [ -z "$trx" ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx")
+value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+total=$(value total); executed=$(value executed); passed=$(value passed); failed=$(value failed)
+errors=$(value error); timeouts=$(value timeout); aborted=$(value aborted)
+failed=$((failed + ${errors:-0} + ${timeouts:-0} + ${aborted:-0}))
+skipped=$((total - executed))
+echo "${passed:-0} passed, ${failed} failed, ${skipped} skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "${passed:-0}" -eq 0 ]; then
+  exit 1
+fi
