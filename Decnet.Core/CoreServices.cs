@@ -25,6 +25,7 @@ public static class CoreServices
         services.AddSingleton<SystemSettingsService>();
         services.AddSingleton<EventStatistics>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
+        services.AddSingleton<Notifications.NotificationHub>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using Decnet.Core;
+using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Microsoft.Extensions.Configuration;
@@ -50,6 +51,7 @@ public sealed class CoreTestBed : IAsyncDisposable
             services.AddSingleton(time);
         }
         services.AddDecnetCore();
+        services.AddDecnetFleet();
     }
 
     public static Dictionary<string, string?> Settings(string dataDirectory, IReadOnlyDictionary<string, string?>? overrides = null)

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Decnet.Core;
+using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Web.Api;
 using Decnet.Web.Authentication;
 using Decnet.Web.Components;
 using Decnet.Web.Configuration;
+using Decnet.Web.Deckies;
 using Decnet.Web.Health;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
@@ -32,6 +34,7 @@ public static class Extensions
         var services = builder.Services;
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddDecnetCore();
+        services.AddDecnetFleet();
         // Cookie and antiforgery keys live beside the database, so sessions survive a restart.
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         services.AddDataProtection()
@@ -42,6 +45,7 @@ public static class Extensions
         services.AddHostedService<StartupTasks>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
+        services.AddHostedService<MutatorWorker>();
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
@@ -78,6 +82,7 @@ public static class Extensions
         app.MapHealthApi();
         app.MapAuthApi();
         app.MapConfigApi();
+        app.MapDeckiesApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -504,7 +504,7 @@ public static partial class DeploymentIniLoader
     private static IniError At(IniSection section, IniEntry entry, string message) =>
         new(entry.Line, section.Name, entry.Key, message);
 
-    internal static bool IsDeckyName(string name) => name.Length <= MaxNameLength && DeckyNamePattern().IsMatch(name);
+    public static bool IsDeckyName(string name) => name.Length <= MaxNameLength && DeckyNamePattern().IsMatch(name);
 
     private static bool IsInterfaceName(string name) => InterfaceNamePattern().IsMatch(name);
 

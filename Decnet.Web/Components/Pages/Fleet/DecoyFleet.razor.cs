@@ -1,0 +1,178 @@
+using Decnet.Core.Deckies.Fleet;
+using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Notifications;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace Decnet.Web.Components.Pages.Fleet;
+
+/// <summary>
+/// A card per decky with its live per-service state. Every change to the fleet (from this page,
+/// another operator, the API or the mutator) arrives over the circuit through the notification hub.
+/// </summary>
+public partial class DecoyFleet : IAsyncDisposable
+{
+    private static readonly TimeSpan s_confirmWindow = TimeSpan.FromSeconds(5);
+
+    [Inject]
+    public required DeckyFleet Fleet { get; init; }
+
+    [Inject]
+    public required NotificationHub Hub { get; init; }
+
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
+    [Inject]
+    public required ISnackbar Snackbar { get; init; }
+
+    [Inject]
+    public required TimeProvider Time { get; init; }
+
+    private OperatorInfo _operator = new(Guid.Empty, "", false);
+    private IReadOnlyList<FleetDecky>? _deckies;
+    private IDisposable? _subscription;
+    private bool _showDeploy;
+
+    // Each button has its own in-flight state: several operations may run at once.
+    private readonly HashSet<string> _mutating = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _tearingDown = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _savingInterval = new(StringComparer.OrdinalIgnoreCase);
+    private string? _confirmTeardown;
+    private DateTimeOffset _confirmAt;
+    private string? _editingInterval;
+    private string? _intervalText;
+
+    private string Banner => $"Deploys go to this host: the {Fleet.RuntimeKind} runtime will deploy locally.";
+
+    protected override async Task OnInitializedAsync()
+    {
+        _operator = await Operator.GetAsync();
+        _subscription = Hub.Subscribe<FleetChanged>(_ => InvokeAsync(async () =>
+        {
+            await ReloadAsync();
+            StateHasChanged();
+        }));
+        await ReloadAsync();
+    }
+
+    private async Task ReloadAsync() => _deckies = await Fleet.ListAsync(CancellationToken.None);
+
+    private void OpenDeploy() => _showDeploy = true;
+
+    private Task OnDeployedAsync(FleetOperation result)
+    {
+        Snackbar.Add(result.Message, Severity.Success);
+        return ReloadAsync();
+    }
+
+    private async Task MutateAsync(string name)
+    {
+        if (!_mutating.Add(name))
+        {
+            return;
+        }
+        try
+        {
+            Report(await Fleet.MutateAsync(_operator.Username, name, CancellationToken.None));
+        }
+        finally
+        {
+            _mutating.Remove(name);
+        }
+    }
+
+    private void EditInterval(FleetDecky decky)
+    {
+        _editingInterval = decky.Config.Name;
+        _intervalText = decky.Config.MutateInterval is { } minutes ? Core.Deckies.MutationInterval.Format(minutes) : "";
+    }
+
+    private async Task SaveIntervalAsync(string name)
+    {
+        if (!_savingInterval.Add(name))
+        {
+            return;
+        }
+        try
+        {
+            var result = await Fleet.SetMutateIntervalAsync(_operator.Username, name, _intervalText, CancellationToken.None);
+            Report(result);
+            if (result.Succeeded)
+            {
+                _editingInterval = null;
+            }
+        }
+        finally
+        {
+            _savingInterval.Remove(name);
+        }
+    }
+
+    private async Task TeardownAsync(string name)
+    {
+        var now = Time.GetUtcNow();
+        if (_confirmTeardown != name || now - _confirmAt > s_confirmWindow)
+        {
+            _confirmTeardown = name;
+            _confirmAt = now;
+            return;
+        }
+        _confirmTeardown = null;
+        if (!_tearingDown.Add(name))
+        {
+            return;
+        }
+        try
+        {
+            Report(await Fleet.TeardownAsync(_operator.Username, name, CancellationToken.None));
+        }
+        finally
+        {
+            _tearingDown.Remove(name);
+        }
+    }
+
+    private void Report(FleetOperation result) =>
+        Snackbar.Add(result.Message, result.Succeeded ? Severity.Success : Severity.Error);
+
+    private static IReadOnlyList<ServiceStatus> Services(FleetDecky decky) =>
+        decky.Status?.Services ?? decky.Config.Services.Select(s => new ServiceStatus(s, ServiceRunState.Absent)).ToList();
+
+    private static Color StateColor(DeckyRunState? state) => state switch
+    {
+        DeckyRunState.Running => Color.Success,
+        DeckyRunState.Degraded => Color.Warning,
+        DeckyRunState.Failed => Color.Error,
+        _ => Color.Default,
+    };
+
+    private static string StateText(DeckyRunState? state) => state?.ToString().ToLowerInvariant() ?? "absent";
+
+    private static Color ServiceColor(ServiceRunState state) => state switch
+    {
+        ServiceRunState.Running => Color.Success,
+        ServiceRunState.Failed => Color.Error,
+        ServiceRunState.Exited => Color.Warning,
+        _ => Color.Default,
+    };
+
+    private string Ago(DateTime? when)
+    {
+        if (when is not { } at)
+        {
+            return "never";
+        }
+        var age = Time.GetUtcNow().UtcDateTime - at;
+        return age.TotalMinutes < 1 ? "just now"
+            : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min ago"
+            : age.TotalDays < 1 ? $"{(int)age.TotalHours} h ago"
+            : $"{(int)age.TotalDays} d ago";
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,104 @@
+using Decnet.Core.Deckies.Fleet;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+
+namespace Decnet.Web.Components.Pages.Fleet;
+
+/// <summary>The INI editor: upload or paste, validate with errors at their line, preview, deploy.</summary>
+public partial class DeployPanel
+{
+    private const long MaxIniBytes = 512 * 1024;
+
+    [Inject]
+    public required DeckyFleet Fleet { get; init; }
+
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
+    [Parameter]
+    public string Banner { get; set; } = "";
+
+    [Parameter]
+    public EventCallback<FleetOperation> OnDeployed { get; set; }
+
+    public string IniText { get; set; } = "";
+
+    private DeploymentPreview? _preview;
+    private FleetOperation? _result;
+    private string? _uploadError;
+    private bool _busy;
+
+    private IEnumerable<(int Number, string Text)> Lines() =>
+        IniText.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').Split('\n').Select((text, i) => (i + 1, text));
+
+    private async Task LoadFileAsync(InputFileChangeEventArgs e)
+    {
+        _uploadError = null;
+        if (e.File.Size > MaxIniBytes)
+        {
+            _uploadError = $"{e.File.Name} is {e.File.Size / 1024} KiB; an INI may be at most 512 KiB.";
+            return;
+        }
+        using var reader = new StreamReader(e.File.OpenReadStream(MaxIniBytes));
+        IniText = await reader.ReadToEndAsync();
+        await ValidateAsync();
+    }
+
+    private void LoadSample()
+    {
+        IniText = SampleIni;
+        _preview = null;
+    }
+
+    private async Task ValidateAsync()
+    {
+        _result = null;
+        _preview = await Fleet.PreviewAsync(IniText, CancellationToken.None);
+    }
+
+    private async Task DeployAsync()
+    {
+        _busy = true;
+        _result = null;
+        try
+        {
+            var actor = (await Operator.GetAsync()).Username;
+            _result = await Fleet.DeployAsync(actor, IniText, CancellationToken.None);
+            if (_result.Status == FleetOperationStatus.Invalid)
+            {
+                _preview = new DeploymentPreview(null, _result.Errors ?? [], null);
+            }
+        }
+        finally
+        {
+            _busy = false;
+        }
+        if (_result.Succeeded)
+        {
+            await OnDeployed.InvokeAsync(_result);
+        }
+    }
+
+    internal const string SampleIni = """
+        ; A three-decky lab on loopback: no privileges needed.
+        [general]
+        net = 127.77.0.0/24
+        gw = 127.77.0.1
+        interface = lo
+
+        [lab-web]
+        ip = 127.77.0.10
+        services = http, ftp
+
+        [lab-web.http]
+        fake_app = wordpress
+
+        [lab-mail]
+        ip = 127.77.0.11
+        services = smtp, redis
+
+        [lab-db]
+        ip = 127.77.0.12
+        services = redis
+        """;
+}
