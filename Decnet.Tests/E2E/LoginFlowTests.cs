@@ -44,6 +44,7 @@ public sealed partial class LoginFlowTests : IAsyncLifetime
         await _session.ScreenshotAsync("dashboard");
 
         // The navigation works over the live circuit.
+        await _session.WaitForCircuitAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Config" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("users-table")).ToContainTextAsync("admin");
 

@@ -53,6 +53,20 @@ public sealed class BrowserSession : IAsyncDisposable
         return new BrowserSession(factory, playwright, browser, page, baseUrl);
     }
 
+    /// <summary>Signs in through the real login form as a user that needs no password change.</summary>
+    public async Task SignInAsync(string username, string password)
+    {
+        await Page.GotoAsync("/account/login");
+        await Page.FillAsync("#username", username);
+        await Page.FillAsync("#password", password);
+        await Page.ClickAsync("button[type=submit]");
+        await Assertions.Expect(Page.GetByTestId("user-menu")).ToBeVisibleAsync();
+    }
+
+    /// <summary>Waits until the page's Blazor circuit is live, so clicks reach their handlers.</summary>
+    public Task WaitForCircuitAsync() =>
+        Page.GetByTestId("circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+
     public async Task ScreenshotAsync(string name)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");

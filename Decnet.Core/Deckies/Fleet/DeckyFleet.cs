@@ -34,7 +34,7 @@ public sealed class DeckyFleet(
             var spec = DeploymentIniLoader.Load(iniText);
             // In-process deckies live on local addresses: no NIC needs naming for them.
             var options = runtime.Kind == "embedded" ? DeckyPlanOptions.LoopbackLab with { HostInterface = "lo" } : DeckyPlanOptions.LoopbackLab;
-            deployment = new DeckyPlanner(time, new Random()).Plan(spec, options);
+            deployment = new DeckyPlanner(time, new Random(PlanningSeed(iniText))).Plan(spec, options);
         }
         catch (IniValidationException ex)
         {
@@ -205,6 +205,13 @@ public sealed class DeckyFleet(
         }
         return pick;
     }
+
+    /// <summary>
+    /// The same INI always plans the same hostnames and random picks, so the preview an operator
+    /// approved is exactly what gets deployed.
+    /// </summary>
+    private static int PlanningSeed(string? iniText) =>
+        BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(iniText ?? "")), 0);
 
     private async Task<DeckyConfig?> FindAsync(string name, CancellationToken cancellationToken) =>
         (await store.LoadAsync(cancellationToken))?.Deckies.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase));
