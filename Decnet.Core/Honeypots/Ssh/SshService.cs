@@ -1,0 +1,48 @@
+using Decnet.Core.Honeypots.Hosting;
+using Decnet.Core.Honeypots.Shell;
+
+namespace Decnet.Core.Honeypots.Ssh;
+
+/// <summary>Catalog entry of the SSH honeypot: port 22, one <see cref="SshService"/> per decky.</summary>
+public sealed class SshServiceFactory : IHoneypotServiceFactory
+{
+    public string Name => "ssh";
+
+    public IReadOnlyList<ServicePort> DefaultPorts { get; } = [new(22)];
+
+    public IHoneypotService Create(ServiceContext context) => new SshService(context);
+}
+
+/// <summary>
+/// The SSH honeypot of one decky. Host keys live in <c>StateDirectory</c> and are created on first use;
+/// shell recordings go to <c>StateDirectory/recordings</c>; uploads to <c>ArtifactsDirectory/&lt;decky&gt;/ssh</c>.
+/// </summary>
+public sealed class SshService(ServiceContext context) : IHoneypotService
+{
+    private readonly Lazy<SshHostKeys> _hostKeys = new(() => SshHostKeys.LoadOrCreate(context.StateDirectory), LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lazy<IReadOnlyDictionary<string, ShellNode>> _persona = new(
+        () => PersonaFileSystem.Build(context.Hostname, context.Distro, SshPersona.From(context).Credentials.Keys, context.Time.GetUtcNow()),
+        LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public ServiceContext Context => context;
+
+    public SshPersona Persona { get; } = SshPersona.From(context);
+
+    public SshHostKeys HostKeys => _hostKeys.Value;
+
+    public ShellFileSystem CreateFileSystem() => new(_persona.Value, context.Time);
+
+    public async Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken)
+    {
+        // Generating an RSA-3072 key takes a moment; do it off the accept path's thread.
+        if (!_hostKeys.IsValueCreated)
+        {
+            await Task.Run(() => _hostKeys.Value, cancellationToken).ConfigureAwait(false);
+        }
+        var session = new SshServerSession(this, connection, cancellationToken);
+        await using (session.ConfigureAwait(false))
+        {
+            await session.RunAsync().ConfigureAwait(false);
+        }
+    }
+}

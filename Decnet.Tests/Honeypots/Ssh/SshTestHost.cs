@@ -1,0 +1,53 @@
+using Decnet.Core.Honeypots.Ssh;
+
+namespace Decnet.Tests.Honeypots.Ssh;
+
+/// <summary>An SSH honeypot on a loopback port plus helpers that drive the stock OpenSSH client at it.</summary>
+public sealed class SshTestHost : IAsyncDisposable
+{
+    private readonly HoneypotTestContext _decky;
+    private readonly TestListener _listener;
+
+    public SshTestHost(Dictionary<string, string>? persona = null, string? stateDirectory = null)
+    {
+        persona ??= [];
+        persona.TryAdd("failure_delay_ms", "100");
+        _decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), stateDirectory: stateDirectory);
+        Service = (SshService)new SshServiceFactory().Create(_decky.Context);
+        _listener = TestListener.Start(Service, "ssh");
+    }
+
+    public SshService Service { get; }
+    public int Port => _listener.Port;
+    public CollectingEventSink Sink => _decky.Sink;
+    public string Root => _decky.Root;
+    public string StateDirectory => _decky.Context.StateDirectory;
+    public string ArtifactsDirectory => Path.Combine(_decky.Context.ArtifactsDirectory, "decky-01", "ssh");
+    public IReadOnlyCollection<Exception> Errors => _listener.Errors;
+
+    public static bool ClientsInstalled => ClientProcess.Exists("ssh") && ClientProcess.Exists("sshpass");
+
+    public IEnumerable<string> SshOptions(params string[] extra) =>
+    [
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        "-o", "ConnectTimeout=10", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "GSSAPIAuthentication=no",
+        .. extra,
+    ];
+
+    /// <summary>sshpass + ssh with a password, running <paramref name="command"/> (or a shell fed from stdin).</summary>
+    public Task<ClientProcess.Result> SshAsync(string password, string? command, string? stdin = null, string user = "root", params string[] options)
+    {
+        List<string> args = ["-p", password, "ssh", .. SshOptions(options), "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{user}@127.0.0.1"];
+        if (command is not null)
+        {
+            args.Add(command);
+        }
+        return ClientProcess.RunAsync("sshpass", args, stdin);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync();
+        _decky.Dispose();
+    }
+}
