@@ -75,7 +75,7 @@ public static class ClientProcess
     public static bool Exists(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, program)));
 
-    public static async Task<Result> RunAsync(string program, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000)
+    public static async Task<Result> RunAsync(string program, IEnumerable<string> args, string? stdin = null, int timeoutMs = 60_000, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -87,6 +87,10 @@ public static class ClientProcess
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -29,9 +29,10 @@ public sealed class SshTestHost : IAsyncDisposable
 
     public IEnumerable<string> SshOptions(params string[] extra) =>
     [
+        // ssh keeps the first value it sees for an option, so per-test options go first.
+        .. extra,
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
         "-o", "ConnectTimeout=10", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "GSSAPIAuthentication=no",
-        .. extra,
     ];
 
     /// <summary>sshpass + ssh with a password, running <paramref name="command"/> (or a shell fed from stdin).</summary>
@@ -43,6 +44,22 @@ public sealed class SshTestHost : IAsyncDisposable
             args.Add(command);
         }
         return ClientProcess.RunAsync("sshpass", args, stdin);
+    }
+
+    /// <summary>
+    /// Plain ssh answering every password prompt through SSH_ASKPASS, so a client can fail several
+    /// times on one connection (sshpass gives up after the first wrong answer).
+    /// </summary>
+    public Task<ClientProcess.Result> SshAskpassAsync(string password, string command, string user, params string[] options)
+    {
+        var script = Path.Combine(Root, "askpass.sh");
+        File.WriteAllText(script, $"#!/bin/sh\necho '{password}'\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var environment = new Dictionary<string, string> { ["SSH_ASKPASS"] = script, ["SSH_ASKPASS_REQUIRE"] = "force", ["DISPLAY"] = ":0" };
+        return ClientProcess.RunAsync("ssh", [.. SshOptions(options), "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{user}@127.0.0.1", command], null, 60_000, environment);
     }
 
     public async ValueTask DisposeAsync()
