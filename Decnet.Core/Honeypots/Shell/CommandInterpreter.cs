@@ -100,7 +100,9 @@ public sealed partial class CommandInterpreter
         var output = new StringBuilder();
         var exit = false;
         string? previousConnector = null;
-        foreach (var pipeline in CommandParser.Parse(trimmed, Variable))
+        // Variables become markers at parse time and are expanded just before each command runs,
+        // so "false; echo $?" and "export A=1 && echo $A" see the values of earlier commands.
+        foreach (var pipeline in CommandParser.Parse(trimmed, name => "\u0001" + name + "\u0002"))
         {
             var skip = (previousConnector == "&&" && _lastExit != 0) || (previousConnector == "||" && _lastExit == 0);
             previousConnector = pipeline.Connector;
@@ -176,8 +178,17 @@ public sealed partial class CommandInterpreter
         public static Outcome Fail(string stderr, int code = 1) => new("", stderr, code);
     }
 
+    private string ExpandMarkers(string text) =>
+        text.Contains('\u0001', StringComparison.Ordinal) ? VariableMarkerRegex().Replace(text, m => Variable(m.Groups[1].Value) ?? "") : text;
+
     private Outcome Run(ShellCommand command, string stdin, ref bool exit)
     {
+        for (var i = 0; i < command.Words.Count; i++)
+        {
+            command.Words[i] = ExpandMarkers(command.Words[i]);
+        }
+        command.StdoutFile = command.StdoutFile is null ? null : ExpandMarkers(command.StdoutFile);
+        command.StdinFile = command.StdinFile is null ? null : ExpandMarkers(command.StdinFile);
         var words = command.Words;
         if (command.StdinFile is not null)
         {
@@ -638,6 +649,9 @@ public sealed partial class CommandInterpreter
         }
         return new Outcome("", stderr.ToString(), stderr.Length > 0 ? 1 : 0);
     }
+
+    [GeneratedRegex("\u0001([^\u0002]*)\u0002")]
+    private static partial Regex VariableMarkerRegex();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*=")]
     private static partial Regex AssignmentRegex();
