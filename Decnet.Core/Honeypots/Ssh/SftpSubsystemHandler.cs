@@ -337,5 +337,13 @@ public sealed class SftpSubsystemHandler(SshServerSession session, SshChannel ch
 
     public Task OnEofAsync(CancellationToken cancellationToken) => channel.FinishAsync(0, cancellationToken);
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>An upload whose handle was never closed (client killed mid-transfer) is still captured.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var handle in _handles.Values.Where(h => h.Upload is not null).ToList())
+        {
+            await new SshArtifactStore(session.Connection, session.Service.Persona.MaxUploadBytes).StoreAsync(handle.Upload!, handle.Path, User, "sftp", CancellationToken.None).ConfigureAwait(false);
+        }
+        _handles.Clear();
+    }
 }

@@ -20,6 +20,8 @@ public sealed class SshLoginTests
         Assert.StartsWith("SSH-2.0-OpenSSH_", connect.Field("client_version"));
         Assert.Matches("^[0-9a-f]{32}$", connect.Field("hassh"));
         Assert.Contains("curve25519-sha256", connect.Field("hassh_algorithms"));
+        // The Debian client asks for strict kex (Terrapin fix), so sequence-number resets are exercised.
+        Assert.Contains("kex-strict-c-v00@openssh.com", connect.Field("hassh_algorithms"));
         var auth = await host.Sink.WaitForAsync("auth_attempt");
         // The stock client tries keyboard-interactive before password; both are captured the same way.
         Assert.Equal(("root", "admin", "success"), (auth.Field("username"), auth.Field("password"), auth.Field("result")));
