@@ -548,7 +548,7 @@ public sealed partial class CommandInterpreter
         var flags = string.Concat(args.Select(a => a.TrimStart('-')));
         if (flags.Contains('a', StringComparison.Ordinal))
         {
-            return Outcome.Ok($"Linux {_context.Hostname} {kernel} #1 SMP PREEMPT_DYNAMIC {(_context.Distro.Slug is "debian" or "kali" ? "Debian " + kernel.Split('-')[0] + "-1" : "")} (2024-05-03) x86_64 GNU/Linux\n".Replace("  ", " ", StringComparison.Ordinal));
+            return Outcome.Ok($"Linux {_context.Hostname} {kernel} {_context.Distro.KernelBuild} x86_64 GNU/Linux\n");
         }
         var parts = new List<string>();
         foreach (var flag in flags.Length == 0 ? "s" : flags)
@@ -559,7 +559,7 @@ public sealed partial class CommandInterpreter
                 'r' => kernel,
                 'm' or 'p' or 'i' => "x86_64",
                 'o' => "GNU/Linux",
-                'v' => "#1 SMP PREEMPT_DYNAMIC",
+                'v' => _context.Distro.KernelBuild,
                 _ => "Linux",
             });
         }

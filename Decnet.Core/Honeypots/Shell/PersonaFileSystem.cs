@@ -4,7 +4,21 @@ using System.Text;
 namespace Decnet.Core.Honeypots.Shell;
 
 /// <summary>Facts of a distro persona: what uname, /etc/os-release and the login banner say.</summary>
-public sealed record DistroPersona(string Slug, string PrettyName, string OsRelease, string Issue, string Kernel, string Motd, string Shell);
+public sealed record DistroPersona(string Slug, string PrettyName, string OsRelease, string Issue, string Kernel, string Motd, string Shell)
+{
+    /// <summary>The kernel build string of <c>uname -v</c>, as each distro's kernel package prints it.</summary>
+    public string KernelBuild => Slug switch
+    {
+        "debian" => "#1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03)",
+        "kali" => "#1 SMP PREEMPT_DYNAMIC Kali 6.8.11-1kali2 (2024-05-30)",
+        "ubuntu22" => "#117-Ubuntu SMP Fri Apr 26 12:26:49 UTC 2024",
+        "ubuntu20" => "#202-Ubuntu SMP Thu May 16 11:31:11 UTC 2024",
+        "alpine" => "#1-Alpine SMP PREEMPT_DYNAMIC Fri, 26 Jan 2024 11:01:07 +0000",
+        "arch" => "#1 SMP PREEMPT_DYNAMIC Thu, 27 Jun 2024 16:49:12 +0000",
+        "fedora" => "#1 SMP PREEMPT_DYNAMIC Thu May  2 18:44:19 UTC 2024",
+        _ => "#1 SMP PREEMPT_DYNAMIC Tue May 14 14:49:25 UTC 2024",
+    };
+}
 
 /// <summary>
 /// Builds the read-only persona filesystem of a decky: distro-correct release files, users, /proc, and
@@ -54,7 +68,7 @@ public static class PersonaFileSystem
         var seed = SHA256.HashData(Encoding.UTF8.GetBytes("decnet-lastlogin:" + hostname));
         var last = now.AddHours(-(seed[0] % 96) - 2).AddMinutes(-seed[1] % 60);
         var from = $"10.0.1.{seed[2] % 200 + 20}";
-        var uname = distro.Slug is "debian" or "kali" ? $"Linux {hostname} {distro.Kernel} #1 SMP PREEMPT_DYNAMIC Debian 6.1.90-1 (2024-05-03) x86_64\n" : "";
+        var uname = distro.Slug is "debian" or "kali" ? $"Linux {hostname} {distro.Kernel} {distro.KernelBuild} x86_64\n" : "";
         return uname + distro.Motd + (distro.Motd.Length > 0 ? "\n" : "") + $"Last login: {last.ToString("ddd MMM d HH:mm:ss yyyy", System.Globalization.CultureInfo.InvariantCulture)} from {from}\n";
     }
 

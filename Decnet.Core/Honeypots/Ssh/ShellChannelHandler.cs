@@ -25,7 +25,7 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
         var context = connection.Context;
         _interpreter = new CommandInterpreter(new ShellContext
         {
-            Hostname = context.Hostname,
+            Hostname = session.Service.Persona.Hostname,
             User = session.AuthenticatedUser ?? "root",
             Distro = PersonaFileSystem.Distro(context.Distro),
             FileSystem = session.FileSystem,
@@ -61,7 +61,7 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
         if (channel.HasPty)
         {
             _terminal = new InteractiveTerminal(_interpreter, WriteAsync, MaxLine);
-            await _terminal.StartAsync(PersonaFileSystem.LoginBanner(context.Distro, context.Hostname, context.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await _terminal.StartAsync(PersonaFileSystem.LoginBanner(context.Distro, session.Service.Persona.Hostname, context.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
     }
 

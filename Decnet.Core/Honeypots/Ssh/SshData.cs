@@ -14,6 +14,12 @@ public sealed class SshProtocolException(string message, uint reason = SshProtoc
     public const uint NoMoreAuthMethods = 14;
 
     public uint Reason { get; } = reason;
+
+    /// <summary>
+    /// Set when the failure happens before binary packets exist (version exchange): the text is sent
+    /// as a raw line, as sshd does, instead of a DISCONNECT packet.
+    /// </summary>
+    public string? PlainTextReply { get; init; }
 }
 
 /// <summary>Reads RFC 4251 §5 data types from an attacker-controlled buffer; every read is bounds checked.</summary>

@@ -34,8 +34,11 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Reads the peer's identification string, skipping the preamble lines RFC 4253 §4.2 allows.</summary>
-    public async Task<string> ReadVersionAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the peer's identification string. Preamble lines (RFC 4253 §4.2) are only legal from a
+    /// server, so a server reading its client's version passes <paramref name="allowPreamble"/> false.
+    /// </summary>
+    public async Task<string> ReadVersionAsync(CancellationToken cancellationToken, bool allowPreamble = true)
     {
         for (var lineNumber = 0; lineNumber < MaxPreambleLines; lineNumber++)
         {
@@ -49,7 +52,7 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
                 }
                 if (line.Count >= MaxVersionLine)
                 {
-                    throw new SshProtocolException("identification line too long");
+                    throw new SshProtocolException("identification line too long") { PlainTextReply = "Invalid SSH identification string." };
                 }
                 line.Add(b);
             }
@@ -58,12 +61,16 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             {
                 if (!text.StartsWith("SSH-2.0-", StringComparison.Ordinal) && !text.StartsWith("SSH-1.99-", StringComparison.Ordinal))
                 {
-                    throw new SshProtocolException("Protocol major versions differ");
+                    throw new SshProtocolException("Protocol major versions differ") { PlainTextReply = "Protocol major versions differ." };
                 }
                 return text;
             }
+            if (!allowPreamble)
+            {
+                throw new SshProtocolException("invalid identification string") { PlainTextReply = "Invalid SSH identification string." };
+            }
         }
-        throw new SshProtocolException("no identification string");
+        throw new SshProtocolException("no identification string") { PlainTextReply = "Invalid SSH identification string." };
     }
 
     public async Task<byte[]> ReadPacketAsync(CancellationToken cancellationToken)

@@ -7,6 +7,7 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// The persona keys the SSH and Telnet services read from the decky's service_config:
 /// <list type="bullet">
 /// <item><c>openssh_version</c>: identification string (default Debian 12's OpenSSH).</item>
+/// <item><c>hostname</c>: the name the shell shows, overriding the decky's hostname (upstream's key).</item>
 /// <item><c>users</c>: <c>user:pass,user2:pass2</c> accepted logins; <c>password</c>: root's password.
 /// With neither, root/admin is accepted (upstream's default root password).</item>
 /// <item><c>failure_delay_ms</c> (default 2000, plus up to 10% jitter), <c>max_auth_tries</c> (6).</item>
@@ -20,6 +21,7 @@ public sealed class SshPersona
     public const string DefaultRootPassword = "admin";
 
     public string Version { get; init; } = DefaultVersion;
+    public required string Hostname { get; init; }
     public IReadOnlyDictionary<string, string> Credentials { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal) { ["root"] = DefaultRootPassword };
     public TimeSpan FailureDelay { get; init; } = TimeSpan.FromMilliseconds(2000);
     public int MaxAuthTries { get; init; } = 6;
@@ -36,9 +38,11 @@ public sealed class SshPersona
         }
         // The identification string must be one printable ASCII line (RFC 4253 §4.2).
         version = new string([.. version.Where(c => c is >= ' ' and <= '~').Take(200)]);
+        var hostname = new string([.. (context.PersonaValue("hostname") ?? "").Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_').Take(64)]);
         return new SshPersona
         {
             Version = version,
+            Hostname = hostname.Length > 0 ? hostname : context.Hostname,
             Credentials = ParseCredentials(context.PersonaValue("users"), context.PersonaValue("password")),
             FailureDelay = TimeSpan.FromMilliseconds(Int(context, "failure_delay_ms", 2000, 0, 60_000)),
             MaxAuthTries = (int)Int(context, "max_auth_tries", 6, 1, 100),

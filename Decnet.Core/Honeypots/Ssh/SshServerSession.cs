@@ -70,7 +70,7 @@ public sealed class SshServerSession : IAsyncDisposable
         try
         {
             await _packets.WriteVersionAsync(_persona.Version, _cancellation).ConfigureAwait(false);
-            _clientVersion = await _packets.ReadVersionAsync(_cancellation).ConfigureAwait(false);
+            _clientVersion = await _packets.ReadVersionAsync(_cancellation, allowPreamble: false).ConfigureAwait(false);
             await SendKexInitAsync().ConfigureAwait(false);
             while (!_closing)
             {
@@ -81,7 +81,14 @@ public sealed class SshServerSession : IAsyncDisposable
         catch (SshProtocolException error)
         {
             _disconnectReason = error.Message;
-            await TrySendDisconnectAsync(error.Reason, error.Message).ConfigureAwait(false);
+            if (error.PlainTextReply is { } text)
+            {
+                await TrySendPlainTextAsync(text).ConfigureAwait(false);
+            }
+            else
+            {
+                await TrySendDisconnectAsync(error.Reason, error.Message).ConfigureAwait(false);
+            }
         }
         catch (Exception error) when (error is EndOfStreamException or IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -106,6 +113,19 @@ public sealed class SshServerSession : IAsyncDisposable
     }
 
     public Task SendAsync(byte[] payload, CancellationToken cancellationToken) => _packets.WritePacketAsync(payload, cancellationToken);
+
+    private async Task TrySendPlainTextAsync(string text)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _connection.Stream.WriteAsync(Encoding.ASCII.GetBytes(text + "\r\n"), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is already gone.
+        }
+    }
 
     private async Task TrySendDisconnectAsync(uint reason, string description)
     {

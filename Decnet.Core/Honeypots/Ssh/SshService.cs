@@ -20,17 +20,20 @@ public sealed class SshServiceFactory : IHoneypotServiceFactory
 public sealed class SshService(ServiceContext context) : IHoneypotService
 {
     private readonly Lazy<SshHostKeys> _hostKeys = new(() => SshHostKeys.LoadOrCreate(context.StateDirectory), LazyThreadSafetyMode.ExecutionAndPublication);
-    private readonly Lazy<IReadOnlyDictionary<string, ShellNode>> _persona = new(
-        () => PersonaFileSystem.Build(context.Hostname, context.Distro, SshPersona.From(context).Credentials.Keys, context.Time.GetUtcNow()),
-        LazyThreadSafetyMode.ExecutionAndPublication);
 
     public ServiceContext Context => context;
 
     public SshPersona Persona { get; } = SshPersona.From(context);
 
+    private IReadOnlyDictionary<string, ShellNode>? _personaFiles;
+
+    /// <summary>Built once per decky on first login (races build it twice at worst; both are identical).</summary>
+    private IReadOnlyDictionary<string, ShellNode> PersonaFiles =>
+        _personaFiles ??= PersonaFileSystem.Build(Persona.Hostname, context.Distro, Persona.Credentials.Keys, context.Time.GetUtcNow());
+
     public SshHostKeys HostKeys => _hostKeys.Value;
 
-    public ShellFileSystem CreateFileSystem() => new(_persona.Value, context.Time);
+    public ShellFileSystem CreateFileSystem() => new(PersonaFiles, context.Time);
 
     public async Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken)
     {

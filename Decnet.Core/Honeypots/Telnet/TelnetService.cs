@@ -26,13 +26,14 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
 {
     public const int MaxLoginTries = 3;
 
-    private readonly Lazy<IReadOnlyDictionary<string, ShellNode>> _persona = new(
-        () => PersonaFileSystem.Build(context.Hostname, context.Distro, SshPersona.From(context).Credentials.Keys, context.Time.GetUtcNow()),
-        LazyThreadSafetyMode.ExecutionAndPublication);
-
     public ServiceContext Context => context;
 
     public SshPersona Persona { get; } = SshPersona.From(context);
+
+    private IReadOnlyDictionary<string, ShellNode>? _personaFiles;
+
+    private IReadOnlyDictionary<string, ShellNode> PersonaFiles =>
+        _personaFiles ??= PersonaFileSystem.Build(Persona.Hostname, context.Distro, Persona.Credentials.Keys, context.Time.GetUtcNow());
 
     public async Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken)
     {
@@ -72,7 +73,7 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
             string user;
             do
             {
-                await telnet.WriteAsync(context.Hostname + " login: ", cancellationToken).ConfigureAwait(false);
+                await telnet.WriteAsync(Persona.Hostname + " login: ", cancellationToken).ConfigureAwait(false);
                 user = (await telnet.ReadLineAsync(echo: true, 256, cancellationToken).ConfigureAwait(false)).Trim();
             }
             while (user.Length == 0);
@@ -97,10 +98,10 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
     {
         var interpreter = new CommandInterpreter(new ShellContext
         {
-            Hostname = context.Hostname,
+            Hostname = Persona.Hostname,
             User = user,
             Distro = PersonaFileSystem.Distro(context.Distro),
-            FileSystem = new ShellFileSystem(_persona.Value, context.Time),
+            FileSystem = new ShellFileSystem(PersonaFiles, context.Time),
             Time = context.Time,
             RemoteIp = connection.RemoteIp,
             Emit = (type, fields) => connection.Emit(type, fields),
@@ -126,7 +127,7 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
                 await telnet.WriteAsync(text, token).ConfigureAwait(false);
             }
             var terminal = new InteractiveTerminal(interpreter, Write, context.Limits.MaxLineLength);
-            await terminal.StartAsync(PersonaFileSystem.LoginBanner(context.Distro, context.Hostname, context.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await terminal.StartAsync(PersonaFileSystem.LoginBanner(context.Distro, Persona.Hostname, context.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 var data = await telnet.ReadDataAsync(cancellationToken).ConfigureAwait(false);

@@ -73,6 +73,15 @@ public sealed class SshSessionTests
             }
         }
 
+        using (var http = new TcpClient())
+        {
+            await http.ConnectAsync("127.0.0.1", host.Port, TestContext.Current.CancellationToken);
+            await http.GetStream().WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            using var reader = new StreamReader(http.GetStream());
+            Assert.Equal("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("Invalid SSH identification string.", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
+        }
+
         var result = await host.SshAsync("admin", "echo still-alive");
 
         Assert.Equal("still-alive\n", result.Stdout);
