@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Math.EC.Rfc7748;
 using Org.BouncyCastle.Security;
@@ -6,8 +7,8 @@ namespace Decnet.Core.Honeypots.Ssh;
 
 /// <summary>
 /// The algorithm lists of the server KEXINIT. They follow OpenSSH 9.2's defaults in OpenSSH's order,
-/// minus what this server does not implement (sntrup761x25519, finite-field DH, umac, hmac-sha1,
-/// zlib): advertising an algorithm we cannot run would let a client pick it and fail the handshake.
+/// minus what this server does not implement (sntrup761x25519, umac, hmac-sha1, zlib): advertising an
+/// algorithm we cannot run would let a client pick it and fail the handshake.
 /// </summary>
 public static class SshAlgorithms
 {
@@ -22,6 +23,10 @@ public static class SshAlgorithms
         "ecdh-sha2-nistp256",
         "ecdh-sha2-nistp384",
         "ecdh-sha2-nistp521",
+        "diffie-hellman-group-exchange-sha256",
+        "diffie-hellman-group16-sha512",
+        "diffie-hellman-group18-sha512",
+        "diffie-hellman-group14-sha256",
     ];
 
     public static readonly IReadOnlyList<string> Ciphers =
@@ -74,7 +79,7 @@ public static class SshAlgorithms
     public static HashAlgorithmName KexHash(string kex) => kex switch
     {
         "ecdh-sha2-nistp384" => HashAlgorithmName.SHA384,
-        "ecdh-sha2-nistp521" => HashAlgorithmName.SHA512,
+        "ecdh-sha2-nistp521" or "diffie-hellman-group16-sha512" or "diffie-hellman-group18-sha512" => HashAlgorithmName.SHA512,
         _ => HashAlgorithmName.SHA256,
     };
 
@@ -84,10 +89,61 @@ public static class SshAlgorithms
         : SHA256.HashData(data);
 }
 
+/// <summary>A finite-field Diffie-Hellman group: prime and generator.</summary>
+public sealed record DhGroup(BigInteger Prime, BigInteger Generator)
+{
+    public int Bits => (int)Prime.GetBitLength();
+
+    private static DhGroup From(Org.BouncyCastle.Crypto.Parameters.DHParameters parameters) =>
+        new(new BigInteger(parameters.P.ToByteArrayUnsigned(), isUnsigned: true, isBigEndian: true), new BigInteger(parameters.G.ToByteArrayUnsigned(), isUnsigned: true, isBigEndian: true));
+
+    /// <summary>RFC 3526 MODP groups 14, 16 and 18 (2048, 4096, 8192 bits).</summary>
+    public static readonly DhGroup Group14 = From(Org.BouncyCastle.Crypto.Agreement.DHStandardGroups.rfc3526_2048);
+    public static readonly DhGroup Group16 = From(Org.BouncyCastle.Crypto.Agreement.DHStandardGroups.rfc3526_4096);
+    public static readonly DhGroup Group18 = From(Org.BouncyCastle.Crypto.Agreement.DHStandardGroups.rfc3526_8192);
+
+    public static DhGroup? ForKex(string kex) => kex switch
+    {
+        "diffie-hellman-group14-sha256" => Group14,
+        "diffie-hellman-group16-sha512" => Group16,
+        "diffie-hellman-group18-sha512" => Group18,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Group exchange (RFC 4419) without a moduli file, like sshd's fallback: the smallest built-in group
+    /// of at least the preferred size that fits the client's bounds, else the largest that fits.
+    /// </summary>
+    public static DhGroup? ForExchange(uint min, uint preferred, uint max)
+    {
+        DhGroup[] groups = [Group14, Group16, Group18];
+        var fitting = groups.Where(g => g.Bits >= min && g.Bits <= max).ToList();
+        return fitting.FirstOrDefault(g => g.Bits >= preferred) ?? fitting.LastOrDefault();
+    }
+}
+
 /// <summary>The server half of an ephemeral key agreement: our public value and the shared secret K.</summary>
 public static class SshKeyAgreement
 {
     private static readonly SecureRandom Random = new();
+
+    /// <summary>Finite-field DH (RFC 4253 §8): checks 1 &lt; e &lt; p-1, returns f and K.</summary>
+    public static (BigInteger ServerPublic, byte[] SharedSecret) AgreeFiniteField(DhGroup group, BigInteger clientPublic)
+    {
+        if (clientPublic <= BigInteger.One || clientPublic >= group.Prime - BigInteger.One)
+        {
+            throw new SshProtocolException("DH public value out of range", SshProtocolException.KeyExchangeFailed);
+        }
+        // A 512-bit exponent exceeds twice the strength of the largest group (RFC 3526 §8).
+        var exponent = new BigInteger(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64), isUnsigned: true, isBigEndian: true) | BigInteger.One << 511;
+        var serverPublic = BigInteger.ModPow(group.Generator, exponent, group.Prime);
+        var shared = BigInteger.ModPow(clientPublic, exponent, group.Prime);
+        if (shared <= BigInteger.One)
+        {
+            throw new SshProtocolException("degenerate DH shared secret", SshProtocolException.KeyExchangeFailed);
+        }
+        return (serverPublic, shared.ToByteArray(isUnsigned: true, isBigEndian: true));
+    }
 
     /// <returns>The server's ephemeral public value and the shared secret as an unsigned big-endian number.</returns>
     public static (byte[] ServerPublic, byte[] SharedSecret) Agree(string kex, ReadOnlySpan<byte> clientPublic)

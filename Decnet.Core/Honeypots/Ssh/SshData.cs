@@ -77,6 +77,17 @@ public ref struct SshReader(ReadOnlySpan<byte> data)
     /// <summary>UTF-8 text; invalid bytes become U+FFFD instead of failing, since attackers send anything.</summary>
     public string ReadString() => Encoding.UTF8.GetString(ReadBinary());
 
+    /// <summary>An mpint (two's complement, big-endian); negative values are returned as such and rejected by callers.</summary>
+    public BigInteger ReadMpint()
+    {
+        var bytes = ReadBinary();
+        if (bytes.Length > 1025)
+        {
+            throw new SshProtocolException("mpint too large");
+        }
+        return new BigInteger(bytes, isUnsigned: false, isBigEndian: true);
+    }
+
     public string[] ReadNameList()
     {
         var text = ReadString();
@@ -190,6 +201,10 @@ public static class SshMessage
     public const byte NewKeys = 21;
     public const byte KexEcdhInit = 30;
     public const byte KexEcdhReply = 31;
+    public const byte KexDhGexGroup = 31;
+    public const byte KexDhGexInit = 32;
+    public const byte KexDhGexReply = 33;
+    public const byte KexDhGexRequest = 34;
     public const byte UserAuthRequest = 50;
     public const byte UserAuthFailure = 51;
     public const byte UserAuthSuccess = 52;

@@ -44,6 +44,10 @@ public sealed class SshServerSession : IAsyncDisposable
     private bool _closing;
     private string _disconnectReason = "closed by client";
     private ShellFileSystem? _fileSystem;
+    private uint _gexMin;
+    private uint _gexPreferred;
+    private uint _gexMax;
+    private DhGroup? _gexGroup;
 
     private sealed record Negotiated(string Kex, string HostKey, string CipherIn, string CipherOut, string MacIn, string MacOut);
 
@@ -144,7 +148,7 @@ public sealed class SshServerSession : IAsyncDisposable
     {
         var type = payload[0];
         var isTransport = type is SshMessage.Disconnect or SshMessage.Ignore or SshMessage.Unimplemented or SshMessage.Debug;
-        var isKex = type is SshMessage.KexInit or SshMessage.NewKeys or SshMessage.KexEcdhInit;
+        var isKex = type is SshMessage.KexInit or SshMessage.NewKeys or SshMessage.KexEcdhInit or SshMessage.KexDhGexInit or SshMessage.KexDhGexRequest;
         if (!_initialKexDone && !isKex && (_strict || !isTransport))
         {
             // Strict kex (the Terrapin fix) forbids anything but kex messages before the first NEWKEYS.
@@ -162,7 +166,13 @@ public sealed class SshServerSession : IAsyncDisposable
                 await OnKexInitAsync(payload).ConfigureAwait(false);
                 return;
             case SshMessage.KexEcdhInit:
-                await OnEcdhInitAsync(payload).ConfigureAwait(false);
+                await OnKexInitMessageAsync(payload).ConfigureAwait(false);
+                return;
+            case SshMessage.KexDhGexRequest:
+                await OnGexRequestAsync(payload).ConfigureAwait(false);
+                return;
+            case SshMessage.KexDhGexInit:
+                await OnGexInitAsync(payload).ConfigureAwait(false);
                 return;
             case SshMessage.NewKeys:
                 await OnNewKeysAsync().ConfigureAwait(false);
@@ -281,11 +291,12 @@ public sealed class SshServerSession : IAsyncDisposable
         client.FirstOrDefault(server.Contains)
         ?? throw new SshProtocolException($"no matching {what} found", SshProtocolException.KeyExchangeFailed);
 
-    private async Task OnEcdhInitAsync(byte[] payload)
+    /// <summary>Message 30: ECDH/curve25519 Q_C, or the client's e for a fixed finite-field group.</summary>
+    private async Task OnKexInitMessageAsync(byte[] payload)
     {
-        if (_clientKexInit is null || _negotiated is null || _serverKexInit is null || _pendingReader is not null)
+        if (_clientKexInit is null || _negotiated is null || _serverKexInit is null || _pendingReader is not null || _negotiated.Kex.StartsWith("diffie-hellman-group-exchange", StringComparison.Ordinal))
         {
-            throw new SshProtocolException("unexpected KEX_ECDH_INIT");
+            throw new SshProtocolException("unexpected key exchange message");
         }
         if (_ignoreNextKexPacket)
         {
@@ -294,20 +305,79 @@ public sealed class SshServerSession : IAsyncDisposable
         }
         var reader = new SshReader(payload);
         reader.ReadByte();
+        if (DhGroup.ForKex(_negotiated.Kex) is { } group)
+        {
+            var e = reader.ReadMpint();
+            var (f, dhSecret) = SshKeyAgreement.AgreeFiniteField(group, e);
+            await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Mpint(e), w => w.Mpint(f), w => w.Mpint(f), dhSecret).ConfigureAwait(false);
+            return;
+        }
         var clientPublic = reader.ReadBinary().ToArray();
         var (serverPublic, secret) = SshKeyAgreement.Agree(_negotiated.Kex, clientPublic);
-        var hostKey = _service.HostKeys.ForAlgorithm(_negotiated.HostKey);
+        await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Binary(clientPublic), w => w.Binary(serverPublic), w => w.Binary(serverPublic), secret).ConfigureAwait(false);
+    }
+
+    /// <summary>RFC 4419 step 1: the client's size bounds; we answer with a group.</summary>
+    private async Task OnGexRequestAsync(byte[] payload)
+    {
+        if (_clientKexInit is null || _negotiated?.Kex != "diffie-hellman-group-exchange-sha256" || _gexGroup is not null)
+        {
+            throw new SshProtocolException("unexpected group exchange request");
+        }
+        if (_ignoreNextKexPacket)
+        {
+            _ignoreNextKexPacket = false;
+            return;
+        }
+        var reader = new SshReader(payload);
+        reader.ReadByte();
+        _gexMin = reader.ReadUInt32();
+        _gexPreferred = reader.ReadUInt32();
+        _gexMax = reader.ReadUInt32();
+        _gexGroup = DhGroup.ForExchange(_gexMin, _gexPreferred, _gexMax)
+            ?? throw new SshProtocolException("no DH group within the requested bounds", SshProtocolException.KeyExchangeFailed);
+        await SendAsync(new SshWriter().Byte(SshMessage.KexDhGexGroup).Mpint(_gexGroup.Prime).Mpint(_gexGroup.Generator).ToArray(), _cancellation).ConfigureAwait(false);
+    }
+
+    private async Task OnGexInitAsync(byte[] payload)
+    {
+        var group = _gexGroup ?? throw new SshProtocolException("group exchange init before group");
+        var reader = new SshReader(payload);
+        reader.ReadByte();
+        var e = reader.ReadMpint();
+        var (f, secret) = SshKeyAgreement.AgreeFiniteField(group, e);
+        _gexGroup = null;
+        await CompleteKexAsync(
+            SshMessage.KexDhGexReply,
+            w => w.UInt32(_gexMin).UInt32(_gexPreferred).UInt32(_gexMax).Mpint(group.Prime).Mpint(group.Generator).Mpint(e),
+            w => w.Mpint(f),
+            w => w.Mpint(f),
+            secret).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Exchange hash, host key signature, reply, key derivation and our NEWKEYS, shared by every kex
+    /// method. The delegates write the method-specific parts of H and of the reply.
+    /// </summary>
+    private async Task CompleteKexAsync(byte replyType, Action<SshWriter> clientPart, Action<SshWriter> serverPart, Action<SshWriter> replyPart, byte[] secret)
+    {
+        var negotiated = _negotiated!;
+        var hostKey = _service.HostKeys.ForAlgorithm(negotiated.HostKey);
         var hostBlob = hostKey.PublicBlob;
-        var hash = SshAlgorithms.KexHash(_negotiated.Kex);
-        var exchange = new SshWriter(2048)
+        var hash = SshAlgorithms.KexHash(negotiated.Kex);
+        var exchange = new SshWriter(4096)
             .String(_clientVersion!).String(_persona.Version)
             .Binary(_clientKexInit).Binary(_serverKexInit)
-            .Binary(hostBlob).Binary(clientPublic).Binary(serverPublic)
-            .MpintUnsigned(secret);
+            .Binary(hostBlob);
+        clientPart(exchange);
+        serverPart(exchange);
+        exchange.MpintUnsigned(secret);
         var h = SshAlgorithms.Hash(hash, exchange.Span);
         _sessionId ??= h;
-        var signature = hostKey.Sign(_negotiated.HostKey, h);
-        await SendAsync(new SshWriter().Byte(SshMessage.KexEcdhReply).Binary(hostBlob).Binary(serverPublic).Binary(signature).ToArray(), _cancellation).ConfigureAwait(false);
+        var signature = hostKey.Sign(negotiated.HostKey, h);
+        var reply = new SshWriter().Byte(replyType).Binary(hostBlob);
+        replyPart(reply);
+        await SendAsync(reply.Binary(signature).ToArray(), _cancellation).ConfigureAwait(false);
 
         IPacketCipher Make(string cipher, string mac, char ivLetter, char keyLetter, char macLetter)
         {
@@ -318,8 +388,8 @@ public sealed class SshServerSession : IAsyncDisposable
             return SshAlgorithms.CreateCipher(cipher, mac, key, iv, macKey);
         }
 
-        _pendingReader = Make(_negotiated.CipherIn, _negotiated.MacIn, 'A', 'C', 'E');
-        await _packets.WriteNewKeysAsync(Make(_negotiated.CipherOut, _negotiated.MacOut, 'B', 'D', 'F'), _strict, _cancellation).ConfigureAwait(false);
+        _pendingReader = Make(negotiated.CipherIn, negotiated.MacIn, 'A', 'C', 'E');
+        await _packets.WriteNewKeysAsync(Make(negotiated.CipherOut, negotiated.MacOut, 'B', 'D', 'F'), _strict, _cancellation).ConfigureAwait(false);
     }
 
     private async Task OnNewKeysAsync()
