@@ -34,7 +34,7 @@ public sealed class CollectingEventSink : IHoneypotEventSink
 /// <summary>A temporary decky: state and artifact folders, persona keys, and an event sink.</summary>
 public sealed class HoneypotTestContext : IDisposable
 {
-    public HoneypotTestContext(IReadOnlyDictionary<string, string>? persona = null, string distro = "debian", string? stateDirectory = null)
+    public HoneypotTestContext(IReadOnlyDictionary<string, string>? persona = null, string distro = "debian", string? stateDirectory = null, TimeProvider? time = null)
     {
         Root = Directory.CreateTempSubdirectory("decnet-hp-").FullName;
         Context = new ServiceContext
@@ -47,6 +47,7 @@ public sealed class HoneypotTestContext : IDisposable
             ArtifactsDirectory = Path.Combine(Root, "artifacts"),
             Events = Sink,
             LoggerFactory = NullLoggerFactory.Instance,
+            Time = time ?? TimeProvider.System,
         };
     }
 

@@ -116,6 +116,8 @@ public sealed class ScpSinkHandler(SshServerSession session, SshChannel channel,
                     if (_directories.Count < 32)
                     {
                         _directories.Add(parts[2]);
+                        // Make the tree visible to the attacker's next "ls", as a real copy would.
+                        session.FileSystem.CreateDirectory(string.Join('/', [Target.TrimEnd('/'), .. _directories]), session.AuthenticatedUser ?? "root");
                     }
                     await Ack(cancellationToken).ConfigureAwait(false);
                     return;

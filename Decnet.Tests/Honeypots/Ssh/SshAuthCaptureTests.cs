@@ -23,6 +23,27 @@ public sealed class SshAuthCaptureTests
     }
 
     [Fact]
+    public async Task Failure_delay_runs_on_the_time_provider_without_holding_the_session()
+    {
+        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = new SshTestHost(new() { ["failure_delay_ms"] = "60000" }, time: time);
+
+        var client = host.SshAskpassAsync("wrong", "id", "root", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1");
+        await host.Sink.WaitForAsync("auth_attempt");
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        Assert.False(client.IsCompleted, "the failure was answered before the delay elapsed");
+
+        // Other connections are served while the first one waits.
+        var second = await host.SshAsync("admin", "echo meanwhile");
+        Assert.Equal("meanwhile\n", second.Stdout);
+
+        time.Advance(TimeSpan.FromSeconds(70));
+        var result = await client.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        Assert.NotEqual(0, result.ExitCode);
+    }
+
+    [Fact]
     public async Task Keyboard_interactive_answers_are_captured_like_passwords()
     {
         Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");

@@ -46,6 +46,24 @@ public sealed class SshFileCaptureTests
     }
 
     [Fact]
+    public async Task Legacy_recursive_scp_captures_every_file_of_the_tree()
+    {
+        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        await using var host = new SshTestHost();
+        var tree = Directory.CreateDirectory(Path.Combine(host.Root, "kit"));
+        Directory.CreateDirectory(Path.Combine(tree.FullName, "bin"));
+        await File.WriteAllTextAsync(Path.Combine(tree.FullName, "run.sh"), "#!/bin/sh\n./bin/miner\n", TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(Path.Combine(tree.FullName, "bin", "miner"), RandomNumberGenerator.GetBytes(4096), TestContext.Current.CancellationToken);
+
+        var result = await ClientProcess.RunAsync("sshpass", ["-p", "admin", "scp", "-O", "-r", "-p", .. host.SshOptions(), "-P", host.Port.ToString(CultureInfo.InvariantCulture), tree.FullName, "root@127.0.0.1:/tmp/"]);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var captured = host.Sink.OfType("file_captured").ToDictionary(e => e.Field("orig_path")!, e => e.Field("sha256"));
+        Assert.Equal(Sha256(Path.Combine(tree.FullName, "run.sh")), captured["/tmp/kit/run.sh"]);
+        Assert.Equal(Sha256(Path.Combine(tree.FullName, "bin", "miner")), captured["/tmp/kit/bin/miner"]);
+    }
+
+    [Fact]
     public async Task Sftp_mode_scp_upload_becomes_an_artifact()
     {
         Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");

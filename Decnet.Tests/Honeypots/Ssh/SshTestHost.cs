@@ -8,11 +8,11 @@ public sealed class SshTestHost : IAsyncDisposable
     private readonly HoneypotTestContext _decky;
     private readonly TestListener _listener;
 
-    public SshTestHost(Dictionary<string, string>? persona = null, string? stateDirectory = null)
+    public SshTestHost(Dictionary<string, string>? persona = null, string? stateDirectory = null, TimeProvider? time = null)
     {
         persona ??= [];
         persona.TryAdd("failure_delay_ms", "100");
-        _decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), stateDirectory: stateDirectory);
+        _decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), stateDirectory: stateDirectory, time: time);
         Service = (SshService)new SshServiceFactory().Create(_decky.Context);
         _listener = TestListener.Start(Service, "ssh");
     }
