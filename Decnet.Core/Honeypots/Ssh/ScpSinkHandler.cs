@@ -123,7 +123,7 @@ public sealed class ScpSinkHandler(SshServerSession session, SshChannel channel,
                     return;
                 }
                 _fileName = parts[2];
-                _upload = new BoundedUpload(session.Service.Persona.MaxUploadBytes);
+                _upload = new BoundedUpload(session.Service.Persona.MaxUploadBytes, session.Uploads);
                 _remaining = size;
                 _awaitTerminator = size == 0;
                 await Ack(cancellationToken).ConfigureAwait(false);

@@ -127,7 +127,7 @@ public sealed class SftpSubsystemHandler(SshServerSession session, SshChannel ch
                     {
                         return StatusReply(id, NoSuchFile, "No such file");
                     }
-                    var upload = new BoundedUpload(session.Service.Persona.MaxUploadBytes);
+                    var upload = new BoundedUpload(session.Service.Persona.MaxUploadBytes, session.Uploads);
                     if ((flags & 0x10) == 0 && node is not null)
                     {
                         upload.Write(0, node.Content);

@@ -6,30 +6,70 @@ using Decnet.Core.Honeypots.Hosting;
 namespace Decnet.Core.Honeypots.Ssh;
 
 /// <summary>
-/// An upload being received: kept in memory up to the cap, then only counted, so an attacker
-/// streaming gigabytes costs us a counter, not RAM.
+/// Bytes of uploads one SSH connection may hold in memory at once, across all its open transfers,
+/// so 32 parallel SFTP handles cannot multiply the per-file cap.
 /// </summary>
-public sealed class BoundedUpload(long cap)
+public sealed class UploadBudget(long bytes)
+{
+    private long _available = bytes;
+
+    public bool TryReserve(long count)
+    {
+        if (Interlocked.Add(ref _available, -count) >= 0)
+        {
+            return true;
+        }
+        Interlocked.Add(ref _available, count);
+        return false;
+    }
+
+    public void Release(long count) => Interlocked.Add(ref _available, count);
+}
+
+/// <summary>
+/// An upload being received: kept in memory up to the cap (and the connection's budget), then only
+/// counted, so an attacker streaming gigabytes costs us a counter, not RAM.
+/// </summary>
+public sealed class BoundedUpload(long cap, UploadBudget budget)
 {
     private readonly MemoryStream _data = new();
+    private long _reserved;
 
     public long Size { get; private set; }
     public bool OverCap { get; private set; }
 
     public void Write(long offset, ReadOnlySpan<byte> bytes)
     {
-        Size = Math.Max(Size, offset + bytes.Length);
-        if (OverCap || offset + bytes.Length > cap)
+        var end = offset + bytes.Length;
+        Size = Math.Max(Size, end);
+        if (OverCap || end > cap || (end > _reserved && !budget.TryReserve(end - _reserved)))
         {
-            OverCap = true;
-            _data.SetLength(0);
+            Discard();
             return;
         }
+        _reserved = Math.Max(_reserved, end);
         _data.Position = offset;
         _data.Write(bytes);
     }
 
     public byte[] ToArray() => _data.ToArray();
+
+    /// <summary>Drops the buffered bytes and returns them to the connection's budget.</summary>
+    public void Discard()
+    {
+        OverCap = true;
+        _data.SetLength(0);
+        _data.Capacity = 0;
+        budget.Release(_reserved);
+        _reserved = 0;
+    }
+
+    /// <summary>Called once the upload has been stored: frees its share of the budget.</summary>
+    public void Complete()
+    {
+        budget.Release(_reserved);
+        _reserved = 0;
+    }
 }
 
 /// <summary>
@@ -53,6 +93,7 @@ public sealed class SshArtifactStore(HoneypotConnection connection, long maxByte
             return null;
         }
         var data = upload.ToArray();
+        upload.Complete();
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
         var stamp = connection.Context.Time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var name = $"{stamp}_{sha256[..12]}_{SanitiseName(Path.GetFileName(originalPath.TrimEnd('/')))}";

@@ -24,7 +24,7 @@ public sealed class SshChannel(Func<byte[], CancellationToken, Task> send, uint 
     /// <summary>OpenSSH's session window (64 × 32 KiB) and maximum packet.</summary>
     public const uint InitialWindow = 2 * 1024 * 1024;
     public const uint MaxPacket = 32 * 1024;
-    private const int MaxPendingBytes = 4 * 1024 * 1024;
+    private const int MaxPendingBytes = 1024 * 1024;
 
     private readonly Queue<byte[]> _pending = new();
     private int _pendingBytes;

@@ -24,6 +24,7 @@ public sealed class SshServerSession : IAsyncDisposable
     private readonly SshPacketStream _packets;
     private readonly Dictionary<uint, SshChannel> _channels = [];
     private readonly CancellationToken _cancellation;
+    private SshHostKeys _hostKeys = null!;
 
     private string? _clientVersion;
     private byte[]? _serverKexInit;
@@ -58,6 +59,7 @@ public sealed class SshServerSession : IAsyncDisposable
         _connection = connection;
         _packets = new SshPacketStream(connection.Stream);
         _cancellation = cancellationToken;
+        Uploads = new UploadBudget(_persona.MaxUploadBytes);
     }
 
     public string? AuthenticatedUser => _user;
@@ -65,6 +67,9 @@ public sealed class SshServerSession : IAsyncDisposable
     public HoneypotConnection Connection => _connection;
 
     public SshService Service => _service;
+
+    /// <summary>Upload bytes this connection may buffer at once (the per-file cap, shared by all transfers).</summary>
+    public UploadBudget Uploads { get; }
 
     /// <summary>The session's copy-on-write view of the persona filesystem, shared by its channels.</summary>
     public ShellFileSystem FileSystem => _fileSystem ??= _service.CreateFileSystem();
@@ -75,6 +80,7 @@ public sealed class SshServerSession : IAsyncDisposable
         {
             await _packets.WriteVersionAsync(_persona.Version, _cancellation).ConfigureAwait(false);
             _clientVersion = await _packets.ReadVersionAsync(_cancellation, allowPreamble: false).ConfigureAwait(false);
+            _hostKeys = await _service.HostKeysAsync.WaitAsync(_cancellation).ConfigureAwait(false);
             await SendKexInitAsync().ConfigureAwait(false);
             while (!_closing)
             {
@@ -222,7 +228,7 @@ public sealed class SshServerSession : IAsyncDisposable
     {
         var writer = new SshWriter().Byte(SshMessage.KexInit).Raw(RandomNumberGenerator.GetBytes(16))
             .NameList(_initialKexDone ? SshAlgorithms.KeyExchange : [.. SshAlgorithms.KeyExchange, SshAlgorithms.StrictKexServer])
-            .NameList(_service.HostKeys.Algorithms)
+            .NameList(_hostKeys.Algorithms)
             .NameList(SshAlgorithms.Ciphers).NameList(SshAlgorithms.Ciphers)
             .NameList(SshAlgorithms.Macs).NameList(SshAlgorithms.Macs)
             .NameList(SshAlgorithms.Compression).NameList(SshAlgorithms.Compression)
@@ -272,7 +278,7 @@ public sealed class SshServerSession : IAsyncDisposable
 
         _clientKexInit = payload;
         var negotiatedKex = Choose("kex", kex, SshAlgorithms.KeyExchange);
-        var hostKey = Choose("host key", hostKeys, [.. _service.HostKeys.Algorithms]);
+        var hostKey = Choose("host key", hostKeys, [.. _hostKeys.Algorithms]);
         var encIn = Choose("cipher", cipherIn, SshAlgorithms.Ciphers);
         var encOut = Choose("cipher", cipherOut, SshAlgorithms.Ciphers);
         Choose("compression", compressionIn, SshAlgorithms.Compression);
@@ -362,7 +368,7 @@ public sealed class SshServerSession : IAsyncDisposable
     private async Task CompleteKexAsync(byte replyType, Action<SshWriter> clientPart, Action<SshWriter> serverPart, Action<SshWriter> replyPart, byte[] secret)
     {
         var negotiated = _negotiated!;
-        var hostKey = _service.HostKeys.ForAlgorithm(negotiated.HostKey);
+        var hostKey = _hostKeys.ForAlgorithm(negotiated.HostKey);
         var hostBlob = hostKey.PublicBlob;
         var hash = SshAlgorithms.KexHash(negotiated.Kex);
         var exchange = new SshWriter(4096)

@@ -19,7 +19,9 @@ public sealed class SshServiceFactory : IHoneypotServiceFactory
 /// </summary>
 public sealed class SshService(ServiceContext context) : IHoneypotService
 {
-    private readonly Lazy<SshHostKeys> _hostKeys = new(() => SshHostKeys.LoadOrCreate(context.StateDirectory), LazyThreadSafetyMode.ExecutionAndPublication);
+    // Loaded (or generated: RSA-3072 takes seconds on a busy host) in the background from creation on,
+    // so the first attacker does not wait for it the way no real sshd would make them wait.
+    private readonly Task<SshHostKeys> _hostKeys = Task.Run(() => SshHostKeys.LoadOrCreate(context.StateDirectory));
 
     public ServiceContext Context => context;
 
@@ -31,17 +33,12 @@ public sealed class SshService(ServiceContext context) : IHoneypotService
     private IReadOnlyDictionary<string, ShellNode> PersonaFiles =>
         _personaFiles ??= PersonaFileSystem.Build(Persona.Hostname, context.Distro, Persona.Credentials.Keys, context.Time.GetUtcNow());
 
-    public SshHostKeys HostKeys => _hostKeys.Value;
+    public Task<SshHostKeys> HostKeysAsync => _hostKeys;
 
     public ShellFileSystem CreateFileSystem() => new(PersonaFiles, context.Time);
 
     public async Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken)
     {
-        // Generating an RSA-3072 key takes a moment; do it off the accept path's thread.
-        if (!_hostKeys.IsValueCreated)
-        {
-            await Task.Run(() => _hostKeys.Value, cancellationToken).ConfigureAwait(false);
-        }
         var session = new SshServerSession(this, connection, cancellationToken);
         await using (session.ConfigureAwait(false))
         {

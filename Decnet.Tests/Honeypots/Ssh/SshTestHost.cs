@@ -32,7 +32,7 @@ public sealed class SshTestHost : IAsyncDisposable
         // ssh keeps the first value it sees for an option, so per-test options go first.
         .. extra,
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-        "-o", "ConnectTimeout=10", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "GSSAPIAuthentication=no",
+        "-o", "ConnectTimeout=30", "-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "GSSAPIAuthentication=no",
     ];
 
     /// <summary>sshpass + ssh with a password, running <paramref name="command"/> (or a shell fed from stdin).</summary>
