@@ -333,13 +333,14 @@ public sealed partial class CommandInterpreter
     {
         var target = args.Count == 0 || args[0] == "~" ? Home : args[0] == "-" ? _env.GetValueOrDefault("OLDPWD", Cwd) : Resolve(args[0]);
         var node = _context.FileSystem.Get(target);
+        var shown = args.Count > 0 ? args[0] : target;
         if (node is null)
         {
-            return Outcome.Fail($"bash: cd: {args[0]}: No such file or directory\n");
+            return Outcome.Fail($"bash: cd: {shown}: No such file or directory\n");
         }
         if (!node.IsDirectory)
         {
-            return Outcome.Fail($"bash: cd: {args[0]}: Not a directory\n");
+            return Outcome.Fail($"bash: cd: {shown}: Not a directory\n");
         }
         _env["OLDPWD"] = Cwd;
         Cwd = target;
@@ -586,7 +587,7 @@ public sealed partial class CommandInterpreter
 
     private Outcome Download(string tool, List<string> args)
     {
-        var urls = args.Where(a => !a.StartsWith('-') && (a.Contains("://", StringComparison.Ordinal) || UrlLikeRegex().IsMatch(a))).Take(8).ToList();
+        var urls = args.Where(a => !a.StartsWith('-') && a.Length <= 2048 && (a.Contains("://", StringComparison.Ordinal) || UrlLikeRegex().IsMatch(a))).Take(8).ToList();
         if (urls.Count == 0)
         {
             return tool == "curl"

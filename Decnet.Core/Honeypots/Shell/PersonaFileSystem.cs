@@ -129,6 +129,7 @@ public static class PersonaFileSystem
         File("/root/.aws/credentials", "[default]\naws_access_key_id = " + awsKey + "\naws_secret_access_key = " + awsSecret + "\n\n[backup]\naws_access_key_id = AKIA" + Secret(11, 16, upper) + "\naws_secret_access_key = " + Secret(17, 40, mixed) + "\n", "-rw-------");
         File("/root/.aws/config", "[default]\nregion = eu-west-1\noutput = json\n");
         File("/root/.ssh/authorized_keys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + Secret(2, 43, mixed) + " deploy@build01\n", "-rw-------");
+        File("/root/.ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACD" + Secret(4, 43, mixed) + "\n" + Secret(8, 70, mixed) + "\n" + Secret(12, 70, mixed) + "\nAAAECdeploy@build01\n-----END OPENSSH PRIVATE KEY-----\n", "-rw-------");
         File("/root/.env", "DB_HOST=10.0.1.20\nDB_USER=app\nDB_PASSWORD=" + dbPassword + "\nREDIS_URL=redis://10.0.1.21:6379/0\n", "-rw-------");
         File("/root/notes.txt", "Before go-live:\n- rotate the AWS backup key (still the one from the old laptop)\n- mysql root pw is in /var/www/.env, move it to vault\n- disable password login on " + hostname + "\n");
         File("/var/www/.env", "APP_ENV=production\nAPP_KEY=base64:" + Secret(6, 43, mixed) + "=\nDB_CONNECTION=mysql\nDB_HOST=127.0.0.1\nDB_PORT=3306\nDB_DATABASE=app_prod\nDB_USERNAME=root\nDB_PASSWORD=" + dbPassword + "\nMAIL_PASSWORD=" + Secret(13, 12, mixed) + "\n", "-rw-r-----", "www-data");

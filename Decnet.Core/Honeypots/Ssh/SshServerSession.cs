@@ -716,12 +716,12 @@ public sealed class SshServerSession : IAsyncDisposable
             case "env":
                 var name = reader.ReadString();
                 var value = reader.ReadString();
-                if (channel.Environment.Count < 64 && name.Length < 256 && value.Length < 4096)
+                // sshd's default AcceptEnv is LANG LC_*; other variables are refused.
+                ok = name == "LANG" || name.StartsWith("LC_", StringComparison.Ordinal);
+                if (ok && channel.Environment.Count < 64 && name.Length < 256 && value.Length < 4096)
                 {
                     channel.Environment[name] = value;
                 }
-                // sshd's default AcceptEnv is LANG LC_*; other variables are refused.
-                ok = name == "LANG" || name.StartsWith("LC_", StringComparison.Ordinal);
                 break;
             case "window-change":
                 channel.Columns = (int)Math.Clamp(reader.ReadUInt32(), 1u, 1000u);
