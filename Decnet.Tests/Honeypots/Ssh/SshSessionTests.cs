@@ -38,6 +38,34 @@ public sealed class SshSessionTests
     }
 
     [Fact]
+    public async Task Recording_stops_at_its_size_bound_and_says_so()
+    {
+        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        await using var host = new SshTestHost(new() { ["max_recording_bytes"] = "2048" });
+
+        var result = await host.SshAsync("admin", null, "cat /proc/cpuinfo\ncat /etc/passwd\nexit\n", "root", "-tt");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var recorded = await host.Sink.WaitForAsync("session_recorded");
+        Assert.Equal("true", recorded.Field("truncated"));
+        Assert.True(new FileInfo(recorded.Field("path")!).Length <= 2048);
+    }
+
+    [Fact]
+    public async Task Port_forwarding_attempts_are_refused_and_recorded()
+    {
+        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        await using var host = new SshTestHost();
+
+        var result = await host.SshAsync("admin", null, "", "root", "-W", "10.0.0.5:3306", "-o", "LogLevel=INFO");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("administratively prohibited", result.Stderr);
+        var attempt = await host.Sink.WaitForAsync("port_forward_attempt");
+        Assert.Equal(("direct-tcpip", "10.0.0.5", "3306"), (attempt.Field("request"), attempt.Field("dst_host"), attempt.Field("dst_port")));
+    }
+
+    [Fact]
     public async Task Garbage_and_truncated_packets_never_crash_the_service()
     {
         Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");

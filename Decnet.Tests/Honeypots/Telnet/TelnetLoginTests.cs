@@ -180,3 +180,21 @@ public sealed class TelnetLoginTests
         Assert.Equal("too many login failures", disconnect.Field("reason"));
     }
 }
+
+[Trait("Category", "Integration")]
+public sealed class TelnetScanTests
+{
+    [Fact]
+    public async Task Nmap_service_detection_sees_a_telnet_login()
+    {
+        Assert.SkipUnless(ClientProcess.Exists("nmap"), "nmap is not installed (apt-get install nmap)");
+        using var decky = new HoneypotTestContext();
+        await using var listener = TestListener.Start(new TelnetServiceFactory().Create(decky.Context), "telnet");
+
+        var result = await ClientProcess.RunAsync("nmap", ["-sV", "--version-light", "-Pn", "-n", "-p", listener.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1"], timeoutMs: 180_000);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Matches(@"open\s+telnet", result.Stdout);
+        Assert.Empty(listener.Errors);
+    }
+}
