@@ -35,12 +35,15 @@ public sealed class AsciicastRecorder : IAsyncDisposable
     public long Bytes { get; private set; }
     public bool Truncated { get; private set; }
 
-    /// <summary>Opens <c>&lt;directory&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;_&lt;session&gt;.cast</c> (mode 0600) and writes the header.</summary>
-    public static async Task<AsciicastRecorder> StartAsync(string directory, Guid session, int width, int height, string term, string shell, TimeProvider time, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <c>&lt;directory&gt;/&lt;UTC yyyyMMddTHHmmssZ&gt;_&lt;session&gt;_&lt;channel&gt;.cast</c> (mode 0600)
+    /// and writes the header. One SSH connection may run several shells, hence the channel number.
+    /// </summary>
+    public static async Task<AsciicastRecorder> StartAsync(string directory, Guid session, uint channel, int width, int height, string term, string shell, TimeProvider time, long maxBytes, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         var now = time.GetUtcNow();
-        var path = System.IO.Path.Combine(directory, $"{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}_{session:N}.cast");
+        var path = System.IO.Path.Combine(directory, $"{now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}_{session:N}_{channel}.cast");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
         if (!OperatingSystem.IsWindows())
         {
@@ -82,7 +85,16 @@ public sealed class AsciicastRecorder : IAsyncDisposable
             return;
         }
         Bytes += bytes.Length;
-        await _file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // A full disk ends the recording, never the attacker's session.
+            Truncated = true;
+            _finished = true;
+        }
     }
 
     public TimeSpan Duration => _time.GetUtcNow() - _startedAt;

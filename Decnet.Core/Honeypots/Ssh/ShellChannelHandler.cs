@@ -50,7 +50,7 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
         try
         {
             _recorder = await AsciicastRecorder.StartAsync(
-                Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, channel.Columns, channel.Rows, channel.Term,
+                Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, channel.LocalId, channel.Columns, channel.Rows, channel.Term,
                 PersonaFileSystem.Distro(context.Distro).Shell, context.Time, session.Service.Persona.MaxRecordingBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
@@ -161,7 +161,8 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
                 ("recording", recorder.Name), ("path", recorder.Path),
                 ("bytes", recorder.Bytes.ToString(CultureInfo.InvariantCulture)),
                 ("duration", recorder.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)),
-                ("truncated", recorder.Truncated ? "true" : "false"), ("username", session.AuthenticatedUser), ("format", "asciicast-v2"));
+                ("truncated", recorder.Truncated ? "true" : "false"), ("username", session.AuthenticatedUser), ("format", "asciicast-v2"),
+                ("session_id", session.Connection.SessionId.ToString("N")));
         }
     }
 }

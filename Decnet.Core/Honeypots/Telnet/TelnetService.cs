@@ -109,7 +109,7 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
         AsciicastRecorder? recorder = null;
         try
         {
-            recorder = await AsciicastRecorder.StartAsync(Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, telnet.Columns, telnet.Rows,
+            recorder = await AsciicastRecorder.StartAsync(Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, 0, telnet.Columns, telnet.Rows,
                 "vt100", PersonaFileSystem.Distro(context.Distro).Shell, context.Time, Persona.MaxRecordingBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException)
@@ -150,7 +150,8 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
                     ("recording", recorder.Name), ("path", recorder.Path),
                     ("bytes", recorder.Bytes.ToString(CultureInfo.InvariantCulture)),
                     ("duration", recorder.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)),
-                    ("truncated", recorder.Truncated ? "true" : "false"), ("username", user), ("format", "asciicast-v2"));
+                    ("truncated", recorder.Truncated ? "true" : "false"), ("username", user), ("format", "asciicast-v2"),
+                    ("session_id", connection.SessionId.ToString("N")));
             }
         }
     }

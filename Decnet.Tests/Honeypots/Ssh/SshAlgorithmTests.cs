@@ -67,6 +67,8 @@ public sealed class SshAlgorithmTests
             string first, second, third;
             await using (var host = new SshTestHost(stateDirectory: state))
             {
+                // Key generation (RSA-3072) runs in the background; on a loaded CI box it can outlast keyscan's timeout.
+                await host.Service.HostKeysAsync.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
                 first = await ScanAsync(host.Port);
                 second = await ScanAsync(host.Port);
             }
@@ -92,7 +94,7 @@ public sealed class SshAlgorithmTests
 
     private static async Task<string> ScanAsync(int port)
     {
-        var result = await ClientProcess.RunAsync("ssh-keyscan", ["-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "rsa,ecdsa,ed25519", "127.0.0.1"]);
+        var result = await ClientProcess.RunAsync("ssh-keyscan", ["-T", "30", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "rsa,ecdsa,ed25519", "127.0.0.1"]);
         // Drop the "[127.0.0.1]:port" host column: ports differ between runs, keys must not.
         return string.Join('\n', result.Stdout.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..]).Order(StringComparer.Ordinal));
     }
