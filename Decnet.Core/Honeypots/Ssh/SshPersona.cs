@@ -6,7 +6,9 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// <summary>
 /// The persona keys the SSH and Telnet services read from the decky's service_config:
 /// <list type="bullet">
-/// <item><c>openssh_version</c>: identification string (default Debian 12's OpenSSH).</item>
+/// <item><c>openssh_version</c>: identification string (default: the OpenSSH build of the decky's
+/// distro, Debian 12's <c>SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3</c> for debian), so the banner never
+/// contradicts /etc/os-release.</item>
 /// <item><c>hostname</c>: the name the shell shows, overriding the decky's hostname (upstream's key).</item>
 /// <item><c>users</c>: <c>user:pass,user2:pass2</c> accepted logins; <c>password</c>: root's password.
 /// With neither, root/admin is accepted (upstream's default root password).</item>
@@ -31,7 +33,7 @@ public sealed class SshPersona
 
     public static SshPersona From(ServiceContext context)
     {
-        var version = context.PersonaValue("openssh_version") ?? DefaultVersion;
+        var version = context.PersonaValue("openssh_version") ?? DefaultVersionFor(context.Distro);
         if (!version.StartsWith("SSH-", StringComparison.Ordinal))
         {
             version = "SSH-2.0-" + version;
@@ -51,6 +53,20 @@ public sealed class SshPersona
             KeyboardInteractive = !string.Equals(context.PersonaValue("keyboard_interactive"), "false", StringComparison.OrdinalIgnoreCase),
         };
     }
+
+    /// <summary>The identification string each distro's packaged sshd sends.</summary>
+    public static string DefaultVersionFor(string distro) => distro switch
+    {
+        "ubuntu22" => "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10",
+        "ubuntu20" => "SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.11",
+        "rocky9" => "SSH-2.0-OpenSSH_8.7",
+        "centos7" => "SSH-2.0-OpenSSH_7.4",
+        "alpine" => "SSH-2.0-OpenSSH_9.6",
+        "fedora" => "SSH-2.0-OpenSSH_9.3",
+        "kali" => "SSH-2.0-OpenSSH_9.7p1 Debian-7",
+        "arch" => "SSH-2.0-OpenSSH_9.8",
+        _ => DefaultVersion,
+    };
 
     public static IReadOnlyDictionary<string, string> ParseCredentials(string? users, string? rootPassword)
     {

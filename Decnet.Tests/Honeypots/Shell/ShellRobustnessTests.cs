@@ -62,6 +62,25 @@ public sealed class ShellRobustnessTests
     public void Scp_sink_commands_are_recognised(string command, bool expected) =>
         Assert.Equal(expected, ScpSinkHandler.IsScpSink(command));
 
+    [Theory]
+    [InlineData("debian", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3")]
+    [InlineData("ubuntu22", "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10")]
+    [InlineData("rocky9", "SSH-2.0-OpenSSH_8.7")]
+    public void Default_banner_matches_the_decky_distro(string distro, string expected)
+    {
+        using var decky = new HoneypotTestContext(distro: distro);
+        Assert.Equal(expected, SshPersona.From(decky.Context).Version);
+    }
+
+    [Fact]
+    public void Persona_banner_and_hostname_override_the_defaults()
+    {
+        using var decky = new HoneypotTestContext(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["openssh_version"] = "OpenSSH_8.4p1 Debian-5+deb11u3\r\nX", ["hostname"] = "db-01;rm" });
+        var persona = SshPersona.From(decky.Context);
+        Assert.Equal("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3X", persona.Version);
+        Assert.Equal("db-01rm", persona.Hostname);
+    }
+
     [Fact]
     public void Persona_credentials_parse_users_and_root_password_with_admin_default()
     {
