@@ -11,5 +11,7 @@ public static class BuiltInFactories
         new Redis.RedisHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
+        new Ssh.SshServiceFactory(),
+        new Telnet.TelnetServiceFactory(),
     ];
 }

@@ -30,7 +30,7 @@ public sealed class SshAlgorithmTests
     [InlineData("HostKeyAlgorithms=rsa-sha2-256")]
     public async Task Forced_algorithm_negotiates_and_carries_a_session(string option)
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         // MACs only matter with a non-AEAD cipher.
         string[] extra = option.StartsWith("MACs=", StringComparison.Ordinal) ? ["-o", "Ciphers=aes128-ctr"] : [];
@@ -45,7 +45,7 @@ public sealed class SshAlgorithmTests
     [Fact]
     public async Task Rekeying_requested_by_the_client_keeps_the_session_working()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         var script = string.Concat(Enumerable.Range(0, 200).Select(i => $"echo line-{i}-{new string('x', 100)}\n"));
 
@@ -60,7 +60,7 @@ public sealed class SshAlgorithmTests
     [Fact]
     public async Task Host_keys_are_stable_across_connections_and_restarts_and_stored_private()
     {
-        Assert.SkipUnless(ClientProcess.Exists("ssh-keyscan"), "openssh-client is not installed");
+        Assert.True(ClientProcess.Exists("ssh-keyscan"), "openssh-client is not installed");
         var state = Directory.CreateTempSubdirectory("decnet-ssh-state-").FullName;
         try
         {

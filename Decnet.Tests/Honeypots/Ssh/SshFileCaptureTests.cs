@@ -33,7 +33,7 @@ public sealed class SshFileCaptureTests
     [Fact]
     public async Task Legacy_scp_upload_becomes_an_artifact_with_matching_sha256()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         var local = MakePayload(host.Root, 300_000);
 
@@ -48,7 +48,7 @@ public sealed class SshFileCaptureTests
     [Fact]
     public async Task Legacy_recursive_scp_captures_every_file_of_the_tree()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         var tree = Directory.CreateDirectory(Path.Combine(host.Root, "kit"));
         Directory.CreateDirectory(Path.Combine(tree.FullName, "bin"));
@@ -66,7 +66,7 @@ public sealed class SshFileCaptureTests
     [Fact]
     public async Task Sftp_mode_scp_upload_becomes_an_artifact()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         var local = MakePayload(host.Root, 70_000);
 
@@ -81,7 +81,7 @@ public sealed class SshFileCaptureTests
     [Fact]
     public async Task Sftp_put_becomes_an_artifact_and_shows_in_the_listing()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled && ClientProcess.Exists("sftp"), "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled && ClientProcess.Exists("sftp"), "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost();
         var local = MakePayload(host.Root, 1_000_000);
         var batch = $"cd /tmp\nput \"{local}\"\nls -l\nmkdir stash\nrename \"x m r i g.sh\" stash/k.sh\nls stash\nget /etc/hostname {host.Root}/hostname.txt\n";
@@ -98,7 +98,7 @@ public sealed class SshFileCaptureTests
     [Fact]
     public async Task Upload_over_the_size_cap_is_skipped_and_reported()
     {
-        Assert.SkipUnless(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = new SshTestHost(new() { ["max_upload_bytes"] = "1000" });
         var local = MakePayload(host.Root, 5000);
 
