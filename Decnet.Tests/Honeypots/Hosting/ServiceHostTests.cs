@@ -287,12 +287,12 @@ public sealed class ServiceHostTests
 
     [Fact]
     [Trait("Category", "Integration")]
-    public async Task A_thousand_idle_connections_are_cut_at_the_idle_timeout_and_memory_stays_bounded()
+    public async Task A_thousand_idle_ftp_connections_are_cut_at_the_idle_timeout_and_memory_stays_bounded()
     {
         await using var decky = TestDecky.Create();
         var limits = new SessionLimits { IdleTimeout = TimeSpan.FromSeconds(2), MaxConcurrentSessions = 2000 };
-        var hosted = await decky.StartAsync(Echo(decky, limits));
-        var endPoint = hosted.EndPointOf("echo", 7007);
+        var hosted = await decky.StartAsync(new Decnet.Core.Honeypots.Ftp.FtpHoneypotFactory(), limits: limits);
+        var endPoint = hosted.EndPointOf("ftp", 21);
         GC.Collect();
         var before = GC.GetTotalMemory(forceFullCollection: true);
 
@@ -324,7 +324,7 @@ public sealed class ServiceHostTests
             var (client, reader, _) = await ConnectAsync(endPoint);
             using (client)
             {
-                Assert.Equal("hello", await reader.ReadLineAsync());
+                Assert.Equal("220 (vsFTPd 3.0.3)", await reader.ReadLineAsync());
             }
         }
         finally
