@@ -43,13 +43,17 @@ public sealed class SessionGuard : IDisposable
     public SessionGuard(SessionLimits limits, TimeProvider time, Action abort, CancellationToken hostToken)
     {
         _abort = abort;
-        _idleTimeout = limits.IdleTimeout;
+        _idleTimeout = TimerSpan(limits.IdleTimeout);
         _cts = CancellationTokenSource.CreateLinkedTokenSource(hostToken);
         // Timers do not capture the execution context: a session's AsyncLocals must not leak into them.
         _idleTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.IdleTimeout), this, _idleTimeout, Timeout.InfiniteTimeSpan);
-        _durationTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.MaxDuration), this, limits.MaxSessionDuration, Timeout.InfiniteTimeSpan);
+        _durationTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.MaxDuration), this, TimerSpan(limits.MaxSessionDuration), Timeout.InfiniteTimeSpan);
         _hostRegistration = hostToken.Register(static state => ((SessionGuard)state!).Cut(SessionEndReason.HostStopped), this);
     }
+
+    /// <summary>Zero, negative or beyond-timer-range limits mean "no limit" rather than an exception at accept time.</summary>
+    private static TimeSpan TimerSpan(TimeSpan limit) =>
+        limit <= TimeSpan.Zero || limit.TotalMilliseconds >= uint.MaxValue - 1 ? Timeout.InfiniteTimeSpan : limit;
 
     /// <summary>Cancelled when the session is cut for any reason.</summary>
     public CancellationToken Token => _cts.Token;

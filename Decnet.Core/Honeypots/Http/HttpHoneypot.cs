@@ -142,7 +142,9 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private (HttpPage Page, IReadOnlyList<KeyValuePair<string, string>> Headers) Respond(HoneypotConnection connection, HttpRequest request)
     {
-        var host = request.Header("Host") ?? Context.Hostname;
+        // Apache names the server from the Host header without its port (UseCanonicalName Off).
+        var hostHeader = request.Header("Host");
+        var host = string.IsNullOrWhiteSpace(hostHeader) ? Context.Hostname : StripPort(hostHeader);
         var headersJson = JsonSerializer.Serialize(request.Headers.ToDictionary(
             h => h.Key,
             h => h.Value.Length > MaxLoggedHeaderValue ? h.Value[..MaxLoggedHeaderValue] : h.Value,
@@ -185,7 +187,7 @@ public sealed class HttpHoneypot : IHoneypotService
                 extra.Add(new("Set-Cookie", "phpMyAdmin=" + connection.SessionId.ToString("N") + "; path=/; HttpOnly; SameSite=Strict"));
                 break;
             default:
-                page = _persona.DefaultPage(path, host);
+                page = _persona.DefaultPage(path, host, connection.Local.Port);
                 break;
         }
         if (_persona.FakeApp is HttpPersona.WordPress or HttpPersona.PhpMyAdmin)
@@ -193,6 +195,17 @@ public sealed class HttpHoneypot : IHoneypotService
             extra.Add(new("X-Powered-By", "PHP/8.2.7"));
         }
         return (page, extra);
+    }
+
+    private static string StripPort(string host)
+    {
+        if (host.StartsWith('['))
+        {
+            var close = host.IndexOf(']', StringComparison.Ordinal);
+            return close > 0 ? host[..(close + 1)] : host;
+        }
+        var colon = host.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? host[..colon] : host;
     }
 
     private static (string Username, string Password, string Source)? ExtractCredentials(HttpRequest request)

@@ -77,7 +77,7 @@ public sealed class HttpPersona
     }
 
     /// <summary>The page for a path that is not one of the fake application's own endpoints.</summary>
-    public HttpPage DefaultPage(string path, string host)
+    public HttpPage DefaultPage(string path, string host, int port)
     {
         var root = path is "/" or "/index.html" or "/index.php" or "/iisstart.htm";
         switch (FakeApp)
@@ -99,7 +99,7 @@ public sealed class HttpPersona
         }
         return ResponseCode switch
         {
-            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host)),
+            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host, port)),
             404 => NotFound(path),
             _ => new HttpPage(ResponseCode, string.Empty),
         };

@@ -23,6 +23,7 @@ public sealed class HttpHoneypotTests
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("Server: Apache/2.4.62 (Debian)", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("You don't have permission to access this resource.", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"Server at {decky.Address} Port 80</address>", result.StdOut, StringComparison.Ordinal);
 
         var request = await decky.Sink.WaitForAsync("request");
         Assert.Equal("PUT", request.Field("method"));
@@ -186,6 +187,23 @@ public sealed class HttpHoneypotTests
         Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "413");
         Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "414");
         Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "431");
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task Https_survives_garbage_and_plain_http_on_the_tls_port()
+    {
+        await using var decky = TestDecky.Create();
+        var hosted = await decky.StartAsync(new HttpsHoneypotFactory());
+        await Robustness.SendGarbageAsync(hosted.EndPointOf("https", 443),
+        [
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
+            [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03],
+            [0x16, 0x03, 0x03, 0xff, 0xff],
+        ], randomRounds: 5);
+        Assert.NotEmpty(decky.Sink.OfType("tls_error"));
+        var result = await Curl("-k", "-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/", "https"));
+        Assert.Equal("403", result.StdOut);
     }
 
     private static int CountOf(string text, string needle)
