@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Honeypots.Http;
 
@@ -43,13 +42,13 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private readonly HttpPersona _persona;
     private readonly Lazy<SslStreamCertificateContext>? _certificate;
-    private readonly ILogger _logger;
+    private readonly StaticFiles? _files;
 
     public HttpHoneypot(ServiceContext context, string serviceName, bool useTls)
     {
         Context = context;
         _persona = HttpPersona.From(context.PersonaValue);
-        _logger = context.LoggerFactory.CreateLogger<HttpHoneypot>();
+        _files = StaticFiles.From(context.PersonaValue("files"));
         if (useTls)
         {
             // Generated on first use, not at construction: building a decky must stay cheap.
@@ -80,6 +79,8 @@ public sealed class HttpHoneypot : IHoneypotService
                     ServerCertificateContext = _certificate.Value,
                     ClientCertificateRequired = false,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    // Offer ALPN like a real HTTP/1.1 server; clients that propose h2 settle on http/1.1.
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is AuthenticationException or IOException)
@@ -187,7 +188,9 @@ public sealed class HttpHoneypot : IHoneypotService
                 extra.Add(new("Set-Cookie", "phpMyAdmin=" + connection.SessionId.ToString("N") + "; path=/; HttpOnly; SameSite=Strict"));
                 break;
             default:
-                page = _persona.DefaultPage(path, host, connection.Local.Port);
+                page = request.Method is "GET" or "HEAD" && _files?.Find(path) is { } file
+                    ? new HttpPage(200, string.Empty, file.ContentType) { Bytes = file.Content }
+                    : _persona.DefaultPage(path, host, connection.Local.Port);
                 break;
         }
         if (_persona.FakeApp is HttpPersona.WordPress or HttpPersona.PhpMyAdmin)
@@ -254,7 +257,7 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private async Task WriteResponseAsync(Stream stream, HttpPage page, bool head, bool keepAlive, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
-        var body = Encoding.UTF8.GetBytes(page.Body);
+        var body = page.Bytes ?? Encoding.UTF8.GetBytes(page.Body);
         var builder = new StringBuilder(512);
         builder.Append("HTTP/1.1 ").Append(page.Status.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(ReasonPhrase(page.Status)).Append("\r\n");
         builder.Append("Date: ").Append(Context.Time.GetUtcNow().ToString("r", CultureInfo.InvariantCulture)).Append("\r\n");
@@ -309,7 +312,6 @@ public sealed class HttpHoneypot : IHoneypotService
         {
             _certificate.Value.TargetCertificate.Dispose();
         }
-        _logger.LogDebug("{Decky}: http service disposed", Context.DeckyName);
         return ValueTask.CompletedTask;
     }
 }

@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace Decnet.Core.Honeypots.Http;
 
-/// <summary>A canned response the persona serves.</summary>
-public sealed record HttpPage(int Status, string Body, string ContentType = "text/html; charset=UTF-8");
+/// <summary>A canned response the persona serves; <see cref="Bytes"/> (a static file) wins over <see cref="Body"/>.</summary>
+public sealed record HttpPage(int Status, string Body, string ContentType = "text/html; charset=UTF-8")
+{
+    public byte[]? Bytes { get; init; }
+}
 
 /// <summary>
 /// What the web server pretends to be: server header, default status and the pages of the

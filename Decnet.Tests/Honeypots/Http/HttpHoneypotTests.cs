@@ -106,6 +106,23 @@ public sealed class HttpHoneypotTests
         Assert.EndsWith("<h1>Jenkins</h1>", result.StdOut, StringComparison.Ordinal);
     }
 
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task The_files_persona_serves_static_files_without_escaping_its_folder()
+    {
+        await using var decky = TestDecky.Create();
+        var site = Directory.CreateDirectory(Path.Combine(decky.Root, "site")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>Intranet</h1>");
+        await File.WriteAllTextAsync(Path.Combine(site, ".htpasswd"), "admin:secret");
+        await File.WriteAllTextAsync(Path.Combine(decky.Root, "outside.txt"), "outside");
+        await decky.StartAsync(new HttpHoneypotFactory(), new Dictionary<string, string> { ["files"] = site });
+
+        Assert.Equal("<h1>Intranet</h1>", (await Curl(Url(decky, "/"))).StdOut);
+        Assert.Contains("403 Forbidden", (await Curl(Url(decky, "/.htpasswd"))).StdOut, StringComparison.Ordinal);
+        Assert.Contains("403 Forbidden", (await Curl("--path-as-is", Url(decky, "/../outside.txt"))).StdOut, StringComparison.Ordinal);
+        Assert.Contains("403 Forbidden", (await Curl("--path-as-is", Url(decky, "/%2e%2e/outside.txt"))).StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [Trait("Category", "Integration")]
     [InlineData("apache_default", "Apache2 Debian Default Page: It works")]
