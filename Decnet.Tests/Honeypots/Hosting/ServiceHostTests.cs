@@ -295,6 +295,7 @@ public sealed class ServiceHostTests
         var endPoint = hosted.EndPointOf("ftp", 21);
         GC.Collect();
         var before = GC.GetTotalMemory(forceFullCollection: true);
+        var fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
 
         var clients = new List<Socket>();
         try
@@ -319,6 +320,9 @@ public sealed class ServiceHostTests
             var after = GC.GetTotalMemory(forceFullCollection: true);
             // The captured events themselves stay referenced by the sink; everything per session must be gone.
             Assert.True(after - before < 16 * 1024 * 1024, $"managed heap grew by {(after - before) / 1024} KiB");
+            // The 1,000 client sockets are still open here; the server's 1,000 must already be closed.
+            var fdGrowth = Directory.GetFiles("/proc/self/fd").Length - fdsBefore;
+            Assert.True(fdGrowth < 1000 + 200, $"{fdGrowth} more file descriptors than before the flood");
 
             // The host still serves once the flood is over.
             var (client, reader, _) = await ConnectAsync(endPoint);
