@@ -201,9 +201,9 @@ public sealed class HttpHoneypotTests
         ]);
         var result = await Curl("-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/"));
         Assert.Equal("403", result.StdOut);
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "413");
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "414");
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "431");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "413");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "414");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "431");
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public sealed class HttpHoneypotTests
             [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03],
             [0x16, 0x03, 0x03, 0xff, 0xff],
         ], randomRounds: 5);
-        Assert.NotEmpty(decky.Sink.OfType("tls_error"));
+        await decky.Sink.WaitForAsync("tls_error");
         var result = await Curl("-k", "-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/", "https"));
         Assert.Equal("403", result.StdOut);
     }

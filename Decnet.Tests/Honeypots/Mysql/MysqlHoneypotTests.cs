@@ -107,7 +107,7 @@ public sealed class MysqlHoneypotTests
             [0x30, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00, .. new byte[28], .. Encoding.ASCII.GetBytes("user"), 0xfe, 0xff, 0xff],
             [0x2c, 0x00, 0x00, 0x01, 0x00, 0x02, 0x28, 0x00, .. new byte[28], .. Encoding.ASCII.GetBytes("u\0"), 0xfc, 0xff, 0xff, 0x00],
         ]);
-        Assert.NotEmpty(decky.Sink.OfType("ssl_request"));
+        await decky.Sink.WaitForAsync("ssl_request");
         var result = await Mariadb(decky, "--enable-cleartext-plugin", "-u", "after", "-pgarbage");
         Assert.Contains("Access denied for user 'after'", result.StdErr, StringComparison.Ordinal);
     }
