@@ -179,6 +179,11 @@ public sealed class HttpHoneypot : IHoneypotService
                 page = new HttpPage(200, Pages.WordPressLogin(host, isPost ? credentials?.Username ?? string.Empty : null));
                 extra.Add(new("Set-Cookie", "wordpress_test_cookie=WP%20Cookie%20check; path=/; HttpOnly"));
                 break;
+            case HttpPersona.WordPress when path.EndsWith("/xmlrpc.php", StringComparison.OrdinalIgnoreCase):
+                page = isPost
+                    ? new HttpPage(200, XmlRpcLogin.Fault, "text/xml; charset=UTF-8")
+                    : new HttpPage(405, "XML-RPC server accepts POST requests only.", "text/plain; charset=UTF-8");
+                break;
             case HttpPersona.WordPress when path.StartsWith("/wp-admin", StringComparison.OrdinalIgnoreCase):
                 page = new HttpPage(302, string.Empty);
                 extra.Add(new("Location", "/wp-login.php?redirect_to=%2Fwp-admin%2F&reauth=1"));
@@ -229,6 +234,12 @@ public sealed class HttpHoneypot : IHoneypotService
             {
                 // Not base64: logged with the request headers, nothing more to extract.
             }
+        }
+
+        if (request.Method == "POST" && request.Path.EndsWith("/xmlrpc.php", StringComparison.OrdinalIgnoreCase)
+            && XmlRpcLogin.TryExtract(request.Body, out var rpcUser, out var rpcPassword, out var rpcMethod))
+        {
+            return (rpcUser, rpcPassword, "xmlrpc:" + rpcMethod);
         }
 
         var contentType = request.Header("Content-Type") ?? string.Empty;

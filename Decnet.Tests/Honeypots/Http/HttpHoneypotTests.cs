@@ -71,6 +71,22 @@ public sealed class HttpHoneypotTests
 
     [Fact]
     [Trait("Category", "Integration")]
+    public async Task A_wordpress_xmlrpc_login_captures_the_credentials_and_gets_a_fault()
+    {
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new HttpHoneypotFactory(), new Dictionary<string, string> { ["fake_app"] = "wordpress" });
+        const string call = "<?xml version=\"1.0\"?><methodCall><methodName>wp.getUsersBlogs</methodName><params>"
+            + "<param><value><string>editor</string></value></param><param><value>Spring#2026</value></param></params></methodCall>";
+        var result = await Curl("-H", "Content-Type: text/xml", "--data-binary", call, Url(decky, "/xmlrpc.php"));
+        Assert.Contains("Incorrect username or password.", result.StdOut, StringComparison.Ordinal);
+
+        var login = await decky.Sink.WaitForAsync("login_attempt");
+        Assert.Equal(("editor", "Spring#2026"), (login.Field("username"), login.Field("password")));
+        Assert.Equal("xmlrpc:wp.getUsersBlogs", login.Field("source"));
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
     public async Task A_phpmyadmin_login_and_basic_auth_capture_credentials()
     {
         await using var decky = TestDecky.Create();
