@@ -21,6 +21,9 @@ public sealed class HttpPersona
     public const string PhpMyAdmin = "phpmyadmin";
     public const string IisDefault = "iis_default";
 
+    /// <summary>Apache serves its built-in error documents as Latin-1.</summary>
+    private const string ApacheErrorType = "text/html; charset=iso-8859-1";
+
     public required string FakeApp { get; init; }
     public required string ServerHeader { get; init; }
     public required int ResponseCode { get; init; }
@@ -102,7 +105,7 @@ public sealed class HttpPersona
         }
         return ResponseCode switch
         {
-            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host, port)),
+            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host, port), ApacheErrorType),
             404 => NotFound(path),
             _ => new HttpPage(ResponseCode, string.Empty),
         };
@@ -112,12 +115,12 @@ public sealed class HttpPersona
     {
         NginxDefault => new HttpPage(404, Pages.NginxNotFound(ServerHeader)),
         IisDefault => new HttpPage(404, Pages.IisNotFound),
-        _ => new HttpPage(404, Pages.ApacheNotFound(ServerHeader, WebUtility.HtmlEncode(path))),
+        _ => new HttpPage(404, Pages.ApacheNotFound(ServerHeader, WebUtility.HtmlEncode(path)), ApacheErrorType),
     };
 
     public HttpPage BadRequest() => FakeApp switch
     {
         NginxDefault => new HttpPage(400, Pages.NginxBadRequest(ServerHeader)),
-        _ => new HttpPage(400, Pages.ApacheBadRequest(ServerHeader)),
+        _ => new HttpPage(400, Pages.ApacheBadRequest(ServerHeader), ApacheErrorType),
     };
 }

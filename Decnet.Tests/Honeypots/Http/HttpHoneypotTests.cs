@@ -22,6 +22,7 @@ public sealed class HttpHoneypotTests
         var result = await Curl("-i", "-A", "sqlmap/1.7", "-X", "PUT", "--data-binary", "payload=1", Url(decky, "/admin/config.php?debug=1"));
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("Server: Apache/2.4.62 (Debian)", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/html; charset=iso-8859-1", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("You don't have permission to access this resource.", result.StdOut, StringComparison.Ordinal);
         Assert.Contains($"Server at {decky.Address} Port 80</address>", result.StdOut, StringComparison.Ordinal);
 
