@@ -10,7 +10,7 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// stopped per decky. A port that cannot be bound does not stop the others; each port reports a typed
 /// <see cref="PortBindResult"/>.
 /// </summary>
-public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions? options = null) : IAsyncDisposable
+public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions? options = null) : IAsyncDisposable, IDisposable
 {
     private readonly ServiceHostOptions _options = options ?? new ServiceHostOptions();
     private readonly ILogger _logger = loggerFactory.CreateLogger<ServiceHost>();
@@ -113,6 +113,9 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
             await StopDeckyAsync(name).ConfigureAwait(false);
         }
     }
+
+    /// <summary>For containers disposed synchronously (a plain ServiceProvider.Dispose()).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
 
 /// <summary>A decky whose services this host serves.</summary>

@@ -39,25 +39,31 @@ public sealed class SessionGuard : IDisposable
     private readonly Action _abort;
     private readonly CancellationTokenRegistration _hostRegistration;
     private int _endReason = -1;
+    private int _cut;
 
     public SessionGuard(SessionLimits limits, TimeProvider time, Action abort, CancellationToken hostToken)
     {
         _abort = abort;
-        _idleTimeout = limits.IdleTimeout;
+        _idleTimeout = TimerSpan(limits.IdleTimeout);
         _cts = CancellationTokenSource.CreateLinkedTokenSource(hostToken);
         // Timers do not capture the execution context: a session's AsyncLocals must not leak into them.
         _idleTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.IdleTimeout), this, _idleTimeout, Timeout.InfiniteTimeSpan);
-        _durationTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.MaxDuration), this, limits.MaxSessionDuration, Timeout.InfiniteTimeSpan);
+        _durationTimer = time.CreateTimer(static state => ((SessionGuard)state!).Cut(SessionEndReason.MaxDuration), this, TimerSpan(limits.MaxSessionDuration), Timeout.InfiniteTimeSpan);
         _hostRegistration = hostToken.Register(static state => ((SessionGuard)state!).Cut(SessionEndReason.HostStopped), this);
     }
+
+    /// <summary>Zero, negative or beyond-timer-range limits mean "no limit" rather than an exception at accept time.</summary>
+    private static TimeSpan TimerSpan(TimeSpan limit) =>
+        limit <= TimeSpan.Zero || limit.TotalMilliseconds >= uint.MaxValue - 1 ? Timeout.InfiniteTimeSpan : limit;
 
     /// <summary>Cancelled when the session is cut for any reason.</summary>
     public CancellationToken Token => _cts.Token;
 
-    public bool IsCut => Volatile.Read(ref _endReason) >= 0;
+    /// <summary>True once a limit or the host cut the session (not when it ended on its own).</summary>
+    public bool IsCut => Volatile.Read(ref _cut) == 1;
 
-    /// <summary>The reason of the first cut, or <see cref="SessionEndReason.Closed"/> if nothing cut the session.</summary>
-    public SessionEndReason EndReason => IsCut ? (SessionEndReason)Volatile.Read(ref _endReason) : SessionEndReason.Closed;
+    /// <summary>Why the session ended: the first of a cut or <see cref="MarkEnded"/>; <see cref="SessionEndReason.Closed"/> while running.</summary>
+    public SessionEndReason EndReason => Volatile.Read(ref _endReason) is var reason and >= 0 ? (SessionEndReason)reason : SessionEndReason.Closed;
 
     /// <summary>The attacker did something: restart the idle clock.</summary>
     public void Touch()
@@ -74,6 +80,7 @@ public sealed class SessionGuard : IDisposable
         {
             return;
         }
+        Volatile.Write(ref _cut, 1);
         try
         {
             _cts.Cancel();
@@ -85,8 +92,9 @@ public sealed class SessionGuard : IDisposable
         _abort();
     }
 
-    /// <summary>Marks a session that ended on its own so later timer callbacks do nothing.</summary>
-    public void MarkEnded(SessionEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, -1);
+    /// <summary>Records how a session ended on its own, so timers firing afterwards cut nothing.</summary>
+    /// <returns>False when a cut got there first (its reason stands).</returns>
+    public bool MarkEnded(SessionEndReason reason) => Interlocked.CompareExchange(ref _endReason, (int)reason, -1) == -1;
 
     public void Dispose()
     {

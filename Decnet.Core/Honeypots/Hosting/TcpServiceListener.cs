@@ -126,11 +126,14 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
-        catch (Exception ex)
+        catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
-            guard.MarkEnded(SessionEndReason.Fault);
             Interlocked.Increment(ref _faulted);
             _logger.LogWarning(ex, "{Decky}/{Service}: session from {Remote} faulted", Context.DeckyName, _binding.ServiceName, remote);
+        }
+        catch (Exception)
+        {
+            // A cut raced the failure: the cut's reason is the truth, the exception its consequence.
         }
         finally
         {

@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Honeypots.Http;
 
@@ -43,13 +42,13 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private readonly HttpPersona _persona;
     private readonly Lazy<SslStreamCertificateContext>? _certificate;
-    private readonly ILogger _logger;
+    private readonly StaticFiles? _files;
 
     public HttpHoneypot(ServiceContext context, string serviceName, bool useTls)
     {
         Context = context;
         _persona = HttpPersona.From(context.PersonaValue);
-        _logger = context.LoggerFactory.CreateLogger<HttpHoneypot>();
+        _files = StaticFiles.From(context.PersonaValue("files"));
         if (useTls)
         {
             // Generated on first use, not at construction: building a decky must stay cheap.
@@ -80,6 +79,8 @@ public sealed class HttpHoneypot : IHoneypotService
                     ServerCertificateContext = _certificate.Value,
                     ClientCertificateRequired = false,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    // Offer ALPN like a real HTTP/1.1 server; clients that propose h2 settle on http/1.1.
+                    ApplicationProtocols = [SslApplicationProtocol.Http11],
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is AuthenticationException or IOException)
@@ -142,7 +143,9 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private (HttpPage Page, IReadOnlyList<KeyValuePair<string, string>> Headers) Respond(HoneypotConnection connection, HttpRequest request)
     {
-        var host = request.Header("Host") ?? Context.Hostname;
+        // Apache names the server from the Host header without its port (UseCanonicalName Off).
+        var hostHeader = request.Header("Host");
+        var host = string.IsNullOrWhiteSpace(hostHeader) ? Context.Hostname : StripPort(hostHeader);
         var headersJson = JsonSerializer.Serialize(request.Headers.ToDictionary(
             h => h.Key,
             h => h.Value.Length > MaxLoggedHeaderValue ? h.Value[..MaxLoggedHeaderValue] : h.Value,
@@ -176,6 +179,11 @@ public sealed class HttpHoneypot : IHoneypotService
                 page = new HttpPage(200, Pages.WordPressLogin(host, isPost ? credentials?.Username ?? string.Empty : null));
                 extra.Add(new("Set-Cookie", "wordpress_test_cookie=WP%20Cookie%20check; path=/; HttpOnly"));
                 break;
+            case HttpPersona.WordPress when path.EndsWith("/xmlrpc.php", StringComparison.OrdinalIgnoreCase):
+                page = isPost
+                    ? new HttpPage(200, XmlRpcLogin.Fault, "text/xml; charset=UTF-8")
+                    : new HttpPage(405, "XML-RPC server accepts POST requests only.", "text/plain; charset=UTF-8");
+                break;
             case HttpPersona.WordPress when path.StartsWith("/wp-admin", StringComparison.OrdinalIgnoreCase):
                 page = new HttpPage(302, string.Empty);
                 extra.Add(new("Location", "/wp-login.php?redirect_to=%2Fwp-admin%2F&reauth=1"));
@@ -185,7 +193,9 @@ public sealed class HttpHoneypot : IHoneypotService
                 extra.Add(new("Set-Cookie", "phpMyAdmin=" + connection.SessionId.ToString("N") + "; path=/; HttpOnly; SameSite=Strict"));
                 break;
             default:
-                page = _persona.DefaultPage(path, host);
+                page = request.Method is "GET" or "HEAD" && _files?.Find(path) is { } file
+                    ? new HttpPage(200, string.Empty, file.ContentType) { Bytes = file.Content }
+                    : _persona.DefaultPage(path, host, connection.Local.Port);
                 break;
         }
         if (_persona.FakeApp is HttpPersona.WordPress or HttpPersona.PhpMyAdmin)
@@ -193,6 +203,17 @@ public sealed class HttpHoneypot : IHoneypotService
             extra.Add(new("X-Powered-By", "PHP/8.2.7"));
         }
         return (page, extra);
+    }
+
+    private static string StripPort(string host)
+    {
+        if (host.StartsWith('['))
+        {
+            var close = host.IndexOf(']', StringComparison.Ordinal);
+            return close > 0 ? host[..(close + 1)] : host;
+        }
+        var colon = host.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? host[..colon] : host;
     }
 
     private static (string Username, string Password, string Source)? ExtractCredentials(HttpRequest request)
@@ -213,6 +234,12 @@ public sealed class HttpHoneypot : IHoneypotService
             {
                 // Not base64: logged with the request headers, nothing more to extract.
             }
+        }
+
+        if (request.Method == "POST" && request.Path.EndsWith("/xmlrpc.php", StringComparison.OrdinalIgnoreCase)
+            && XmlRpcLogin.TryExtract(request.Body, out var rpcUser, out var rpcPassword, out var rpcMethod))
+        {
+            return (rpcUser, rpcPassword, "xmlrpc:" + rpcMethod);
         }
 
         var contentType = request.Header("Content-Type") ?? string.Empty;
@@ -241,7 +268,7 @@ public sealed class HttpHoneypot : IHoneypotService
 
     private async Task WriteResponseAsync(Stream stream, HttpPage page, bool head, bool keepAlive, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
-        var body = Encoding.UTF8.GetBytes(page.Body);
+        var body = page.Bytes ?? Encoding.UTF8.GetBytes(page.Body);
         var builder = new StringBuilder(512);
         builder.Append("HTTP/1.1 ").Append(page.Status.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(ReasonPhrase(page.Status)).Append("\r\n");
         builder.Append("Date: ").Append(Context.Time.GetUtcNow().ToString("r", CultureInfo.InvariantCulture)).Append("\r\n");
@@ -296,7 +323,6 @@ public sealed class HttpHoneypot : IHoneypotService
         {
             _certificate.Value.TargetCertificate.Dispose();
         }
-        _logger.LogDebug("{Decky}: http service disposed", Context.DeckyName);
         return ValueTask.CompletedTask;
     }
 }

@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace Decnet.Core.Honeypots.Http;
 
-/// <summary>A canned response the persona serves.</summary>
-public sealed record HttpPage(int Status, string Body, string ContentType = "text/html; charset=UTF-8");
+/// <summary>A canned response the persona serves; <see cref="Bytes"/> (a static file) wins over <see cref="Body"/>.</summary>
+public sealed record HttpPage(int Status, string Body, string ContentType = "text/html; charset=UTF-8")
+{
+    public byte[]? Bytes { get; init; }
+}
 
 /// <summary>
 /// What the web server pretends to be: server header, default status and the pages of the
@@ -17,6 +20,9 @@ public sealed class HttpPersona
     public const string WordPress = "wordpress";
     public const string PhpMyAdmin = "phpmyadmin";
     public const string IisDefault = "iis_default";
+
+    /// <summary>Apache serves its built-in error documents as Latin-1.</summary>
+    private const string ApacheErrorType = "text/html; charset=iso-8859-1";
 
     public required string FakeApp { get; init; }
     public required string ServerHeader { get; init; }
@@ -77,7 +83,7 @@ public sealed class HttpPersona
     }
 
     /// <summary>The page for a path that is not one of the fake application's own endpoints.</summary>
-    public HttpPage DefaultPage(string path, string host)
+    public HttpPage DefaultPage(string path, string host, int port)
     {
         var root = path is "/" or "/index.html" or "/index.php" or "/iisstart.htm";
         switch (FakeApp)
@@ -99,7 +105,7 @@ public sealed class HttpPersona
         }
         return ResponseCode switch
         {
-            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host)),
+            403 => new HttpPage(403, Pages.ApacheForbidden(ServerHeader, host, port), ApacheErrorType),
             404 => NotFound(path),
             _ => new HttpPage(ResponseCode, string.Empty),
         };
@@ -109,12 +115,12 @@ public sealed class HttpPersona
     {
         NginxDefault => new HttpPage(404, Pages.NginxNotFound(ServerHeader)),
         IisDefault => new HttpPage(404, Pages.IisNotFound),
-        _ => new HttpPage(404, Pages.ApacheNotFound(ServerHeader, WebUtility.HtmlEncode(path))),
+        _ => new HttpPage(404, Pages.ApacheNotFound(ServerHeader, WebUtility.HtmlEncode(path)), ApacheErrorType),
     };
 
     public HttpPage BadRequest() => FakeApp switch
     {
         NginxDefault => new HttpPage(400, Pages.NginxBadRequest(ServerHeader)),
-        _ => new HttpPage(400, Pages.ApacheBadRequest(ServerHeader)),
+        _ => new HttpPage(400, Pages.ApacheBadRequest(ServerHeader), ApacheErrorType),
     };
 }

@@ -5,17 +5,17 @@ namespace Decnet.Core.Honeypots.Http;
 /// <summary>The HTML of each fake application, written to look like the stock pages at a glance.</summary>
 internal static class Pages
 {
-    private static string ApacheSignature(string server, string host) =>
-        $"<hr>\n<address>{WebUtility.HtmlEncode(server)} Server at {WebUtility.HtmlEncode(host)} Port 80</address>\n";
+    private static string ApacheSignature(string server, string host, int port) =>
+        $"<hr>\n<address>{WebUtility.HtmlEncode(server)} Server at {WebUtility.HtmlEncode(host)} Port {port}</address>\n";
 
-    public static string ApacheForbidden(string server, string host) => $"""
+    public static string ApacheForbidden(string server, string host, int port) => $"""
         <!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
         <html><head>
         <title>403 Forbidden</title>
         </head><body>
         <h1>Forbidden</h1>
         <p>You don't have permission to access this resource.</p>
-        {ApacheSignature(server, host)}</body></html>
+        {ApacheSignature(server, host, port)}</body></html>
 
         """;
 

@@ -65,6 +65,7 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
         public string? From { get; set; }
         public List<string> Recipients { get; } = [];
         public int Errors { get; set; }
+        public bool Authenticated { get; set; }
 
         public void Reset()
         {
@@ -200,6 +201,10 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
         {
             return await ErrorAsync(connection, envelope, "503 5.5.1 Error: send HELO/EHLO first", ct).ConfigureAwait(false);
         }
+        if (envelope.Authenticated)
+        {
+            return await ErrorAsync(connection, envelope, "503 5.5.1 Error: already authenticated", ct).ConfigureAwait(false);
+        }
         var parts = argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
         var mechanism = parts.Length > 0 ? parts[0].ToUpperInvariant() : string.Empty;
         var initial = parts.Length > 1 ? parts[1] : null;
@@ -256,6 +261,7 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
         connection.Emit("auth_attempt", ("username", username), ("password", password), ("mechanism", mechanism), ("status", OpenRelay ? "success" : "failed"));
         if (OpenRelay)
         {
+            envelope.Authenticated = true;
             await ReplyAsync(connection, "235 2.7.0 Authentication successful", ct).ConfigureAwait(false);
             return true;
         }

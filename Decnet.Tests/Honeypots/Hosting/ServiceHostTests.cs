@@ -287,14 +287,15 @@ public sealed class ServiceHostTests
 
     [Fact]
     [Trait("Category", "Integration")]
-    public async Task A_thousand_idle_connections_are_cut_at_the_idle_timeout_and_memory_stays_bounded()
+    public async Task A_thousand_idle_ftp_connections_are_cut_at_the_idle_timeout_and_memory_stays_bounded()
     {
         await using var decky = TestDecky.Create();
         var limits = new SessionLimits { IdleTimeout = TimeSpan.FromSeconds(2), MaxConcurrentSessions = 2000 };
-        var hosted = await decky.StartAsync(Echo(decky, limits));
-        var endPoint = hosted.EndPointOf("echo", 7007);
+        var hosted = await decky.StartAsync(new Decnet.Core.Honeypots.Ftp.FtpHoneypotFactory(), limits: limits);
+        var endPoint = hosted.EndPointOf("ftp", 21);
         GC.Collect();
         var before = GC.GetTotalMemory(forceFullCollection: true);
+        var fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
 
         var clients = new List<Socket>();
         try
@@ -319,12 +320,15 @@ public sealed class ServiceHostTests
             var after = GC.GetTotalMemory(forceFullCollection: true);
             // The captured events themselves stay referenced by the sink; everything per session must be gone.
             Assert.True(after - before < 16 * 1024 * 1024, $"managed heap grew by {(after - before) / 1024} KiB");
+            // The 1,000 client sockets are still open here; the server's 1,000 must already be closed.
+            var fdGrowth = Directory.GetFiles("/proc/self/fd").Length - fdsBefore;
+            Assert.True(fdGrowth < 1000 + 200, $"{fdGrowth} more file descriptors than before the flood");
 
             // The host still serves once the flood is over.
             var (client, reader, _) = await ConnectAsync(endPoint);
             using (client)
             {
-                Assert.Equal("hello", await reader.ReadLineAsync());
+                Assert.Equal("220 (vsFTPd 3.0.3)", await reader.ReadLineAsync());
             }
         }
         finally

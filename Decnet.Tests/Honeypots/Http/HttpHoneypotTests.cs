@@ -22,7 +22,9 @@ public sealed class HttpHoneypotTests
         var result = await Curl("-i", "-A", "sqlmap/1.7", "-X", "PUT", "--data-binary", "payload=1", Url(decky, "/admin/config.php?debug=1"));
         Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("Server: Apache/2.4.62 (Debian)", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/html; charset=iso-8859-1", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("You don't have permission to access this resource.", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"Server at {decky.Address} Port 80</address>", result.StdOut, StringComparison.Ordinal);
 
         var request = await decky.Sink.WaitForAsync("request");
         Assert.Equal("PUT", request.Field("method"));
@@ -70,6 +72,22 @@ public sealed class HttpHoneypotTests
 
     [Fact]
     [Trait("Category", "Integration")]
+    public async Task A_wordpress_xmlrpc_login_captures_the_credentials_and_gets_a_fault()
+    {
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new HttpHoneypotFactory(), new Dictionary<string, string> { ["fake_app"] = "wordpress" });
+        const string call = "<?xml version=\"1.0\"?><methodCall><methodName>wp.getUsersBlogs</methodName><params>"
+            + "<param><value><string>editor</string></value></param><param><value>Spring#2026</value></param></params></methodCall>";
+        var result = await Curl("-H", "Content-Type: text/xml", "--data-binary", call, Url(decky, "/xmlrpc.php"));
+        Assert.Contains("Incorrect username or password.", result.StdOut, StringComparison.Ordinal);
+
+        var login = await decky.Sink.WaitForAsync("login_attempt");
+        Assert.Equal(("editor", "Spring#2026"), (login.Field("username"), login.Field("password")));
+        Assert.Equal("xmlrpc:wp.getUsersBlogs", login.Field("source"));
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
     public async Task A_phpmyadmin_login_and_basic_auth_capture_credentials()
     {
         await using var decky = TestDecky.Create();
@@ -103,6 +121,23 @@ public sealed class HttpHoneypotTests
         Assert.Contains("X-Jenkins: 2.401.3", result.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain("Header: x", result.StdOut, StringComparison.Ordinal);
         Assert.EndsWith("<h1>Jenkins</h1>", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task The_files_persona_serves_static_files_without_escaping_its_folder()
+    {
+        await using var decky = TestDecky.Create();
+        var site = Directory.CreateDirectory(Path.Combine(decky.Root, "site")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<h1>Intranet</h1>");
+        await File.WriteAllTextAsync(Path.Combine(site, ".htpasswd"), "admin:secret");
+        await File.WriteAllTextAsync(Path.Combine(decky.Root, "outside.txt"), "outside");
+        await decky.StartAsync(new HttpHoneypotFactory(), new Dictionary<string, string> { ["files"] = site });
+
+        Assert.Equal("<h1>Intranet</h1>", (await Curl(Url(decky, "/"))).StdOut);
+        Assert.Contains("403 Forbidden", (await Curl(Url(decky, "/.htpasswd"))).StdOut, StringComparison.Ordinal);
+        Assert.Contains("403 Forbidden", (await Curl("--path-as-is", Url(decky, "/../outside.txt"))).StdOut, StringComparison.Ordinal);
+        Assert.Contains("403 Forbidden", (await Curl("--path-as-is", Url(decky, "/%2e%2e/outside.txt"))).StdOut, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -183,9 +218,26 @@ public sealed class HttpHoneypotTests
         ]);
         var result = await Curl("-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/"));
         Assert.Equal("403", result.StdOut);
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "413");
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "414");
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "bad_request" && e.Field("status") == "431");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "413");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "414");
+        await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "431");
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task Https_survives_garbage_and_plain_http_on_the_tls_port()
+    {
+        await using var decky = TestDecky.Create();
+        var hosted = await decky.StartAsync(new HttpsHoneypotFactory());
+        await Robustness.SendGarbageAsync(hosted.EndPointOf("https", 443),
+        [
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
+            [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03],
+            [0x16, 0x03, 0x03, 0xff, 0xff],
+        ], randomRounds: 5);
+        await decky.Sink.WaitForAsync("tls_error");
+        var result = await Curl("-k", "-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/", "https"));
+        Assert.Equal("403", result.StdOut);
     }
 
     private static int CountOf(string text, string needle)

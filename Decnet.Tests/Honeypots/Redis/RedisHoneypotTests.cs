@@ -84,7 +84,7 @@ public sealed class RedisHoneypotTests
             "*-1\r\n*0\r\n\r\n"u8.ToArray(),
         ]);
         Assert.Equal("PONG", (await RedisCli(decky, "PING")).StdOut.Trim());
-        Assert.Contains(decky.Sink.Events, e => e.EventType == "protocol_error");
+        await decky.Sink.WaitForAsync("protocol_error");
     }
 
     [Theory]

@@ -1,0 +1,48 @@
+using Decnet.Core.Honeypots.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Decnet.Tests.Honeypots.Hosting;
+
+public sealed class HoneypotServiceRegistryTests
+{
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void Add_honeypot_services_registers_every_built_in_factory_the_registry_and_the_host()
+    {
+        var services = new ServiceCollection().AddLogging().AddHoneypotServices();
+        services.AddHoneypotServices();
+        using var provider = services.BuildServiceProvider();
+
+        var registry = provider.GetRequiredService<HoneypotServiceRegistry>();
+        Assert.Equal(["ftp", "http", "https", "mysql", "redis", "smtp", "smtp_relay"], registry.Names);
+        Assert.Equal(7, provider.GetServices<IHoneypotServiceFactory>().Count());
+        Assert.Same(provider.GetRequiredService<ServiceHost>(), provider.GetRequiredService<ServiceHost>());
+        Assert.Equal([new ServicePort(25), new ServicePort(587)], registry.Get("SMTP_RELAY").DefaultPorts);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void An_unknown_service_name_lists_what_is_available()
+    {
+        var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
+        var error = Assert.Throws<KeyNotFoundException>(() => registry.Get("gopher"));
+        Assert.Contains("'gopher'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ftp, http, https, mysql, redis, smtp, smtp_relay", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task A_decky_built_from_the_registry_serves_all_its_services_on_one_address()
+    {
+        await using var decky = TestDecky.Create();
+        var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
+        var bindings = new[] { "ftp", "http", "redis" }.Select(name => registry.CreateBinding(name, decky.Context(), decky.Address)).ToArray();
+        var hosted = await decky.StartAsync(bindings);
+        Assert.Equal(3, hosted.Bindings.Count);
+        var redis = await RealClient.RunAsync("redis-cli", ["-h", decky.Address.ToString(), "PING"]);
+        Assert.Equal("PONG", redis.StdOut.Trim());
+        var http = await RealClient.RunAsync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", $"http://{decky.Address}/"]);
+        Assert.Equal("403", http.StdOut);
+        Assert.All(decky.Sink.Events, e => Assert.Equal(decky.Name, e.Decky));
+    }
+}
