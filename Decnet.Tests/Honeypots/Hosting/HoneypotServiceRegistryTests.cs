@@ -14,8 +14,8 @@ public sealed class HoneypotServiceRegistryTests
         using var provider = services.BuildServiceProvider();
 
         var registry = provider.GetRequiredService<HoneypotServiceRegistry>();
-        Assert.Equal(["ftp", "http", "https", "mysql", "redis", "smtp", "smtp_relay"], registry.Names);
-        Assert.Equal(7, provider.GetServices<IHoneypotServiceFactory>().Count());
+        Assert.Equal(["ftp", "http", "https", "mysql", "redis", "smtp", "smtp_relay", "ssh", "telnet"], registry.Names);
+        Assert.Equal(9, provider.GetServices<IHoneypotServiceFactory>().Count());
         Assert.Same(provider.GetRequiredService<ServiceHost>(), provider.GetRequiredService<ServiceHost>());
         Assert.Equal([new ServicePort(25), new ServicePort(587)], registry.Get("SMTP_RELAY").DefaultPorts);
     }
