@@ -71,7 +71,7 @@ public static class DeckyContainerSpecs
         return new CreateContainerParameters
         {
             Name = ServiceContainerName(decky, service),
-            Image = options.ServiceImageReference,
+            Image = options.ImageFor(service),
             Env = ServiceEnvironment(decky, service),
             Labels = new Dictionary<string, string>
             {

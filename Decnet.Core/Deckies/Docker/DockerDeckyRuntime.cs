@@ -191,7 +191,10 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
 
     private async Task<ServiceStatus> StartServiceAsync(DeckyConfig decky, string service, string baseId, CancellationToken cancellationToken)
     {
-        if (!BuiltInFactories.All().Any(f => string.Equals(f.Name, service, StringComparison.OrdinalIgnoreCase)))
+        // The honeypot image hosts the built-in services only; an unknown one would start and exit at
+        // once, so it fails here with the reason. An image override is trusted to know its service.
+        if (!_options.ServiceImages.ContainsKey(service)
+            && !BuiltInFactories.All().Any(f => string.Equals(f.Name, service, StringComparison.OrdinalIgnoreCase)))
         {
             return Fail(decky, service, $"no honeypot implementation of '{service}' in {_options.ServiceImageReference}");
         }

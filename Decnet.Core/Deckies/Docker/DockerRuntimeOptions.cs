@@ -18,6 +18,12 @@ public sealed class DockerRuntimeOptions
     public string HoneypotTag { get; set; } = "dev";
 
     /// <summary>
+    /// Per-service image overrides (service → full image reference), e.g. a service built separately or
+    /// pinned to another version; services not listed run <see cref="ServiceImageReference"/>.
+    /// </summary>
+    public Dictionary<string, string> ServiceImages { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Create the host helper interface (decnet_macvlan0 / decnet_ipvlan0) so this host can reach its own
     /// deckies; macvlan and ipvlan children cannot talk to their parent otherwise. Needs root (CAP_NET_ADMIN).
     /// </summary>
@@ -43,4 +49,8 @@ public sealed class DockerRuntimeOptions
 
     /// <summary>The full image reference of service containers.</summary>
     public string ServiceImageReference => $"{HoneypotImage}:{HoneypotTag}";
+
+    /// <summary>The image that runs <paramref name="service"/>.</summary>
+    public string ImageFor(string service) =>
+        ServiceImages.TryGetValue(service, out var image) && !string.IsNullOrWhiteSpace(image) ? image : ServiceImageReference;
 }
