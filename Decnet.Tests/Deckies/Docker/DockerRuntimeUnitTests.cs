@@ -37,7 +37,8 @@ public sealed class DockerRuntimeUnitTests
     [Theory]
     [InlineData(new[] { "10.0.0.5" }, "10.0.0.5/32")]
     [InlineData(new[] { "10.0.0.20", "10.0.0.21" }, "10.0.0.20/31")]
-    [InlineData(new[] { "10.0.0.21", "10.0.0.22" }, "10.0.0.16/28")]
+    [InlineData(new[] { "10.0.0.21", "10.0.0.22" }, "10.0.0.20/30")]
+    [InlineData(new[] { "10.0.0.15", "10.0.0.16" }, "10.0.0.0/27")]
     [InlineData(new[] { "10.0.0.5", "10.0.0.9" }, "10.0.0.0/28")]
     [InlineData(new[] { "10.0.0.1", "10.0.0.254" }, "10.0.0.0/24")]
     [InlineData(new[] { "10.0.0.255", "10.0.1.0" }, "10.0.0.0/23")]
@@ -58,9 +59,9 @@ public sealed class DockerRuntimeUnitTests
         Assert.Equal("decnet_lan", create.Name);
         Assert.Equal("eth9", create.Options["parent"]);
         Assert.Equal("bridge", create.Options["macvlan_mode"]);
-        var pool = Assert.Single(create.IPAM.Config);
+        var pool = Assert.Single(create.IPAM!.Config);
         Assert.Equal(("10.213.7.0/24", "10.213.7.1", "10.213.7.20/31"), (pool.Subnet, pool.Gateway, pool.IPRange));
-        Assert.Equal("10.213.7.254", pool.AuxAddress[DeckyNetworkPlan.ShimAuxKey]);
+        Assert.Equal("10.213.7.254", pool.AuxAddress![DeckyNetworkPlan.ShimAuxKey]);
         Assert.Equal("true", create.Labels[DockerLabels.Managed]);
     }
 
@@ -90,7 +91,7 @@ public sealed class DockerRuntimeUnitTests
         var plan = DeckyNetworkPlan.For(Deployment(), hostShim: false);
 
         Assert.Null(plan.ShimAddress);
-        Assert.Null(Assert.Single(plan.ToCreateParameters().IPAM.Config).AuxAddress);
+        Assert.Null(Assert.Single(plan.ToCreateParameters().IPAM!.Config).AuxAddress);
     }
 
     [Fact]
@@ -124,13 +125,13 @@ public sealed class DockerRuntimeUnitTests
         Assert.Equal("decnet/base:bookworm", spec.Image);
         Assert.Equal("win1-host", spec.Hostname);
         Assert.Equal(["sleep", "infinity"], spec.Cmd);
-        Assert.Equal("10.213.7.20", spec.NetworkingConfig.EndpointsConfig["decnet_lan"].IPAMConfig.IPv4Address);
-        Assert.Equal("decnet_lan", spec.HostConfig.NetworkMode);
-        Assert.Equal("128", spec.HostConfig.Sysctls["net.ipv4.ip_default_ttl"]);
-        Assert.Equal(10, spec.HostConfig.Sysctls.Count);
-        Assert.Equal(["NET_ADMIN"], spec.HostConfig.CapAdd);
-        Assert.True(spec.HostConfig.Init);
-        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig.RestartPolicy.Name);
+        Assert.Equal("10.213.7.20", spec.NetworkingConfig!.EndpointsConfig["decnet_lan"].IPAMConfig!.IPv4Address);
+        Assert.Equal("decnet_lan", spec.HostConfig!.NetworkMode);
+        Assert.Equal("128", spec.HostConfig!.Sysctls!["net.ipv4.ip_default_ttl"]);
+        Assert.Equal(10, spec.HostConfig!.Sysctls.Count);
+        Assert.Equal(["NET_ADMIN"], spec.HostConfig!.CapAdd);
+        Assert.True(spec.HostConfig!.Init);
+        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig!.RestartPolicy.Name);
         Assert.Equal("true", spec.Labels[DockerLabels.Managed]);
         Assert.Equal("win1", spec.Labels[DockerLabels.Decky]);
         Assert.Equal("base", spec.Labels[DockerLabels.Role]);
@@ -144,13 +145,13 @@ public sealed class DockerRuntimeUnitTests
         var spec = DeckyContainerSpecs.Service(decky, "redis", "abc123", new DockerRuntimeOptions { HoneypotTag = "1.2.3" });
 
         Assert.Equal("decnet/honeypot:1.2.3", spec.Image);
-        Assert.Equal("container:abc123", spec.HostConfig.NetworkMode);
-        Assert.Null(spec.HostConfig.Sysctls);
-        Assert.Null(spec.Hostname);
-        Assert.True(spec.HostConfig.Init);
-        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig.RestartPolicy.Name);
-        Assert.Equal("json-file", spec.HostConfig.LogConfig.Type);
-        Assert.Equal(("10m", "5"), (spec.HostConfig.LogConfig.Config["max-size"], spec.HostConfig.LogConfig.Config["max-file"]));
+        Assert.Equal("container:abc123", spec.HostConfig!.NetworkMode);
+        Assert.Null(spec.HostConfig!.Sysctls);
+        Assert.True(string.IsNullOrEmpty(spec.Hostname));
+        Assert.True(spec.HostConfig!.Init);
+        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig!.RestartPolicy.Name);
+        Assert.Equal("json-file", spec.HostConfig!.LogConfig.Type);
+        Assert.Equal(("10m", "5"), (spec.HostConfig!.LogConfig.Config["max-size"], spec.HostConfig!.LogConfig.Config["max-file"]));
         Assert.Equal(
             new Dictionary<string, string> { [DockerLabels.Managed] = "true", [DockerLabels.Decky] = "db1", [DockerLabels.Service] = "redis", [DockerLabels.Role] = "service" },
             spec.Labels);
