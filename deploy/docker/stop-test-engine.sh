@@ -23,6 +23,8 @@ fi
 
 if [ "${2:-}" = "--purge" ]; then
   # Leftover mounts under the data root would make rm fail; they belong to this engine only.
-  grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r mount; do umount -l "$mount" || true; done
-  rm -rf "$dir"
+  awk -v root="$dir" 'index($2, root "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r mount; do
+    umount -l "$mount" || true
+  done
+  rm -rf --one-file-system "$dir"
 fi
