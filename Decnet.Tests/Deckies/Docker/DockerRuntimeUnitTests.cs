@@ -5,6 +5,8 @@ using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Runtime;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Polly.Timeout;
 
 namespace Decnet.Tests.Deckies.Docker;
@@ -215,5 +217,65 @@ public sealed class DockerRuntimeUnitTests
         var (mapped, error) = DockerDeckyRuntime.ServiceState(new ContainerListResponse { State = state, Status = status });
         Assert.Equal(expected, mapped);
         Assert.Equal(expected == ServiceRunState.Running, error is null);
+    }
+}
+
+[Trait("Category", "Unit")]
+public sealed class DockerRuntimeOptionsTests
+{
+    [Fact]
+    public void Defaults_run_the_offline_images_on_the_local_socket_with_a_host_shim()
+    {
+        var options = new DockerRuntimeOptions();
+
+        Assert.Equal("unix:///var/run/docker.sock", options.Endpoint);
+        Assert.Equal("decnet/base:bookworm", options.BaseImage);
+        Assert.Equal("decnet/honeypot:dev", options.ImageFor("redis"));
+        Assert.True(options.HostShim);
+        Assert.True(new DockerRuntimeOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void A_per_service_image_overrides_the_honeypot_image()
+    {
+        var options = new DockerRuntimeOptions { ServiceImages = { ["HTTP"] = "registry.local/http:2" } };
+
+        Assert.Equal("registry.local/http:2", options.ImageFor("http"));
+        Assert.Equal("decnet/honeypot:dev", options.ImageFor("redis"));
+    }
+
+    [Fact]
+    public void Every_invalid_option_is_reported()
+    {
+        var result = new DockerRuntimeOptionsValidator().Validate(null, new DockerRuntimeOptions
+        {
+            Endpoint = "docker.sock",
+            BaseImage = " ",
+            HoneypotTag = "",
+            HostShimAddress = "10.1",
+            RequestTimeout = TimeSpan.Zero,
+            MaxRetryAttempts = 99,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Equal(6, result.Failures!.Count());
+    }
+
+    [Fact]
+    public void The_runtime_registers_as_the_decky_runtime_with_a_critical_docker_probe()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Docker:Endpoint"] = "unix:///tmp/dnt-none.sock", ["Docker:HoneypotTag"] = "1.0" })
+            .Build());
+        services.AddLogging();
+        services.AddDockerDeckyRuntime();
+        using var provider = services.BuildServiceProvider();
+
+        var runtime = provider.GetRequiredService<IDeckyRuntime>();
+        Assert.Equal("docker", runtime.Kind);
+        var probe = Assert.Single(provider.GetServices<Decnet.Core.Health.IHealthProbe>());
+        Assert.Equal(("docker", true), (probe.Name, probe.Critical));
+        Assert.Equal("decnet/honeypot:1.0", provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DockerRuntimeOptions>>().Value.ServiceImageReference);
     }
 }
