@@ -135,8 +135,14 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
         using var runtime = engine.CreateRuntime();
         await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
         Assert.NotEmpty(await LabelledAsync("dnt-web1"));
+        var network = await NetworkIdAsync();
+        await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
+        Assert.Equal(network, await NetworkIdAsync());
 
         var redeployed = await runtime.DeployAsync(Deployment(Redis()), Token);
+
+        // One decky left: ip_range shrinks to a /32, so the network is recreated rather than reused.
+        Assert.NotEqual(network, await NetworkIdAsync());
 
         Assert.Equal(["dnt-db1"], redeployed.Deckies.Select(d => d.Name));
         Assert.Empty(await LabelledAsync("dnt-web1"));
@@ -172,6 +178,10 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         Assert.Equal(Decnet.Core.Health.ProbeStatus.Failing, (await new DockerProbe(unreachable).ProbeAsync(Token)).Status);
     }
+
+    private async Task<string?> NetworkIdAsync() =>
+        (await engine.Client.Networks.ListNetworksAsync(new NetworksListParameters(), Token))
+            .SingleOrDefault(n => n.Name == DeckyNetworkPlan.NetworkName)?.ID;
 
     private async Task<IList<ContainerListResponse>> LabelledAsync(string? decky) =>
         await engine.Client.Containers.ListContainersAsync(new ContainersListParameters
