@@ -41,6 +41,10 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
         Hostname = "www-01",
         Services = services.Length > 0 ? services : ["http"],
         NmapOs = OsProfiles.LinuxSlug,
+        ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["http"] = new Dictionary<string, string> { ["server_header"] = "nginx/1.18.0 (dnt)", ["response_code"] = "200" },
+        },
     };
 
     private static DecnetConfig Deployment(params DeckyConfig[] deckies) => new()
@@ -64,7 +68,9 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
         {
             var response = await RetryAsync(() => http.GetAsync($"http://{LinuxIp}/", Token));
-            Assert.True(response.Headers.Contains("Server") || response.Content.Headers.ContentLength is not null);
+            // The persona travelled from service_config through DECNET_PERSONA_JSON into the container.
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("nginx/1.18.0 (dnt)", string.Join(" ", response.Headers.GetValues("Server")));
         }
 
         var windowsBase = await ContainerAsync("dnt-db1", DockerLabels.BaseRole);
