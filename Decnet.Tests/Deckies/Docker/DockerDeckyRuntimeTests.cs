@@ -93,10 +93,17 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
         Assert.Equal(DeckyRunState.Running, db.State);
         Assert.Equal(["10.213.7.20:6379/tcp"], Assert.Single(db.Services).Endpoints);
         Assert.Equal(Redis(), db.Config);
+
+        // A runtime that deployed nothing (a restarted master or agent) finds the same deckies by label alone.
+        using var restarted = engine.CreateRuntime();
+        var rediscovered = await restarted.GetStatusAsync(Token);
+        Assert.Equal(["dnt-db1", "dnt-web1"], rediscovered.Deckies.Select(d => d.Name));
+        Assert.Equal(Web(), rediscovered.Find("dnt-web1")!.Config);
+        Assert.All(rediscovered.Deckies, d => Assert.Equal(DeckyRunState.Running, d.State));
     }
 
     [Fact]
-    public async Task A_killed_service_container_leaves_its_decky_degraded()
+    public async Task A_killed_service_container_leaves_its_decky_degraded_and_a_mutation_restarts_it()
     {
         engine.RequireEngine();
         using var runtime = engine.CreateRuntime();
@@ -113,6 +120,17 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClass
         Assert.Equal(ServiceRunState.Exited, killed.State);
         Assert.Contains("Exited", killed.Error, StringComparison.Ordinal);
         Assert.Equal(ServiceRunState.Running, decky.Services.Single(s => s.Service == "redis").State);
+
+        // A mutation restarts the decky with its new service set; the old service's container is gone.
+        var mutated = await runtime.ApplyAsync(Web(services: ["redis"]), Token);
+        Assert.Equal(DeckyRunState.Running, mutated.State);
+        Assert.Equal(["redis"], mutated.Services.Select(s => s.Service));
+        Assert.Empty(await engine.Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = DockerLabels.Filter($"{DockerLabels.Decky}=dnt-web1", $"{DockerLabels.Service}=http"),
+        }, Token));
+        Assert.Equal("+PONG", await RedisPingAsync(LinuxIp));
     }
 
     [Fact]
