@@ -1,4 +1,10 @@
-// The worker agent (mutual-TLS control API, heartbeat, log shipping) arrives with the swarm issue.
-// Until then the process only reports that it has nothing to serve.
-Console.Error.WriteLine("decnet-agent: the worker agent is not part of this build yet (see issue 6).");
-return 2;
+using Decnet.Agent;
+using Decnet.Agent.Honeypot;
+
+// Subcommands: "honeypot" runs inside service containers. The worker agent (mutual-TLS control API,
+// heartbeat, log shipping) arrives with the swarm issue; until then every other subcommand is a usage error.
+return args switch
+{
+    ["honeypot", .. var rest] => await HoneypotHostCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Out, Console.Error),
+    _ => AgentUsage.Fail(args, Console.Error),
+};

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Honeypots.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Decnet.Agent.Honeypot;
+
+/// <summary>
+/// <c>decnet-agent honeypot</c>: the process inside a service container. Hosts the decky's services on
+/// the container's (shared) network namespace and writes every event to stdout as RFC 5424, which the
+/// Docker json-file log driver keeps for the collector. Diagnostics go to stderr so stdout stays pure.
+/// </summary>
+public static class HoneypotHostCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitNothingBound = 1;
+    public const int ExitUsage = 2;
+
+    public static async Task<int> RunAsync(
+        IReadOnlyList<string> args,
+        Func<string, string?> environment,
+        TextWriter stdout,
+        TextWriter stderr,
+        CancellationToken stopping = default)
+    {
+        if (args.Count > 0)
+        {
+            await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
+            return args[0] is "-h" or "--help" ? ExitOk : ExitUsage;
+        }
+
+        var (settings, errors) = HoneypotHostSettings.Read(environment);
+        if (settings is null)
+        {
+            foreach (var error in errors)
+            {
+                await stderr.WriteLineAsync("decnet-agent honeypot: " + error).ConfigureAwait(false);
+            }
+            return ExitUsage;
+        }
+
+        var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
+        var unknown = settings.Services.Where(s => !registry.TryGet(s, out _)).ToList();
+        if (unknown.Count > 0)
+        {
+            await stderr.WriteLineAsync(
+                $"decnet-agent honeypot: unknown service(s) {string.Join(", ", unknown)}; available: {string.Join(", ", registry.Names)}.").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(LogLevel.Information)
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter("Microsoft", LogLevel.Warning));
+        await using var sink = new StdoutEventSink(stdout);
+        await using var host = new ServiceHost(loggerFactory);
+
+        var bindings = settings.Services.Select(service => registry.CreateBinding(service, new ServiceContext
+        {
+            DeckyName = settings.Decky,
+            Hostname = settings.Hostname,
+            Distro = settings.Distro,
+            Persona = settings.PersonaFor(service),
+            StateDirectory = Directory.CreateDirectory(Path.Combine(settings.StateDirectory, settings.Decky, service)).FullName,
+            ArtifactsDirectory = Directory.CreateDirectory(settings.ArtifactsDirectory).FullName,
+            Events = sink,
+            LoggerFactory = loggerFactory,
+        }, settings.BindAddress)).ToList();
+
+        var decky = await host.StartDeckyAsync(settings.Decky, bindings, stopping).ConfigureAwait(false);
+        foreach (var binding in decky.Bindings)
+        {
+            await stderr.WriteLineAsync($"decnet-agent honeypot: {settings.Decky}/{binding.ServiceName} {binding}").ConfigureAwait(false);
+        }
+
+        // A container whose every port failed must exit, so the runtime reports the service as exited
+        // instead of "running" while nothing listens.
+        if (!decky.Bindings.Any(b => b.Succeeded))
+        {
+            return ExitNothingBound;
+        }
+
+        await WaitForStopAsync(stopping).ConfigureAwait(false);
+        return ExitOk;
+    }
+
+    public const string Usage =
+        """
+        usage: decnet-agent honeypot
+          Hosts honeypot services inside a decky's service container; events go to stdout (RFC 5424).
+          Environment:
+            DECNET_DECKY          decky name (required)
+            DECNET_SERVICES       comma-separated service names (required)
+            DECNET_HOSTNAME       hostname the decky presents (default: the decky name)
+            DECNET_DISTRO         distro slug (default: debian)
+            DECNET_BIND_ADDRESS   address to listen on (default: 0.0.0.0)
+            DECNET_PERSONA_JSON   {"service": {"key": "value"}} persona settings
+            DECNET_STATE_DIR      per-service state (default: /var/lib/decnet/state)
+            DECNET_ARTIFACTS_DIR  captured artifacts (default: /var/lib/decnet/artifacts)
+        """;
+
+    // docker stop sends SIGTERM (through the init process); Ctrl+C is SIGINT. Either ends the host cleanly
+    // so queued events are flushed before the process exits.
+    private static async Task WaitForStopAsync(CancellationToken stopping)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopped.TrySetResult();
+        }
+
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var registration = stopping.Register(() => stopped.TrySetResult());
+        await stopped.Task.ConfigureAwait(false);
+    }
+}

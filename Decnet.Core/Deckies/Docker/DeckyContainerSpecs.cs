@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Docker.DotNet.Models;
+
+namespace Decnet.Core.Deckies.Docker;
+
+/// <summary>
+/// The engine parameters of a decky's containers: one base container owning the IP and the OS sysctls,
+/// one container per service joining its network namespace. Pure, so the specs are unit-testable.
+/// </summary>
+public static class DeckyContainerSpecs
+{
+    /// <summary>json-file rotation: enough history for the collector, bounded disk use per container.</summary>
+    public static LogConfig Logging() => new()
+    {
+        Type = "json-file",
+        Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "5" },
+    };
+
+    public static string BaseContainerName(DeckyConfig decky) => $"decnet-{decky.Name}";
+
+    public static string ServiceContainerName(DeckyConfig decky, string service) => $"decnet-{decky.Name}-{service}";
+
+    public static CreateContainerParameters Base(DeckyConfig decky, DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        ArgumentNullException.ThrowIfNull(options);
+        return new CreateContainerParameters
+        {
+            Name = BaseContainerName(decky),
+            Image = options.BaseImage,
+            Hostname = decky.Hostname,
+            Cmd = ["sleep", "infinity"],
+            Labels = new Dictionary<string, string>
+            {
+                [DockerLabels.Managed] = "true",
+                [DockerLabels.Decky] = decky.Name,
+                [DockerLabels.Role] = DockerLabels.BaseRole,
+                [DockerLabels.Config] = DeckyConfigJson.Serialize(decky),
+            },
+            HostConfig = new HostConfig
+            {
+                NetworkMode = DeckyNetworkPlan.NetworkName,
+                // Only here: a service container joining the namespace with its own sysctls would
+                // silently overwrite these values.
+                Sysctls = new Dictionary<string, string>(OsProfiles.Get(decky.NmapOs).Sysctls),
+                CapAdd = ["NET_ADMIN"],
+                // An init reaps and forwards SIGTERM; without it "sleep" ignores the stop signal and every
+                // stop waits the full timeout.
+                Init = true,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+                LogConfig = Logging(),
+            },
+            NetworkingConfig = new NetworkingConfig
+            {
+                EndpointsConfig = new Dictionary<string, EndpointSettings>
+                {
+                    [DeckyNetworkPlan.NetworkName] = new EndpointSettings
+                    {
+                        IPAMConfig = new EndpointIPAMConfig { IPv4Address = decky.Ip },
+                    },
+                },
+            },
+        };
+    }
+
+    public static CreateContainerParameters Service(DeckyConfig decky, string service, string baseContainerId, DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        ArgumentException.ThrowIfNullOrWhiteSpace(baseContainerId);
+        ArgumentNullException.ThrowIfNull(options);
+        return new CreateContainerParameters
+        {
+            Name = ServiceContainerName(decky, service),
+            Image = options.ImageFor(service),
+            Env = ServiceEnvironment(decky, service),
+            Labels = new Dictionary<string, string>
+            {
+                [DockerLabels.Managed] = "true",
+                [DockerLabels.Decky] = decky.Name,
+                [DockerLabels.Service] = service,
+                [DockerLabels.Role] = DockerLabels.ServiceRole,
+            },
+            HostConfig = new HostConfig
+            {
+                // Shares the base container's namespace: every service of the decky answers on one IP
+                // with the base container's OS sysctls.
+                NetworkMode = $"container:{baseContainerId}",
+                Init = true,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+                LogConfig = Logging(),
+            },
+        };
+    }
+
+    /// <summary>The <c>DECNET_*</c> variables <c>decnet-agent honeypot</c> reads.</summary>
+    public static IList<string> ServiceEnvironment(DeckyConfig decky, string service)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        var persona = new Dictionary<string, IReadOnlyDictionary<string, string>> { [service] = decky.PersonaFor(service) };
+        return
+        [
+            $"DECNET_DECKY={decky.Name}",
+            $"DECNET_HOSTNAME={decky.Hostname}",
+            $"DECNET_DISTRO={decky.Distro}",
+            $"DECNET_SERVICES={service}",
+            "DECNET_BIND_ADDRESS=0.0.0.0",
+            $"DECNET_PERSONA_JSON={JsonSerializer.Serialize(persona)}",
+        ];
+    }
+}

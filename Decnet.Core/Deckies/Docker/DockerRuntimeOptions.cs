@@ -1,0 +1,56 @@
+namespace Decnet.Core.Deckies.Docker;
+
+/// <summary>How the Docker runtime reaches its engine and which images it runs. Section "Docker".</summary>
+public sealed class DockerRuntimeOptions
+{
+    public const string SectionName = "Docker";
+
+    /// <summary>The engine's API endpoint: unix socket (default) or tcp.</summary>
+    public string Endpoint { get; set; } = "unix:///var/run/docker.sock";
+
+    /// <summary>Image of every base container; the offline build imports a debootstrap rootfs under this name.</summary>
+    public string BaseImage { get; set; } = "decnet/base:bookworm";
+
+    /// <summary>Repository of the service container image (the agent in honeypot host mode).</summary>
+    public string HoneypotImage { get; set; } = "decnet/honeypot";
+
+    /// <summary>Tag of <see cref="HoneypotImage"/>; <c>deploy/docker/build-images.sh</c> builds "dev" unless told otherwise.</summary>
+    public string HoneypotTag { get; set; } = "dev";
+
+    /// <summary>
+    /// Per-service image overrides (service → full image reference), e.g. a service built separately or
+    /// pinned to another version; services not listed run <see cref="ServiceImageReference"/>.
+    /// </summary>
+    public Dictionary<string, string> ServiceImages { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Create the host helper interface (decnet_macvlan0 / decnet_ipvlan0) so this host can reach its own
+    /// deckies; macvlan and ipvlan children cannot talk to their parent otherwise. Needs root (CAP_NET_ADMIN).
+    /// </summary>
+    public bool HostShim { get; set; } = true;
+
+    /// <summary>
+    /// The helper interface's address, reserved in IPAM so no container gets it. Null picks the highest
+    /// host address of the subnet that is neither the gateway nor a decky.
+    /// </summary>
+    public string? HostShimAddress { get; set; }
+
+    /// <summary>Per engine call; image pulls are not made, so calls are short.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Attempts for an engine call that failed transiently (timeouts, 5xx, connection errors).</summary>
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>First retry delay; doubles on each attempt.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Seconds a stopping container gets before SIGKILL (the init process forwards SIGTERM at once).</summary>
+    public int StopTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>The full image reference of service containers.</summary>
+    public string ServiceImageReference => $"{HoneypotImage}:{HoneypotTag}";
+
+    /// <summary>The image that runs <paramref name="service"/>.</summary>
+    public string ImageFor(string service) =>
+        ServiceImages.TryGetValue(service, out var image) && !string.IsNullOrWhiteSpace(image) ? image : ServiceImageReference;
+}

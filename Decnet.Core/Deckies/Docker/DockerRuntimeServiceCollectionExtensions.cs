@@ -1,0 +1,63 @@
+using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Health;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Decnet.Core.Deckies.Docker;
+
+public static class DockerRuntimeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the Docker runtime as the <see cref="IDeckyRuntime"/>, its options (section "Docker",
+    /// validated at start) and the critical "docker" health probe. Call it only where Docker is the chosen
+    /// runtime: the probe makes a missing engine an unhealthy service.
+    /// </summary>
+    public static IServiceCollection AddDockerDeckyRuntime(this IServiceCollection services)
+    {
+        services.AddOptions<DockerRuntimeOptions>().BindConfiguration(DockerRuntimeOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
+        services.TryAddSingleton(sp => new DockerDeckyRuntime(
+            sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<DockerDeckyRuntime>());
+        services.AddSingleton<IHealthProbe, DockerProbe>();
+        return services;
+    }
+}
+
+/// <summary>Collects every problem with the Docker options so one start-up shows them all.</summary>
+public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRuntimeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("unix" or "tcp" or "http" or "https" or "npipe"))
+        {
+            errors.Add($"Docker:Endpoint '{options.Endpoint}' must be a unix://, tcp:// or npipe:// URI.");
+        }
+        if (string.IsNullOrWhiteSpace(options.BaseImage))
+        {
+            errors.Add("Docker:BaseImage is required.");
+        }
+        if (string.IsNullOrWhiteSpace(options.HoneypotImage) || string.IsNullOrWhiteSpace(options.HoneypotTag))
+        {
+            errors.Add("Docker:HoneypotImage and Docker:HoneypotTag are required.");
+        }
+        if (options.HostShimAddress is { } shim && !Ipv4.TryParseAddress(shim, out _))
+        {
+            errors.Add($"Docker:HostShimAddress '{shim}' is not an IPv4 address.");
+        }
+        if (options.RequestTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Docker:RequestTimeout must be positive.");
+        }
+        if (options.MaxRetryAttempts is < 0 or > 10)
+        {
+            errors.Add("Docker:MaxRetryAttempts must be 0 to 10.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,291 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Decnet.Core.Deckies;
+using Decnet.Core.Deckies.Docker;
+using Decnet.Core.Deckies.Runtime;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Decnet.Tests.Deckies.Docker;
+
+/// <summary>
+/// The Docker runtime against a real engine: macvlan on a test bridge, the host reaching deckies through
+/// the shim, OS sysctls, container logs, degraded state, replace semantics and a teardown that leaves nothing.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClassFixture<DockerEngineFixture>
+{
+    private const string WindowsIp = "10.213.7.20";
+    private const string LinuxIp = "10.213.7.21";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static DeckyConfig Redis(string name = "dnt-db1", string ip = WindowsIp) => new()
+    {
+        Name = name,
+        Ip = ip,
+        Hostname = "SQL-PROD-01",
+        Services = ["redis"],
+        NmapOs = OsProfiles.WindowsSlug,
+        ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["redis"] = new Dictionary<string, string> { ["version"] = "7.0.15" },
+        },
+    };
+
+    private static DeckyConfig Web(string name = "dnt-web1", string ip = LinuxIp, params string[] services) => new()
+    {
+        Name = name,
+        Ip = ip,
+        Hostname = "www-01",
+        Services = services.Length > 0 ? services : ["http"],
+        NmapOs = OsProfiles.LinuxSlug,
+        ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["http"] = new Dictionary<string, string> { ["server_header"] = "nginx/1.18.0 (dnt)", ["response_code"] = "200" },
+        },
+    };
+
+    private static DecnetConfig Deployment(params DeckyConfig[] deckies) => new()
+    {
+        Interface = DockerEngineFixture.Bridge,
+        Subnet = DockerEngineFixture.Subnet,
+        Gateway = DockerEngineFixture.Gateway,
+        Deckies = deckies,
+    };
+
+    [Fact]
+    public async Task Two_deckies_are_reachable_through_the_shim_with_their_os_sysctls_and_events_in_the_logs()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+
+        var deployed = await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
+
+        Assert.All(deployed.Deckies, d => Assert.Equal(DeckyRunState.Running, d.State));
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
+        {
+            var response = await RetryAsync(() => http.GetAsync($"http://{LinuxIp}/", Token));
+            // The persona travelled from service_config through DECNET_PERSONA_JSON into the container.
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("nginx/1.18.0 (dnt)", string.Join(" ", response.Headers.GetValues("Server")));
+        }
+
+        var windowsBase = await ContainerAsync("dnt-db1", DockerLabels.BaseRole);
+        Assert.Equal("128", await ExecAsync(windowsBase.ID, "cat", "/proc/sys/net/ipv4/ip_default_ttl"));
+        Assert.Equal("2", await ExecAsync(windowsBase.ID, "cat", "/proc/sys/net/ipv4/tcp_syn_retries"));
+        Assert.Equal("SQL-PROD-01", await ExecAsync(windowsBase.ID, "hostname"));
+        var linuxBase = await ContainerAsync("dnt-web1", DockerLabels.BaseRole);
+        Assert.Equal("64", await ExecAsync(linuxBase.ID, "cat", "/proc/sys/net/ipv4/ip_default_ttl"));
+
+        var redisContainer = await ContainerAsync("dnt-db1", DockerLabels.ServiceRole, "redis");
+        var logs = await WaitForAsync(
+            () => LogsAsync(redisContainer.ID),
+            text => text.Contains("cmd=\"PING\"", StringComparison.Ordinal));
+        Assert.Matches(new Regex(@"^<\d+>1 \S+ dnt-db1 redis - command \[relay@55555 ", RegexOptions.Multiline), logs);
+        var httpContainer = await ContainerAsync("dnt-web1", DockerLabels.ServiceRole, "http");
+        Assert.Contains(" dnt-web1 http - ", await WaitForAsync(() => LogsAsync(httpContainer.ID), text => text.Contains(" dnt-web1 http - ", StringComparison.Ordinal)), StringComparison.Ordinal);
+
+        var status = await runtime.GetStatusAsync(Token);
+        var db = Assert.IsType<DeckyStatus>(status.Find("dnt-db1"));
+        Assert.Equal(DeckyRunState.Running, db.State);
+        Assert.Equal(["10.213.7.20:6379/tcp"], Assert.Single(db.Services).Endpoints);
+        Assert.Equal(Redis(), db.Config);
+
+        // A runtime that deployed nothing (a restarted master or agent) finds the same deckies by label alone.
+        using var restarted = engine.CreateRuntime();
+        var rediscovered = await restarted.GetStatusAsync(Token);
+        Assert.Equal(["dnt-db1", "dnt-web1"], rediscovered.Deckies.Select(d => d.Name));
+        Assert.Equal(Web(), rediscovered.Find("dnt-web1")!.Config);
+        Assert.All(rediscovered.Deckies, d => Assert.Equal(DeckyRunState.Running, d.State));
+    }
+
+    [Fact]
+    public async Task A_killed_service_container_leaves_its_decky_degraded_and_a_mutation_restarts_it()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+        await runtime.DeployAsync(Deployment(Web(services: ["http", "redis"])), Token);
+        Assert.Equal("+PONG", await RedisPingAsync(LinuxIp));
+
+        var http = await ContainerAsync("dnt-web1", DockerLabels.ServiceRole, "http");
+        await engine.Client.Containers.KillContainerAsync(http.ID, new ContainerKillParameters(), Token);
+
+        var decky = await WaitForAsync(
+            async () => (await runtime.GetStatusAsync(Token)).Find("dnt-web1")!,
+            d => d.State == DeckyRunState.Degraded);
+        var killed = decky.Services.Single(s => s.Service == "http");
+        Assert.Equal(ServiceRunState.Exited, killed.State);
+        Assert.Contains("Exited", killed.Error, StringComparison.Ordinal);
+        Assert.Equal(ServiceRunState.Running, decky.Services.Single(s => s.Service == "redis").State);
+
+        // A mutation restarts the decky with its new service set; the old service's container is gone.
+        var mutated = await runtime.ApplyAsync(Web(services: ["redis"]), Token);
+        Assert.Equal(DeckyRunState.Running, mutated.State);
+        Assert.Equal(["redis"], mutated.Services.Select(s => s.Service));
+        Assert.Empty(await engine.Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = DockerLabels.Filter($"{DockerLabels.Decky}=dnt-web1", $"{DockerLabels.Service}=http"),
+        }, Token));
+        Assert.Equal("+PONG", await RedisPingAsync(LinuxIp));
+    }
+
+    [Fact]
+    public async Task A_missing_image_fails_only_that_service_and_status_keeps_the_reason()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime(o => o.ServiceImages["http"] = "decnet/not-built:none");
+
+        var deployed = await runtime.DeployAsync(Deployment(Web(services: ["http", "redis"])), Token);
+
+        var decky = Assert.Single(deployed.Deckies);
+        Assert.Equal(DeckyRunState.Degraded, decky.State);
+        var http = decky.Services.Single(s => s.Service == "http");
+        Assert.Equal(ServiceRunState.Failed, http.State);
+        Assert.Contains("No such image", http.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("+PONG", await RedisPingAsync(LinuxIp));
+        var status = (await runtime.GetStatusAsync(Token)).Find("dnt-web1")!;
+        Assert.Equal(ServiceRunState.Failed, status.Services.Single(s => s.Service == "http").State);
+        Assert.Equal(DeckyRunState.Degraded, status.State);
+    }
+
+    [Fact]
+    public async Task Redeploying_replaces_the_set_and_teardown_leaves_no_container_network_or_shim()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+        await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
+        Assert.NotEmpty(await LabelledAsync("dnt-web1"));
+        var network = await NetworkIdAsync();
+        await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
+        Assert.Equal(network, await NetworkIdAsync());
+
+        var redeployed = await runtime.DeployAsync(Deployment(Redis()), Token);
+
+        // One decky left: ip_range shrinks to a /32, so the network is recreated rather than reused.
+        Assert.NotEqual(network, await NetworkIdAsync());
+
+        Assert.Equal(["dnt-db1"], redeployed.Deckies.Select(d => d.Name));
+        Assert.Empty(await LabelledAsync("dnt-web1"));
+        Assert.Equal(["dnt-db1"], (await runtime.GetStatusAsync(Token)).Deckies.Select(d => d.Name));
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+
+        await runtime.TeardownAsync("dnt-db1", Token);
+        Assert.Empty(await LabelledAsync("dnt-db1"));
+        Assert.True(await HostShim.ExistsAsync(DeckyNetworkPlan.MacvlanShimName, Token));
+
+        await runtime.DeployAsync(Deployment(Redis(), Web()), Token);
+        await runtime.TeardownAsync(null, Token);
+
+        Assert.Empty(await LabelledAsync(null));
+        var networks = await engine.Client.Networks.ListNetworksAsync(new NetworksListParameters(), Token);
+        Assert.DoesNotContain(networks, n => n.Name == DeckyNetworkPlan.NetworkName);
+        Assert.False(await HostShim.ExistsAsync(DeckyNetworkPlan.MacvlanShimName, Token));
+        Assert.Empty((await runtime.GetStatusAsync(Token)).Deckies);
+    }
+
+    [Fact]
+    public async Task The_docker_probe_reports_the_engine()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+
+        var result = await new DockerProbe(runtime).ProbeAsync(Token);
+
+        Assert.Equal(Decnet.Core.Health.ProbeStatus.Ok, result.Status);
+        Assert.Contains("API", result.Detail, StringComparison.Ordinal);
+        using var unreachable = new DockerDeckyRuntime(
+            new DockerRuntimeOptions { Endpoint = "unix:///tmp/dnt-no-engine.sock", MaxRetryAttempts = 0, RequestTimeout = TimeSpan.FromSeconds(3) },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        Assert.Equal(Decnet.Core.Health.ProbeStatus.Failing, (await new DockerProbe(unreachable).ProbeAsync(Token)).Status);
+    }
+
+    private async Task<string?> NetworkIdAsync() =>
+        (await engine.Client.Networks.ListNetworksAsync(new NetworksListParameters(), Token))
+            .SingleOrDefault(n => n.Name == DeckyNetworkPlan.NetworkName)?.ID;
+
+    private async Task<IList<ContainerListResponse>> LabelledAsync(string? decky) =>
+        await engine.Client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = decky is null ? DockerLabels.ManagedFilter() : DockerLabels.DeckyFilter(decky),
+        }, Token);
+
+    private async Task<ContainerListResponse> ContainerAsync(string decky, string role, string? service = null)
+    {
+        var labels = new List<string> { $"{DockerLabels.Managed}=true", $"{DockerLabels.Decky}={decky}", $"{DockerLabels.Role}={role}" };
+        if (service is not null)
+        {
+            labels.Add($"{DockerLabels.Service}={service}");
+        }
+        var found = await engine.Client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = DockerLabels.Filter([.. labels]) }, Token);
+        return Assert.Single(found);
+    }
+
+    private async Task<string> ExecAsync(string containerId, params string[] command)
+    {
+        var exec = await engine.Client.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = command,
+            AttachStdout = true,
+            AttachStderr = true,
+        }, Token);
+        using var stream = await engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), Token);
+        var (stdout, _) = await stream.ReadOutputToEndAsync(Token);
+        return stdout.Trim();
+    }
+
+    private async Task<string> LogsAsync(string containerId)
+    {
+        using var stream = await engine.Client.Containers.GetContainerLogsAsync(containerId, new ContainerLogsParameters { ShowStdout = true, ShowStderr = false }, Token);
+        var (stdout, _) = await stream.ReadOutputToEndAsync(Token);
+        return stdout;
+    }
+
+    /// <summary>A RESP PING over a plain TCP connection from the host to the decky IP (through the shim).</summary>
+    private static Task<string> RedisPingAsync(string ip) => RetryAsync(async () =>
+    {
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        await client.ConnectAsync(ip, 6379, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync("*1\r\n$4\r\nPING\r\n"u8.ToArray(), timeout.Token);
+        var buffer = new byte[64];
+        var read = await stream.ReadAsync(buffer, timeout.Token);
+        return Encoding.ASCII.GetString(buffer, 0, read).Trim();
+    });
+
+    // Containers need a moment after start before the agent listens.
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> action)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (Exception ex) when ((ex is SocketException or IOException or HttpRequestException or OperationCanceledException) && DateTime.UtcNow < deadline && !Token.IsCancellationRequested)
+            {
+                await Task.Delay(300, Token);
+            }
+        }
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(300, Token);
+            value = await read();
+        }
+        Assert.True(done(value), $"Condition not met within 30 s; last value: {value}");
+        return value;
+    }
+}

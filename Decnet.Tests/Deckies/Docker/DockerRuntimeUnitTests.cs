@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Sockets;
+using Decnet.Core.Deckies;
+using Decnet.Core.Deckies.Docker;
+using Decnet.Core.Deckies.Runtime;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Polly.Timeout;
+
+namespace Decnet.Tests.Deckies.Docker;
+
+[Trait("Category", "Unit")]
+public sealed class DockerRuntimeUnitTests
+{
+    private static DeckyConfig Decky(string name, string ip, string os = "linux", params string[] services) => new()
+    {
+        Name = name,
+        Ip = ip,
+        Hostname = name + "-host",
+        Services = services.Length > 0 ? services : ["redis"],
+        NmapOs = os,
+        ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            ["redis"] = new Dictionary<string, string> { ["version"] = "7.0.15" },
+        },
+    };
+
+    private static DecnetConfig Deployment(bool ipvlan = false, params DeckyConfig[] deckies) => new()
+    {
+        Interface = "eth9",
+        Subnet = "10.213.7.0/24",
+        Gateway = "10.213.7.1",
+        Ipvlan = ipvlan,
+        Deckies = deckies.Length > 0 ? deckies : [Decky("web1", "10.213.7.20"), Decky("db1", "10.213.7.21")],
+    };
+
+    [Theory]
+    [InlineData(new[] { "10.0.0.5" }, "10.0.0.5/32")]
+    [InlineData(new[] { "10.0.0.20", "10.0.0.21" }, "10.0.0.20/31")]
+    [InlineData(new[] { "10.0.0.21", "10.0.0.22" }, "10.0.0.20/30")]
+    [InlineData(new[] { "10.0.0.15", "10.0.0.16" }, "10.0.0.0/27")]
+    [InlineData(new[] { "10.0.0.5", "10.0.0.9" }, "10.0.0.0/28")]
+    [InlineData(new[] { "10.0.0.1", "10.0.0.254" }, "10.0.0.0/24")]
+    [InlineData(new[] { "10.0.0.255", "10.0.1.0" }, "10.0.0.0/23")]
+    [InlineData(new[] { "0.0.0.1", "255.255.255.254" }, "0.0.0.0/0")]
+    public void Ip_range_is_the_smallest_cidr_covering_every_decky(string[] ips, string expected) =>
+        Assert.Equal(expected, DeckyNetworkPlan.SmallestCoveringCidr(ips.Select(IPAddress.Parse)));
+
+    [Fact]
+    public void Network_plan_uses_macvlan_bridge_mode_on_the_parent_and_reserves_the_shim_address()
+    {
+        var plan = DeckyNetworkPlan.For(Deployment(), hostShim: true);
+
+        Assert.Equal("macvlan", plan.Driver);
+        Assert.Equal("10.213.7.20/31", plan.IpRange);
+        Assert.Equal("10.213.7.254", plan.ShimAddress);
+        Assert.Equal("decnet_macvlan0", plan.ShimName);
+        var create = plan.ToCreateParameters();
+        Assert.Equal("decnet_lan", create.Name);
+        Assert.Equal("eth9", create.Options["parent"]);
+        Assert.Equal("bridge", create.Options["macvlan_mode"]);
+        var pool = Assert.Single(create.IPAM!.Config);
+        Assert.Equal(("10.213.7.0/24", "10.213.7.1", "10.213.7.20/31"), (pool.Subnet, pool.Gateway, pool.IPRange));
+        Assert.Equal("10.213.7.254", pool.AuxAddress![DeckyNetworkPlan.ShimAuxKey]);
+        Assert.Equal("true", create.Labels[DockerLabels.Managed]);
+    }
+
+    [Fact]
+    public void Network_plan_uses_ipvlan_l2_and_its_own_shim_when_asked()
+    {
+        var plan = DeckyNetworkPlan.For(Deployment(ipvlan: true), hostShim: true, shimAddress: "10.213.7.200");
+
+        Assert.Equal("ipvlan", plan.Driver);
+        Assert.Equal("l2", plan.DriverOptions()["ipvlan_mode"]);
+        Assert.False(plan.DriverOptions().ContainsKey("macvlan_mode"));
+        Assert.Equal("decnet_ipvlan0", plan.ShimName);
+        Assert.Equal("decnet_macvlan0", plan.OtherShimName);
+        Assert.Equal("10.213.7.200", plan.ShimAddress);
+    }
+
+    [Theory]
+    [InlineData("10.213.7.1")]
+    [InlineData("10.213.7.20")]
+    [InlineData("10.9.9.9")]
+    public void A_shim_address_that_is_not_free_in_the_subnet_is_refused(string address) =>
+        Assert.Throws<ArgumentException>(() => DeckyNetworkPlan.For(Deployment(), hostShim: true, shimAddress: address));
+
+    [Fact]
+    public void Without_a_shim_nothing_is_reserved()
+    {
+        var plan = DeckyNetworkPlan.For(Deployment(), hostShim: false);
+
+        Assert.Null(plan.ShimAddress);
+        Assert.Null(Assert.Single(plan.ToCreateParameters().IPAM!.Config).AuxAddress);
+    }
+
+    [Fact]
+    public void An_existing_network_is_reused_only_when_driver_parent_and_pool_match()
+    {
+        var plan = DeckyNetworkPlan.For(Deployment(), hostShim: true);
+        NetworkResponse Existing(string driver = "macvlan", string parent = "eth9", string range = "10.213.7.20/31", string shim = "10.213.7.254") => new()
+        {
+            Name = "decnet_lan",
+            Driver = driver,
+            Options = new Dictionary<string, string> { ["parent"] = parent, ["macvlan_mode"] = "bridge" },
+            IPAM = new IPAM
+            {
+                Config = [new IPAMConfig { Subnet = "10.213.7.0/24", Gateway = "10.213.7.1", IPRange = range, AuxAddress = new Dictionary<string, string> { [DeckyNetworkPlan.ShimAuxKey] = shim } }],
+            },
+        };
+
+        Assert.True(plan.Matches(Existing()));
+        Assert.False(plan.Matches(Existing(driver: "ipvlan")));
+        Assert.False(plan.Matches(Existing(parent: "eth0")));
+        Assert.False(plan.Matches(Existing(range: "10.213.7.16/28")));
+        Assert.False(plan.Matches(Existing(shim: "10.213.7.253")));
+    }
+
+    [Fact]
+    public void Base_container_owns_ip_hostname_and_the_os_sysctls_with_labels()
+    {
+        var decky = Decky("win1", "10.213.7.20", os: "windows");
+        var spec = DeckyContainerSpecs.Base(decky, new DockerRuntimeOptions());
+
+        Assert.Equal("decnet/base:bookworm", spec.Image);
+        Assert.Equal("win1-host", spec.Hostname);
+        Assert.Equal(["sleep", "infinity"], spec.Cmd);
+        Assert.Equal("10.213.7.20", spec.NetworkingConfig!.EndpointsConfig["decnet_lan"].IPAMConfig!.IPv4Address);
+        Assert.Equal("decnet_lan", spec.HostConfig!.NetworkMode);
+        Assert.Equal("128", spec.HostConfig!.Sysctls!["net.ipv4.ip_default_ttl"]);
+        Assert.Equal(10, spec.HostConfig!.Sysctls.Count);
+        Assert.Equal(["NET_ADMIN"], spec.HostConfig!.CapAdd);
+        Assert.True(spec.HostConfig!.Init);
+        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig!.RestartPolicy.Name);
+        Assert.Equal("true", spec.Labels[DockerLabels.Managed]);
+        Assert.Equal("win1", spec.Labels[DockerLabels.Decky]);
+        Assert.Equal("base", spec.Labels[DockerLabels.Role]);
+        Assert.Equal(decky, DeckyConfigJson.DeserializeDecky(spec.Labels[DockerLabels.Config]));
+    }
+
+    [Fact]
+    public void Service_container_joins_the_base_namespace_without_sysctls_and_gets_the_agent_environment()
+    {
+        var decky = Decky("db1", "10.213.7.21");
+        var spec = DeckyContainerSpecs.Service(decky, "redis", "abc123", new DockerRuntimeOptions { HoneypotTag = "1.2.3" });
+
+        Assert.Equal("decnet/honeypot:1.2.3", spec.Image);
+        Assert.Equal("container:abc123", spec.HostConfig!.NetworkMode);
+        Assert.Null(spec.HostConfig!.Sysctls);
+        Assert.True(string.IsNullOrEmpty(spec.Hostname));
+        Assert.True(spec.HostConfig!.Init);
+        Assert.Equal(RestartPolicyKind.UnlessStopped, spec.HostConfig!.RestartPolicy.Name);
+        Assert.Equal("json-file", spec.HostConfig!.LogConfig.Type);
+        Assert.Equal(("10m", "5"), (spec.HostConfig!.LogConfig.Config["max-size"], spec.HostConfig!.LogConfig.Config["max-file"]));
+        Assert.Equal(
+            new Dictionary<string, string> { [DockerLabels.Managed] = "true", [DockerLabels.Decky] = "db1", [DockerLabels.Service] = "redis", [DockerLabels.Role] = "service" },
+            spec.Labels);
+        Assert.Contains("DECNET_DECKY=db1", spec.Env);
+        Assert.Contains("DECNET_HOSTNAME=db1-host", spec.Env);
+        Assert.Contains("DECNET_SERVICES=redis", spec.Env);
+        Assert.Contains("DECNET_BIND_ADDRESS=0.0.0.0", spec.Env);
+        Assert.Contains("""DECNET_PERSONA_JSON={"redis":{"version":"7.0.15"}}""", spec.Env);
+    }
+
+    [Fact]
+    public void Transient_engine_errors_are_retried_and_permanent_ones_are_not()
+    {
+        static DockerApiException Api(HttpStatusCode code, string message) =>
+            new(code, $$"""{"message":"{{message}}"}""");
+
+        Assert.True(DockerErrors.IsTransient(Api(HttpStatusCode.InternalServerError, "context deadline exceeded")));
+        Assert.True(DockerErrors.IsTransient(Api(HttpStatusCode.ServiceUnavailable, "engine busy")));
+        Assert.True(DockerErrors.IsTransient(new TimeoutRejectedException()));
+        Assert.True(DockerErrors.IsTransient(new HttpRequestException("connection refused")));
+        Assert.True(DockerErrors.IsTransient(new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.True(DockerErrors.IsTransient(new IOException("broken pipe")));
+
+        Assert.False(DockerErrors.IsTransient(Api(HttpStatusCode.NotFound, "No such image: decnet/honeypot:dev")));
+        Assert.False(DockerErrors.IsTransient(Api(HttpStatusCode.Conflict, "Conflict. The container name is already in use")));
+        Assert.False(DockerErrors.IsTransient(Api(HttpStatusCode.BadRequest, "invalid reference format")));
+        Assert.False(DockerErrors.IsTransient(Api(HttpStatusCode.InternalServerError, "OCI runtime create failed: sysctl not allowed")));
+        Assert.False(DockerErrors.IsTransient(new ArgumentException("bad")));
+        Assert.Equal("No such image: x", DockerErrors.Describe(Api(HttpStatusCode.NotFound, "No such image: x")));
+    }
+
+    [Fact]
+    public async Task The_pipeline_retries_a_transient_failure_but_gives_up_at_once_on_a_permanent_one()
+    {
+        var pipeline = DockerErrors.CreatePipeline(new DockerRuntimeOptions { RetryDelay = TimeSpan.FromMilliseconds(1), MaxRetryAttempts = 3 });
+        var transientCalls = 0;
+        var result = await pipeline.ExecuteAsync(_ =>
+        {
+            transientCalls++;
+            return transientCalls < 3 ? throw new HttpRequestException("reset") : ValueTask.FromResult(42);
+        }, TestContext.Current.CancellationToken);
+        Assert.Equal((42, 3), (result, transientCalls));
+
+        var permanentCalls = 0;
+        await Assert.ThrowsAsync<DockerImageNotFoundException>(async () => await pipeline.ExecuteAsync<int>(_ =>
+        {
+            permanentCalls++;
+            throw new DockerImageNotFoundException(HttpStatusCode.NotFound, """{"message":"No such image"}""");
+        }, TestContext.Current.CancellationToken));
+        Assert.Equal(1, permanentCalls);
+    }
+
+    [Theory]
+    [InlineData("running", "Up 3 seconds", ServiceRunState.Running)]
+    [InlineData("exited", "Exited (137) 2 seconds ago", ServiceRunState.Exited)]
+    [InlineData("dead", "Dead", ServiceRunState.Exited)]
+    [InlineData("restarting", "Restarting (1) 1 second ago", ServiceRunState.Exited)]
+    [InlineData("created", "Created", ServiceRunState.Failed)]
+    public void Container_states_map_to_service_states(string state, string status, ServiceRunState expected)
+    {
+        var (mapped, error) = DockerDeckyRuntime.ServiceState(new ContainerListResponse { State = state, Status = status });
+        Assert.Equal(expected, mapped);
+        Assert.Equal(expected == ServiceRunState.Running, error is null);
+    }
+}
+
+[Trait("Category", "Unit")]
+public sealed class DockerRuntimeOptionsTests
+{
+    [Fact]
+    public void Defaults_run_the_offline_images_on_the_local_socket_with_a_host_shim()
+    {
+        var options = new DockerRuntimeOptions();
+
+        Assert.Equal("unix:///var/run/docker.sock", options.Endpoint);
+        Assert.Equal("decnet/base:bookworm", options.BaseImage);
+        Assert.Equal("decnet/honeypot:dev", options.ImageFor("redis"));
+        Assert.True(options.HostShim);
+        Assert.True(new DockerRuntimeOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void A_per_service_image_overrides_the_honeypot_image()
+    {
+        var options = new DockerRuntimeOptions { ServiceImages = { ["HTTP"] = "registry.local/http:2" } };
+
+        Assert.Equal("registry.local/http:2", options.ImageFor("http"));
+        Assert.Equal("decnet/honeypot:dev", options.ImageFor("redis"));
+    }
+
+    [Fact]
+    public void Every_invalid_option_is_reported()
+    {
+        var result = new DockerRuntimeOptionsValidator().Validate(null, new DockerRuntimeOptions
+        {
+            Endpoint = "docker.sock",
+            BaseImage = " ",
+            HoneypotTag = "",
+            HostShimAddress = "10.1",
+            RequestTimeout = TimeSpan.Zero,
+            MaxRetryAttempts = 99,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Equal(6, result.Failures!.Count());
+    }
+
+    [Fact]
+    public void The_runtime_registers_as_the_decky_runtime_with_a_critical_docker_probe()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Docker:Endpoint"] = "unix:///tmp/dnt-none.sock", ["Docker:HoneypotTag"] = "1.0" })
+            .Build());
+        services.AddLogging();
+        services.AddDockerDeckyRuntime();
+        using var provider = services.BuildServiceProvider();
+
+        var runtime = provider.GetRequiredService<IDeckyRuntime>();
+        Assert.Equal("docker", runtime.Kind);
+        var probe = Assert.Single(provider.GetServices<Decnet.Core.Health.IHealthProbe>());
+        Assert.Equal(("docker", true), (probe.Name, probe.Critical));
+        Assert.Equal("decnet/honeypot:1.0", provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DockerRuntimeOptions>>().Value.ServiceImageReference);
+    }
+}
