@@ -22,6 +22,8 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
             ["Decnet:Logging:Directory"] = Path.Combine(_directory.Path, "logs"),
             // Only used when a test switches to real Kestrel: any free loopback port.
             ["urls"] = "http://127.0.0.1:0",
+            // Deterministic: the embedded runtime, whatever engine the machine happens to run.
+            ["Decnet:Runtime:Kind"] = "embedded",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

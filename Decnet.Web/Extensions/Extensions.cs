@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Decnet.Core;
+using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Fleet;
+using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Web.Api;
@@ -34,6 +36,11 @@ public static class Extensions
         var services = builder.Services;
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddDecnetCore();
+        if (RuntimeSelection.Choose(builder.Configuration, StartupLogger()) == RuntimeSelection.Docker)
+        {
+            // Registered before the fleet so it wins over the embedded default.
+            services.AddDockerDeckyRuntime();
+        }
         services.AddDecnetFleet();
         // Cookie and antiforgery keys live beside the database, so sessions survive a restart.
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
@@ -88,6 +95,9 @@ public static class Extensions
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
+
+    private static Microsoft.Extensions.Logging.ILogger StartupLogger() =>
+        LoggerFactory.Create(logging => logging.AddSimpleConsole()).CreateLogger("Decnet.Startup");
 
     /// <summary>Dashboard on 127.0.0.1:8080 unless the operator chose otherwise (DECNET_WEB_HOST/PORT or --urls).</summary>
     private static void ConfigureListenAddress(this WebApplicationBuilder builder)

@@ -3,7 +3,7 @@ namespace Decnet.Core.Deckies.Docker;
 /// <summary>How the Docker runtime reaches its engine and which images it runs. Section "Docker".</summary>
 public sealed class DockerRuntimeOptions
 {
-    public const string SectionName = "Docker";
+    public const string SectionName = "Decnet:Runtime:Docker";
 
     /// <summary>The engine's API endpoint: unix socket (default) or tcp.</summary>
     public string Endpoint { get; set; } = "unix:///var/run/docker.sock";

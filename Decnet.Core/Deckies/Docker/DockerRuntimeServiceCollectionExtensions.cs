@@ -36,27 +36,27 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
         var errors = new List<string>();
         if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("unix" or "tcp" or "http" or "https" or "npipe"))
         {
-            errors.Add($"Docker:Endpoint '{options.Endpoint}' must be a unix://, tcp:// or npipe:// URI.");
+            errors.Add($"Decnet:Runtime:Docker:Endpoint '{options.Endpoint}' must be a unix://, tcp:// or npipe:// URI.");
         }
         if (string.IsNullOrWhiteSpace(options.BaseImage))
         {
-            errors.Add("Docker:BaseImage is required.");
+            errors.Add("Decnet:Runtime:Docker:BaseImage is required.");
         }
         if (string.IsNullOrWhiteSpace(options.HoneypotImage) || string.IsNullOrWhiteSpace(options.HoneypotTag))
         {
-            errors.Add("Docker:HoneypotImage and Docker:HoneypotTag are required.");
+            errors.Add("Decnet:Runtime:Docker:HoneypotImage and Docker:HoneypotTag are required.");
         }
         if (options.HostShimAddress is { } shim && !Ipv4.TryParseAddress(shim, out _))
         {
-            errors.Add($"Docker:HostShimAddress '{shim}' is not an IPv4 address.");
+            errors.Add($"Decnet:Runtime:Docker:HostShimAddress '{shim}' is not an IPv4 address.");
         }
         if (options.RequestTimeout <= TimeSpan.Zero)
         {
-            errors.Add("Docker:RequestTimeout must be positive.");
+            errors.Add("Decnet:Runtime:Docker:RequestTimeout must be positive.");
         }
         if (options.MaxRetryAttempts is < 0 or > 10)
         {
-            errors.Add("Docker:MaxRetryAttempts must be 0 to 10.");
+            errors.Add("Decnet:Runtime:Docker:MaxRetryAttempts must be 0 to 10.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -266,7 +266,7 @@ public sealed class DockerRuntimeOptionsTests
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Docker:Endpoint"] = "unix:///tmp/dnt-none.sock", ["Docker:HoneypotTag"] = "1.0" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Decnet:Runtime:Docker:Endpoint"] = "unix:///tmp/dnt-none.sock", ["Decnet:Runtime:Docker:HoneypotTag"] = "1.0" })
             .Build());
         services.AddLogging();
         services.AddDockerDeckyRuntime();
