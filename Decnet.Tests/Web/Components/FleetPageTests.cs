@@ -40,6 +40,7 @@ public sealed class FleetPageTests : ComponentTestContext
         Assert.Contains("running", beta.QuerySelector("[data-testid=decky-state]")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("redis · running", beta.QuerySelector("[data-testid=decky-services]")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("30m (global)", beta.QuerySelector("[data-testid=decky-interval]")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("6379/tcp", beta.QuerySelector("[data-testid=decky-endpoints]")!.TextContent, StringComparison.Ordinal);
         Assert.NotNull(beta.QuerySelector("[data-testid=mutate]"));
         Assert.NotNull(beta.QuerySelector("[data-testid=teardown]"));
         Assert.NotNull(cut.Find("[data-testid=open-deploy]"));

@@ -139,6 +139,9 @@ public partial class DecoyFleet : IAsyncDisposable
     private static IReadOnlyList<ServiceStatus> Services(FleetDecky decky) =>
         decky.Status?.Services ?? decky.Config.Services.Select(s => new ServiceStatus(s, ServiceRunState.Absent)).ToList();
 
+    private static string Endpoints(FleetDecky decky) =>
+        string.Join(", ", Services(decky).SelectMany(s => s.Endpoints ?? []).Select(e => e[(e.LastIndexOf(':') + 1)..]));
+
     private static Color StateColor(DeckyRunState? state) => state switch
     {
         DeckyRunState.Running => Color.Success,
