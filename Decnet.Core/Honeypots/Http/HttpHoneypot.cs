@@ -132,7 +132,8 @@ public sealed class HttpHoneypot : IHoneypotService
 
             var request = result.Request!;
             var response = Respond(connection, request);
-            var keepAlive = request.KeepAlive;
+            // The last response a connection may carry says so, as a real server does.
+            var keepAlive = request.KeepAlive && served + 1 < MaxRequestsPerConnection;
             await WriteResponseAsync(stream, response.Page, request.Method == "HEAD", keepAlive, response.Headers, cancellationToken).ConfigureAwait(false);
             if (!keepAlive)
             {
