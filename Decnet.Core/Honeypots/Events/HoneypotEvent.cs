@@ -13,6 +13,12 @@ public sealed record HoneypotEvent(
     string? Message = null,
     EventSeverity Severity = EventSeverity.Informational)
 {
+    /// <summary>
+    /// Identity of this occurrence, so the ingest can tell a replay of the same event from a second,
+    /// identical-looking one. Not part of the wire format: the line stays what upstream and SIEMs expect.
+    /// </summary>
+    public Guid Id { get; init; } = Guid.NewGuid();
+
     public string? Field(string key)
     {
         foreach (var pair in Fields)
