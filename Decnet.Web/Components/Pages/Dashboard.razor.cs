@@ -27,7 +27,12 @@ public partial class Dashboard : IAsyncDisposable
     private IDisposable? _subscription;
     private readonly CancellationTokenSource _disposed = new();
 
-    // Batches can arrive four times a second; one refresh in flight plus one pending is enough to be current.
+    /// <summary>
+    /// Batches can commit four times a second and the interaction count scans <c>logs</c>: each open page
+    /// refreshes at most this often, with later batches folded into one pending refresh.
+    /// </summary>
+    public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private int _refreshPending;
 
@@ -64,6 +69,7 @@ public partial class Dashboard : IAsyncDisposable
                 _latest = latest;
                 StateHasChanged();
             });
+            await Task.Delay(MinRefreshInterval, _disposed.Token);
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {
