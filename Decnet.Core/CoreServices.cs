@@ -26,6 +26,7 @@ public static class CoreServices
         services.AddSingleton<EventStatistics>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
+        services.AddDecnetEventPipeline();
         return services;
     }
 }

@@ -11,6 +11,7 @@ using Decnet.Web.Authentication;
 using Decnet.Web.Components;
 using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
+using Decnet.Web.Events;
 using Decnet.Web.Health;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
@@ -50,6 +51,8 @@ public static class Extensions
 
         // Hosted services start in order: the schema exists before anything probes or serves it.
         services.AddHostedService<StartupTasks>();
+        // Before the health monitor, so the first ingestion probe already sees the worker running.
+        services.AddHostedService<IngestWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();

@@ -13,6 +13,13 @@ public sealed record HoneypotEvent(
     string? Message = null,
     EventSeverity Severity = EventSeverity.Informational)
 {
+    /// <summary>
+    /// Identity of this occurrence, so the ingest can tell a replay of the same event from a second,
+    /// identical-looking one. Not part of the wire format: the line stays what upstream and SIEMs expect.
+    /// A <c>with</c> copy keeps the Id, so it is the same occurrence; a new occurrence is a new event.
+    /// </summary>
+    public Guid Id { get; init; } = Guid.NewGuid();
+
     public string? Field(string key)
     {
         foreach (var pair in Fields)

@@ -1,23 +1,91 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
+using Decnet.Core.Notifications;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Pages;
 
-public partial class Dashboard
+public partial class Dashboard : IAsyncDisposable
 {
+    public const int LatestEventCount = 20;
+
     [Inject]
     public required EventStatistics Statistics { get; init; }
 
     [Inject]
+    public required EventLog Events { get; init; }
+
+    [Inject]
     public required AuditTrail Audit { get; init; }
 
+    [Inject]
+    public required NotificationHub Notifications { get; init; }
+
     private StatsSummary? _stats;
+    private IReadOnlyList<EventSummary> _latest = [];
     private IReadOnlyList<AuditEntry> _activity = [];
+    private IDisposable? _subscription;
+    private readonly CancellationTokenSource _disposed = new();
+
+    /// <summary>
+    /// Batches can commit four times a second and the interaction count scans <c>logs</c>: each open page
+    /// refreshes at most this often, with later batches folded into one pending refresh.
+    /// </summary>
+    public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private int _refreshPending;
 
     protected override async Task OnInitializedAsync()
     {
-        _stats = await Statistics.GetSummaryAsync(CancellationToken.None);
-        _activity = await Audit.RecentAsync(10, CancellationToken.None);
+        _subscription = Notifications.Subscribe<EventsIngested>(OnEventsIngestedAsync);
+        _stats = await Statistics.GetSummaryAsync(_disposed.Token);
+        _latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
+        _activity = await Audit.RecentAsync(10, _disposed.Token);
+    }
+
+    private async Task OnEventsIngestedAsync(EventsIngested _)
+    {
+        if (Interlocked.Exchange(ref _refreshPending, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            await _refreshGate.WaitAsync(_disposed.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        try
+        {
+            Interlocked.Exchange(ref _refreshPending, 0);
+            var stats = await Statistics.GetSummaryAsync(_disposed.Token);
+            var latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
+            await InvokeAsync(() =>
+            {
+                _stats = stats;
+                _latest = latest;
+                StateHasChanged();
+            });
+            await Task.Delay(MinRefreshInterval, _disposed.Token);
+        }
+        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        {
+            // The page closed mid-refresh; nothing left to render.
+        }
+        finally
+        {
+            _refreshGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        // Cancelled but not disposed: a refresh still running may read the token after this returns.
+        await _disposed.CancelAsync();
+        GC.SuppressFinalize(this);
     }
 }

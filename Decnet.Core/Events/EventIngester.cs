@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Threading.Channels;
+using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Notifications;
+using Decnet.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Decnet.Core.Events;
+
+/// <summary>
+/// Moves events into <c>logs</c>. Every event goes through its RFC 5424 line and back through the parser,
+/// the same path Docker and syslog lines take, so the stored raw line is exactly what a SIEM would see.
+/// Rows are written in batches (size or time bound, whichever comes first), one transaction per batch,
+/// with a prepared raw SQLite command: EF change tracking costs far more than the insert itself here.
+/// A unique <c>EventKey</c> makes replays harmless (at-least-once delivery, exactly-once rows).
+/// </summary>
+public sealed partial class EventIngester(
+    ChannelEventSink sink,
+    IDbContextFactory<DecnetDbContext> dbFactory,
+    NotificationHub hub,
+    TimeProvider time,
+    ILogger<EventIngester> logger)
+{
+    public const string ActivitySourceName = "Decnet.Ingest";
+    public const int BatchSize = 500;
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How many of a batch's events ride along in <see cref="EventsIngested"/>.</summary>
+    public const int NewestInNotification = 20;
+
+    /// <summary>Recent malformed lines kept for diagnosis; older ones are only counted.</summary>
+    public const int MalformedKept = 100;
+
+    /// <summary>Each kept malformed line is cut to this length, so the diagnosis ring stays small.</summary>
+    public const int MalformedKeptLength = 4096;
+
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+
+    // Stored fields are data for our own UI and API, which encode on output; keeping non-ASCII readable
+    // in the database matters more than HTML-safe escaping at rest.
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    private const string InsertSql = """
+        INSERT INTO logs (Timestamp, Decky, Service, EventType, AttackerIp, RawLine, Fields, Msg, TraceId, SpanId, EventKey)
+        VALUES ($timestamp, $decky, $service, $eventType, $attackerIp, $rawLine, $fields, $msg, $traceId, $spanId, $eventKey)
+        ON CONFLICT(EventKey) DO NOTHING
+        """;
+
+    private readonly Lock _malformedLock = new();
+    private readonly Queue<string> _recentMalformed = new();
+    private long _ingested;
+    private long _duplicates;
+    private long _malformed;
+    private long _truncated;
+    private long _batches;
+    private int _running;
+    private long _lastBatchTicks;
+    private volatile string? _lastError;
+
+    public IngestCounters Counters => new(
+        Interlocked.Read(ref _ingested),
+        Interlocked.Read(ref _duplicates),
+        Interlocked.Read(ref _malformed),
+        Interlocked.Read(ref _truncated),
+        Interlocked.Read(ref _batches),
+        Volatile.Read(ref _running) > 0,
+        Interlocked.Read(ref _lastBatchTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null,
+        _lastError);
+
+    /// <summary>The last <see cref="MalformedKept"/> lines that did not parse, oldest first.</summary>
+    public IReadOnlyList<string> RecentMalformed
+    {
+        get
+        {
+            lock (_malformedLock)
+            {
+                return [.. _recentMalformed];
+            }
+        }
+    }
+
+    /// <summary>Drains the in-process event channel until cancelled or the channel completes.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        RunAsync(sink.Reader, e => new IngestLine(Rfc5424Formatter.Format(e), e.Id.ToString("N", CultureInfo.InvariantCulture)), cancellationToken);
+
+    /// <summary>Drains any other line source (Docker log streams, syslog) the same way.</summary>
+    public Task RunAsync(ChannelReader<IngestLine> lines, CancellationToken cancellationToken) =>
+        RunAsync(lines, l => l, cancellationToken);
+
+    private async Task RunAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, CancellationToken cancellationToken)
+    {
+        // The buffer never grows past one batch: memory stays bounded whatever the channel holds.
+        var batch = new List<IngestLine>(BatchSize);
+        Interlocked.Increment(ref _running);
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await FillAsync(reader, toLine, batch, cancellationToken).ConfigureAwait(false);
+                await FlushWithRetryAsync(batch, cancellationToken).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: what is already in hand is still worth a last attempt.
+            if (batch.Count > 0)
+            {
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await TryFlushAsync(batch, grace.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    /// <summary>Takes what is there, then waits for more until the batch is full or the flush interval ends.</summary>
+    private async Task FillAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, List<IngestLine> batch, CancellationToken cancellationToken)
+    {
+        using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        window.CancelAfter(FlushInterval);
+        while (batch.Count < BatchSize)
+        {
+            while (batch.Count < BatchSize && reader.TryRead(out var item))
+            {
+                batch.Add(toLine(item));
+            }
+            if (batch.Count >= BatchSize)
+            {
+                return;
+            }
+            try
+            {
+                if (!await reader.WaitToReadAsync(window.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A failed batch is retried, not dropped: the rows are idempotent, and while the database is away the
+    /// bounded channel sheds the oldest events instead of this buffer growing.
+    /// </summary>
+    private async Task FlushWithRetryAsync(List<IngestLine> batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await TryFlushAsync(batch, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+            await Task.Delay(RetryDelays[Math.Min(attempt, RetryDelays.Length - 1)], time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> TryFlushAsync(List<IngestLine> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _lastError = $"{ex.GetType().Name}: {ex.Message}";
+            LogBatchFailed(logger, ex, batch.Count);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Parses and inserts one batch in one transaction, then announces it. Public so replays and tests can
+    /// write a known batch; returns the number of rows inserted.
+    /// </summary>
+    public async Task<int> WriteBatchAsync(IReadOnlyList<IngestLine> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+        using var activity = Source.StartActivity("ingest batch");
+        activity?.SetTag("decnet.ingest.batch_size", batch.Count);
+        var traceId = activity?.TraceId.ToHexString();
+        var spanId = activity?.SpanId.ToHexString();
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        // Opening through EF applies the same per-connection pragmas (busy timeout, synchronous) as the rest.
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = InsertSql;
+        var timestamp = command.Parameters.Add("$timestamp", SqliteType.Text);
+        var decky = command.Parameters.Add("$decky", SqliteType.Text);
+        var service = command.Parameters.Add("$service", SqliteType.Text);
+        var eventType = command.Parameters.Add("$eventType", SqliteType.Text);
+        var attackerIp = command.Parameters.Add("$attackerIp", SqliteType.Text);
+        var rawLine = command.Parameters.Add("$rawLine", SqliteType.Text);
+        var fields = command.Parameters.Add("$fields", SqliteType.Text);
+        var msg = command.Parameters.Add("$msg", SqliteType.Text);
+        command.Parameters.Add("$traceId", SqliteType.Text).Value = (object?)traceId ?? DBNull.Value;
+        command.Parameters.Add("$spanId", SqliteType.Text).Value = (object?)spanId ?? DBNull.Value;
+        var eventKey = command.Parameters.Add("$eventKey", SqliteType.Text);
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+
+        var inserted = new List<ParsedEvent>();
+        var malformed = 0;
+        var truncated = 0;
+        foreach (var line in batch)
+        {
+            var result = Rfc5424Parser.Parse(line.RawLine);
+            if (result.Truncated)
+            {
+                truncated++;
+            }
+            if (result.Event is not { } parsed)
+            {
+                malformed++;
+                KeepMalformed(result.RawLine);
+                continue;
+            }
+            // Same text format EF uses for DateTime columns, so EF queries sort and compare these rows.
+            timestamp.Value = parsed.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+            decky.Value = parsed.Decky;
+            service.Value = parsed.Service;
+            eventType.Value = parsed.EventType;
+            attackerIp.Value = (object?)parsed.AttackerIp ?? DBNull.Value;
+            rawLine.Value = parsed.RawLine;
+            fields.Value = FieldsJson(parsed.Fields);
+            msg.Value = (object?)parsed.Message ?? DBNull.Value;
+            eventKey.Value = EventKey(line);
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                inserted.Add(parsed);
+            }
+        }
+        long lastId = 0;
+        if (inserted.Count > 0)
+        {
+            await using var idCommand = connection.CreateCommand();
+            idCommand.Transaction = transaction;
+            idCommand.CommandText = "SELECT last_insert_rowid()";
+            lastId = (long)(await idCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+
+        Interlocked.Add(ref _ingested, inserted.Count);
+        Interlocked.Add(ref _duplicates, batch.Count - malformed - inserted.Count);
+        Interlocked.Add(ref _malformed, malformed);
+        Interlocked.Add(ref _truncated, truncated);
+        Interlocked.Increment(ref _batches);
+        Interlocked.Exchange(ref _lastBatchTicks, time.GetUtcNow().UtcTicks);
+        _lastError = null;
+        activity?.SetTag("decnet.ingest.inserted", inserted.Count);
+
+        if (inserted.Count > 0)
+        {
+            var newest = new List<EventSummary>(Math.Min(NewestInNotification, inserted.Count));
+            for (var i = inserted.Count - 1; i >= 0 && newest.Count < NewestInNotification; i--)
+            {
+                var e = inserted[i];
+                newest.Add(new EventSummary(e.TimestampUtc, e.Decky, e.Service, e.EventType, e.AttackerIp));
+            }
+            hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
+        }
+        return inserted.Count;
+    }
+
+    /// <summary>
+    /// SHA-256 of the raw line and the occurrence id: the same event replayed maps to the same key, while
+    /// two identical lines from distinct occurrences (two connects in one microsecond) stay distinct.
+    /// </summary>
+    public static string EventKey(IngestLine line)
+    {
+        var text = string.Concat(line.RawLine, "\n", line.SourceId);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    /// <summary>A JSON object of the parameters; a name repeated across SD elements keeps its first value.</summary>
+    public static string FieldsJson(IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        if (fields.Count == 0)
+        {
+            return "{}";
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in fields)
+            {
+                if (seen.Add(key))
+                {
+                    writer.WriteString(key, value);
+                }
+            }
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private void KeepMalformed(string rawLine)
+    {
+        lock (_malformedLock)
+        {
+            if (_recentMalformed.Count == MalformedKept)
+            {
+                _recentMalformed.Dequeue();
+            }
+            _recentMalformed.Enqueue(rawLine.Length > MalformedKeptLength ? rawLine[..MalformedKeptLength] : rawLine);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingest batch of {Count} line(s) failed; it will be retried")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}
