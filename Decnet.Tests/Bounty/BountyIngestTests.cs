@@ -108,14 +108,22 @@ public sealed class BountyIngestTests : IAsyncLifetime
             new IngestLine(Rfc5424Formatter.Format(new HoneypotEvent(new DateTimeOffset(2026, 4, 18, 10, 0, 2, TimeSpan.Zero), "decky-2", "http", "request",
                 [new("src_ip", "203.0.113.7"), new("method", "GET"), new("path", "/"), new("user_agent", "Nuclei")])), "b"),
         };
+        var announced = new TaskCompletionSource<EventsIngested>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _bed.Services.GetRequiredService<NotificationHub>().Subscribe<EventsIngested>(e =>
+        {
+            announced.TrySetResult(e);
+            return Task.CompletedTask;
+        });
         Assert.Equal(2, await Ingester.WriteBatchAsync(lines, CancellationToken.None));
         Assert.Equal(0, await Ingester.WriteBatchAsync(lines, CancellationToken.None));
 
         var rows = await BountiesAsync();
         Assert.Equal([BountyExtractor.Credential, BountyExtractor.Fingerprint], rows.Select(r => r.BountyType));
         await using var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
-        // last_insert_rowid reported to live views is still the logs row, not a bounty row.
         Assert.Equal(2, await db.Logs.CountAsync());
+        // The bounty inserts come after last_insert_rowid: live views are told the logs row, not a bounty row.
+        var logsMax = await db.Logs.MaxAsync(l => l.Id);
+        Assert.Equal(logsMax, (await announced.Task.WaitAsync(TimeSpan.FromSeconds(5))).LastId);
     }
 
     [Fact]

@@ -72,6 +72,19 @@ public sealed class BountyPageTests : ComponentTestContext
     }
 
     [Fact]
+    public async Task The_search_box_filters_on_payload_text()
+    {
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+        var cut = Render<BountyVault>();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=bounty-row]").Count));
+
+        cut.Find("input[data-testid=bounty-search]").Change("SSH-2.0");
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=bounty-row]")));
+        Assert.Contains("ssh-1", cut.Find("[data-testid=bounty-row]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_copy_button_puts_user_and_password_on_the_clipboard()
     {
         SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
