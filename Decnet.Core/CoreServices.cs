@@ -1,4 +1,5 @@
 using Decnet.Core.Audit;
+using Decnet.Core.Bounty;
 using Decnet.Core.Events;
 using Decnet.Core.Health;
 using Decnet.Core.Settings;
@@ -27,6 +28,7 @@ public static class CoreServices
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();
+        services.AddDecnetBounty();
         return services;
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Channels;
+using Decnet.Core.Bounty;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Storage;
@@ -25,6 +26,7 @@ public sealed partial class EventIngester(
     ChannelEventSink sink,
     IDbContextFactory<DecnetDbContext> dbFactory,
     NotificationHub hub,
+    BountyWriter bounties,
     TimeProvider time,
     ILogger<EventIngester> logger)
 {
@@ -260,7 +262,10 @@ public sealed partial class EventIngester(
             idCommand.CommandText = "SELECT last_insert_rowid()";
             lastId = (long)(await idCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
         }
+        // After last_insert_rowid (bounty inserts would move it), in the same transaction as the logs.
+        var bountyCount = await bounties.WriteAsync(connection, transaction, inserted, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        bounties.Committed(bountyCount);
 
         Interlocked.Add(ref _ingested, inserted.Count);
         Interlocked.Add(ref _duplicates, batch.Count - malformed - inserted.Count);

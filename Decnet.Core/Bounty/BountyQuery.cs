@@ -1,0 +1,87 @@
+using Decnet.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Decnet.Core.Bounty;
+
+/// <summary>A page of bounties, newest first, and how many match in all.</summary>
+public sealed record BountyPage(int Total, IReadOnlyList<BountyRecord> Items);
+
+/// <summary>
+/// Lists the bounty vault. The unfiltered first page is what every open Bounty page and most API calls
+/// ask for, so it is cached briefly and loaded by one caller at a time (single-flight); filtered
+/// queries always go to the database.
+/// </summary>
+public sealed class BountyQuery(IDbContextFactory<DecnetDbContext> dbFactory, TimeProvider time)
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 1000;
+    public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private CachedPage? _cached;
+
+    public static bool IsValidLimit(int limit) => limit is >= 1 and <= MaxLimit;
+
+    public Task<BountyPage> ListAsync(int limit, int offset, string? bountyType, string? search, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        bountyType = string.IsNullOrWhiteSpace(bountyType) ? null : bountyType.Trim();
+        search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        if (bountyType is not null || search is not null || offset != 0 || limit != DefaultLimit)
+        {
+            return LoadAsync(limit, offset, bountyType, search, cancellationToken);
+        }
+        Task<BountyPage> shared;
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            if (_cached is not { } cached || cached.Expires <= now || cached.Load.IsFaulted || cached.Load.IsCanceled)
+            {
+                // Not bound to this caller's token: other callers share the load.
+                cached = new CachedPage(LoadAsync(DefaultLimit, 0, null, null, CancellationToken.None), now + CacheDuration);
+                _cached = cached;
+            }
+            shared = cached.Load;
+        }
+        return shared.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>New bounties were committed: the next default-page read goes to the database.</summary>
+    public void Invalidate()
+    {
+        lock (_gate)
+        {
+            _cached = null;
+        }
+    }
+
+    private async Task<BountyPage> LoadAsync(int limit, int offset, string? bountyType, string? search, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        IQueryable<BountyRecord> query = db.Bounties.AsNoTracking();
+        if (bountyType is not null)
+        {
+            query = query.Where(b => b.BountyType == bountyType);
+        }
+        if (search is not null)
+        {
+            // The search text is data, not a pattern: its own wildcards are escaped, then it is wrapped.
+            var pattern = "%" + EscapeLike(search) + "%";
+            query = query.Where(b =>
+                EF.Functions.Like(b.Decky, pattern, "\\")
+                || EF.Functions.Like(b.Service, pattern, "\\")
+                || EF.Functions.Like(b.AttackerIp!, pattern, "\\")
+                || EF.Functions.Like(b.Payload, pattern, "\\"));
+        }
+        var total = await query.CountAsync(cancellationToken).ConfigureAwait(false);
+        var items = await query.OrderByDescending(b => b.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new BountyPage(total, items);
+    }
+
+    public static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private sealed record CachedPage(Task<BountyPage> Load, DateTimeOffset Expires);
+}
