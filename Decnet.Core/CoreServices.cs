@@ -27,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();
+        Attackers.AttackerServices.AddDecnetAttackers(services);
         return services;
     }
 }
