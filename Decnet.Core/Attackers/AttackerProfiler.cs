@@ -213,7 +213,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
                 var text = CommandFields.Select(f => fields.GetValueOrDefault(f)).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
                 if (text is not null)
                 {
-                    commands.Add(new AttackerCommand(row.Timestamp, row.Decky, row.Service, text));
+                    commands.Add(new AttackerCommand(Utc(row.Timestamp), row.Decky, row.Service, text));
                     commandsChanged = true;
                 }
             }
@@ -226,7 +226,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
                 var value = fields.GetValueOrDefault(field);
                 if (!string.IsNullOrWhiteSpace(value) && fingerprints.Count < MaxFingerprints && fingerprintKeys.Add((type, value)))
                 {
-                    fingerprints.Add(new AttackerFingerprint(type, value, row.Decky, row.Service, row.Timestamp));
+                    fingerprints.Add(new AttackerFingerprint(type, value, row.Decky, row.Service, Utc(row.Timestamp)));
                     fingerprintsChanged = true;
                 }
             }
@@ -303,6 +303,8 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
         }
         return result;
     }
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     private static DateTime Min(DateTime a, DateTime b) => a <= b ? a : b;
 
