@@ -29,6 +29,7 @@ public static class CoreServices
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();
         services.AddDecnetBounty();
+        Attackers.AttackerServices.AddDecnetAttackers(services);
         return services;
     }
 }

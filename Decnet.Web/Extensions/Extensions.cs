@@ -53,6 +53,7 @@ public static class Extensions
         services.AddHostedService<StartupTasks>();
         // Before the health monitor, so the first ingestion probe already sees the worker running.
         services.AddHostedService<IngestWorker>();
+        services.AddHostedService<Decnet.Web.Attackers.ProfilerWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
@@ -94,6 +95,7 @@ public static class Extensions
         app.MapConfigApi();
         app.MapDeckiesApi();
         app.MapBountyApi();
+        app.MapAttackersApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -1,0 +1,108 @@
+using Decnet.Core.Events;
+using Decnet.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Decnet.Core.Attackers;
+
+/// <summary>How the attacker list is ordered.</summary>
+public enum AttackerSort
+{
+    /// <summary>Most recently seen first.</summary>
+    Recent,
+
+    /// <summary>Most events first.</summary>
+    Active,
+
+    /// <summary>Traversals first, the widest (most deckies) leading.</summary>
+    Traversals,
+}
+
+public sealed record AttackerQuery(int Limit = 50, int Offset = 0, string? Search = null, AttackerSort Sort = AttackerSort.Recent, string? Service = null);
+
+public sealed record AttackerPage(int Total, IReadOnlyList<Attacker> Data);
+
+public sealed record CommandPage(int Total, IReadOnlyList<AttackerCommand> Data);
+
+/// <summary>Read side of the profiles for the API and the pages.</summary>
+public sealed class AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory)
+{
+    public const int MaxArtifacts = 200;
+
+    public async Task<AttackerPage> ListAsync(AttackerQuery query, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
+            attackers = attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
+        }
+        if (!string.IsNullOrWhiteSpace(query.Service))
+        {
+            // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
+            var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
+            attackers = attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
+        }
+        var total = await attackers.CountAsync(cancellationToken);
+        var ordered = query.Sort switch
+        {
+            AttackerSort.Active => attackers.OrderByDescending(a => a.EventCount).ThenByDescending(a => a.LastSeen),
+            AttackerSort.Traversals => attackers.OrderByDescending(a => a.IsTraversal).ThenByDescending(a => a.DeckyCount).ThenByDescending(a => a.LastSeen),
+            _ => attackers.OrderByDescending(a => a.LastSeen),
+        };
+        var data = await ordered.ThenBy(a => a.Ip).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(cancellationToken);
+        return new AttackerPage(total, data);
+    }
+
+    public async Task<Attacker?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Attackers.AsNoTracking().Include(a => a.Behavior).FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
+    }
+
+    /// <summary>The attacker's commands, newest first, optionally of one service; null when the attacker does not exist.</summary>
+    public async Task<CommandPage?> CommandsAsync(Guid id, int limit, int offset, string? service, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var json = await db.Attackers.AsNoTracking().Where(a => a.Id == id).Select(a => a.Commands).FirstOrDefaultAsync(cancellationToken);
+        if (json is null)
+        {
+            return null;
+        }
+        // At most 500 commands per attacker are stored, so paging the list in memory is cheap.
+        IEnumerable<AttackerCommand> commands = AttackerJson.ReadList<AttackerCommand>(json);
+        if (!string.IsNullOrWhiteSpace(service))
+        {
+            commands = commands.Where(c => string.Equals(c.Service, service.Trim(), StringComparison.OrdinalIgnoreCase));
+        }
+        var newestFirst = commands.Reverse().ToList();
+        return new CommandPage(newestFirst.Count, newestFirst.Skip(offset).Take(limit).ToList());
+    }
+
+    /// <summary>The <c>file_captured</c> events of the attacker's address, newest first; null when the attacker does not exist.</summary>
+    public async Task<IReadOnlyList<LogEntry>?> ArtifactsAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ip = await db.Attackers.AsNoTracking().Where(a => a.Id == id).Select(a => a.Ip).FirstOrDefaultAsync(cancellationToken);
+        if (ip is null)
+        {
+            return null;
+        }
+        return await db.Logs.AsNoTracking()
+            .Where(l => l.AttackerIp == ip && l.EventType == "file_captured")
+            .OrderByDescending(l => l.Id)
+            .Take(MaxArtifacts)
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Every service any attacker touched, for the list's filter.</summary>
+    public async Task<IReadOnlyList<string>> ServicesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Logs.AsNoTracking().Where(l => l.AttackerIp != null).Select(l => l.Service).Distinct().OrderBy(s => s).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Makes user text literal inside a LIKE pattern whose escape character is a backslash.</summary>
+    public static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}
