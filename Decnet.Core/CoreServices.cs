@@ -27,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();
+        Search.SearchServices.AddDecnetSearch(services);
         return services;
     }
 }
