@@ -56,8 +56,9 @@ internal sealed class LogFilterSql
                     clauses.Add($"{Column(term.Key)} = {Next(term.Value)}");
                     break;
                 case LogTermKind.Field:
+                    // The path is quoted ($."key") so keys starting with a digit are still one label.
                     // json_extract raises on malformed JSON; CASE (unlike AND) guarantees it only runs on valid rows.
-                    clauses.Add($"(CASE WHEN json_valid(Fields) THEN json_extract(Fields, {Next("$." + term.Key)}) END) = {Next(term.Value)}");
+                    clauses.Add($"(CASE WHEN json_valid(Fields) THEN json_extract(Fields, {Next("$.\"" + term.Key + "\"")}) END) = {Next(term.Value)}");
                     break;
                 default:
                     var pattern = Next("%" + EscapeLike(term.Value) + "%");

@@ -93,6 +93,7 @@ public static class Extensions
         app.MapAuthApi();
         app.MapConfigApi();
         app.MapDeckiesApi();
+        app.MapLogsApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
