@@ -39,6 +39,13 @@ public sealed class LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, Time
         return new LogPage(total, limit, offset, [.. rows.Select(LogRow.From)]);
     }
 
+    /// <summary>The newest row's id (0 when empty): where a live tail starts.</summary>
+    public async Task<long> LatestIdAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Logs.MaxAsync(l => (long?)l.Id, cancellationToken) ?? 0;
+    }
+
     /// <summary>Rows inserted after <paramref name="lastId"/> that match, oldest first: the live tail's increment.</summary>
     public async Task<IReadOnlyList<LogRow>> AfterIdAsync(long lastId, LogQuery query, int limit, CancellationToken cancellationToken)
     {
