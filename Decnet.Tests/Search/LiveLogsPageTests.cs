@@ -1,5 +1,6 @@
 using Bunit;
 using Decnet.Core.Events;
+using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
 using Decnet.Core.Users;
@@ -105,5 +106,51 @@ public sealed class LiveLogsPageTests : ComponentTestContext
 
         page.WaitForAssertion(() => Assert.Equal(["gamma", "alpha"], Deckies(page)), TimeSpan.FromSeconds(10));
         Assert.Contains("2 matching", page.Find("[data-testid=total]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Live_tail_follows_the_real_ingest()
+    {
+        using var stop = new CancellationTokenSource();
+        var ingest = Bed.Services.GetRequiredService<EventIngester>().RunAsync(stop.Token);
+        try
+        {
+            Navigation.NavigateTo("/logs?q=" + Uri.EscapeDataString("service:redis user:bob"));
+            var page = Render<LiveLogs>();
+            page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=no-logs]")));
+            page.Find("[data-testid=live-tail]").Click();
+
+            var sink = Bed.Services.GetRequiredService<ChannelEventSink>();
+            sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "cache", "redis", "auth", [new("src_ip", "192.0.2.7"), new("user", "eve")]));
+            sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "cache", "redis", "auth", [new("src_ip", "192.0.2.8"), new("user", "bob")]));
+
+            page.WaitForAssertion(() =>
+            {
+                var row = Assert.Single(page.FindAll("[data-testid=log-row]"));
+                Assert.Contains("192.0.2.8", row.TextContent, StringComparison.Ordinal);
+                Assert.Contains("user=bob", row.TextContent, StringComparison.Ordinal);
+            }, TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await ingest;
+        }
+    }
+
+    [Fact]
+    public async Task Pages_hold_fifty_rows_and_the_page_comes_from_the_url()
+    {
+        var now = DateTime.UtcNow;
+        await LogSearchTests.SeedAsync(Bed.Services,
+            [.. Enumerable.Range(0, 60).Select(i => LogSearchTests.Row(now.AddSeconds(-i), $"bulk-{i:00}", "telnet", "connect", "203.0.113.5", "hello"))]);
+
+        Navigation.NavigateTo("/logs?q=service%3Atelnet&page=2");
+        var page = Render<LiveLogs>();
+
+        page.WaitForAssertion(() => Assert.Equal(10, Deckies(page).Length));
+        Assert.Equal("bulk-50", Deckies(page)[0]);
+        Assert.NotNull(page.Find("[data-testid=pager]"));
+        Assert.Contains("60 matching", page.Find("[data-testid=total]").TextContent, StringComparison.Ordinal);
     }
 }
