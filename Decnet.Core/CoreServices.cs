@@ -30,6 +30,7 @@ public static class CoreServices
         services.AddDecnetEventPipeline();
         services.AddDecnetBounty();
         Attackers.AttackerServices.AddDecnetAttackers(services);
+        Search.SearchServices.AddDecnetSearch(services);
         return services;
     }
 }

@@ -96,6 +96,7 @@ public static class Extensions
         app.MapDeckiesApi();
         app.MapBountyApi();
         app.MapAttackersApi();
+        app.MapLogsApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using Decnet.Core.Events;
+using Decnet.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Decnet.Core.Search;
+
+/// <summary>Searches <c>logs</c> with a <see cref="LogQuery"/>: pages, time histograms and the live tail.</summary>
+public sealed class LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, TimeProvider time)
+{
+    public const int MaxLimit = 1000;
+    public const int MaxAfterLimit = 500;
+
+    /// <summary>
+    /// Every open page and API poll asks for the unfiltered total; counting all of <c>logs</c> is the
+    /// expensive part, so that one number is shared for this long.
+    /// </summary>
+    public static readonly TimeSpan UnfilteredTotalLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _totalLock = new();
+    private (Task<long> Task, long ExpiresAt)? _total;
+
+    /// <summary>One page, newest first, with the number of rows matching in all.</summary>
+    public async Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var filter = LogFilterSql.Build(query, start, end);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await Filtered(db, filter)
+            .OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
+            .Skip(offset).Take(limit)
+            .ToListAsync(cancellationToken);
+        var unfiltered = query.IsEmpty && start is null && end is null;
+        var total = unfiltered
+            ? await UnfilteredTotalAsync(cancellationToken)
+            : await Filtered(db, filter).LongCountAsync(cancellationToken);
+        return new LogPage(total, limit, offset, [.. rows.Select(LogRow.From)]);
+    }
+
+    /// <summary>The newest row's id (0 when empty): where a live tail starts.</summary>
+    public async Task<long> LatestIdAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Logs.MaxAsync(l => (long?)l.Id, cancellationToken) ?? 0;
+    }
+
+    /// <summary>Rows inserted after <paramref name="lastId"/> that match, oldest first: the live tail's increment.</summary>
+    public async Task<IReadOnlyList<LogRow>> AfterIdAsync(long lastId, LogQuery query, int limit, CancellationToken cancellationToken)
+    {
+        limit = Math.Clamp(limit, 1, MaxAfterLimit);
+        var filter = LogFilterSql.Build(query, null, null, afterId: lastId);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(cancellationToken);
+        return [.. rows.Select(LogRow.From)];
+    }
+
+    /// <summary>Matching rows per <paramref name="intervalMinutes"/> bucket (aligned to the Unix epoch), oldest first; empty buckets are absent.</summary>
+    public async Task<IReadOnlyList<HistogramBucket>> HistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(intervalMinutes, 1);
+        var seconds = (long)intervalMinutes * 60;
+        // Placeholder {0} is the bucket width; the filter's placeholders follow it.
+        var filter = LogFilterSql.Build(query, start, end, firstParameter: 1);
+        var sql = "SELECT (CAST(strftime('%s', Timestamp) AS INTEGER) / {0}) * {0} AS Bucket, COUNT(*) AS Count FROM logs WHERE "
+                  + filter.Where + " GROUP BY Bucket ORDER BY Bucket";
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // EF1003: sql is fixed text plus LogFilterSql's placeholders; the width and every value are bound parameters.
+#pragma warning disable EF1003
+        var rows = await db.Database.SqlQueryRaw<BucketRow>(sql, [seconds, .. filter.Parameters]).ToListAsync(cancellationToken);
+#pragma warning restore EF1003
+        return [.. rows.Select(r => new HistogramBucket(DateTime.UnixEpoch.AddSeconds(r.Bucket), r.Count))];
+    }
+
+    // EF1003: the concatenated SQL is LogFilterSql's fixed fragments and placeholders; every value is a bound parameter.
+#pragma warning disable EF1003
+    private static IQueryable<LogEntry> Filtered(DecnetDbContext db, LogFilterSql filter) =>
+        db.Logs.FromSqlRaw("SELECT * FROM logs WHERE " + filter.Where, [.. filter.Parameters]).AsNoTracking();
+#pragma warning restore EF1003
+
+    /// <summary>
+    /// Single flight: callers within one window share one COUNT. The count runs without any caller's
+    /// token so one cancelled request cannot fail the others; each caller only stops waiting.
+    /// </summary>
+    private Task<long> UnfilteredTotalAsync(CancellationToken cancellationToken)
+    {
+        Task<long> task;
+        lock (_totalLock)
+        {
+            var now = time.GetTimestamp();
+            if (_total is { } cached && now < cached.ExpiresAt && !cached.Task.IsFaulted && !cached.Task.IsCanceled)
+            {
+                task = cached.Task;
+            }
+            else
+            {
+                task = CountAllAsync();
+                _total = (task, now + (long)(UnfilteredTotalLifetime.TotalSeconds * time.TimestampFrequency));
+            }
+        }
+        return task.WaitAsync(cancellationToken);
+    }
+
+    private async Task<long> CountAllAsync()
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.Logs.LongCountAsync(CancellationToken.None);
+    }
+
+    /// <summary>Shape of the histogram SQL's rows (EF Core maps the columns by name).</summary>
+    private sealed class BucketRow
+    {
+        public long Bucket { get; set; }
+        public long Count { get; set; }
+    }
+}
+
+/// <summary>One page of a search.</summary>
+public sealed record LogPage(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data);
+
+/// <summary>A bucket of the histogram: its start (UTC) and how many rows fall in it.</summary>
+public sealed record HistogramBucket(DateTime Time, long Count);
+
+/// <summary>A log row as lists and the API show it; <see cref="Fields"/> is the parsed structured data.</summary>
+public sealed record LogRow(
+    long Id, DateTime Timestamp, string Decky, string Service, string EventType, string? AttackerIp,
+    string RawLine, IReadOnlyDictionary<string, string> Fields, string? Msg, string? TraceId, string? SpanId)
+{
+    /// <summary>The field that names a captured artifact (a dropped file stored by the decky).</summary>
+    public const string StoredAsField = "stored_as";
+
+    public bool HasArtifact => Fields.ContainsKey(StoredAsField);
+
+    public static LogRow From(LogEntry entry) => new(
+        entry.Id, DateTime.SpecifyKind(entry.Timestamp, DateTimeKind.Utc), entry.Decky, entry.Service, entry.EventType, entry.AttackerIp,
+        entry.RawLine, ParseFields(entry.Fields), entry.Msg, entry.TraceId, entry.SpanId);
+
+    /// <summary>String values as they are, other JSON values as their JSON text; unreadable JSON is no fields.</summary>
+    public static IReadOnlyDictionary<string, string> ParseFields(string? json)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return fields;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return fields;
+            }
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                fields[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            }
+        }
+        catch (JsonException)
+        {
+            // A row written by an older or foreign writer; its raw line still shows everything.
+        }
+        return fields;
+    }
+}

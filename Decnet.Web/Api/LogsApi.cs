@@ -1,0 +1,127 @@
+using System.Globalization;
+using Decnet.Core.Events;
+using Decnet.Core.Search;
+using Decnet.Web.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Decnet.Web.Api;
+
+/// <summary>Log search, its time histogram and the headline statistics.</summary>
+public static class LogsApi
+{
+    public const int DefaultLimit = 50;
+    public const int DefaultIntervalMinutes = 15;
+
+    /// <summary>A week of minutes: wider buckets say nothing a week does not.</summary>
+    public const int MaxIntervalMinutes = 7 * 24 * 60;
+
+    public static IEndpointRouteBuilder MapLogsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1").WithTags("Logs");
+        group.MapGet("/logs", SearchAsync).RequireAuthorization(Policies.Viewer)
+            .WithName("SearchLogs")
+            .WithSummary("Captured events, newest first, filtered by a search (decky:, service:, event:, attacker:, any field:, or words).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/logs/histogram", HistogramAsync).RequireAuthorization(Policies.Viewer)
+            .WithName("LogHistogram").WithSummary("Matching events per time bucket of interval_minutes, oldest first.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/stats", StatsAsync).RequireAuthorization(Policies.Viewer)
+            .WithName("Stats").WithSummary("Total events, unique attackers and active deckies.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<LogPageResponse>, ProblemHttpResult>> SearchAsync(
+        LogSearch logs,
+        [FromQuery] int? limit,
+        [FromQuery] int? offset,
+        [FromQuery(Name = "search")] string? search,
+        [FromQuery(Name = "start_time")] string? startTime,
+        [FromQuery(Name = "end_time")] string? endTime,
+        CancellationToken cancellationToken)
+    {
+        var take = limit ?? DefaultLimit;
+        if (take is < 1 or > LogSearch.MaxLimit)
+        {
+            return ApiProblems.Invalid($"limit must be between 1 and {LogSearch.MaxLimit}.");
+        }
+        var skip = offset ?? 0;
+        if (skip < 0)
+        {
+            return ApiProblems.Invalid("offset must be 0 or more.");
+        }
+        if (!TryFilter(search, startTime, endTime, out var filter, out var problem))
+        {
+            return problem;
+        }
+        var page = await logs.SearchAsync(filter.Query, filter.Start, filter.End, take, skip, cancellationToken);
+        return TypedResults.Ok(new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<HistogramBucket>>, ProblemHttpResult>> HistogramAsync(
+        LogSearch logs,
+        [FromQuery(Name = "search")] string? search,
+        [FromQuery(Name = "start_time")] string? startTime,
+        [FromQuery(Name = "end_time")] string? endTime,
+        [FromQuery(Name = "interval_minutes")] int? intervalMinutes,
+        CancellationToken cancellationToken)
+    {
+        var interval = intervalMinutes ?? DefaultIntervalMinutes;
+        if (interval is < 1 or > MaxIntervalMinutes)
+        {
+            return ApiProblems.Invalid($"interval_minutes must be between 1 and {MaxIntervalMinutes}.");
+        }
+        if (!TryFilter(search, startTime, endTime, out var filter, out var problem))
+        {
+            return problem;
+        }
+        return TypedResults.Ok(await logs.HistogramAsync(filter.Query, filter.Start, filter.End, interval, cancellationToken));
+    }
+
+    public static async Task<Ok<StatsResponse>> StatsAsync(EventStatistics statistics, CancellationToken cancellationToken)
+    {
+        var summary = await statistics.GetSummaryAsync(cancellationToken);
+        return TypedResults.Ok(new StatsResponse(summary.TotalInteractions, summary.UniqueAttackers, summary.ActiveDeckies));
+    }
+
+    private static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)
+    {
+        filter = default;
+        problem = null!;
+        var parsed = LogQuery.Parse(search);
+        if (!parsed.Succeeded)
+        {
+            problem = ApiProblems.Invalid($"Invalid search: {parsed.Error}");
+            return false;
+        }
+        if (!TryTime(startTime, out var start) || !TryTime(endTime, out var end))
+        {
+            problem = ApiProblems.Invalid("start_time and end_time must be ISO 8601 times (UTC unless an offset is given).");
+            return false;
+        }
+        filter = new SearchFilter(parsed.Query!, start, end);
+        return true;
+    }
+
+    /// <summary>Browsers' query builders send "null" or "undefined" for an unset time: both mean absent, as does "".</summary>
+    internal static bool TryTime(string? text, out DateTime? value)
+    {
+        value = null;
+        if (string.IsNullOrWhiteSpace(text) || text is "null" or "undefined")
+        {
+            return true;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            value = parsed.UtcDateTime;
+            return true;
+        }
+        return false;
+    }
+
+    private readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
+}
+
+public sealed record LogPageResponse(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data);
+
+public sealed record StatsResponse(long TotalLogs, int UniqueAttackers, int ActiveDeckies);
