@@ -11,22 +11,7 @@ cd "$(dirname "$0")"
 # its own temp config; the package's own service is not used), openssh-client its ssh-keygen.
 APT_PACKAGES=(openssh-server openssh-client hydra wrk)
 
-install_missing() {
-  local missing=()
-  for package in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "bench.sh: missing packages ${missing[*]} and not root: install them first." >&2
-    return 1
-  fi
-  echo "bench.sh: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
-install_missing || exit 1
+bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 echo "bench.sh: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
