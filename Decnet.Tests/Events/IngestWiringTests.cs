@@ -40,7 +40,9 @@ public sealed class IngestWiringTests : IAsyncLifetime
         JsonElement ingestion = default;
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var body = JsonDocument.Parse(await client.GetStringAsync("/api/v1/health")).RootElement;
+            // 503 until every critical probe has reported once: read the body whatever the status.
+            using var response = await client.GetAsync("/api/v1/health");
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             if (body.GetProperty("components").TryGetProperty("ingestion", out ingestion) && ingestion.GetProperty("status").GetString() == "ok")
             {
                 break;
