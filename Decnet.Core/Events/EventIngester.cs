@@ -27,6 +27,7 @@ public sealed partial class EventIngester(
     IDbContextFactory<DecnetDbContext> dbFactory,
     NotificationHub hub,
     BountyWriter bounties,
+    SiemFiles siem,
     TimeProvider time,
     ILogger<EventIngester> logger)
 {
@@ -224,6 +225,7 @@ public sealed partial class EventIngester(
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
 
         var inserted = new List<ParsedEvent>();
+        var rejectedLines = new List<string>();
         var malformed = 0;
         var truncated = 0;
         foreach (var line in batch)
@@ -237,6 +239,7 @@ public sealed partial class EventIngester(
             {
                 malformed++;
                 KeepMalformed(result.RawLine);
+                rejectedLines.Add(result.RawLine);
                 continue;
             }
             // Same text format EF uses for DateTime columns, so EF queries sort and compare these rows.
@@ -266,6 +269,7 @@ public sealed partial class EventIngester(
         var bountyCount = await bounties.WriteAsync(connection, transaction, inserted, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         bounties.Committed(bountyCount);
+        WriteSiemFiles(inserted, rejectedLines);
 
         Interlocked.Add(ref _ingested, inserted.Count);
         Interlocked.Add(ref _duplicates, batch.Count - malformed - inserted.Count);
@@ -287,6 +291,19 @@ public sealed partial class EventIngester(
             hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
         }
         return inserted.Count;
+    }
+
+    /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
+    private void WriteSiemFiles(List<ParsedEvent> inserted, List<string> rejectedLines)
+    {
+        try
+        {
+            siem.Write(inserted.Select(e => e.RawLine).Concat(rejectedLines), inserted);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not append {Count} event(s) to the SIEM files in {Folder}", inserted.Count + rejectedLines.Count, siem.Folder);
+        }
     }
 
     /// <summary>

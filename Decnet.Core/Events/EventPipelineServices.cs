@@ -13,6 +13,8 @@ public static class EventPipelineServices
         services.TryAddSingleton(TimeProvider.System);
         // The same channel the fleet's deckies publish to; whoever registers first provides it.
         services.TryAddSingleton<ChannelEventSink>();
+        services.AddOptions<SiemFileOptions>().BindConfiguration(SiemFileOptions.Section);
+        services.TryAddSingleton<SiemFiles>();
         services.TryAddSingleton<EventIngester>();
         services.TryAddSingleton<EventLog>();
         services.AddSingleton<IHealthProbe, IngestionProbe>();
