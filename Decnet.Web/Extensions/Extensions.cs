@@ -97,6 +97,7 @@ public static class Extensions
         app.MapBountyApi();
         app.MapAttackersApi();
         app.MapLogsApi();
+        app.MapArtifactsApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -19,6 +19,7 @@ public static class FleetServices
         services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);
         services.TryAddSingleton<EmbeddedDeckyRuntime>();
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
+        services.TryAddSingleton<Honeypots.Artifacts.ArtifactVault>();
         services.TryAddSingleton<DeploymentStore>();
         services.TryAddSingleton<DeckyFleet>();
         services.TryAddSingleton<DeckyMutator>();
