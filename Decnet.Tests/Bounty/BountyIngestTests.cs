@@ -11,25 +11,9 @@ namespace Decnet.Tests.Bounty;
 
 /// <summary>The running ingest on a real migrated database writes bounties with the batch, once each.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class BountyIngestTests : IAsyncLifetime
+public sealed class BountyIngestTests : IngestTestContext
 {
-    private CoreTestBed _bed = null!;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _running = Task.CompletedTask;
-
-    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _running;
-        _stop.Dispose();
-        await _bed.DisposeAsync();
-    }
-
-    private EventIngester Ingester => _bed.Services.GetRequiredService<EventIngester>();
-    private ChannelEventSink Sink => _bed.Services.GetRequiredService<ChannelEventSink>();
-    private BountyQuery Query => _bed.Services.GetRequiredService<BountyQuery>();
+    private BountyQuery Query => Bed.Services.GetRequiredService<BountyQuery>();
 
     private static HoneypotEvent Attempt(string ip, string user, string password, int second) => new(
         new DateTimeOffset(2026, 4, 18, 10, 0, second, TimeSpan.Zero), "decky-1", "ssh", "auth_attempt",
@@ -37,25 +21,15 @@ public sealed class BountyIngestTests : IAsyncLifetime
 
     private async Task<List<BountyRecord>> BountiesAsync()
     {
-        await using var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
+        await using var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
         return await db.Bounties.AsNoTracking().OrderBy(b => b.Id).ToListAsync();
-    }
-
-    private async Task WaitForIngestedAsync(long count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (Ingester.Counters.Ingested < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"ingest did not get there: {Ingester.Counters}");
-            await Task.Delay(20);
-        }
     }
 
     [Fact]
     public async Task The_same_credential_tried_twice_is_stored_once_and_announced()
     {
         var found = new List<int>();
-        using var subscription = _bed.Services.GetRequiredService<NotificationHub>().Subscribe<BountiesFound>(b =>
+        using var subscription = Bed.Services.GetRequiredService<NotificationHub>().Subscribe<BountiesFound>(b =>
         {
             lock (found)
             {
@@ -63,16 +37,16 @@ public sealed class BountyIngestTests : IAsyncLifetime
             }
             return Task.CompletedTask;
         });
-        _running = Ingester.RunAsync(_stop.Token);
+        Start();
 
         Sink.Publish(Attempt("203.0.113.5", "root", "toor", 1));
         Sink.Publish(Attempt("203.0.113.5", "root", "toor", 2));
         Sink.Publish(Attempt("203.0.113.5", "root", "123456", 3));
-        await WaitForIngestedAsync(3);
+        await WaitForAsync(c => c.Ingested >= 3);
         // A later batch repeating a known credential adds nothing either.
         Sink.Publish(Attempt("203.0.113.5", "root", "toor", 4));
         Sink.Publish(Attempt("203.0.113.6", "root", "toor", 5));
-        await WaitForIngestedAsync(5);
+        await WaitForAsync(c => c.Ingested >= 5);
 
         var rows = await BountiesAsync();
         Assert.Equal(3, rows.Count);
@@ -109,7 +83,7 @@ public sealed class BountyIngestTests : IAsyncLifetime
                 [new("src_ip", "203.0.113.7"), new("method", "GET"), new("path", "/"), new("user_agent", "Nuclei")])), "b"),
         };
         var announced = new TaskCompletionSource<EventsIngested>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = _bed.Services.GetRequiredService<NotificationHub>().Subscribe<EventsIngested>(e =>
+        using var subscription = Bed.Services.GetRequiredService<NotificationHub>().Subscribe<EventsIngested>(e =>
         {
             announced.TrySetResult(e);
             return Task.CompletedTask;
@@ -119,7 +93,7 @@ public sealed class BountyIngestTests : IAsyncLifetime
 
         var rows = await BountiesAsync();
         Assert.Equal([BountyExtractor.Credential, BountyExtractor.Fingerprint], rows.Select(r => r.BountyType));
-        await using var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
+        await using var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
         Assert.Equal(2, await db.Logs.CountAsync());
         // The bounty inserts come after last_insert_rowid: live views are told the logs row, not a bounty row.
         var logsMax = await db.Logs.MaxAsync(l => l.Id);
@@ -162,7 +136,7 @@ public sealed class BountyIngestTests : IAsyncLifetime
     {
         var empty = await Query.ListAsync(BountyQuery.DefaultLimit, 0, null, null, CancellationToken.None);
         Assert.Equal(0, empty.Total);
-        await using (var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
+        await using (var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
         {
             // Written behind the ingest's back: the cached page does not see it, a filtered query does.
             db.Bounties.Add(new BountyRecord { Decky = "d", Service = "s", BountyType = "credential", Payload = "{}", Timestamp = DateTime.UtcNow });

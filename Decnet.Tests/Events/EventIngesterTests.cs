@@ -14,41 +14,13 @@ namespace Decnet.Tests.Events;
 
 /// <summary>The ingest on a real migrated database, fed through the same channel the deckies publish to.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class EventIngesterTests : IAsyncLifetime
+public sealed class EventIngesterTests : IngestTestContext
 {
-    private CoreTestBed _bed = null!;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _running = Task.CompletedTask;
-
-    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _running;
-        _stop.Dispose();
-        await _bed.DisposeAsync();
-    }
-
-    private EventIngester Ingester => _bed.Services.GetRequiredService<EventIngester>();
-    private ChannelEventSink Sink => _bed.Services.GetRequiredService<ChannelEventSink>();
-
-    private void Start() => _running = Ingester.RunAsync(_stop.Token);
 
     private async Task<List<LogEntry>> RowsAsync()
     {
-        await using var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
+        await using var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
         return await db.Logs.AsNoTracking().OrderBy(l => l.Id).ToListAsync();
-    }
-
-    private async Task WaitForAsync(Func<IngestCounters, bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!condition(Ingester.Counters))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"ingest did not get there: {Ingester.Counters}");
-            await Task.Delay(20);
-        }
     }
 
     private static HoneypotEvent Event(int i, string? message = null) => new(
@@ -119,7 +91,7 @@ public sealed class EventIngesterTests : IAsyncLifetime
     public async Task Malformed_lines_are_counted_and_kept_while_the_rest_is_stored()
     {
         var lines = Channel.CreateUnbounded<IngestLine>();
-        _running = Ingester.RunAsync(lines.Reader, _stop.Token);
+        Start(lines.Reader);
         await lines.Writer.WriteAsync(new IngestLine("not syslog at all", "a"));
         await lines.Writer.WriteAsync(new IngestLine("<38>1 2026-04-18T10:00:00Z decky sshd 812 login - Accepted password for root from 203.0.113.5", "b"));
         await lines.Writer.WriteAsync(new IngestLine("<134>1 2026-04-18T10:00:00Z d s - t [relay@55555 broken", "c"));
@@ -144,7 +116,7 @@ public sealed class EventIngesterTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(listener);
         var announced = new TaskCompletionSource<EventsIngested>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var subscription = _bed.Services.GetRequiredService<NotificationHub>().Subscribe<EventsIngested>(e =>
+        using var subscription = Bed.Services.GetRequiredService<NotificationHub>().Subscribe<EventsIngested>(e =>
         {
             announced.TrySetResult(e);
             return Task.CompletedTask;
@@ -164,7 +136,7 @@ public sealed class EventIngesterTests : IAsyncLifetime
         Assert.Equal(rows[message.Count - 1].Decky, message.Newest[0].Decky);
         Assert.All(rows, r => Assert.Matches("^[0-9a-f]{32}$", r.TraceId!));
         Assert.All(rows, r => Assert.Matches("^[0-9a-f]{16}$", r.SpanId!));
-        var latest = await _bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>().LatestAsync(20, CancellationToken.None);
+        var latest = await Bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>().LatestAsync(20, CancellationToken.None);
         Assert.Equal(20, latest.Count);
         Assert.Equal(rows[^1].Timestamp, latest[0].TimestampUtc);
     }
@@ -172,15 +144,14 @@ public sealed class EventIngesterTests : IAsyncLifetime
     [Fact]
     public async Task The_ingestion_probe_is_ok_only_while_the_worker_runs()
     {
-        var probe = _bed.Services.GetServices<IHealthProbe>().Single(p => p.Name == "ingestion");
+        var probe = Bed.Services.GetServices<IHealthProbe>().Single(p => p.Name == "ingestion");
         Assert.True(probe.Critical);
         Assert.Equal(ProbeStatus.Failing, (await probe.ProbeAsync(CancellationToken.None)).Status);
 
         Start();
         Assert.Equal(ProbeStatus.Ok, (await probe.ProbeAsync(CancellationToken.None)).Status);
 
-        await _stop.CancelAsync();
-        await _running;
+        await StopAsync();
         var stopped = await probe.ProbeAsync(CancellationToken.None);
         Assert.Equal(ProbeStatus.Failing, stopped.Status);
         Assert.Contains("not running", stopped.Detail, StringComparison.Ordinal);
@@ -189,8 +160,8 @@ public sealed class EventIngesterTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_batch_fails_the_probe_with_the_error_and_is_retried()
     {
-        var probe = _bed.Services.GetServices<IHealthProbe>().Single(p => p.Name == "ingestion");
-        await using (var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
+        var probe = Bed.Services.GetServices<IHealthProbe>().Single(p => p.Name == "ingestion");
+        await using (var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
         {
             await db.Database.ExecuteSqlRawAsync("ALTER TABLE logs RENAME TO logs_away");
         }
@@ -202,7 +173,7 @@ public sealed class EventIngesterTests : IAsyncLifetime
         Assert.Equal(ProbeStatus.Failing, failing.Status);
         Assert.Contains("no such table", failing.Detail, StringComparison.Ordinal);
 
-        await using (var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
+        await using (var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
         {
             await db.Database.ExecuteSqlRawAsync("ALTER TABLE logs_away RENAME TO logs");
         }
