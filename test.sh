@@ -37,6 +37,17 @@ total=$(value total); executed=$(value executed); passed=$(value passed); failed
 errors=$(value error); timeouts=$(value timeout); aborted=$(value aborted)
 failed=$((failed + ${errors:-0} + ${timeouts:-0} + ${aborted:-0}))
 skipped=$((total - executed))
+# Failed tests again, with their messages, so the end of the log says what broke.
+awk '
+  /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+    match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11)
+    print "FAILED: " name; inresult = 1; lines = 0; next
+  }
+  inresult && /<\/UnitTestResult>/ { inresult = 0; next }
+  inresult && /<Message>|<StackTrace>/ { show = 1 }
+  inresult && show && lines < 25 { gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, ""); sub(/^[ \t]+/, ""); if ($0 != "") { print "    " $0; lines++ } }
+  inresult && /<\/StackTrace>/ { show = 0 }
+' "$trx" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
 echo "${passed:-0} passed, ${failed} failed, ${skipped} skipped"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "${passed:-0}" -eq 0 ]; then
   exit 1
