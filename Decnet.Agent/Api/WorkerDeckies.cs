@@ -12,7 +12,9 @@ namespace Decnet.Agent.Api;
 
 /// <summary>
 /// The deckies this worker runs, driven by the master through the agent API. The runtime keeps the
-/// truth (what runs, with which configuration); nothing else is stored, the master holds the shards.
+/// truth (what runs, with which configuration); after every change the running set is written to
+/// <c>{state-dir}/deployment.json</c> so a restarted agent brings the same deckies back before the
+/// master's next heartbeat sees them missing.
 /// </summary>
 public sealed partial class WorkerDeckies(
     IDeckyRuntime runtime,
@@ -26,7 +28,12 @@ public sealed partial class WorkerDeckies(
 
     public const int MaxServicesPerDecky = 32;
 
+    private readonly SemaphoreSlim _saving = new(1, 1);
+    private DecnetConfig? _network;
+
     public string RuntimeKind => runtime.Kind;
+
+    public string DeploymentPath { get; } = Path.Combine(settings.Host.StateDirectory, "deployment.json");
 
     public async Task<AgentStatus> StatusAsync(CancellationToken cancellationToken) =>
         AgentStatus.From(runtime.Kind, await runtime.GetStatusAsync(cancellationToken));
@@ -74,6 +81,8 @@ public sealed partial class WorkerDeckies(
             config = config with { Ipvlan = true };
         }
         var status = await runtime.DeployAsync(config, cancellationToken);
+        _network = config;
+        await SaveAsync(status, cancellationToken);
         logger.LogInformation("Deployed {Count} decky(ies) through the {Runtime} runtime{Ipvlan}", config.Deckies.Count, runtime.Kind, config.Ipvlan ? " (ipvlan)" : "");
         return AgentStatus.From(runtime.Kind, status);
     }
@@ -86,6 +95,7 @@ public sealed partial class WorkerDeckies(
             return false;
         }
         await runtime.TeardownAsync(deckyName, cancellationToken);
+        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
         logger.LogInformation("Tore down {Target}", deckyName ?? "every decky");
         return true;
     }
@@ -107,9 +117,62 @@ public sealed partial class WorkerDeckies(
             : services.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var mutated = current with { Services = next, LastMutated = time.GetUtcNow().UtcDateTime };
         var decky = await runtime.ApplyAsync(mutated, cancellationToken);
+        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
         logger.LogInformation("Mutated {Decky}: {Before} -> {After} ({State})", deckyName,
             string.Join(",", current.Services), string.Join(",", next), decky.State.ToString().ToLowerInvariant());
         return (mutated, await StatusAsync(cancellationToken));
+    }
+
+    /// <summary>Redeploys the set saved before the agent stopped; nothing when there is none or it is unreadable.</summary>
+    public async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(DeploymentPath))
+        {
+            return;
+        }
+        DecnetConfig saved;
+        try
+        {
+            saved = DeckyConfigJson.DeserializeDeployment(await File.ReadAllTextAsync(DeploymentPath, cancellationToken));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
+        {
+            logger.LogWarning("The saved deployment {Path} cannot be read ({Error}); waiting for the master", DeploymentPath, ex.Message);
+            return;
+        }
+        if (Validate(saved) is { } error)
+        {
+            logger.LogWarning("The saved deployment {Path} is invalid ({Error}); waiting for the master", DeploymentPath, error);
+            return;
+        }
+        var status = await DeployAsync(saved, cancellationToken);
+        logger.LogInformation("Restored {Count} decky(ies) from {Path}", status.Deckies.Count, DeploymentPath);
+    }
+
+    private async Task SaveAsync(RuntimeStatus status, CancellationToken cancellationToken)
+    {
+        var deckies = status.Deckies.Select(d => d.Config).OfType<DeckyConfig>().ToList();
+        await _saving.WaitAsync(cancellationToken);
+        try
+        {
+            if (deckies.Count == 0 || _network is null)
+            {
+                File.Delete(DeploymentPath);
+                return;
+            }
+            Directory.CreateDirectory(settings.Host.StateDirectory);
+            var temporary = DeploymentPath + ".tmp";
+            await File.WriteAllTextAsync(temporary, DeckyConfigJson.Serialize(_network with { Deckies = deckies }), cancellationToken);
+            File.Move(temporary, DeploymentPath, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "The deployment could not be saved to {Path}; a restarted agent waits for the master", DeploymentPath);
+        }
+        finally
+        {
+            _saving.Release();
+        }
     }
 
     // The Docker runtime hosts every catalog service in its honeypot image; the embedded one only those compiled in.

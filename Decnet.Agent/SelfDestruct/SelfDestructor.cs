@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using Decnet.Agent.Api;
 using Decnet.Agent.Serve;
-using Decnet.Core.Deckies.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +15,7 @@ namespace Decnet.Agent.SelfDestruct;
 /// </summary>
 public sealed class SelfDestructor(
     AgentServeSettings settings,
-    IDeckyRuntime runtime,
+    WorkerDeckies deckies,
     IHostApplicationLifetime lifetime,
     ILogger<SelfDestructor> logger)
 {
@@ -87,7 +87,7 @@ public sealed class SelfDestructor(
         try
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await runtime.TeardownAsync(null, deadline.Token);
+            await deckies.TeardownAsync(null, deadline.Token);
             logger.LogWarning("Self-destruct: every decky was torn down");
         }
         catch (Exception ex)

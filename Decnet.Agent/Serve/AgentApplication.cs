@@ -68,6 +68,7 @@ public static class AgentApplication
         AddRuntime(builder);
         services.AddSingleton<WorkerDeckies>();
         services.AddSingleton<SelfDestructor>();
+        services.AddHostedService<DeploymentRestore>();
         services.AddHostedService<HeartbeatLoop>();
 
         var app = builder.Build();

@@ -196,6 +196,47 @@ public sealed class AgentApiTests
         await sandbox.WaitUntilAsync(() => sandbox.Output.Contains("(ipvlan)", StringComparison.Ordinal), "the ipvlan deployment log line");
     }
 
+    [Fact]
+    public async Task A_restarted_agent_brings_back_the_deckies_it_ran()
+    {
+        await using var sandbox = new AgentSandbox();
+        await sandbox.StartAsync();
+        var net = Clients.LabSubnetPrefix();
+        var share = new DecnetConfig
+        {
+            Interface = "lo", Subnet = $"{net}.0/24", Gateway = $"{net}.1",
+            Deckies =
+            [
+                new DeckyConfig { Name = "keep-01", Ip = $"{net}.30", Services = ["redis"], Hostname = "KEEP-01" },
+                new DeckyConfig { Name = "gone-01", Ip = $"{net}.31", Services = ["redis"], Hostname = "GONE-01" },
+            ],
+        };
+        using (var master = sandbox.MasterClient())
+        {
+            using var deployed = await AgentSandbox.PostAsync(master, "deploy", new AgentDeployRequest(share));
+            Assert.Equal(HttpStatusCode.OK, deployed.StatusCode);
+            using var mutated = await AgentSandbox.PostAsync(master, "mutate", new AgentMutateRequest("keep-01", ["http"]));
+            Assert.Equal(HttpStatusCode.OK, mutated.StatusCode);
+            using var torn = await AgentSandbox.PostAsync(master, "teardown", new AgentTeardownRequest("gone-01"));
+            Assert.Equal(HttpStatusCode.OK, torn.StatusCode);
+        }
+
+        await sandbox.KillAsync();
+        Assert.False(await Clients.IsListeningAsync($"{net}.30", 80));
+        await sandbox.StartAsync(File.ReadAllText(sandbox.ConfigPath));
+
+        using var restarted = sandbox.MasterClient();
+        AgentStatus status = await StatusAsync(restarted);
+        for (var i = 0; i < 100 && status.Deckies.Count == 0; i++)
+        {
+            await Task.Delay(100);
+            status = await StatusAsync(restarted);
+        }
+        var decky = Assert.Single(status.Deckies);
+        Assert.Equal(("keep-01", "running", "http"), (decky.Name, decky.State, decky.Services.Single().Name));
+        Assert.True(await Clients.IsListeningAsync($"{net}.30", Port(status, "keep-01", "http")));
+    }
+
     private static async Task<AgentStatus> StatusAsync(HttpClient master)
     {
         using var response = await master.GetAsync("status");

@@ -108,6 +108,8 @@ public sealed class AgentSandbox : IAsyncDisposable
     public async Task StartAsync(string? ini = null)
     {
         await File.WriteAllTextAsync(ConfigPath, ini ?? Ini(FreePort()));
+        await KillAsync();
+        _process?.Dispose();
         _process = Launch(["serve", "--config", ConfigPath]);
         using var client = MasterClient();
         var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -206,13 +208,19 @@ public sealed class AgentSandbox : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL, as a crash or the OOM killer would.</summary>
+    public async Task KillAsync()
     {
         if (_process is { HasExited: false })
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process?.Dispose();
         _masterCertificate?.Dispose();
         Trust.Dispose();
