@@ -5,6 +5,7 @@ using agent::Decnet.Agent.Serve;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Swarm.Agent;
 
@@ -22,10 +23,11 @@ public sealed class AgentGuardTests
         using var masterCertificate = ca.GetOrCreateMasterIdentity().ToCertificate();
         using var workerCertificate = ca.IssueWorker("worker-b").ToCertificate();
 
+        using var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
         var answered = new List<string>();
         foreach (var (name, certificate) in new[] { ("none", null), ("worker", workerCertificate), ("master", masterCertificate) })
         {
-            var context = new DefaultHttpContext();
+            var context = new DefaultHttpContext { RequestServices = services };
             context.Connection.ClientCertificate = certificate;
             context.Response.Body = new MemoryStream();
             var reached = false;
