@@ -1,6 +1,6 @@
 namespace Decnet.Agent;
 
-/// <summary>The message for a subcommand this build does not serve.</summary>
+/// <summary>The message for a missing or unknown subcommand.</summary>
 internal static class AgentUsage
 {
     public static int Fail(IReadOnlyList<string> args, TextWriter stderr)
@@ -8,9 +8,9 @@ internal static class AgentUsage
         var given = args.Count == 0 ? "no subcommand" : $"'{args[0]}'";
         stderr.WriteLine(
             $"""
-            decnet-agent: {given} is not available in this build.
-            usage: decnet-agent honeypot     host honeypot services in a service container (see --help)
-            The worker agent (mutual-TLS control API, heartbeat, log shipping) is not part of this build yet.
+            decnet-agent: {given} is not a subcommand.
+            usage: decnet-agent serve [--config PATH]   the worker agent (see serve --help)
+                   decnet-agent honeypot                host honeypot services in a service container (see --help)
             """);
         return 2;
     }

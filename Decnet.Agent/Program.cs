@@ -1,10 +1,12 @@
 using Decnet.Agent;
 using Decnet.Agent.Honeypot;
+using Decnet.Agent.Serve;
 
-// Subcommands: "honeypot" runs inside service containers. The worker agent (mutual-TLS control API,
-// heartbeat, log shipping) arrives with the swarm issue; until then every other subcommand is a usage error.
+// "serve" is the worker agent (mutual-TLS control API, deckies, event spool, heartbeat); "honeypot" runs
+// inside service containers.
 return args switch
 {
+    ["serve", .. var rest] => await ServeCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Error),
     ["honeypot", .. var rest] => await HoneypotHostCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Out, Console.Error),
     _ => AgentUsage.Fail(args, Console.Error),
 };

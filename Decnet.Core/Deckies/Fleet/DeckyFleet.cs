@@ -175,36 +175,10 @@ public sealed class DeckyFleet(
     }
 
     /// <summary>The services a decky may rotate through: its archetype's, else every service this runtime can host.</summary>
-    public IReadOnlyList<string> MutationPool(DeckyConfig decky)
-    {
-        if (decky.Archetype is { } slug && Archetypes.Find(slug) is { } archetype)
-        {
-            return archetype.Services;
-        }
-        return ServiceCatalog.PerDeckyServiceNames.Where(s => registry.TryGet(s, out _)).ToList();
-    }
+    public IReadOnlyList<string> MutationPool(DeckyConfig decky) => ServiceRotation.Pool(decky, s => registry.TryGet(s, out _));
 
     /// <summary>1–3 services from the pool, different from the current set when the pool allows.</summary>
-    public IReadOnlyList<string> PickServices(DeckyConfig decky, Random random)
-    {
-        var pool = MutationPool(decky);
-        if (pool.Count == 0)
-        {
-            return decky.Services;
-        }
-        var current = decky.Services.Order(StringComparer.Ordinal).ToList();
-        IReadOnlyList<string> pick = current;
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            var count = random.Next(1, Math.Min(3, pool.Count) + 1);
-            pick = pool.OrderBy(_ => random.Next()).Take(count).Order(StringComparer.Ordinal).ToList();
-            if (!pick.SequenceEqual(current, StringComparer.Ordinal))
-            {
-                break;
-            }
-        }
-        return pick;
-    }
+    public IReadOnlyList<string> PickServices(DeckyConfig decky, Random random) => ServiceRotation.Pick(decky, MutationPool(decky), random);
 
     /// <summary>
     /// The same INI always plans the same hostnames and random picks, so the preview an operator

@@ -1,0 +1,183 @@
+using System.Text.RegularExpressions;
+using Decnet.Agent.Serve;
+using Decnet.Core.Deckies;
+using Decnet.Core.Deckies.Fleet;
+using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Honeypots.Hosting;
+using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Decnet.Agent.Api;
+
+/// <summary>
+/// The deckies this worker runs, driven by the master through the agent API. The runtime keeps the
+/// truth (what runs, with which configuration); after every change the running set is written to
+/// <c>{state-dir}/deployment.json</c> so a restarted agent brings the same deckies back before the
+/// master's next heartbeat sees them missing.
+/// </summary>
+public sealed partial class WorkerDeckies(
+    IDeckyRuntime runtime,
+    HoneypotServiceRegistry registry,
+    AgentServeSettings settings,
+    TimeProvider time,
+    ILogger<WorkerDeckies> logger)
+{
+    /// <summary>More deckies than this in one share is a master bug or an attack on the worker.</summary>
+    public const int MaxDeckies = 256;
+
+    public const int MaxServicesPerDecky = 32;
+
+    private readonly SemaphoreSlim _saving = new(1, 1);
+    private DecnetConfig? _network;
+
+    public string RuntimeKind => runtime.Kind;
+
+    public string DeploymentPath { get; } = Path.Combine(settings.Host.StateDirectory, "deployment.json");
+
+    public async Task<AgentStatus> StatusAsync(CancellationToken cancellationToken) =>
+        AgentStatus.From(runtime.Kind, await runtime.GetStatusAsync(cancellationToken));
+
+    /// <summary>Null when the share can be deployed, else what is wrong with it.</summary>
+    public static string? Validate(DecnetConfig? config)
+    {
+        if (config is null)
+        {
+            return "config is required";
+        }
+        if (config.Deckies.Count > MaxDeckies)
+        {
+            return $"a worker runs at most {MaxDeckies} deckies; this share has {config.Deckies.Count}";
+        }
+        foreach (var decky in config.Deckies)
+        {
+            if (!SwarmCertificateAuthority.IsValidHostName(decky.Name))
+            {
+                return $"'{decky.Name}' is not a valid decky name";
+            }
+            if (ValidateServices(decky.Services) is { } error)
+            {
+                return $"{decky.Name}: {error}";
+            }
+        }
+        var duplicate = config.Deckies.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        return duplicate is null ? null : $"decky '{duplicate.Key}' appears twice";
+    }
+
+    public static string? ValidateServices(IReadOnlyList<string> services) =>
+        services.Count is 0 ? "at least one service is required"
+        : services.Count > MaxServicesPerDecky ? $"at most {MaxServicesPerDecky} services per decky"
+        : services.FirstOrDefault(s => !ServiceName().IsMatch(s)) is { } bad ? $"'{bad}' is not a valid service name"
+        : null;
+
+    /// <summary>
+    /// Makes this worker's running set equal to its share. The decky IPs are kept as the master planned
+    /// them; a worker enrolled with ipvlan forces ipvlan for every deployment (Wi-Fi parents).
+    /// </summary>
+    public async Task<AgentStatus> DeployAsync(DecnetConfig config, CancellationToken cancellationToken)
+    {
+        if (settings.Host.Ipvlan && !config.Ipvlan)
+        {
+            config = config with { Ipvlan = true };
+        }
+        var status = await runtime.DeployAsync(config, cancellationToken);
+        _network = config;
+        await SaveAsync(status, cancellationToken);
+        logger.LogInformation("Deployed {Count} decky(ies) through the {Runtime} runtime{Ipvlan}", config.Deckies.Count, runtime.Kind, config.Ipvlan ? " (ipvlan)" : "");
+        return AgentStatus.From(runtime.Kind, status);
+    }
+
+    /// <summary>False when <paramref name="deckyName"/> is given and does not run here.</summary>
+    public async Task<bool> TeardownAsync(string? deckyName, CancellationToken cancellationToken)
+    {
+        if (deckyName is not null && (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName) is null)
+        {
+            return false;
+        }
+        await runtime.TeardownAsync(deckyName, cancellationToken);
+        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
+        logger.LogInformation("Tore down {Target}", deckyName ?? "every decky");
+        return true;
+    }
+
+    /// <summary>
+    /// Restarts one decky with <paramref name="services"/>, or with a random different set from its
+    /// rotation pool (archetype, else every service this runtime hosts) when null. Null when the decky
+    /// does not run here.
+    /// </summary>
+    public async Task<(DeckyConfig Config, AgentStatus Status)?> MutateAsync(string deckyName, IReadOnlyList<string>? services, CancellationToken cancellationToken)
+    {
+        var current = (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName)?.Config;
+        if (current is null)
+        {
+            return null;
+        }
+        var next = services is null
+            ? ServiceRotation.Pick(current, ServiceRotation.Pool(current, CanHost), Random.Shared)
+            : services.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var mutated = current with { Services = next, LastMutated = time.GetUtcNow().UtcDateTime };
+        var decky = await runtime.ApplyAsync(mutated, cancellationToken);
+        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
+        logger.LogInformation("Mutated {Decky}: {Before} -> {After} ({State})", deckyName,
+            string.Join(",", current.Services), string.Join(",", next), decky.State.ToString().ToLowerInvariant());
+        return (mutated, await StatusAsync(cancellationToken));
+    }
+
+    /// <summary>Redeploys the set saved before the agent stopped; nothing when there is none or it is unreadable.</summary>
+    public async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(DeploymentPath))
+        {
+            return;
+        }
+        DecnetConfig saved;
+        try
+        {
+            saved = DeckyConfigJson.DeserializeDeployment(await File.ReadAllTextAsync(DeploymentPath, cancellationToken));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException)
+        {
+            logger.LogWarning("The saved deployment {Path} cannot be read ({Error}); waiting for the master", DeploymentPath, ex.Message);
+            return;
+        }
+        if (Validate(saved) is { } error)
+        {
+            logger.LogWarning("The saved deployment {Path} is invalid ({Error}); waiting for the master", DeploymentPath, error);
+            return;
+        }
+        var status = await DeployAsync(saved, cancellationToken);
+        logger.LogInformation("Restored {Count} decky(ies) from {Path}", status.Deckies.Count, DeploymentPath);
+    }
+
+    private async Task SaveAsync(RuntimeStatus status, CancellationToken cancellationToken)
+    {
+        var deckies = status.Deckies.Select(d => d.Config).OfType<DeckyConfig>().ToList();
+        await _saving.WaitAsync(cancellationToken);
+        try
+        {
+            if (deckies.Count == 0 || _network is null)
+            {
+                File.Delete(DeploymentPath);
+                return;
+            }
+            Directory.CreateDirectory(settings.Host.StateDirectory);
+            var temporary = DeploymentPath + ".tmp";
+            await File.WriteAllTextAsync(temporary, DeckyConfigJson.Serialize(_network with { Deckies = deckies }), cancellationToken);
+            File.Move(temporary, DeploymentPath, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            logger.LogWarning(ex, "The deployment could not be saved to {Path}; a restarted agent waits for the master", DeploymentPath);
+        }
+        finally
+        {
+            _saving.Release();
+        }
+    }
+
+    // The Docker runtime hosts every catalog service in its honeypot image; the embedded one only those compiled in.
+    private bool CanHost(string service) => runtime.Kind != RuntimeSelection.Embedded ? ServiceCatalog.Find(service) is not null : registry.TryGet(service, out _);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex ServiceName();
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Decnet.Agent.Api;
+using Decnet.Agent.Heartbeat;
+using Decnet.Agent.SelfDestruct;
+using Decnet.Agent.Spool;
+using Decnet.Core.Deckies.Docker;
+using Decnet.Core.Deckies.Embedded;
+using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Honeypots.Hosting;
+using Decnet.Core.Storage;
+using Decnet.Core.Swarm.Pki;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Decnet.Agent.Serve;
+
+/// <summary>The worker agent's host: Kestrel HTTPS with required, pinned client certificates; runtime; spool; heartbeat.</summary>
+public static class AgentApplication
+{
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static WebApplication Build(AgentServeSettings settings, AgentIdentity identity)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "decnet-agent", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration[RuntimeSelection.KindKey] = settings.Runtime;
+        builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = settings.Host.StateDirectory;
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting", LogLevel.Warning);
+
+        var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxConcurrentConnections = 64;
+            kestrel.Listen(settings.ListenAddress, settings.Host.AgentPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = identity.Certificate,
+                SslProtocols = PinnedTls.Protocols,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                CheckCertificateRevocation = false,
+                ClientCertificateValidation = (certificate, _, _) => pin.IsMaster(certificate),
+                HandshakeTimeout = TimeSpan.FromSeconds(10),
+            }));
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(identity);
+        services.AddSingleton(pin);
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddSingleton(sp => new SpoolEventSink(settings.SpoolPath, sp.GetRequiredService<ILogger<SpoolEventSink>>()));
+        services.AddSingleton<IHoneypotEventSink>(sp => sp.GetRequiredService<SpoolEventSink>());
+        AddRuntime(builder);
+        services.AddSingleton<WorkerDeckies>();
+        services.AddSingleton<SelfDestructor>();
+        services.AddHostedService<DeploymentRestore>();
+        services.AddHostedService<HeartbeatLoop>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A payload the records reject (a deployment without deckies) is the caller's error.
+            StatusCodeSelector = ex => ex is ArgumentException or JsonException or BadHttpRequestException ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.Use(pin.RequireMasterAsync);
+        app.MapAgentApi();
+        return app;
+    }
+
+    private static void AddRuntime(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddHoneypotServices();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
+        if (RuntimeSelection.Choose(builder.Configuration, loggers.CreateLogger("Decnet.Agent")) == RuntimeSelection.Docker)
+        {
+            services.AddDockerDeckyRuntime();
+            return;
+        }
+        services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);
+        services.AddSingleton(sp => new EmbeddedDeckyRuntime(
+            sp.GetRequiredService<HoneypotServiceRegistry>(),
+            sp.GetRequiredService<IHoneypotEventSink>(),
+            sp.GetRequiredService<IOptions<EmbeddedRuntimeOptions>>(),
+            sp.GetRequiredService<IOptions<StorageOptions>>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
+    }
+}

@@ -1,0 +1,83 @@
+using Decnet.Core.Deckies;
+
+namespace Decnet.Agent.Serve;
+
+/// <summary>
+/// <c>decnet-agent serve [--config /etc/decnet/decnet.ini]</c> (or DECNET_CONFIG): the worker agent.
+/// Settings or identity problems are printed, each located, and exit with 2 before anything listens.
+/// </summary>
+public static class ServeCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitUsage = 2;
+
+    public const string Usage =
+        """
+        usage: decnet-agent serve [--config PATH]
+          Runs the worker agent: the mutual-TLS control API for the master, the deckies, the event spool
+          and the heartbeat. PATH defaults to $DECNET_CONFIG, else /etc/decnet/decnet.ini.
+        """;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, Func<string, string?> environment, TextWriter stderr)
+    {
+        string? configPath = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "-h" or "--help":
+                    await stderr.WriteLineAsync(Usage);
+                    return ExitOk;
+                case "--config" when i + 1 < args.Count:
+                    configPath = args[++i];
+                    break;
+                case var arg when arg.StartsWith("--config=", StringComparison.Ordinal):
+                    configPath = arg["--config=".Length..];
+                    break;
+                default:
+                    await stderr.WriteLineAsync($"decnet-agent serve: unexpected argument '{args[i]}'.\n{Usage}");
+                    return ExitUsage;
+            }
+        }
+        configPath ??= environment(AgentServeSettings.ConfigVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : AgentServeSettings.DefaultConfigPath;
+
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(configPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"decnet-agent serve: cannot read {configPath}: {ex.Message}");
+            return ExitUsage;
+        }
+
+        AgentServeSettings settings;
+        try
+        {
+            settings = AgentServeSettings.Parse(text);
+        }
+        catch (IniValidationException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                await stderr.WriteLineAsync($"decnet-agent serve: {configPath}: {error}");
+            }
+            return ExitUsage;
+        }
+
+        var (identity, identityError) = AgentIdentity.Load(settings.Host.CertificatePath, settings.Host.KeyPath, settings.Host.CaCertificatePath);
+        if (identity is null)
+        {
+            await stderr.WriteLineAsync($"decnet-agent serve: {identityError}");
+            return ExitUsage;
+        }
+
+        using (identity)
+        {
+            await using var app = AgentApplication.Build(settings, identity);
+            await app.RunAsync();
+        }
+        return ExitOk;
+    }
+}
