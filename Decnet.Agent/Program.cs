@@ -6,5 +6,6 @@ using Decnet.Agent.Honeypot;
 return args switch
 {
     ["honeypot", .. var rest] => await HoneypotHostCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Out, Console.Error),
+    ["forward", .. var rest] => await Decnet.Agent.Shipping.ForwardCommand.RunAsync(rest, Console.Error),
     _ => AgentUsage.Fail(args, Console.Error),
 };
