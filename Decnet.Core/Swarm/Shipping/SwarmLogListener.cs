@@ -201,6 +201,11 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
                 LogDropped(_logger, remote, ex.Message);
             }
         }
+        catch (Exception ex)
+        {
+            // One connection's failure (the database away during the certificate lookup) never takes the listener down.
+            LogConnectionFailed(_logger, ex, remote);
+        }
         finally
         {
             Interlocked.Decrement(ref _connected);
@@ -315,7 +320,7 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
                         await _ingester.WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
                         break;
                     }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                     {
                         LogIngestFailed(_logger, ex, batch.Count);
                         await Task.Delay(RetryDelays[Math.Min(attempt, RetryDelays.Length - 1)], cancellationToken).ConfigureAwait(false);
@@ -387,6 +392,9 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Log shipping connection from {Remote} dropped: {Reason}")]
     private static partial void LogDropped(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Log shipping connection from {Remote} failed")]
+    private static partial void LogConnectionFailed(ILogger logger, Exception exception, string remote);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accepting a log shipping connection failed: {Reason}")]
     private static partial void LogAcceptFailed(ILogger logger, string reason);
