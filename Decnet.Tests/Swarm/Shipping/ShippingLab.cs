@@ -137,9 +137,9 @@ public sealed class ShippingLab : IAsyncDisposable
         }
     }
 
-    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    public static async Task EventuallyAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"never happened: {what}");
