@@ -8,5 +8,6 @@ return args switch
 {
     ["serve", .. var rest] => await ServeCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Error),
     ["honeypot", .. var rest] => await HoneypotHostCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Out, Console.Error),
+    ["forward", .. var rest] => await Decnet.Agent.Shipping.ForwardCommand.RunAsync(rest, Console.Error),
     _ => AgentUsage.Fail(args, Console.Error),
 };

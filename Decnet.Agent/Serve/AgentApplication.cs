@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Decnet.Agent.Api;
 using Decnet.Agent.Heartbeat;
 using Decnet.Agent.SelfDestruct;
+using Decnet.Agent.Shipping;
 using Decnet.Agent.Spool;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Embedded;
@@ -26,7 +27,7 @@ public static class AgentApplication
 {
     public const long MaxRequestBodyBytes = 1024 * 1024;
 
-    public static WebApplication Build(AgentServeSettings settings, AgentIdentity identity)
+    public static WebApplication Build(AgentServeSettings settings, AgentIdentity identity, bool withForwarder = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "decnet-agent", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration[RuntimeSelection.KindKey] = settings.Runtime;
@@ -70,6 +71,10 @@ public static class AgentApplication
         services.AddSingleton<SelfDestructor>();
         services.AddHostedService<DeploymentRestore>();
         services.AddHostedService<HeartbeatLoop>();
+        if (withForwarder)
+        {
+            services.AddLogForwarder(settings.Host);
+        }
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions

@@ -13,14 +13,16 @@ public static class ServeCommand
 
     public const string Usage =
         """
-        usage: decnet-agent serve [--config PATH]
-          Runs the worker agent: the mutual-TLS control API for the master, the deckies, the event spool
-          and the heartbeat. PATH defaults to $DECNET_CONFIG, else /etc/decnet/decnet.ini.
+        usage: decnet-agent serve [--config PATH] [--no-forwarder]
+          Runs the worker agent: the mutual-TLS control API for the master, the deckies, the event spool,
+          the heartbeat and (unless --no-forwarder, when the decnet-forwarder unit ships the spool) the
+          log forwarder. PATH defaults to $DECNET_CONFIG, else /etc/decnet/decnet.ini.
         """;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, Func<string, string?> environment, TextWriter stderr)
     {
         string? configPath = null;
+        var withForwarder = true;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -28,6 +30,9 @@ public static class ServeCommand
                 case "-h" or "--help":
                     await stderr.WriteLineAsync(Usage);
                     return ExitOk;
+                case "--no-forwarder":
+                    withForwarder = false;
+                    break;
                 case "--config" when i + 1 < args.Count:
                     configPath = args[++i];
                     break;
@@ -75,7 +80,7 @@ public static class ServeCommand
 
         using (identity)
         {
-            await using var app = AgentApplication.Build(settings, identity);
+            await using var app = AgentApplication.Build(settings, identity, withForwarder);
             await app.RunAsync();
         }
         return ExitOk;

@@ -13,6 +13,7 @@ using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
 using Decnet.Web.Events;
 using Decnet.Web.Health;
+using Decnet.Web.Swarm.Shipping;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -57,6 +58,7 @@ public static class Extensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
+        services.AddSwarmLogShipping();
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
