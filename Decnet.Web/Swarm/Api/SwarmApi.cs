@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
@@ -95,9 +96,11 @@ public sealed record SwarmHostResponse(
         new(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint, h.EnrolledAt, h.UseIpvlan, h.DeckyCount);
 }
 
+/// <remarks>The decky's own hostname is <c>hostname</c>; the worker's name is <c>host_name</c>.</remarks>
 public sealed record SwarmDeckyResponse(
     string Name, Guid HostUuid, string HostName, string? HostAddress, string HostStatus, string Ip, string State, string? LastError,
-    DateTime? LastSeen, IReadOnlyList<string> Services, string? Hostname, string? Distro, string? Archetype,
+    DateTime? LastSeen, IReadOnlyList<string> Services,
+    [property: JsonPropertyName("hostname")] string? DeckyHostname, string? Distro, string? Archetype,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? ServiceConfig, int? MutateInterval, DateTime? LastMutated)
 {
     public static SwarmDeckyResponse From(SwarmDeckyView d) => new(
