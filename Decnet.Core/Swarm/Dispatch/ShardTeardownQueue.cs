@@ -23,7 +23,7 @@ public sealed record TeardownRequest(TeardownRequestStatus Status, string Messag
 /// re-raised (no caller is left to catch it); every outcome is published as <see cref="ShardsChanged"/>.
 /// Several teardowns run at once, bounded by <see cref="AgentClientOptions.MaxConcurrentCalls"/>.
 /// </summary>
-public sealed class ShardTeardownQueue : IAsyncDisposable
+public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
 {
     private readonly ShardStore _store;
     private readonly AgentClientFactory _clients;
@@ -34,6 +34,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _calls;
     private long _nextId;
+    private int _disposed;
 
     public ShardTeardownQueue(ShardStore store, AgentClientFactory clients, NotificationHub hub, AuditTrail audit, IOptions<AgentClientOptions> options, ILogger<ShardTeardownQueue> logger)
     {
@@ -131,8 +132,21 @@ public sealed class ShardTeardownQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>Synchronous disposal (a container disposed without await): cancels the calls in flight without waiting.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
         await _stopping.CancelAsync().ConfigureAwait(false);
         await DrainAsync().ConfigureAwait(false);
         _stopping.Dispose();
