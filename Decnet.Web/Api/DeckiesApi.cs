@@ -1,6 +1,7 @@
 using Decnet.Core.Deckies;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Swarm.Dispatch;
 using Decnet.Web.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -50,7 +51,7 @@ public static class DeckiesApi
         var result = await fleet.DeployAsync(http.User.GetUsername(), request.IniContent, cancellationToken);
         return result.Status switch
         {
-            FleetOperationStatus.Ok => TypedResults.Ok(new DeployResponse(result.Message, "unihost", fleet.RuntimeKind,
+            FleetOperationStatus.Ok => TypedResults.Ok(new DeployResponse(result.Message, result.Mode, fleet.RuntimeKind,
                 result.Runtime!.Deckies.Select(d => new DeckyStateView(d.Name, Wire(d.State), d.Services.Select(ServiceView.From).ToList())).ToList())),
             FleetOperationStatus.Invalid => IniProblem(result),
             FleetOperationStatus.LimitExceeded or FleetOperationStatus.Busy =>
@@ -90,9 +91,12 @@ public static class DeckiesApi
         return Map(await fleet.TeardownAsync(http.User.GetUsername(), name, cancellationToken));
     }
 
-    public static Ok<DeploymentModeResponse> DeploymentMode(HttpContext http, DeckyFleet fleet) =>
-        TypedResults.Ok(new DeploymentModeResponse("unihost", http.User.IsAdmin() ? "admin" : "viewer", 0, fleet.RuntimeKind,
-            $"Deploys go to this host ({fleet.RuntimeKind} runtime)."));
+    public static async Task<Ok<DeploymentModeResponse>> DeploymentMode(HttpContext http, DeckyFleet fleet, SwarmDeploymentMode swarm, CancellationToken cancellationToken)
+    {
+        var mode = await swarm.GetAsync(cancellationToken);
+        return TypedResults.Ok(new DeploymentModeResponse(mode.Mode, http.User.IsAdmin() ? "admin" : "viewer", mode.LiveHostCount, fleet.RuntimeKind,
+            mode.Banner(fleet.RuntimeKind)));
+    }
 
     private static Results<Ok<MessageResponse>, ProblemHttpResult> Map(FleetOperation result) => result.Status switch
     {

@@ -100,6 +100,7 @@ public static class Extensions
         app.MapAttackersApi();
         app.MapLogsApi();
         app.MapArtifactsApi();
+        Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -20,7 +20,8 @@ public sealed class DeckyFleet(
     NotificationHub hub,
     AuditTrail audit,
     TimeProvider time,
-    ILogger<DeckyFleet> logger)
+    ILogger<DeckyFleet> logger,
+    Swarm.Dispatch.SwarmDeploymentMode? swarm = null)
 {
     private readonly SemaphoreSlim _deploying = new(1, 1);
 
@@ -65,6 +66,11 @@ public sealed class DeckyFleet(
         try
         {
             var deployment = preview.Deployment!;
+            // A master with a reachable worker shards the fleet across the swarm instead.
+            if (swarm is not null && await swarm.TryDeployAsync(actor, deployment, cancellationToken) is { } sharded)
+            {
+                return sharded;
+            }
             RuntimeStatus status;
             try
             {

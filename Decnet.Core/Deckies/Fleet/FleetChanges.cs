@@ -16,7 +16,8 @@ public enum FleetOperationStatus
 }
 
 /// <summary>The outcome of a fleet operation: pages render it, the API maps the status to HTTP.</summary>
-public sealed record FleetOperation(FleetOperationStatus Status, string Message, IReadOnlyList<IniError>? Errors = null, RuntimeStatus? Runtime = null)
+/// <remarks><see cref="Mode"/> is "swarm" when the deploy was sharded across workers.</remarks>
+public sealed record FleetOperation(FleetOperationStatus Status, string Message, IReadOnlyList<IniError>? Errors = null, RuntimeStatus? Runtime = null, string Mode = "unihost")
 {
     public bool Succeeded => Status == FleetOperationStatus.Ok;
 }

@@ -1,6 +1,7 @@
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Notifications;
+using Decnet.Core.Swarm.Dispatch;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -29,9 +30,18 @@ public partial class DecoyFleet : IAsyncDisposable
     [Inject]
     public required TimeProvider Time { get; init; }
 
+    [Inject]
+    public required SwarmDeploymentMode SwarmMode { get; init; }
+
+    [Inject]
+    public required SwarmOverview Swarm { get; init; }
+
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private IReadOnlyList<FleetDecky>? _deckies;
     private IDisposable? _subscription;
+    private IDisposable? _shardSubscription;
+    private DeploymentModeInfo? _mode;
+    private bool _sharded;
     private bool _showDeploy;
 
     // Each button has its own in-flight state: several operations may run at once.
@@ -43,7 +53,7 @@ public partial class DecoyFleet : IAsyncDisposable
     private string? _editingInterval;
     private string? _intervalText;
 
-    private string Banner => $"Deploys go to this host: the {Fleet.RuntimeKind} runtime will deploy locally.";
+    private string Banner => _mode?.Banner(Fleet.RuntimeKind) ?? "";
 
     protected override async Task OnInitializedAsync()
     {
@@ -53,10 +63,21 @@ public partial class DecoyFleet : IAsyncDisposable
             await ReloadAsync();
             StateHasChanged();
         }));
+        // Shards and workers change without the local fleet changing (teardowns, decommissions).
+        _shardSubscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        {
+            await ReloadAsync();
+            StateHasChanged();
+        }));
         await ReloadAsync();
     }
 
-    private async Task ReloadAsync() => _deckies = await Fleet.ListAsync(CancellationToken.None);
+    private async Task ReloadAsync()
+    {
+        _mode = await SwarmMode.GetAsync(CancellationToken.None);
+        _sharded = await Swarm.AnyShardsAsync(CancellationToken.None);
+        _deckies = await Fleet.ListAsync(CancellationToken.None);
+    }
 
     private void OpenDeploy() => _showDeploy = true;
 
@@ -160,22 +181,10 @@ public partial class DecoyFleet : IAsyncDisposable
         _ => Color.Default,
     };
 
-    private string Ago(DateTime? when)
-    {
-        if (when is not { } at)
-        {
-            return "never";
-        }
-        var age = Time.GetUtcNow().UtcDateTime - at;
-        return age.TotalMinutes < 1 ? "just now"
-            : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min ago"
-            : age.TotalDays < 1 ? $"{(int)age.TotalHours} h ago"
-            : $"{(int)age.TotalDays} d ago";
-    }
-
     public ValueTask DisposeAsync()
     {
         _subscription?.Dispose();
+        _shardSubscription?.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Decnet.Core.Swarm.Dispatch;
+
+public static class DispatchServices
+{
+    /// <summary>The master's operations on workers: agent client, sharded deploy, async teardown, decommission, read side.</summary>
+    public static IServiceCollection AddSwarmDispatch(this IServiceCollection services)
+    {
+        services.AddOptions<AgentClientOptions>().BindConfiguration(AgentClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<MasterCredentials>();
+        services.TryAddSingleton<AgentClientFactory>();
+        services.TryAddSingleton<ShardStore>();
+        services.TryAddSingleton<SwarmOverview>();
+        services.TryAddSingleton<SwarmDispatcher>();
+        services.TryAddSingleton<SwarmDeploymentMode>();
+        services.TryAddSingleton<ShardTeardownQueue>();
+        services.TryAddSingleton<SwarmDecommissioner>();
+        return services;
+    }
+}

@@ -1,0 +1,111 @@
+using Decnet.Core.Notifications;
+using Decnet.Core.Settings;
+using Decnet.Core.Swarm;
+using Decnet.Core.Swarm.Dispatch;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace Decnet.Web.Components.Pages.Swarm;
+
+/// <summary>
+/// The Decoy Fleet when the fleet is sharded: one card per shard with the same facts as the local card
+/// (from the snapshot stored at dispatch; older rows without one still render), plus host, state, last
+/// error and last seen. Teardowns are asynchronous: the card shows <c>tearing_down</c> at once and its
+/// final state arrives over the circuit; several may run at once.
+/// </summary>
+public partial class SwarmFleet : IAsyncDisposable
+{
+    private static readonly TimeSpan s_confirmWindow = TimeSpan.FromSeconds(5);
+
+    [Inject]
+    public required SwarmOverview Overview { get; init; }
+
+    [Inject]
+    public required ShardTeardownQueue Teardowns { get; init; }
+
+    [Inject]
+    public required SystemSettingsService Settings { get; init; }
+
+    [Inject]
+    public required NotificationHub Hub { get; init; }
+
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
+    [Inject]
+    public required ISnackbar Snackbar { get; init; }
+
+    [Inject]
+    public required TimeProvider Time { get; init; }
+
+    private OperatorInfo _operator = new(Guid.Empty, "", false);
+    private IReadOnlyList<SwarmDeckyView>? _deckies;
+    private int _globalInterval;
+    private IDisposable? _subscription;
+
+    // Per card: armed for confirmation (each with its own window) and requests still being accepted.
+    private readonly Dictionary<string, DateTimeOffset> _armed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _requesting = new(StringComparer.Ordinal);
+
+    protected override async Task OnInitializedAsync()
+    {
+        _operator = await Operator.GetAsync();
+        _subscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        {
+            await ReloadAsync();
+            StateHasChanged();
+        }));
+        await ReloadAsync();
+    }
+
+    private async Task ReloadAsync()
+    {
+        _globalInterval = (await Settings.GetAsync(CancellationToken.None)).GlobalMutationIntervalMinutes;
+        _deckies = await Overview.DeckiesAsync(null, null, CancellationToken.None);
+    }
+
+    private bool IsTearingDown(SwarmDeckyView decky) => decky.State == DeckyShardState.TearingDown || _requesting.Contains(decky.Name);
+
+    private bool IsArmed(string name) => _armed.TryGetValue(name, out var at) && Time.GetUtcNow() - at <= s_confirmWindow;
+
+    private async Task TeardownAsync(SwarmDeckyView decky)
+    {
+        if (!IsArmed(decky.Name))
+        {
+            _armed[decky.Name] = Time.GetUtcNow();
+            return;
+        }
+        _armed.Remove(decky.Name);
+        if (!_requesting.Add(decky.Name))
+        {
+            return;
+        }
+        try
+        {
+            var result = await Teardowns.EnqueueAsync(_operator.Username, decky.HostId, decky.Name, CancellationToken.None);
+            Snackbar.Add(result.Message, result.Status == TeardownRequestStatus.Accepted ? Severity.Info : Severity.Error);
+            await ReloadAsync();
+        }
+        finally
+        {
+            _requesting.Remove(decky.Name);
+        }
+    }
+
+    private static Color StateColor(string state) => state switch
+    {
+        DeckyShardState.Running => Color.Success,
+        DeckyShardState.Degraded or DeckyShardState.Pending => Color.Warning,
+        DeckyShardState.Failed or DeckyShardState.TeardownFailed => Color.Error,
+        DeckyShardState.TearingDown => Color.Info,
+        _ => Color.Default,
+    };
+
+    private string Ago(DateTime? when) => SwarmTime.Ago(Time, when);
+
+    public ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,137 @@
+using Decnet.Core.Notifications;
+using Decnet.Core.Swarm;
+using Decnet.Core.Swarm.Dispatch;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace Decnet.Web.Components.Pages.Swarm;
+
+/// <summary>
+/// Every enrolled worker with its status, address, heartbeat age (ticking each second), short
+/// fingerprint, enrollment date and decky count. Admins tear down all of a host's deckies (the host
+/// stays enrolled) or decommission it; each action is confirmed and has its own in-flight state.
+/// Changes arrive over the circuit through <see cref="ShardsChanged"/>.
+/// </summary>
+public partial class SwarmHosts : IAsyncDisposable
+{
+    private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
+
+    [Inject]
+    public required SwarmOverview Overview { get; init; }
+
+    [Inject]
+    public required ShardTeardownQueue Teardowns { get; init; }
+
+    [Inject]
+    public required SwarmDecommissioner Decommissioner { get; init; }
+
+    [Inject]
+    public required NotificationHub Hub { get; init; }
+
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
+    [Inject]
+    public required IDialogService Dialogs { get; init; }
+
+    [Inject]
+    public required ISnackbar Snackbar { get; init; }
+
+    [Inject]
+    public required TimeProvider Time { get; init; }
+
+    private OperatorInfo _operator = new(Guid.Empty, "", false);
+    private IReadOnlyList<SwarmHostView>? _hosts;
+    private HashSet<Guid> _hostsTearingDown = [];
+    private readonly HashSet<Guid> _requestingTeardown = [];
+    private readonly HashSet<Guid> _decommissioning = [];
+    private IDisposable? _subscription;
+    private ITimer? _ticker;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _operator = await Operator.GetAsync();
+        _subscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        {
+            await ReloadAsync();
+            StateHasChanged();
+        }));
+        await ReloadAsync();
+        // Only the ages change every second: a re-render, no query.
+        _ticker = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, s_tick, s_tick);
+    }
+
+    private async Task ReloadAsync()
+    {
+        _hosts = await Overview.HostsAsync(CancellationToken.None);
+        var tearingDown = await Overview.DeckiesAsync(null, DeckyShardState.TearingDown, CancellationToken.None);
+        _hostsTearingDown = tearingDown.Select(d => d.HostId).ToHashSet();
+    }
+
+    private bool IsTearingDown(SwarmHostView host) => _requestingTeardown.Contains(host.Id) || _hostsTearingDown.Contains(host.Id);
+
+    private async Task TeardownAllAsync(SwarmHostView host)
+    {
+        if (IsTearingDown(host) || !await ConfirmAsync(
+                $"Tear down all {host.DeckyCount} decky(ies) on {host.Name}? The host stays enrolled and can take a new deploy.", "Teardown all"))
+        {
+            return;
+        }
+        _requestingTeardown.Add(host.Id);
+        try
+        {
+            var result = await Teardowns.EnqueueAsync(_operator.Username, host.Id, null, CancellationToken.None);
+            Snackbar.Add(result.Message, result.Status == TeardownRequestStatus.Accepted ? Severity.Info : Severity.Error);
+            await ReloadAsync();
+        }
+        finally
+        {
+            _requestingTeardown.Remove(host.Id);
+        }
+    }
+
+    private async Task DecommissionAsync(SwarmHostView host)
+    {
+        if (_decommissioning.Contains(host.Id) || !await ConfirmAsync(
+                $"Decommission {host.Name}? Its agent is asked to wipe its install (logs are kept), its deckies are forgotten and its certificate is revoked for good.", "Decommission"))
+        {
+            return;
+        }
+        _decommissioning.Add(host.Id);
+        StateHasChanged();
+        try
+        {
+            var result = await Decommissioner.DecommissionAsync(_operator.Username, host.Id, CancellationToken.None);
+            Snackbar.Add(result.Message, !result.Found ? Severity.Error : result.SelfDestructScheduled ? Severity.Success : Severity.Warning);
+            await ReloadAsync();
+        }
+        finally
+        {
+            _decommissioning.Remove(host.Id);
+        }
+    }
+
+    private async Task<bool> ConfirmAsync(string text, string action)
+    {
+        var dialog = await Dialogs.ShowAsync<ConfirmSwarmAction>(action, new DialogParameters<ConfirmSwarmAction>
+        {
+            { d => d.Text, text },
+            { d => d.Action, action },
+        });
+        var result = await dialog.Result;
+        return result is { Canceled: false };
+    }
+
+    /// <summary>Enough to tell hosts apart at a glance; the full value is in the tooltip.</summary>
+    internal static string ShortFingerprint(string fingerprint) =>
+        fingerprint.Length <= 16 ? fingerprint : $"{fingerprint[..8]}…{fingerprint[^8..]}";
+
+    public async ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        if (_ticker is not null)
+        {
+            await _ticker.DisposeAsync();
+        }
+    }
+}
