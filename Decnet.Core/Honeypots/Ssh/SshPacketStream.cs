@@ -23,6 +23,8 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     private int _bufferCount;
     private IPacketCipher _reader = new NoneCipher();
     private IPacketCipher _writer = new NoneCipher();
+    private SshCompressor? _compressor;
+    private SshDecompressor? _decompressor;
 
     public uint ReceiveSequence { get; private set; }
     public uint SendSequence { get; private set; }
@@ -95,6 +97,10 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             throw new SshProtocolException("Bad padding length");
         }
         var payload = body[1..(body.Length - padding)];
+        if (_decompressor is not null)
+        {
+            payload = _decompressor.Decompress(payload, MaxPacketLength);
+        }
         if (payload.Length == 0)
         {
             throw new SshProtocolException("empty packet");
@@ -117,7 +123,7 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     }
 
     /// <summary>Writes a packet and switches the outgoing keys in the same critical section (our NEWKEYS).</summary>
-    public async Task WriteNewKeysAsync(IPacketCipher next, bool resetSequence, CancellationToken cancellationToken)
+    public async Task WriteNewKeysAsync(IPacketCipher next, bool resetSequence, bool startCompression, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -129,6 +135,10 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             if (resetSequence)
             {
                 SendSequence = 0;
+            }
+            if (startCompression)
+            {
+                _compressor ??= new SshCompressor();
             }
         }
         finally
@@ -148,8 +158,37 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts zlib@openssh.com (delayed compression) for the directions that negotiated it. The session calls
+    /// this right after sending USERAUTH_SUCCESS, from its read loop, so the next packet read and the next
+    /// packet written are the first compressed ones, as in OpenSSH. Idempotent; the streams outlive rekeys.
+    /// </summary>
+    public async Task EnableCompressionAsync(bool incoming, bool outgoing, CancellationToken cancellationToken)
+    {
+        if (incoming)
+        {
+            _decompressor ??= new SshDecompressor();
+        }
+        if (outgoing && _compressor is null)
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _compressor = new SshCompressor();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
     private byte[] Frame(byte[] payload)
     {
+        if (_compressor is not null)
+        {
+            payload = _compressor.Compress(payload);
+        }
         var cipher = _writer;
         var block = cipher.BlockSize;
         var unpadded = (cipher.LengthOutsideAlignment ? 1 : 5) + payload.Length;
@@ -221,6 +260,8 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     {
         _reader.Dispose();
         _writer.Dispose();
+        _compressor?.Dispose();
+        _decompressor?.Dispose();
         _writeLock.Dispose();
     }
 }
