@@ -30,7 +30,7 @@ public sealed class SshPacketCodecTests
     {
         var wire = new MemoryStream();
         using var writer = new SshPacketStream(wire);
-        await writer.WriteNewKeysAsync(cipher, resetSequence: true, TestContext.Current.CancellationToken);
+        await writer.WriteNewKeysAsync(cipher, resetSequence: true, startCompression: false, TestContext.Current.CancellationToken);
         foreach (var payload in payloads)
         {
             await writer.WritePacketAsync(payload, TestContext.Current.CancellationToken);
