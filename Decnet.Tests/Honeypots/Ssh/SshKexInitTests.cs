@@ -35,6 +35,37 @@ public sealed class SshKexInitTests
         Assert.Equal(NameLists(real), NameLists(ours));
     }
 
+    [Fact]
+    public async Task Nmap_algorithm_enumeration_and_version_detection_see_the_same_as_on_debian_sshd()
+    {
+        Assert.True(OpenSshServer.Installed, "openssh-server is not installed (apt-get install openssh-server)");
+        Assert.True(ClientProcess.Exists("nmap"), "nmap is not installed (apt-get install nmap)");
+        await using var host = await SshTestHost.StartAsync();
+        await using var sshd = await OpenSshServer.StartAsync(IPAddress.Loopback, defaultHostKeys: true);
+
+        var ours = await NmapAsync(host.Port);
+        var real = await NmapAsync(sshd.EndPoint.Port);
+
+        Assert.Contains("kex_algorithms: (12)", real);
+        Assert.Equal(real, ours);
+        Assert.Empty(host.Errors);
+    }
+
+    [Fact]
+    public async Task Stock_client_with_default_settings_negotiates_what_it_would_with_debian_sshd()
+    {
+        Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
+        await using var host = await SshTestHost.StartAsync();
+
+        var result = await host.SshAsync("admin", "echo default-ok", null, "root", "-v");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("default-ok\n", result.Stdout);
+        // Debian's client prefers the post-quantum hybrid, and chacha20-poly1305 (which needs no MAC).
+        Assert.Contains("kex: algorithm: sntrup761x25519-sha512", result.Stderr);
+        Assert.Contains("kex: server->client cipher: chacha20-poly1305@openssh.com MAC: <implicit> compression: none", result.Stderr);
+    }
+
     [Theory]
     [InlineData("debian", "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,")]
     [InlineData("ubuntu22", "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,sntrup761x25519-sha512@openssh.com,")]
@@ -42,6 +73,7 @@ public sealed class SshKexInitTests
     [InlineData("centos7", "curve25519-sha256,")]
     [InlineData("rocky9", "curve25519-sha256,")]
     [InlineData("alpine", "sntrup761x25519-sha512@openssh.com,curve25519-sha256,")]
+    [InlineData("fedora", "curve25519-sha256,")]
     public async Task Each_distro_persona_advertises_its_openssh_builds_lists(string distro, string kexPrefix)
     {
         await using var host = await SshTestHost.StartAsync(distro: distro);
@@ -65,6 +97,12 @@ public sealed class SshKexInitTests
             Assert.StartsWith("aes256-gcm@openssh.com,", lists[3]);
             Assert.DoesNotContain("umac-64", lists[5]);
         }
+
+        // And the stock client logs in to every one of them with its default settings.
+        var login = await host.SshAsync("admin", "echo profile-ok");
+        Assert.True(login.ExitCode == 0, login.Stderr);
+        Assert.Equal("profile-ok\n", login.Stdout);
+        Assert.Empty(host.Errors);
     }
 
     [Fact]
@@ -117,6 +155,16 @@ public sealed class SshKexInitTests
         var disconnect = await host.Sink.WaitForAsync("disconnect");
         Assert.True(long.Parse(disconnect.Field("bytes_in")!, CultureInfo.InvariantCulture) < script.Length / 4, $"bytes_in {disconnect.Field("bytes_in")} for {script.Length} bytes of input");
         Assert.Empty(host.Errors);
+    }
+
+    /// <summary>The version column and the ssh2-enum-algos block of an nmap scan of one loopback port.</summary>
+    private static async Task<string> NmapAsync(int port)
+    {
+        var result = await ClientProcess.RunAsync("nmap", ["-sV", "--version-light", "-Pn", "-n", "-p", port.ToString(CultureInfo.InvariantCulture), "--script", "ssh2-enum-algos", "127.0.0.1"], timeoutMs: 180_000);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n');
+        var version = lines.Single(l => l.StartsWith($"{port}/tcp", StringComparison.Ordinal));
+        return string.Join('\n', [version[version.IndexOf("open", StringComparison.Ordinal)..], .. lines.Where(l => l.StartsWith('|'))]);
     }
 
     /// <summary>A bare TCP client: sends an identification line, returns the server's and its first packet (KEXINIT).</summary>
