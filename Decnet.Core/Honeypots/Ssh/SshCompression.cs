@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace Decnet.Core.Honeypots.Ssh;
 
 /// <summary>
-/// Outgoing zlib@openssh.com: one zlib stream for the life of the connection (it survives rekeying), each
+/// Outgoing zlib@openssh.com: one zlib stream per set of keys (OpenSSH restarts it at every NEWKEYS), each
 /// packet payload compressed and sync-flushed so the peer can inflate it on its own.
 /// </summary>
 public sealed class SshCompressor : IDisposable

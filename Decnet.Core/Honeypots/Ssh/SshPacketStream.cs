@@ -136,10 +136,10 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             {
                 SendSequence = 0;
             }
-            if (startCompression)
-            {
-                _compressor ??= new SshCompressor();
-            }
+            // Like OpenSSH's ssh_set_newkeys, every NEWKEYS ends the old zlib stream; a fresh one starts
+            // when the new keys negotiated zlib after authentication.
+            _compressor?.Dispose();
+            _compressor = startCompression ? new SshCompressor() : null;
         }
         finally
         {
@@ -147,11 +147,13 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
         }
     }
 
-    /// <summary>Called after the peer's NEWKEYS has been read.</summary>
-    public void SetReader(IPacketCipher next, bool resetSequence)
+    /// <summary>Called after the peer's NEWKEYS has been read; a fresh inflate stream if zlib is on from here.</summary>
+    public void SetReader(IPacketCipher next, bool resetSequence, bool startDecompression = false)
     {
         _reader.Dispose();
         _reader = next;
+        _decompressor?.Dispose();
+        _decompressor = startDecompression ? new SshDecompressor() : null;
         if (resetSequence)
         {
             ReceiveSequence = 0;
@@ -161,7 +163,7 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     /// <summary>
     /// Starts zlib@openssh.com (delayed compression) for the directions that negotiated it. The session calls
     /// this right after sending USERAUTH_SUCCESS, from its read loop, so the next packet read and the next
-    /// packet written are the first compressed ones, as in OpenSSH. Idempotent; the streams outlive rekeys.
+    /// packet written are the first compressed ones, as in OpenSSH. Idempotent; each NEWKEYS restarts them.
     /// </summary>
     public async Task EnableCompressionAsync(bool incoming, bool outgoing, CancellationToken cancellationToken)
     {

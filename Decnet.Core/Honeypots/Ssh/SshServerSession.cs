@@ -416,7 +416,7 @@ public sealed class SshServerSession : IAsyncDisposable
         }
 
         _pendingReader = Make(negotiated.CipherIn, negotiated.MacIn, 'A', 'C', 'E');
-        // After authentication a rekey that negotiates zlib starts it with our NEWKEYS, as sshd does.
+        // After authentication, each NEWKEYS that negotiated zlib starts a new zlib stream, as sshd does.
         var compressOut = _user is not null && negotiated.CompressionOut == SshAlgorithms.Zlib;
         await _packets.WriteNewKeysAsync(Make(negotiated.CipherOut, negotiated.MacOut, 'B', 'D', 'F'), _strict, compressOut, _cancellation).ConfigureAwait(false);
     }
@@ -427,12 +427,8 @@ public sealed class SshServerSession : IAsyncDisposable
         {
             throw new SshProtocolException("unexpected NEWKEYS");
         }
-        _packets.SetReader(_pendingReader, _strict);
+        _packets.SetReader(_pendingReader, _strict, startDecompression: _user is not null && _negotiated?.CompressionIn == SshAlgorithms.Zlib);
         _pendingReader = null;
-        if (_user is not null && _negotiated?.CompressionIn == SshAlgorithms.Zlib)
-        {
-            await _packets.EnableCompressionAsync(incoming: true, outgoing: false, _cancellation).ConfigureAwait(false);
-        }
         _clientKexInit = null;
         _serverKexInit = null;
         var first = !_initialKexDone;

@@ -137,7 +137,8 @@ public sealed class SshKexInitTests
     [Theory]
     [InlineData("Ciphers=aes128-ctr", "MACs=umac-64-etm@openssh.com")]
     [InlineData("Ciphers=chacha20-poly1305@openssh.com", "KexAlgorithms=sntrup761x25519-sha512@openssh.com")]
-    public async Task Delayed_zlib_compression_carries_a_large_output_and_a_large_upload(string first, string second)
+    [InlineData("Ciphers=aes256-ctr", "RekeyLimit=16K")]
+    public async Task Delayed_zlib_compression_carries_a_large_output_and_a_large_upload_across_rekeys(string first, string second)
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         await using var host = await SshTestHost.StartAsync();
