@@ -97,7 +97,7 @@ public sealed class PasswordGuessingSshClient : IAsyncDisposable
         }
 
         await ExpectAsync(SshMessage.NewKeys, cancellationToken);
-        await _packets.WriteNewKeysAsync(Make('A', 'C', 'E'), resetSequence: false, cancellationToken);
+        await _packets.WriteNewKeysAsync(Make('A', 'C', 'E'), resetSequence: false, startCompression: false, cancellationToken);
         _packets.SetReader(Make('B', 'D', 'F'), resetSequence: false);
         await _packets.WritePacketAsync(new SshWriter().Byte(SshMessage.ServiceRequest).String("ssh-userauth").ToArray(), cancellationToken);
         await ExpectAsync(SshMessage.ServiceAccept, cancellationToken);

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace Decnet.Tests.Honeypots;
 
@@ -46,13 +46,16 @@ public sealed class HoneypotTestContext : IDisposable
             StateDirectory = stateDirectory ?? Path.Combine(Root, "state"),
             ArtifactsDirectory = Path.Combine(Root, "artifacts"),
             Events = Sink,
-            LoggerFactory = NullLoggerFactory.Instance,
+            LoggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information)),
             Time = time ?? TimeProvider.System,
         };
     }
 
     public string Root { get; }
     public CollectingEventSink Sink { get; } = new();
+
+    /// <summary>What the service and its host logged (faulted sessions arrive here as warnings).</summary>
+    public RecordingLoggerProvider Logs { get; } = new();
     public ServiceContext Context { get; }
 
     public void Dispose()

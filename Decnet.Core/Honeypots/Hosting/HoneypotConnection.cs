@@ -22,6 +22,32 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
     /// <summary>The guard enforcing this session's limits; null when a connection is built outside the host (tests).</summary>
     public SessionGuard? Session { get; init; }
 
+    private readonly List<(string Key, string? Value)> _disconnectDetails = [];
+
+    /// <summary>
+    /// Fields the service adds to the host's single <c>disconnect</c> event (the user, a protocol-level
+    /// reason); a later value for the same key replaces the earlier one.
+    /// </summary>
+    public void SetDisconnectDetails(params (string Key, string? Value)[] fields)
+    {
+        lock (_disconnectDetails)
+        {
+            foreach (var field in fields)
+            {
+                _disconnectDetails.RemoveAll(f => f.Key == field.Key);
+                _disconnectDetails.Add(field);
+            }
+        }
+    }
+
+    internal (string Key, string? Value)[] DisconnectDetails()
+    {
+        lock (_disconnectDetails)
+        {
+            return [.. _disconnectDetails];
+        }
+    }
+
     /// <summary>A line reader over <see cref="Stream"/> bounded by the service's <see cref="SessionLimits.MaxLineLength"/>.</summary>
     public LineReader CreateLineReader(System.Text.Encoding? encoding = null) => new(Stream, Context.Limits.MaxLineLength, encoding);
 

@@ -21,6 +21,12 @@ public interface IHoneypotService : IAsyncDisposable
 {
     ServiceContext Context { get; }
 
+    /// <summary>
+    /// True when the service publishes a richer <c>connect</c> event of its own (with <c>dst_port</c>) for
+    /// every connection; the host then leaves out its generic one, so one connection is one connect.
+    /// </summary>
+    bool PublishesConnect => false;
+
     /// <summary>Serve one TCP connection until it ends. Exceptions are logged by the host and close only this session.</summary>
     Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Context.DeckyName}: this service does not accept TCP connections.");

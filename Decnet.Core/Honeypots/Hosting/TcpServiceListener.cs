@@ -118,7 +118,10 @@ internal sealed class TcpServiceListener : IServiceListener
         _sessions[connection.SessionId] = guard;
         try
         {
-            connection.Emit("connect", ("dst_port", local.Port.ToString(CultureInfo.InvariantCulture)));
+            if (!_binding.Service.PublishesConnect)
+            {
+                connection.Emit("connect", ("dst_port", local.Port.ToString(CultureInfo.InvariantCulture)));
+            }
             await _binding.Service.HandleConnectionAsync(connection, guard.Token).ConfigureAwait(false);
             guard.MarkEnded(SessionEndReason.Closed);
         }
@@ -146,10 +149,13 @@ internal sealed class TcpServiceListener : IServiceListener
                     "disconnect",
                     null,
                     reason is SessionEndReason.Closed or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
-                    ("reason", reason.ToWire()),
-                    ("duration_ms", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
-                    ("bytes_in", stream.BytesIn.ToString(CultureInfo.InvariantCulture)),
-                    ("bytes_out", stream.BytesOut.ToString(CultureInfo.InvariantCulture)));
+                    [
+                        ("reason", reason.ToWire()),
+                        ("duration_ms", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
+                        ("bytes_in", stream.BytesIn.ToString(CultureInfo.InvariantCulture)),
+                        ("bytes_out", stream.BytesOut.ToString(CultureInfo.InvariantCulture)),
+                        .. connection.DisconnectDetails(),
+                    ]);
             }
             catch (Exception ex)
             {

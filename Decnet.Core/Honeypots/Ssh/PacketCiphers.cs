@@ -98,8 +98,53 @@ public sealed class AesCtr : IDisposable
     public void Dispose() => _aes.Dispose();
 }
 
-/// <summary>aes*-ctr with hmac-sha2-*, in classic MAC-then-encrypt or OpenSSH's -etm@openssh.com layout.</summary>
-public sealed class CtrHmacCipher(byte[] key, byte[] iv, HashAlgorithmName macHash, byte[] macKey, bool encryptThenMac) : IPacketCipher
+/// <summary>
+/// The MAC of a non-AEAD suite: HMAC over sequence||data (RFC 4253 §6.4), or UMAC over data with the
+/// sequence number as its 8-byte nonce (OpenSSH's umac-*@openssh.com).
+/// </summary>
+public interface ISshMac : IDisposable
+{
+    int Size { get; }
+
+    void Compute(uint sequence, ReadOnlySpan<byte> data, Span<byte> tag);
+}
+
+public sealed class HmacSshMac(HashAlgorithmName hash, byte[] key) : ISshMac
+{
+    private readonly IncrementalHash _hmac = IncrementalHash.CreateHMAC(hash, key);
+
+    public int Size { get; } = hash == HashAlgorithmName.SHA512 ? 64 : hash == HashAlgorithmName.SHA1 ? 20 : 32;
+
+    public void Compute(uint sequence, ReadOnlySpan<byte> data, Span<byte> tag)
+    {
+        Span<byte> seq = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(seq, sequence);
+        _hmac.AppendData(seq);
+        _hmac.AppendData(data);
+        _hmac.GetHashAndReset(tag);
+    }
+
+    public void Dispose() => _hmac.Dispose();
+}
+
+public sealed class UmacSshMac(byte[] key, int size) : ISshMac
+{
+    private readonly Umac _umac = new(key, size);
+
+    public int Size => size;
+
+    public void Compute(uint sequence, ReadOnlySpan<byte> data, Span<byte> tag)
+    {
+        Span<byte> nonce = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(nonce, sequence);
+        _umac.Compute(data, nonce, tag);
+    }
+
+    public void Dispose() => _umac.Dispose();
+}
+
+/// <summary>aes*-ctr with a MAC, in classic MAC-then-encrypt or OpenSSH's -etm@openssh.com layout.</summary>
+public sealed class CtrMacCipher(byte[] key, byte[] iv, ISshMac mac, bool encryptThenMac) : IPacketCipher
 {
     private readonly AesCtr _ctr = new(key, iv);
     private readonly byte[] _firstPlain = new byte[16];
@@ -107,7 +152,7 @@ public sealed class CtrHmacCipher(byte[] key, byte[] iv, HashAlgorithmName macHa
     public int BlockSize => 16;
     public bool LengthOutsideAlignment => encryptThenMac;
     public int FirstBlockSize => encryptThenMac ? 4 : 16;
-    public int TagSize => macHash == HashAlgorithmName.SHA512 ? 64 : 32;
+    public int TagSize => mac.Size;
 
     public uint ReadLength(uint sequence, ReadOnlySpan<byte> firstBlock)
     {
@@ -123,9 +168,11 @@ public sealed class CtrHmacCipher(byte[] key, byte[] iv, HashAlgorithmName macHa
     {
         var bodyEnd = wire.Length - TagSize;
         var tag = wire.AsSpan(bodyEnd);
+        Span<byte> expected = stackalloc byte[TagSize];
         if (encryptThenMac)
         {
-            if (!CryptographicOperations.FixedTimeEquals(Mac(sequence, wire.AsSpan(0, bodyEnd)), tag))
+            mac.Compute(sequence, wire.AsSpan(0, bodyEnd), expected);
+            if (!CryptographicOperations.FixedTimeEquals(expected, tag))
             {
                 throw new SshProtocolException("MAC error", SshProtocolException.MacError);
             }
@@ -136,7 +183,8 @@ public sealed class CtrHmacCipher(byte[] key, byte[] iv, HashAlgorithmName macHa
         var plain = new byte[bodyEnd];
         _firstPlain.CopyTo(plain, 0);
         _ctr.Transform(wire.AsSpan(16, bodyEnd - 16), plain.AsSpan(16));
-        if (!CryptographicOperations.FixedTimeEquals(Mac(sequence, plain), tag))
+        mac.Compute(sequence, plain, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, tag))
         {
             throw new SshProtocolException("MAC error", SshProtocolException.MacError);
         }
@@ -150,25 +198,21 @@ public sealed class CtrHmacCipher(byte[] key, byte[] iv, HashAlgorithmName macHa
         {
             packet[..4].CopyTo(wire);
             _ctr.Transform(packet[4..], wire.AsSpan(4, packet.Length - 4));
-            Mac(sequence, wire.AsSpan(0, packet.Length)).CopyTo(wire, packet.Length);
+            mac.Compute(sequence, wire.AsSpan(0, packet.Length), wire.AsSpan(packet.Length));
         }
         else
         {
-            Mac(sequence, packet).CopyTo(wire, packet.Length);
+            mac.Compute(sequence, packet, wire.AsSpan(packet.Length));
             _ctr.Transform(packet, wire.AsSpan(0, packet.Length));
         }
         return wire;
     }
 
-    private byte[] Mac(uint sequence, ReadOnlySpan<byte> data)
+    public void Dispose()
     {
-        var input = new byte[4 + data.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(input, sequence);
-        data.CopyTo(input.AsSpan(4));
-        return macHash == HashAlgorithmName.SHA512 ? HMACSHA512.HashData(macKey, input) : HMACSHA256.HashData(macKey, input);
+        _ctr.Dispose();
+        mac.Dispose();
     }
-
-    public void Dispose() => _ctr.Dispose();
 }
 
 /// <summary>aes128-gcm@openssh.com / aes256-gcm@openssh.com (RFC 5647 with OpenSSH's naming): the length is AAD.</summary>

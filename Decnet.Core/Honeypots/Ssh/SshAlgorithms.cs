@@ -6,50 +6,52 @@ using Org.BouncyCastle.Security;
 namespace Decnet.Core.Honeypots.Ssh;
 
 /// <summary>
-/// The algorithm lists of the server KEXINIT. They follow OpenSSH 9.2's defaults in OpenSSH's order,
-/// minus what this server does not implement (sntrup761x25519, umac, hmac-sha1, zlib): advertising an
-/// algorithm we cannot run would let a client pick it and fail the handshake.
+/// Everything this server can run, and the per-algorithm parameters. What a decky advertises is a subset
+/// chosen by its <see cref="SshAlgorithmProfile"/>; every name a profile lists must be in these sets
+/// (a client may pick any advertised algorithm, and a failing handshake is a honeypot tell).
 /// </summary>
 public static class SshAlgorithms
 {
     public const string StrictKexServer = "kex-strict-s-v00@openssh.com";
     public const string StrictKexClient = "kex-strict-c-v00@openssh.com";
     public const string ExtInfoClient = "ext-info-c";
+    public const string ExtInfoServer = "ext-info-s";
+    public const string Zlib = "zlib@openssh.com";
 
-    public static readonly IReadOnlyList<string> KeyExchange =
-    [
-        "curve25519-sha256",
-        "curve25519-sha256@libssh.org",
-        "ecdh-sha2-nistp256",
-        "ecdh-sha2-nistp384",
-        "ecdh-sha2-nistp521",
+    public static readonly IReadOnlySet<string> KeyExchange = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com",
+        "curve25519-sha256", "curve25519-sha256@libssh.org",
+        "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
         "diffie-hellman-group-exchange-sha256",
-        "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
-        "diffie-hellman-group14-sha256",
-    ];
+        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
+        "diffie-hellman-group14-sha256", "diffie-hellman-group14-sha1",
+    };
 
-    public static readonly IReadOnlyList<string> Ciphers =
-    [
-        "chacha20-poly1305@openssh.com",
-        "aes128-ctr",
-        "aes192-ctr",
-        "aes256-ctr",
-        "aes128-gcm@openssh.com",
-        "aes256-gcm@openssh.com",
-    ];
+    /// <summary>Kex markers (RFC 8308, OpenSSH strict kex): listed in KEXINIT, never negotiated.</summary>
+    public static readonly IReadOnlySet<string> KexMarkers = new HashSet<string>(StringComparer.Ordinal) { StrictKexServer, ExtInfoServer };
 
-    public static readonly IReadOnlyList<string> Macs =
-    [
-        "hmac-sha2-256-etm@openssh.com",
-        "hmac-sha2-512-etm@openssh.com",
-        "hmac-sha2-256",
-        "hmac-sha2-512",
-    ];
+    public static readonly IReadOnlySet<string> HostKeys = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ecdsa-sha2-nistp256", "ssh-ed25519",
+    };
 
-    public static readonly IReadOnlyList<string> Compression = ["none"];
+    public static readonly IReadOnlySet<string> Ciphers = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
+    };
+
+    public static readonly IReadOnlySet<string> Macs = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
+        "hmac-sha1-etm@openssh.com", "umac-64@openssh.com", "umac-128@openssh.com", "hmac-sha2-256", "hmac-sha2-512", "hmac-sha1",
+    };
+
+    public static readonly IReadOnlySet<string> Compression = new HashSet<string>(StringComparer.Ordinal) { "none", Zlib };
 
     public static bool IsAead(string cipher) => cipher is "chacha20-poly1305@openssh.com" or "aes128-gcm@openssh.com" or "aes256-gcm@openssh.com";
+
+    public static bool IsSntrup(string kex) => kex is "sntrup761x25519-sha512" or "sntrup761x25519-sha512@openssh.com";
 
     public static (int KeySize, int IvSize) CipherSizes(string cipher) => cipher switch
     {
@@ -62,31 +64,50 @@ public static class SshAlgorithms
         _ => throw new SshProtocolException($"unsupported cipher {cipher}", SshProtocolException.KeyExchangeFailed),
     };
 
-    public static int MacKeySize(string mac) => mac.StartsWith("hmac-sha2-512", StringComparison.Ordinal) ? 64 : 32;
+    /// <summary>HMAC keys are as long as the hash output; UMAC takes a 16-byte AES key.</summary>
+    public static int MacKeySize(string mac) => mac switch
+    {
+        _ when mac.StartsWith("umac-", StringComparison.Ordinal) => 16,
+        _ when mac.StartsWith("hmac-sha2-512", StringComparison.Ordinal) => 64,
+        _ when mac.StartsWith("hmac-sha1", StringComparison.Ordinal) => 20,
+        _ => 32,
+    };
+
+    public static ISshMac CreateMac(string mac, byte[] key) => mac switch
+    {
+        "umac-64@openssh.com" or "umac-64-etm@openssh.com" => new UmacSshMac(key, 8),
+        "umac-128@openssh.com" or "umac-128-etm@openssh.com" => new UmacSshMac(key, 16),
+        "hmac-sha2-512" or "hmac-sha2-512-etm@openssh.com" => new HmacSshMac(HashAlgorithmName.SHA512, key),
+        "hmac-sha2-256" or "hmac-sha2-256-etm@openssh.com" => new HmacSshMac(HashAlgorithmName.SHA256, key),
+        "hmac-sha1" or "hmac-sha1-etm@openssh.com" => new HmacSshMac(HashAlgorithmName.SHA1, key),
+        _ => throw new SshProtocolException($"unsupported MAC {mac}", SshProtocolException.KeyExchangeFailed),
+    };
 
     public static IPacketCipher CreateCipher(string cipher, string mac, byte[] key, byte[] iv, byte[] macKey) => cipher switch
     {
         "chacha20-poly1305@openssh.com" => new ChaChaPolyCipher(key),
         "aes128-gcm@openssh.com" or "aes256-gcm@openssh.com" => new AesGcmCipher(key, iv),
-        _ => new CtrHmacCipher(
-            key,
-            iv,
-            mac.StartsWith("hmac-sha2-512", StringComparison.Ordinal) ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256,
-            macKey,
-            mac.EndsWith("-etm@openssh.com", StringComparison.Ordinal)),
+        _ => new CtrMacCipher(key, iv, CreateMac(mac, macKey), mac.EndsWith("-etm@openssh.com", StringComparison.Ordinal)),
     };
 
     public static HashAlgorithmName KexHash(string kex) => kex switch
     {
         "ecdh-sha2-nistp384" => HashAlgorithmName.SHA384,
-        "ecdh-sha2-nistp521" or "diffie-hellman-group16-sha512" or "diffie-hellman-group18-sha512" => HashAlgorithmName.SHA512,
+        "ecdh-sha2-nistp521" or "diffie-hellman-group16-sha512" or "diffie-hellman-group18-sha512"
+            or "sntrup761x25519-sha512" or "sntrup761x25519-sha512@openssh.com" => HashAlgorithmName.SHA512,
+        "diffie-hellman-group14-sha1" => HashAlgorithmName.SHA1,
         _ => HashAlgorithmName.SHA256,
     };
 
+    // SHA-1 only where a persona's build offers it (diffie-hellman-group14-sha1 on OpenSSH 7.4): the
+    // protocol fixes the hash, and a decoy that refused it would not look like that build.
+#pragma warning disable CA5350
     public static byte[] Hash(HashAlgorithmName hash, ReadOnlySpan<byte> data) =>
         hash == HashAlgorithmName.SHA512 ? SHA512.HashData(data)
         : hash == HashAlgorithmName.SHA384 ? SHA384.HashData(data)
+        : hash == HashAlgorithmName.SHA1 ? SHA1.HashData(data)
         : SHA256.HashData(data);
+#pragma warning restore CA5350
 }
 
 /// <summary>A finite-field Diffie-Hellman group: prime and generator.</summary>
@@ -104,7 +125,7 @@ public sealed record DhGroup(BigInteger Prime, BigInteger Generator)
 
     public static DhGroup? ForKex(string kex) => kex switch
     {
-        "diffie-hellman-group14-sha256" => Group14,
+        "diffie-hellman-group14-sha256" or "diffie-hellman-group14-sha1" => Group14,
         "diffie-hellman-group16-sha512" => Group16,
         "diffie-hellman-group18-sha512" => Group18,
         _ => null,
@@ -196,10 +217,36 @@ public static class SshKeyAgreement
         }
     }
 
-    /// <summary>RFC 4253 §7.2 key derivation: HASH(K || H || letter || session_id), extended until long enough.</summary>
-    public static byte[] DeriveKey(HashAlgorithmName hash, byte[] sharedSecret, byte[] exchangeHash, char letter, byte[] sessionId, int length)
+    /// <summary>
+    /// sntrup761x25519-sha512 (OpenSSH kexsntrup761x25519.c): the client sends its Streamlined NTRU Prime
+    /// 761 public key followed by its X25519 key; we encapsulate to the former and agree with the latter,
+    /// reply with ciphertext || our X25519 key, and K = SHA-512(KEM key || X25519 secret), which the
+    /// exchange hash and key derivation take as an SSH string, not an mpint.
+    /// </summary>
+    /// <returns>Our reply blob and the encoded K (string).</returns>
+    public static (byte[] ServerPublic, byte[] EncodedSecret) AgreeSntrup761X25519(ReadOnlySpan<byte> clientPublic)
     {
-        var k = new SshWriter().MpintUnsigned(sharedSecret).ToArray();
+        var ntruParameters = Org.BouncyCastle.Pqc.Crypto.NtruPrime.SNtruPrimeParameters.sntrup761;
+        const int NtruPublicKeySize = 1158;
+        if (clientPublic.Length != NtruPublicKeySize + X25519.PointSize)
+        {
+            throw new SshProtocolException("bad sntrup761x25519 public key", SshProtocolException.KeyExchangeFailed);
+        }
+        var ntruPublic = new Org.BouncyCastle.Pqc.Crypto.NtruPrime.SNtruPrimePublicKeyParameters(ntruParameters, clientPublic[..NtruPublicKeySize].ToArray());
+        var encapsulated = new Org.BouncyCastle.Pqc.Crypto.NtruPrime.SNtruPrimeKemGenerator(Random).GenerateEncapsulated(ntruPublic);
+        var (x25519Public, x25519Secret) = Agree("curve25519-sha256", clientPublic[NtruPublicKeySize..]);
+        var kemKey = encapsulated.GetSecret();
+        var k = SHA512.HashData([.. kemKey, .. x25519Secret]);
+        return ([.. encapsulated.GetEncapsulation(), .. x25519Public], new SshWriter().Binary(k).ToArray());
+    }
+
+    /// <summary>RFC 4253 §7.2 key derivation: HASH(K || H || letter || session_id), extended until long enough.</summary>
+    public static byte[] DeriveKey(HashAlgorithmName hash, byte[] sharedSecret, byte[] exchangeHash, char letter, byte[] sessionId, int length) =>
+        DeriveKeyFromEncoded(hash, new SshWriter().MpintUnsigned(sharedSecret).ToArray(), exchangeHash, letter, sessionId, length);
+
+    /// <summary>Key derivation with K already in its wire encoding (mpint for DH/ECDH, string for hybrid kex).</summary>
+    public static byte[] DeriveKeyFromEncoded(HashAlgorithmName hash, byte[] k, byte[] exchangeHash, char letter, byte[] sessionId, int length)
+    {
         var result = new List<byte>(SshAlgorithms.Hash(hash, [.. k, .. exchangeHash, (byte)letter, .. sessionId]));
         while (result.Count < length)
         {

@@ -11,7 +11,7 @@ public abstract class SshHostKey
     /// <summary>Key type inside the public blob (ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa).</summary>
     public abstract string KeyType { get; }
 
-    /// <summary>Signature algorithms this key serves, in the order OpenSSH advertises them.</summary>
+    /// <summary>Signature algorithms this key can serve; which of them a decky advertises is its profile's choice.</summary>
     public abstract IReadOnlyList<string> Algorithms { get; }
 
     public abstract byte[] PublicBlob { get; }
@@ -75,8 +75,8 @@ public sealed class RsaHostKey(RSA key) : SshHostKey
 {
     public override string KeyType => "ssh-rsa";
 
-    /// <summary>RFC 8332 signature algorithms; plain ssh-rsa (SHA-1) is off by default since OpenSSH 8.8.</summary>
-    public override IReadOnlyList<string> Algorithms { get; } = ["rsa-sha2-512", "rsa-sha2-256"];
+    /// <summary>RFC 8332 signature algorithms, and plain ssh-rsa (SHA-1) that OpenSSH offered until 8.8.</summary>
+    public override IReadOnlyList<string> Algorithms { get; } = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
 
     public RSA Key => key;
 
@@ -91,7 +91,12 @@ public sealed class RsaHostKey(RSA key) : SshHostKey
 
     public override byte[] Sign(string algorithm, byte[] data)
     {
-        var hash = algorithm == "rsa-sha2-512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
+        var hash = algorithm switch
+        {
+            "rsa-sha2-512" => HashAlgorithmName.SHA512,
+            "ssh-rsa" => HashAlgorithmName.SHA1,
+            _ => HashAlgorithmName.SHA256,
+        };
         return new SshWriter().String(algorithm).Binary(key.SignData(data, hash, RSASignaturePadding.Pkcs1)).ToArray();
     }
 }

@@ -23,6 +23,8 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     private int _bufferCount;
     private IPacketCipher _reader = new NoneCipher();
     private IPacketCipher _writer = new NoneCipher();
+    private SshCompressor? _compressor;
+    private SshDecompressor? _decompressor;
 
     public uint ReceiveSequence { get; private set; }
     public uint SendSequence { get; private set; }
@@ -95,6 +97,10 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             throw new SshProtocolException("Bad padding length");
         }
         var payload = body[1..(body.Length - padding)];
+        if (_decompressor is not null)
+        {
+            payload = _decompressor.Decompress(payload, MaxPacketLength);
+        }
         if (payload.Length == 0)
         {
             throw new SshProtocolException("empty packet");
@@ -117,7 +123,7 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     }
 
     /// <summary>Writes a packet and switches the outgoing keys in the same critical section (our NEWKEYS).</summary>
-    public async Task WriteNewKeysAsync(IPacketCipher next, bool resetSequence, CancellationToken cancellationToken)
+    public async Task WriteNewKeysAsync(IPacketCipher next, bool resetSequence, bool startCompression, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -130,6 +136,10 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
             {
                 SendSequence = 0;
             }
+            // Like OpenSSH's ssh_set_newkeys, every NEWKEYS ends the old zlib stream; a fresh one starts
+            // when the new keys negotiated zlib after authentication.
+            _compressor?.Dispose();
+            _compressor = startCompression ? new SshCompressor() : null;
         }
         finally
         {
@@ -137,19 +147,50 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
         }
     }
 
-    /// <summary>Called after the peer's NEWKEYS has been read.</summary>
-    public void SetReader(IPacketCipher next, bool resetSequence)
+    /// <summary>Called after the peer's NEWKEYS has been read; a fresh inflate stream if zlib is on from here.</summary>
+    public void SetReader(IPacketCipher next, bool resetSequence, bool startDecompression = false)
     {
         _reader.Dispose();
         _reader = next;
+        _decompressor?.Dispose();
+        _decompressor = startDecompression ? new SshDecompressor() : null;
         if (resetSequence)
         {
             ReceiveSequence = 0;
         }
     }
 
+    /// <summary>
+    /// Starts zlib@openssh.com (delayed compression) for the directions that negotiated it. The session calls
+    /// this right after sending USERAUTH_SUCCESS, from its read loop, so the next packet read and the next
+    /// packet written are the first compressed ones, as in OpenSSH. Idempotent; each NEWKEYS restarts them.
+    /// </summary>
+    public async Task EnableCompressionAsync(bool incoming, bool outgoing, CancellationToken cancellationToken)
+    {
+        if (incoming)
+        {
+            _decompressor ??= new SshDecompressor();
+        }
+        if (outgoing && _compressor is null)
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                _compressor = new SshCompressor();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
     private byte[] Frame(byte[] payload)
     {
+        if (_compressor is not null)
+        {
+            payload = _compressor.Compress(payload);
+        }
         var cipher = _writer;
         var block = cipher.BlockSize;
         var unpadded = (cipher.LengthOutsideAlignment ? 1 : 5) + payload.Length;
@@ -221,6 +262,8 @@ public sealed class SshPacketStream(Stream stream) : IDisposable
     {
         _reader.Dispose();
         _writer.Dispose();
+        _compressor?.Dispose();
+        _decompressor?.Dispose();
         _writeLock.Dispose();
     }
 }

@@ -7,7 +7,7 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// The persona keys the SSH and Telnet services read from the decky's service_config:
 /// <list type="bullet">
 /// <item><c>openssh_version</c>: identification string (default: the OpenSSH build of the decky's
-/// distro, Debian 12's <c>SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3</c> for debian), so the banner never
+/// distro, Debian 12's <c>SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10</c> for debian), so the banner never
 /// contradicts /etc/os-release.</item>
 /// <item><c>hostname</c>: the name the shell shows, overriding the decky's hostname (upstream's key).</item>
 /// <item><c>users</c>: <c>user:pass,user2:pass2</c> accepted logins; <c>password</c>: root's password.
@@ -19,10 +19,13 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// </summary>
 public sealed class SshPersona
 {
-    public const string DefaultVersion = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3";
+    public const string DefaultVersion = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10";
     public const string DefaultRootPassword = "admin";
 
     public string Version { get; init; } = DefaultVersion;
+
+    /// <summary>The KEXINIT lists of the OpenSSH build <see cref="Version"/> names.</summary>
+    public SshAlgorithmProfile Algorithms { get; init; } = SshAlgorithmProfile.OpenSsh92Debian;
     public required string Hostname { get; init; }
     public IReadOnlyDictionary<string, string> Credentials { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal) { ["root"] = DefaultRootPassword };
     public TimeSpan FailureDelay { get; init; } = TimeSpan.FromMilliseconds(2000);
@@ -44,6 +47,7 @@ public sealed class SshPersona
         return new SshPersona
         {
             Version = version,
+            Algorithms = SshAlgorithmProfile.For(version, context.Distro),
             Hostname = hostname.Length > 0 ? hostname : context.Hostname,
             Credentials = ParseCredentials(context.PersonaValue("users"), context.PersonaValue("password")),
             FailureDelay = TimeSpan.FromMilliseconds(Int(context, "failure_delay_ms", 2000, 0, 60_000)),

@@ -50,7 +50,7 @@ public sealed class SshServerSession : IAsyncDisposable
     private uint _gexMax;
     private DhGroup? _gexGroup;
 
-    private sealed record Negotiated(string Kex, string HostKey, string CipherIn, string CipherOut, string MacIn, string MacOut);
+    private sealed record Negotiated(string Kex, string HostKey, string CipherIn, string CipherOut, string MacIn, string MacOut, string CompressionIn, string CompressionOut);
 
     public SshServerSession(SshService service, HoneypotConnection connection, CancellationToken cancellationToken)
     {
@@ -117,8 +117,8 @@ public sealed class SshServerSession : IAsyncDisposable
         }
         _channels.Clear();
         EmitConnect(null);
-        var duration = _connection.Context.Time.GetUtcNow() - _connection.StartedAt;
-        _connection.Emit("disconnect", ("duration", duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)), ("reason", _disconnectReason), ("username", _user));
+        // The host publishes the connection's one disconnect event (reason, duration, bytes); this adds ours.
+        _connection.SetDisconnectDetails(("detail", _disconnectReason), ("username", _user));
         _packets.Dispose();
     }
 
@@ -167,6 +167,9 @@ public sealed class SshServerSession : IAsyncDisposable
                 _disconnectReason = "client disconnect";
                 return;
             case SshMessage.Ignore or SshMessage.Debug or SshMessage.Unimplemented:
+                return;
+            case SshMessage.ExtInfo when _initialKexDone:
+                // A client's EXT_INFO (we advertise ext-info-s on 9.6+ personas) carries nothing we act on.
                 return;
             case SshMessage.KexInit:
                 await OnKexInitAsync(payload).ConfigureAwait(false);
@@ -224,14 +227,19 @@ public sealed class SshServerSession : IAsyncDisposable
 
     // ---- Key exchange (RFC 4253 §7, RFC 5656, RFC 8731) ----
 
+    /// <summary>Host key algorithms of the persona's build that our keys can serve, in the build's order.</summary>
+    private IReadOnlyList<string> HostKeyAlgorithms => [.. _persona.Algorithms.HostKeys.Where(_hostKeys.Algorithms.Contains)];
+
     private async Task SendKexInitAsync()
     {
+        var profile = _persona.Algorithms;
+        // Like OpenSSH, the kex markers (ext-info-s, strict kex) are only sent in the first KEXINIT.
         var writer = new SshWriter().Byte(SshMessage.KexInit).Raw(RandomNumberGenerator.GetBytes(16))
-            .NameList(_initialKexDone ? SshAlgorithms.KeyExchange : [.. SshAlgorithms.KeyExchange, SshAlgorithms.StrictKexServer])
-            .NameList(_hostKeys.Algorithms)
-            .NameList(SshAlgorithms.Ciphers).NameList(SshAlgorithms.Ciphers)
-            .NameList(SshAlgorithms.Macs).NameList(SshAlgorithms.Macs)
-            .NameList(SshAlgorithms.Compression).NameList(SshAlgorithms.Compression)
+            .NameList(_initialKexDone ? profile.KeyExchange : [.. profile.KeyExchange, .. profile.KexMarkers])
+            .NameList(HostKeyAlgorithms)
+            .NameList(profile.Ciphers).NameList(profile.Ciphers)
+            .NameList(profile.Macs).NameList(profile.Macs)
+            .NameList(profile.Compression).NameList(profile.Compression)
             .NameList([]).NameList([])
             .Boolean(false).UInt32(0);
         _serverKexInit = writer.ToArray();
@@ -262,7 +270,7 @@ public sealed class SshServerSession : IAsyncDisposable
 
         if (!_initialKexDone)
         {
-            _strict = kex.Contains(SshAlgorithms.StrictKexClient);
+            _strict = kex.Contains(SshAlgorithms.StrictKexClient) && _persona.Algorithms.KexMarkers.Contains(SshAlgorithms.StrictKexServer);
             _extInfo = kex.Contains(SshAlgorithms.ExtInfoClient);
             if (_strict && _packets.ReceiveSequence != 1)
             {
@@ -277,19 +285,20 @@ public sealed class SshServerSession : IAsyncDisposable
         }
 
         _clientKexInit = payload;
-        var negotiatedKex = Choose("kex", kex, SshAlgorithms.KeyExchange);
-        var hostKey = Choose("host key", hostKeys, [.. _hostKeys.Algorithms]);
-        var encIn = Choose("cipher", cipherIn, SshAlgorithms.Ciphers);
-        var encOut = Choose("cipher", cipherOut, SshAlgorithms.Ciphers);
-        Choose("compression", compressionIn, SshAlgorithms.Compression);
-        Choose("compression", compressionOut, SshAlgorithms.Compression);
+        var profile = _persona.Algorithms;
+        var negotiatedKex = Choose("kex", kex, profile.KeyExchange);
+        var hostKey = Choose("host key", hostKeys, HostKeyAlgorithms);
+        var encIn = Choose("cipher", cipherIn, profile.Ciphers);
+        var encOut = Choose("cipher", cipherOut, profile.Ciphers);
         _negotiated = new Negotiated(
             negotiatedKex,
             hostKey,
             encIn,
             encOut,
-            SshAlgorithms.IsAead(encIn) ? "" : Choose("MAC", macIn, SshAlgorithms.Macs),
-            SshAlgorithms.IsAead(encOut) ? "" : Choose("MAC", macOut, SshAlgorithms.Macs));
+            SshAlgorithms.IsAead(encIn) ? "" : Choose("MAC", macIn, profile.Macs),
+            SshAlgorithms.IsAead(encOut) ? "" : Choose("MAC", macOut, profile.Macs),
+            Choose("compression", compressionIn, profile.Compression),
+            Choose("compression", compressionOut, profile.Compression));
         _ignoreNextKexPacket = guessFollows && (kex.FirstOrDefault() != negotiatedKex || hostKeys.FirstOrDefault() != hostKey);
     }
 
@@ -315,12 +324,21 @@ public sealed class SshServerSession : IAsyncDisposable
         {
             var e = reader.ReadMpint();
             var (f, dhSecret) = SshKeyAgreement.AgreeFiniteField(group, e);
-            await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Mpint(e), w => w.Mpint(f), w => w.Mpint(f), dhSecret).ConfigureAwait(false);
+            await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Mpint(e), w => w.Mpint(f), w => w.Mpint(f), Mpint(dhSecret)).ConfigureAwait(false);
             return;
         }
         var clientPublic = reader.ReadBinary().ToArray();
-        var (serverPublic, secret) = SshKeyAgreement.Agree(_negotiated.Kex, clientPublic);
-        await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Binary(clientPublic), w => w.Binary(serverPublic), w => w.Binary(serverPublic), secret).ConfigureAwait(false);
+        byte[] serverPublic, encodedSecret;
+        if (SshAlgorithms.IsSntrup(_negotiated.Kex))
+        {
+            (serverPublic, encodedSecret) = SshKeyAgreement.AgreeSntrup761X25519(clientPublic);
+        }
+        else
+        {
+            (serverPublic, var ecdhSecret) = SshKeyAgreement.Agree(_negotiated.Kex, clientPublic);
+            encodedSecret = Mpint(ecdhSecret);
+        }
+        await CompleteKexAsync(SshMessage.KexEcdhReply, w => w.Binary(clientPublic), w => w.Binary(serverPublic), w => w.Binary(serverPublic), encodedSecret).ConfigureAwait(false);
     }
 
     /// <summary>RFC 4419 step 1: the client's size bounds; we answer with a group.</summary>
@@ -358,12 +376,15 @@ public sealed class SshServerSession : IAsyncDisposable
             w => w.UInt32(_gexMin).UInt32(_gexPreferred).UInt32(_gexMax).Mpint(group.Prime).Mpint(group.Generator).Mpint(e),
             w => w.Mpint(f),
             w => w.Mpint(f),
-            secret).ConfigureAwait(false);
+            Mpint(secret)).ConfigureAwait(false);
     }
+
+    private static byte[] Mpint(byte[] unsignedBigEndian) => new SshWriter().MpintUnsigned(unsignedBigEndian).ToArray();
 
     /// <summary>
     /// Exchange hash, host key signature, reply, key derivation and our NEWKEYS, shared by every kex
-    /// method. The delegates write the method-specific parts of H and of the reply.
+    /// method. The delegates write the method-specific parts of H and of the reply; <paramref name="secret"/>
+    /// is K in its wire encoding (an mpint, or a string for sntrup761x25519).
     /// </summary>
     private async Task CompleteKexAsync(byte replyType, Action<SshWriter> clientPart, Action<SshWriter> serverPart, Action<SshWriter> replyPart, byte[] secret)
     {
@@ -377,7 +398,7 @@ public sealed class SshServerSession : IAsyncDisposable
             .Binary(hostBlob);
         clientPart(exchange);
         serverPart(exchange);
-        exchange.MpintUnsigned(secret);
+        exchange.Raw(secret);
         var h = SshAlgorithms.Hash(hash, exchange.Span);
         _sessionId ??= h;
         var signature = hostKey.Sign(negotiated.HostKey, h);
@@ -388,14 +409,16 @@ public sealed class SshServerSession : IAsyncDisposable
         IPacketCipher Make(string cipher, string mac, char ivLetter, char keyLetter, char macLetter)
         {
             var (keySize, ivSize) = SshAlgorithms.CipherSizes(cipher);
-            var iv = ivSize == 0 ? [] : SshKeyAgreement.DeriveKey(hash, secret, h, ivLetter, _sessionId, ivSize);
-            var key = SshKeyAgreement.DeriveKey(hash, secret, h, keyLetter, _sessionId, keySize);
-            var macKey = mac.Length == 0 ? [] : SshKeyAgreement.DeriveKey(hash, secret, h, macLetter, _sessionId, SshAlgorithms.MacKeySize(mac));
+            var iv = ivSize == 0 ? [] : SshKeyAgreement.DeriveKeyFromEncoded(hash, secret, h, ivLetter, _sessionId, ivSize);
+            var key = SshKeyAgreement.DeriveKeyFromEncoded(hash, secret, h, keyLetter, _sessionId, keySize);
+            var macKey = mac.Length == 0 ? [] : SshKeyAgreement.DeriveKeyFromEncoded(hash, secret, h, macLetter, _sessionId, SshAlgorithms.MacKeySize(mac));
             return SshAlgorithms.CreateCipher(cipher, mac, key, iv, macKey);
         }
 
         _pendingReader = Make(negotiated.CipherIn, negotiated.MacIn, 'A', 'C', 'E');
-        await _packets.WriteNewKeysAsync(Make(negotiated.CipherOut, negotiated.MacOut, 'B', 'D', 'F'), _strict, _cancellation).ConfigureAwait(false);
+        // After authentication, each NEWKEYS that negotiated zlib starts a new zlib stream, as sshd does.
+        var compressOut = _user is not null && negotiated.CompressionOut == SshAlgorithms.Zlib;
+        await _packets.WriteNewKeysAsync(Make(negotiated.CipherOut, negotiated.MacOut, 'B', 'D', 'F'), _strict, compressOut, _cancellation).ConfigureAwait(false);
     }
 
     private async Task OnNewKeysAsync()
@@ -404,7 +427,7 @@ public sealed class SshServerSession : IAsyncDisposable
         {
             throw new SshProtocolException("unexpected NEWKEYS");
         }
-        _packets.SetReader(_pendingReader, _strict);
+        _packets.SetReader(_pendingReader, _strict, startDecompression: _user is not null && _negotiated?.CompressionIn == SshAlgorithms.Zlib);
         _pendingReader = null;
         _clientKexInit = null;
         _serverKexInit = null;
@@ -454,7 +477,7 @@ public sealed class SshServerSession : IAsyncDisposable
             md5.DoFinal(digest, 0);
             hassh = Convert.ToHexStringLower(digest);
         }
-        _connection.Emit("connect", ("client_version", Truncate(_clientVersion)), ("hassh", hassh), ("hassh_algorithms", Truncate(algorithms)), ("server_version", _persona.Version));
+        _connection.Emit("connect", ("dst_port", _connection.Local.Port.ToString(CultureInfo.InvariantCulture)), ("client_version", Truncate(_clientVersion)), ("hassh", hassh), ("hassh_algorithms", Truncate(algorithms)), ("server_version", _persona.Version));
     }
 
     // ---- User authentication (RFC 4252, RFC 4256) ----
@@ -559,6 +582,11 @@ public sealed class SshServerSession : IAsyncDisposable
         {
             _user = user;
             await SendAsync([SshMessage.UserAuthSuccess], _cancellation).ConfigureAwait(false);
+            // zlib@openssh.com is "delayed": it starts right after USERAUTH_SUCCESS, in both directions.
+            if (_negotiated is { } negotiated)
+            {
+                await _packets.EnableCompressionAsync(negotiated.CompressionIn == SshAlgorithms.Zlib, negotiated.CompressionOut == SshAlgorithms.Zlib, _cancellation).ConfigureAwait(false);
+            }
             return;
         }
         await FailAsync(delay: true).ConfigureAwait(false);

@@ -25,6 +25,9 @@ public sealed class SshService(ServiceContext context) : IHoneypotService
 
     public ServiceContext Context => context;
 
+    /// <summary>Our connect carries the client version and HASSH, so the host's generic one is left out.</summary>
+    public bool PublishesConnect => true;
+
     public SshPersona Persona { get; } = SshPersona.From(context);
 
     private IReadOnlyDictionary<string, ShellNode>? _personaFiles;

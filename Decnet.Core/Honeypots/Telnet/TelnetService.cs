@@ -40,7 +40,6 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
         var telnet = new TelnetStream(connection.Stream);
         var reason = "closed by client";
         var user = default(string);
-        connection.Emit("connect");
         try
         {
             await telnet.NegotiateAsync(cancellationToken).ConfigureAwait(false);
@@ -59,8 +58,8 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
         }
         finally
         {
-            var duration = context.Time.GetUtcNow() - connection.StartedAt;
-            connection.Emit("disconnect", ("duration", duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)), ("reason", reason), ("username", user));
+            // The host publishes the one connect and disconnect of the connection; this adds the login to it.
+            connection.SetDisconnectDetails(("detail", reason), ("username", user));
         }
     }
 

@@ -63,7 +63,7 @@ public sealed class ShellRobustnessTests
         Assert.Equal(expected, ScpSinkHandler.IsScpSink(command));
 
     [Theory]
-    [InlineData("debian", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3")]
+    [InlineData("debian", "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10")]
     [InlineData("ubuntu22", "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10")]
     [InlineData("rocky9", "SSH-2.0-OpenSSH_8.7")]
     public void Default_banner_matches_the_decky_distro(string distro, string expected)

@@ -15,6 +15,14 @@ public sealed class SshAlgorithmTests
     [InlineData("MACs=hmac-sha2-512")]
     [InlineData("MACs=hmac-sha2-256-etm@openssh.com")]
     [InlineData("MACs=hmac-sha2-512-etm@openssh.com")]
+    [InlineData("MACs=umac-64-etm@openssh.com")]
+    [InlineData("MACs=umac-128-etm@openssh.com")]
+    [InlineData("MACs=umac-64@openssh.com")]
+    [InlineData("MACs=umac-128@openssh.com")]
+    [InlineData("MACs=hmac-sha1")]
+    [InlineData("MACs=hmac-sha1-etm@openssh.com")]
+    [InlineData("KexAlgorithms=sntrup761x25519-sha512@openssh.com")]
+    [InlineData("KexAlgorithms=sntrup761x25519-sha512")]
     [InlineData("KexAlgorithms=curve25519-sha256")]
     [InlineData("KexAlgorithms=curve25519-sha256@libssh.org")]
     [InlineData("KexAlgorithms=ecdh-sha2-nistp256")]
@@ -31,7 +39,7 @@ public sealed class SshAlgorithmTests
     public async Task Forced_algorithm_negotiates_and_carries_a_session(string option)
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         // MACs only matter with a non-AEAD cipher.
         string[] extra = option.StartsWith("MACs=", StringComparison.Ordinal) ? ["-o", "Ciphers=aes128-ctr"] : [];
 
@@ -46,7 +54,7 @@ public sealed class SshAlgorithmTests
     public async Task Rekeying_requested_by_the_client_keeps_the_session_working()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var script = string.Concat(Enumerable.Range(0, 200).Select(i => $"echo line-{i}-{new string('x', 100)}\n"));
 
         // RekeyLimit makes the client start a new key exchange every 4 KiB of traffic.
@@ -65,14 +73,14 @@ public sealed class SshAlgorithmTests
         try
         {
             string first, second, third;
-            await using (var host = new SshTestHost(stateDirectory: state))
+            await using (var host = await SshTestHost.StartAsync(stateDirectory: state))
             {
                 // Key generation (RSA-3072) runs in the background; on a loaded CI box it can outlast keyscan's timeout.
                 await host.Service.HostKeysAsync.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
                 first = await ScanAsync(host.Port);
                 second = await ScanAsync(host.Port);
             }
-            await using (var restarted = new SshTestHost(stateDirectory: state))
+            await using (var restarted = await SshTestHost.StartAsync(stateDirectory: state))
             {
                 third = await ScanAsync(restarted.Port);
             }

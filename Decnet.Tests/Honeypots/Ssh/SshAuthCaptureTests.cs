@@ -9,7 +9,7 @@ public sealed class SshAuthCaptureTests
     public async Task Every_wrong_password_is_captured_and_answered_after_the_failure_delay()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost(new() { ["failure_delay_ms"] = "700" });
+        await using var host = await SshTestHost.StartAsync(new() { ["failure_delay_ms"] = "700" });
         var watch = Stopwatch.StartNew();
 
         var result = await host.SshAskpassAsync("hunter2", "id", "oracle", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=3");
@@ -27,7 +27,7 @@ public sealed class SshAuthCaptureTests
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var host = new SshTestHost(new() { ["failure_delay_ms"] = "60000" }, time: time);
+        await using var host = await SshTestHost.StartAsync(new() { ["failure_delay_ms"] = "60000" }, time: time);
 
         var client = host.SshAskpassAsync("wrong", "id", "root", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1");
         await host.Sink.WaitForAsync("auth_attempt");
@@ -47,7 +47,7 @@ public sealed class SshAuthCaptureTests
     public async Task Keyboard_interactive_answers_are_captured_like_passwords()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost(new() { ["users"] = "deploy:Summer2024!" });
+        await using var host = await SshTestHost.StartAsync(new() { ["users"] = "deploy:Summer2024!" });
 
         var ok = await host.SshAsync("Summer2024!", "whoami", null, "deploy", "-o", "PreferredAuthentications=keyboard-interactive");
         var bad = await host.SshAsync("admin", "whoami", null, "root", "-o", "PreferredAuthentications=keyboard-interactive", "-o", "NumberOfPasswordPrompts=1");
@@ -63,7 +63,7 @@ public sealed class SshAuthCaptureTests
     public async Task Connection_is_cut_after_max_auth_tries_with_openssh_message()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost(new() { ["max_auth_tries"] = "3", ["failure_delay_ms"] = "0" });
+        await using var host = await SshTestHost.StartAsync(new() { ["max_auth_tries"] = "3", ["failure_delay_ms"] = "0" });
 
         var result = await host.SshAskpassAsync("wrong", "id", "root", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=10", "-o", "LogLevel=INFO");
 
@@ -76,7 +76,7 @@ public sealed class SshAuthCaptureTests
     public async Task Offered_public_keys_are_recorded_with_openssh_fingerprint_and_refused()
     {
         Assert.True(SshTestHost.ClientsInstalled && ClientProcess.Exists("ssh-keygen"), "openssh-client is not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var key = Path.Combine(host.Root, "id_ed25519");
         await ClientProcess.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
         var fingerprint = (await ClientProcess.RunAsync("ssh-keygen", ["-l", "-E", "sha256", "-f", key + ".pub"])).Stdout.Split(' ')[1];

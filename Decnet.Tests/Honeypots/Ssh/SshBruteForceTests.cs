@@ -10,7 +10,7 @@ public sealed class SshBruteForceTests
     public async Task Hydra_brute_force_is_captured_attempt_by_attempt_and_finds_the_weak_password()
     {
         Assert.True(ClientProcess.Exists("hydra"), "hydra is not installed (apt-get install hydra)");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         string[] guesses = ["123456", "password", "toor", "admin", "qwerty", "root"];
         var list = Path.Combine(host.Root, "passwords.txt");
         await File.WriteAllLinesAsync(list, guesses, TestContext.Current.CancellationToken);

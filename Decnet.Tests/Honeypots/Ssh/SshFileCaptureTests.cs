@@ -34,7 +34,7 @@ public sealed class SshFileCaptureTests
     public async Task Legacy_scp_upload_becomes_an_artifact_with_matching_sha256()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var local = MakePayload(host.Root, 300_000);
 
         var result = await ClientProcess.RunAsync("sshpass", ["-p", "admin", "scp", "-O", .. host.SshOptions(), "-P", host.Port.ToString(CultureInfo.InvariantCulture), local, "root@127.0.0.1:/tmp/"]);
@@ -49,7 +49,7 @@ public sealed class SshFileCaptureTests
     public async Task Legacy_recursive_scp_captures_every_file_of_the_tree()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var tree = Directory.CreateDirectory(Path.Combine(host.Root, "kit"));
         Directory.CreateDirectory(Path.Combine(tree.FullName, "bin"));
         await File.WriteAllTextAsync(Path.Combine(tree.FullName, "run.sh"), "#!/bin/sh\n./bin/miner\n", TestContext.Current.CancellationToken);
@@ -67,7 +67,7 @@ public sealed class SshFileCaptureTests
     public async Task Sftp_mode_scp_upload_becomes_an_artifact()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var local = MakePayload(host.Root, 70_000);
 
         var result = await ClientProcess.RunAsync("sshpass", ["-p", "admin", "scp", "-s", .. host.SshOptions(), "-P", host.Port.ToString(CultureInfo.InvariantCulture), local, "root@127.0.0.1:/var/tmp/payload.bin"]);
@@ -82,7 +82,7 @@ public sealed class SshFileCaptureTests
     public async Task Sftp_put_becomes_an_artifact_and_shows_in_the_listing()
     {
         Assert.True(SshTestHost.ClientsInstalled && ClientProcess.Exists("sftp"), "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var local = MakePayload(host.Root, 1_000_000);
         var batch = $"cd /tmp\nput \"{local}\"\nls -l\nmkdir stash\nrename \"x m r i g.sh\" stash/k.sh\nls stash\nget /etc/hostname {host.Root}/hostname.txt\n";
 
@@ -99,7 +99,7 @@ public sealed class SshFileCaptureTests
     public async Task Upload_over_the_size_cap_is_skipped_and_reported()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost(new() { ["max_upload_bytes"] = "1000" });
+        await using var host = await SshTestHost.StartAsync(new() { ["max_upload_bytes"] = "1000" });
         var local = MakePayload(host.Root, 5000);
 
         var result = await ClientProcess.RunAsync("sshpass", ["-p", "admin", "scp", "-O", .. host.SshOptions(), "-P", host.Port.ToString(CultureInfo.InvariantCulture), local, "root@127.0.0.1:/tmp/big"]);

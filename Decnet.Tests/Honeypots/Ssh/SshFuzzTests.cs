@@ -37,7 +37,7 @@ public sealed class SshFuzzTests
     [Fact]
     public async Task Random_key_exchange_messages_never_escape_a_session()
     {
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         var random = new Random(20261129);
         string[] kexes = ["curve25519-sha256", "ecdh-sha2-nistp256", "ecdh-sha2-nistp521", "diffie-hellman-group14-sha256", "diffie-hellman-group-exchange-sha256", "nonsense"];
         for (var i = 0; i < 60; i++)

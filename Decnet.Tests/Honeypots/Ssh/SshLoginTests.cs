@@ -7,7 +7,7 @@ public sealed class SshLoginTests
     public async Task Stock_openssh_client_logs_in_with_default_weak_password_and_exec_runs()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed (apt-get install openssh-client sshpass)");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         var result = await host.SshAsync("admin", "id; hostname; cat /etc/os-release | head -n 1");
 
@@ -32,7 +32,11 @@ public sealed class SshLoginTests
         Assert.Equal("/root", command.Field("cwd"));
         Assert.Equal("root", command.Field("user"));
         var disconnect = await host.Sink.WaitForAsync("disconnect");
-        Assert.NotNull(disconnect.Field("duration"));
+        Assert.NotNull(disconnect.Field("duration_ms"));
+        Assert.Equal("root", disconnect.Field("username"));
+        // One connection, one connect (ours, with the client's fingerprint and the port) and one disconnect.
+        Assert.Equal(host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(host.Sink.OfType("connect")).Field("dst_port"));
+        Assert.Single(host.Sink.OfType("disconnect"));
         Assert.Empty(host.Errors);
     }
 
@@ -40,7 +44,7 @@ public sealed class SshLoginTests
     public async Task Exec_returns_the_exit_status_of_the_emulated_command()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         var result = await host.SshAsync("admin", "nosuchtool --now");
 
@@ -52,7 +56,7 @@ public sealed class SshLoginTests
     public async Task Shell_without_pty_runs_each_line_from_stdin()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         var result = await host.SshAsync("admin", null, "cd /tmp\npwd\necho hello > note.txt\ncat /tmp/note.txt\nwhoami\n");
 

@@ -15,6 +15,12 @@ public sealed class SshPacketCodecTests
         { "aes192-ctr", "hmac-sha2-512" },
         { "aes256-ctr", "hmac-sha2-256-etm@openssh.com" },
         { "aes256-ctr", "hmac-sha2-512-etm@openssh.com" },
+        { "aes128-ctr", "hmac-sha1" },
+        { "aes128-ctr", "hmac-sha1-etm@openssh.com" },
+        { "aes128-ctr", "umac-64@openssh.com" },
+        { "aes128-ctr", "umac-64-etm@openssh.com" },
+        { "aes256-ctr", "umac-128@openssh.com" },
+        { "aes256-ctr", "umac-128-etm@openssh.com" },
     };
 
     private static (IPacketCipher Writer, IPacketCipher Reader) Pair(string cipher, string mac)
@@ -30,7 +36,7 @@ public sealed class SshPacketCodecTests
     {
         var wire = new MemoryStream();
         using var writer = new SshPacketStream(wire);
-        await writer.WriteNewKeysAsync(cipher, resetSequence: true, TestContext.Current.CancellationToken);
+        await writer.WriteNewKeysAsync(cipher, resetSequence: true, startCompression: false, TestContext.Current.CancellationToken);
         foreach (var payload in payloads)
         {
             await writer.WritePacketAsync(payload, TestContext.Current.CancellationToken);

