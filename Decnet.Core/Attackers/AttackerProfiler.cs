@@ -47,6 +47,14 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
     /// <summary>One pass at a time: the worker's timer, its event trigger and a rebuild never interleave.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    private long _committedBatches;
+
+    /// <summary>
+    /// Batches (and rebuild clears) committed so far: read caches compare it with the value they loaded
+    /// at, so a committed pass makes the next read fresh.
+    /// </summary>
+    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
+
     /// <summary>Processes every row past the cursor in batches; returns what changed.</summary>
     public async Task<ProfilerPass> RunOnceAsync(CancellationToken cancellationToken, int batchSize = DefaultBatchSize)
     {
@@ -76,6 +84,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
                 await db.Attackers.ExecuteDeleteAsync(cancellationToken);
                 await db.PipelineCursors.Where(c => c.Name == CursorName).ExecuteDeleteAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                Interlocked.Increment(ref _committedBatches);
             }
             logger.LogInformation("Attacker profiles cleared; rebuilding from the logs table");
             return await RunLockedAsync(batchSize, cancellationToken);
@@ -169,6 +178,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
         }
         // One SaveChanges is one transaction: the upserts and the cursor land together or not at all.
         await db.SaveChangesAsync(cancellationToken);
+        Interlocked.Increment(ref _committedBatches);
         return (rows.Count, ips, lastId);
     }
 
