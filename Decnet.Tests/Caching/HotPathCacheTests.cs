@@ -146,3 +146,26 @@ public sealed class HotPathCacheTests : IAsyncLifetime
         Assert.Equal(1, (await query.ListAsync(BountyQuery.DefaultLimit, 0, null, "192.0.2.5", CancellationToken.None)).Total);
     }
 }
+
+/// <summary>The auth layer's user lookup: an expired entry under load is one query, not one per request.</summary>
+public sealed class UserLookupSingleFlightTests
+{
+    [Fact]
+    public async Task Concurrent_lookups_of_an_uncached_user_share_one_query_and_a_write_refreshes_it()
+    {
+        await using var bed = await CoreTestBed.StartAsync();
+        var user = await bed.CreateActiveUserAsync("analyst", "analyst-password-1", Decnet.Core.Users.UserRole.Viewer);
+        var users = bed.Users;
+
+        // Each query builds a new snapshot: every caller holding the same instance means one query served them all.
+        var snapshots = await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(() => users.FindAsync(user.Id, CancellationToken.None))));
+        Assert.NotNull(snapshots[0]);
+        Assert.All(snapshots, s => Assert.Same(snapshots[0], s));
+
+        var changed = await users.ChangePasswordAsync(user.Id, "analyst-password-1", "analyst-password-2", CancellationToken.None);
+        Assert.True(changed.Succeeded);
+        var fresh = await users.FindAsync(user.Id, CancellationToken.None);
+        Assert.NotSame(snapshots[0], fresh);
+        Assert.NotEqual(snapshots[0]!.SecurityStamp, fresh!.SecurityStamp);
+    }
+}
