@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the DECNET benchmarks (not part of ./test.sh): SSH brute force with hydra against a decky and
 # against Debian's OpenSSH sshd, concurrent SSH sessions with the failure delay on, and HTTP with wrk
-# against the http honeypot and a bare Kestrel endpoint. Every figure is printed next to its
+# against the http honeypot and a bare Kestrel endpoint, the REST API under 500 wrk connections (JWT, locust
+# mix, seeded database) next to bare Kestrel, and dashboard memory per live circuit (Chromium). Every figure is printed next to its
 # reference measured in the same run; record them in docs/PERFORMANCE.md.
 # Installs what the benchmarks need when it is missing and it can (root + apt).
 set -uo pipefail

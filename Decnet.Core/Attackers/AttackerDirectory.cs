@@ -1,3 +1,4 @@
+using Decnet.Core.Caching;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -23,14 +24,44 @@ public sealed record AttackerPage(int Total, IReadOnlyList<Attacker> Data);
 
 public sealed record CommandPage(int Total, IReadOnlyList<AttackerCommand> Data);
 
-/// <summary>Read side of the profiles for the API and the pages.</summary>
-public sealed class AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory)
+/// <summary>
+/// Read side of the profiles for the API and the pages. The unfiltered first page of each sort is what
+/// every open Attackers page and API poll asks for: it is loaded by one caller at a time and shared for
+/// <see cref="FirstPageLifetime"/> or until the profiler commits; filtered or later pages always go to the
+/// database.
+/// </summary>
+public sealed class AttackerDirectory
 {
     public const int MaxArtifacts = 200;
+    public static readonly TimeSpan FirstPageLifetime = TimeSpan.FromSeconds(2);
+    private static readonly AttackerQuery DefaultQuery = new();
 
-    public async Task<AttackerPage> ListAsync(AttackerQuery query, CancellationToken cancellationToken)
+    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly SingleFlightCache<AttackerPage>[] _firstPages;
+
+    public AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory, AttackerProfiler profiler, TimeProvider time)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        _dbFactory = dbFactory;
+        _firstPages = [.. Enum.GetValues<AttackerSort>().Select(sort =>
+            new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), () => profiler.CommittedBatches))];
+    }
+
+    /// <summary>Loads of the cached first pages started so far, all sorts together (diagnostics and tests).</summary>
+    public long FirstPageLoads => _firstPages.Sum(c => c.Loads);
+
+    public Task<AttackerPage> ListAsync(AttackerQuery query, CancellationToken cancellationToken)
+    {
+        var unfiltered = string.IsNullOrWhiteSpace(query.Search) && string.IsNullOrWhiteSpace(query.Service);
+        if (unfiltered && query.Limit == DefaultQuery.Limit && query.Offset == 0 && Enum.IsDefined(query.Sort))
+        {
+            return _firstPages[(int)query.Sort].GetAsync(cancellationToken);
+        }
+        return LoadAsync(query, cancellationToken);
+    }
+
+    private async Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
@@ -56,14 +87,14 @@ public sealed class AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFacto
 
     public async Task<Attacker?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Attackers.AsNoTracking().Include(a => a.Behavior).FirstOrDefaultAsync(a => a.Id == id, cancellationToken);
     }
 
     /// <summary>The attacker's commands, newest first, optionally of one service; null when the attacker does not exist.</summary>
     public async Task<CommandPage?> CommandsAsync(Guid id, int limit, int offset, string? service, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var json = await db.Attackers.AsNoTracking().Where(a => a.Id == id).Select(a => a.Commands).FirstOrDefaultAsync(cancellationToken);
         if (json is null)
         {
@@ -82,7 +113,7 @@ public sealed class AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFacto
     /// <summary>The <c>file_captured</c> events of the attacker's address, newest first; null when the attacker does not exist.</summary>
     public async Task<IReadOnlyList<LogEntry>?> ArtifactsAsync(Guid id, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var ip = await db.Attackers.AsNoTracking().Where(a => a.Id == id).Select(a => a.Ip).FirstOrDefaultAsync(cancellationToken);
         if (ip is null)
         {
@@ -98,7 +129,7 @@ public sealed class AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFacto
     /// <summary>Every service any attacker touched, for the list's filter.</summary>
     public async Task<IReadOnlyList<string>> ServicesAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Logs.AsNoTracking().Where(l => l.AttackerIp != null).Select(l => l.Service).Distinct().OrderBy(s => s).ToListAsync(cancellationToken);
     }
 

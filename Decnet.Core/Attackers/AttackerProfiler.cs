@@ -42,10 +42,29 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
         ("client_version", "ssh_client_version"),
         ("hassh", "hassh"),
         ("user_agent", "http_user_agent"),
+        ("x_mailer", "x_mailer"),
     ];
+
+    /// <summary>Request headers (a JSON object in the <c>headers</c> field) that identify the client: (header, fingerprint type).</summary>
+    private static readonly (string Header, string Type)[] FingerprintHeaders =
+    [
+        ("User-Agent", "http_user_agent"),
+        ("X-Mailer", "x_mailer"),
+    ];
+
+    /// <summary>The passive sniffer's SYN fingerprint event and its p0f-style OS label field.</summary>
+    private const string SynFingerprintEvent = "tcp_syn_fingerprint";
 
     /// <summary>One pass at a time: the worker's timer, its event trigger and a rebuild never interleave.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private long _committedBatches;
+
+    /// <summary>
+    /// Batches (and rebuild clears) committed so far: read caches compare it with the value they loaded
+    /// at, so a committed pass makes the next read fresh.
+    /// </summary>
+    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
 
     /// <summary>Processes every row past the cursor in batches; returns what changed.</summary>
     public async Task<ProfilerPass> RunOnceAsync(CancellationToken cancellationToken, int batchSize = DefaultBatchSize)
@@ -76,6 +95,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
                 await db.Attackers.ExecuteDeleteAsync(cancellationToken);
                 await db.PipelineCursors.Where(c => c.Name == CursorName).ExecuteDeleteAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
+                Interlocked.Increment(ref _committedBatches);
             }
             logger.LogInformation("Attacker profiles cleared; rebuilding from the logs table");
             return await RunLockedAsync(batchSize, cancellationToken);
@@ -169,6 +189,7 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
         }
         // One SaveChanges is one transaction: the upserts and the cursor land together or not at all.
         await db.SaveChangesAsync(cancellationToken);
+        Interlocked.Increment(ref _committedBatches);
         return (rows.Count, ips, lastId);
     }
 
@@ -221,9 +242,8 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
             {
                 attacker.CredentialCount++;
             }
-            foreach (var (field, type) in FingerprintFields)
+            foreach (var (type, value) in ClientFingerprints(row.EventType, fields))
             {
-                var value = fields.GetValueOrDefault(field);
                 if (!string.IsNullOrWhiteSpace(value) && fingerprints.Count < MaxFingerprints && fingerprintKeys.Add((type, value)))
                 {
                     fingerprints.Add(new AttackerFingerprint(type, value, row.Decky, row.Service, Utc(row.Timestamp)));
@@ -256,9 +276,10 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
             .Take(BehaviorWindow)
             .Select(l => new BehaviorEvent(l.Timestamp, l.Decky, l.Service, l.EventType))
             .ToListAsync(cancellationToken);
-        var clientStrings = AttackerJson.ReadList<AttackerFingerprint>(attacker.Fingerprints)
-            .Where(f => f.Type is "ssh_client_version" or "http_user_agent").Select(f => f.Value);
-        var profile = BehaviorAnalyzer.Analyze(recent, clientStrings);
+        var fingerprints = AttackerJson.ReadList<AttackerFingerprint>(attacker.Fingerprints);
+        List<string> Of(params string[] types) => [.. fingerprints.Where(f => types.Contains(f.Type)).Select(f => f.Value)];
+        var evidence = new ClientEvidence(Of("ssh_client_version", "http_user_agent"), Of("hassh"), Of("x_mailer"), Of("p0f_os"));
+        var profile = BehaviorAnalyzer.Analyze(recent, evidence);
         var behavior = attacker.Behavior;
         if (behavior is null)
         {
@@ -272,6 +293,31 @@ public sealed class AttackerProfiler(IDbContextFactory<DecnetDbContext> dbFactor
         behavior.ToolGuesses = AttackerJson.Serialize(profile.ToolGuesses);
         behavior.PhaseSequence = AttackerJson.Serialize(profile.Phases);
         behavior.UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// The client-identifying values of one event: its own fields (client version, HASSH, user agent,
+    /// X-Mailer), the same headers inside a <c>headers</c> JSON object (rows that carry only the headers),
+    /// and the sniffer's OS label.
+    /// </summary>
+    private static IEnumerable<(string Type, string? Value)> ClientFingerprints(string eventType, Dictionary<string, string> fields)
+    {
+        foreach (var (field, type) in FingerprintFields)
+        {
+            yield return (type, fields.GetValueOrDefault(field));
+        }
+        if (fields.TryGetValue("headers", out var headersJson))
+        {
+            var headers = ReadFields(headersJson);
+            foreach (var (header, type) in FingerprintHeaders)
+            {
+                yield return (type, headers.FirstOrDefault(h => string.Equals(h.Key, header, StringComparison.OrdinalIgnoreCase)).Value);
+            }
+        }
+        if (string.Equals(eventType, SynFingerprintEvent, StringComparison.OrdinalIgnoreCase))
+        {
+            yield return ("p0f_os", fields.GetValueOrDefault("os_guess"));
+        }
     }
 
     /// <summary>Upstream writes "Unknown" when no address field exists; that is nobody, not an attacker.</summary>

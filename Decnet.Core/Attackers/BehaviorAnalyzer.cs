@@ -5,14 +5,35 @@ namespace Decnet.Core.Attackers;
 /// <summary>What the behaviour rules need of one event: when, where and what kind.</summary>
 public readonly record struct BehaviorEvent(DateTime Timestamp, string Decky, string Service, string EventType);
 
-/// <summary>The outcome of <see cref="BehaviorAnalyzer.Analyze"/>.</summary>
+/// <summary>The outcome of <see cref="BehaviorAnalyzer.Analyze(IReadOnlyList{BehaviorEvent}, ClientEvidence)"/>.</summary>
 public sealed record BehaviorProfile(
     string BehaviorClass,
     double? BeaconIntervalSeconds,
     double? BeaconJitterPct,
     TimingStats Timing,
     IReadOnlyList<string> ToolGuesses,
-    PhaseSequence Phases);
+    PhaseSequence Phases,
+    BeaconSignature? Beacon = null);
+
+/// <summary>What the attacker's clients said about themselves, gathered from its events' fields.</summary>
+/// <param name="ClientStrings">SSH client versions and HTTP User-Agents.</param>
+/// <param name="Hasshes">HASSH hashes of the attacker's SSH client key exchanges.</param>
+/// <param name="Mailers">X-Mailer header values.</param>
+/// <param name="OsLabels">Passive OS labels (p0f style); p0f labels an nmap SYN probe "nmap".</param>
+public sealed record ClientEvidence(
+    IReadOnlyCollection<string> ClientStrings,
+    IReadOnlyCollection<string>? Hasshes = null,
+    IReadOnlyCollection<string>? Mailers = null,
+    IReadOnlyCollection<string>? OsLabels = null)
+{
+    public static readonly ClientEvidence None = new([]);
+}
+
+/// <summary>
+/// A periodic connection stream: one decky and service the attacker reconnects to on a timer, as an implant
+/// calling home does. <see cref="C2Families"/> are the C2 frameworks whose default sleep and jitter fit.
+/// </summary>
+public sealed record BeaconSignature(string Decky, string Service, int Connections, double IntervalSeconds, double JitterPct, IReadOnlyList<string> C2Families);
 
 /// <summary>
 /// Simple, explainable rules that turn an attacker's event timing and client strings into a class,
@@ -21,12 +42,16 @@ public sealed record BehaviorProfile(
 /// <item><c>unknown</c>: fewer than <see cref="MinEvents"/> events (no timing to judge).</item>
 /// <item><c>scanner</c>: 3+ services or 3+ deckies, at most 3 events per (decky, service) on average,
 /// all within <see cref="ScanWindow"/> — wide and shallow, as nmap/masscan sweeps look.</item>
+/// <item><c>slow_scan</c>: 2+ services or deckies, still shallow, 4+ events, mean gap ≥ 10 s — a sweep paced
+/// to stay under rate alarms (upstream's rule).</item>
 /// <item><c>brute_force</c>: 8+ credential attempts making up at least half the events.</item>
 /// <item><c>interactive</c>: 3+ commands and irregular gaps (CV ≥ 0.5) with a mean of at least 1 s — a human typing.</item>
-/// <item><c>beaconing</c>: 4+ events, mean gap ≥ 5 s and CV ≤ 0.2 — an implant calling home on a timer;
-/// the mean is the interval and the CV × 100 the jitter percentage.</item>
-/// <item>otherwise <c>unknown</c>.</item>
+/// <item><c>beaconing</c>: a periodic stream (<see cref="FindBeacon"/>), or all events together at least
+/// 4 with mean gap ≥ 5 s and CV &lt; 0.35 (upstream's thresholds).</item>
+/// <item><c>mixed</c>: enough events, no single pattern.</item>
 /// </list>
+/// The beacon interval and jitter (CV × 100) come from the periodic stream whenever one exists, whatever
+/// the class: an implant keeps calling home while its operator scans from the same address.
 /// </summary>
 public static class BehaviorAnalyzer
 {
@@ -38,6 +63,41 @@ public static class BehaviorAnalyzer
     public const string BruteForce = "brute_force";
     public const string Interactive = "interactive";
     public const string Beaconing = "beaconing";
+    public const string SlowScan = "slow_scan";
+    public const string Mixed = "mixed";
+
+    /// <summary>Upstream's beacon thresholds: at least this many connections, mean gap and CV bound.</summary>
+    public const int MinBeaconConnections = 4;
+    public const double MinBeaconIntervalSeconds = 5;
+    public const double MaxBeaconCv = 0.35;
+
+    /// <summary>Event types that mark one new contact: a connection, or an HTTP request (HTTP implants poll).</summary>
+    private static readonly HashSet<string> ConnectionTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connect", "connection", "accept", "session_start", "new_connection", "request",
+    };
+
+    /// <summary>
+    /// Default sleep/jitter profiles of common C2 frameworks (upstream's table): a match needs the mean
+    /// within the interval tolerance and the CV within the jitter tolerance.
+    /// </summary>
+    private static readonly C2Profile[] C2Profiles =
+    [
+        new("cobalt_strike", 60, 8, 0.20, 0.05),
+        new("sliver", 60, 10, 0.30, 0.08),
+        new("havoc", 45, 8, 0.10, 0.03),
+        new("mythic", 30, 6, 0.15, 0.03),
+    ];
+
+    /// <summary>
+    /// HASSH of client libraries, measured here against a KEXINIT capture: Debian 12's hydra (libssh 0.10.6)
+    /// and OpenSSH 9.2p1. A HASSH names the SSH library, which a tool may share with others.
+    /// </summary>
+    private static readonly Dictionary<string, string> KnownHassh = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["be31134219a24899a8a0c29c7797ba94"] = "libssh",
+        ["472b5de333ad665af5cbf10ff892c4df"] = "openssh",
+    };
 
     public const string Recon = "recon";
     public const string CredentialAccess = "credential_access";
@@ -70,11 +130,15 @@ public static class BehaviorAnalyzer
         (new Regex(@"sqlmap", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "sqlmap"),
         (new Regex(@"nuclei", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "nuclei"),
         (new Regex(@"gobuster", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "gobuster"),
+        (new Regex(@"DirBuster", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "dirbuster"),
+        (new Regex(@"Wfuzz", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "wfuzz"),
+        (new Regex(@"Metasploit|^SSH-2\.0-Ruby/Net::SSH", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "metasploit"),
         (new Regex(@"^curl/", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "curl"),
         (new Regex(@"^Wget/", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "wget"),
         (new Regex(@"python-requests", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "python-requests"),
         (new Regex(@"Go-http-client", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "Go-http-client"),
-        (new Regex(@"^SSH-2\.0-libssh", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "libssh"),
+        (new Regex(@"^SSH-2\.0-libssh(?!2)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "libssh"),
+        (new Regex(@"^SSH-2\.0-libssh2", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "libssh2"),
         (new Regex(@"^SSH-2\.0-paramiko", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "paramiko"),
         (new Regex(@"^SSH-2\.0-Go\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "go-ssh"),
         (new Regex(@"^SSH-2\.0-PuTTY", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant), "putty"),
@@ -83,12 +147,18 @@ public static class BehaviorAnalyzer
 
     /// <param name="events">The attacker's events, any order.</param>
     /// <param name="clientStrings">SSH client versions and HTTP User-Agents seen for the attacker.</param>
-    public static BehaviorProfile Analyze(IReadOnlyList<BehaviorEvent> events, IEnumerable<string> clientStrings)
+    public static BehaviorProfile Analyze(IReadOnlyList<BehaviorEvent> events, IEnumerable<string> clientStrings) =>
+        Analyze(events, new ClientEvidence([.. clientStrings]));
+
+    /// <param name="events">The attacker's events, any order.</param>
+    /// <param name="evidence">What the attacker's clients said about themselves.</param>
+    public static BehaviorProfile Analyze(IReadOnlyList<BehaviorEvent> events, ClientEvidence evidence)
     {
         var ordered = events.OrderBy(e => e.Timestamp).ToList();
         var timing = Timing(ordered);
-        var (behaviorClass, interval, jitter) = Classify(ordered, timing);
-        return new BehaviorProfile(behaviorClass, interval, jitter, timing, GuessTools(clientStrings), Phases(ordered));
+        var beacon = FindBeacon(ordered);
+        var (behaviorClass, interval, jitter) = Classify(ordered, timing, beacon);
+        return new BehaviorProfile(behaviorClass, interval, jitter, timing, GuessTools(evidence, behaviorClass, beacon), Phases(ordered), beacon);
     }
 
     public static TimingStats Timing(IReadOnlyList<BehaviorEvent> ordered)
@@ -116,43 +186,137 @@ public static class BehaviorAnalyzer
         return new TimingStats(ordered.Count, Round(duration), Round(mean), Round(median), Round(stdev), Round(sorted[0]), Round(sorted[^1]), cv is null ? null : Round(cv.Value));
     }
 
-    private static (string Class, double? Interval, double? Jitter) Classify(IReadOnlyList<BehaviorEvent> ordered, TimingStats timing)
+    private static (string Class, double? Interval, double? Jitter) Classify(IReadOnlyList<BehaviorEvent> ordered, TimingStats timing, BeaconSignature? beacon)
     {
+        double? interval = beacon?.IntervalSeconds;
+        double? jitter = beacon?.JitterPct;
         if (ordered.Count < MinEvents || timing.MeanIatS is null)
         {
-            return (Unknown, null, null);
+            return (Unknown, interval, jitter);
         }
         var services = ordered.Select(e => e.Service).Distinct(StringComparer.Ordinal).Count();
         var deckies = ordered.Select(e => e.Decky).Distinct(StringComparer.Ordinal).Count();
         var pairs = ordered.Select(e => (e.Decky, e.Service)).Distinct().Count();
-        if ((services >= 3 || deckies >= 3) && (double)ordered.Count / pairs <= 3 && timing.DurationS <= ScanWindow.TotalSeconds)
+        var shallow = (double)ordered.Count / pairs <= 3;
+        var mean = timing.MeanIatS.Value;
+        var cv = timing.Cv ?? 0;
+        if ((services >= 3 || deckies >= 3) && shallow && timing.DurationS <= ScanWindow.TotalSeconds)
         {
-            return (Scanner, null, null);
+            return (Scanner, interval, jitter);
+        }
+        if ((services >= 2 || deckies >= 2) && shallow && ordered.Count >= 4 && mean >= 10)
+        {
+            return (SlowScan, interval, jitter);
         }
         var credentials = ordered.Count(e => CredentialTypes.Contains(e.EventType));
         if (credentials >= 8 && credentials * 2 >= ordered.Count)
         {
-            return (BruteForce, null, null);
+            return (BruteForce, interval, jitter);
         }
         var commands = ordered.Count(e => ExecutionTypes.Contains(e.EventType));
-        var mean = timing.MeanIatS.Value;
-        var cv = timing.Cv ?? 0;
         if (commands >= 3 && cv >= 0.5 && mean >= 1)
         {
-            return (Interactive, null, null);
+            return (Interactive, interval, jitter);
         }
-        if (ordered.Count >= 4 && mean >= 5 && cv <= 0.2)
+        if (beacon is not null)
+        {
+            return (Beaconing, interval, jitter);
+        }
+        if (ordered.Count >= MinBeaconConnections && mean >= MinBeaconIntervalSeconds && cv < MaxBeaconCv)
         {
             return (Beaconing, Round(mean), Round(cv * 100));
         }
-        return (Unknown, null, null);
+        return (Mixed, interval, jitter);
     }
+
+    /// <summary>
+    /// The attacker's most regular reconnecting stream: its connections to each (decky, service), taken
+    /// apart, with at least <see cref="MinBeaconConnections"/> connections, a mean gap of at least
+    /// <see cref="MinBeaconIntervalSeconds"/> and a CV under <see cref="MaxBeaconCv"/>. The stream with the
+    /// most connections wins (then the steadier one). Null when no stream is periodic.
+    /// </summary>
+    public static BeaconSignature? FindBeacon(IReadOnlyList<BehaviorEvent> ordered)
+    {
+        BeaconSignature? best = null;
+        double bestCv = double.MaxValue;
+        foreach (var stream in ordered.Where(e => ConnectionTypes.Contains(e.EventType)).GroupBy(e => (e.Decky, e.Service)))
+        {
+            var times = stream.Select(e => e.Timestamp).Order().ToList();
+            if (times.Count < MinBeaconConnections)
+            {
+                continue;
+            }
+            var gaps = new double[times.Count - 1];
+            for (var i = 1; i < times.Count; i++)
+            {
+                gaps[i - 1] = (times[i] - times[i - 1]).TotalSeconds;
+            }
+            var mean = gaps.Average();
+            if (mean < MinBeaconIntervalSeconds)
+            {
+                continue;
+            }
+            var cv = Math.Sqrt(gaps.Sum(g => (g - mean) * (g - mean)) / gaps.Length) / mean;
+            if (cv >= MaxBeaconCv)
+            {
+                continue;
+            }
+            if (best is null || times.Count > best.Connections || (times.Count == best.Connections && cv < bestCv))
+            {
+                best = new BeaconSignature(stream.Key.Decky, stream.Key.Service, times.Count, Round(mean), Round(cv * 100), MatchC2(mean, cv));
+                bestCv = cv;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>C2 frameworks whose default sleep and jitter fit, the closest first.</summary>
+    public static IReadOnlyList<string> MatchC2(double intervalSeconds, double cv) =>
+        [.. C2Profiles
+            .Where(p => Math.Abs(intervalSeconds - p.IntervalSeconds) <= p.IntervalTolerance && Math.Abs(cv - p.Cv) <= p.CvTolerance)
+            .OrderBy(p => (Math.Abs(intervalSeconds - p.IntervalSeconds) / p.IntervalTolerance) + (Math.Abs(cv - p.Cv) / p.CvTolerance))
+            .Select(p => p.Name)];
 
     /// <summary>Distinct tool names in pattern order (scanners first), from every client string seen.</summary>
     public static IReadOnlyList<string> GuessTools(IEnumerable<string> clientStrings)
     {
         var values = clientStrings.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()).ToList();
         return ToolPatterns.Where(p => values.Any(v => p.Pattern.IsMatch(v))).Select(p => p.Tool).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Every tool guess: client strings (User-Agent, SSH client version), known HASSH libraries, X-Mailer
+    /// (gophish), the C2 frameworks a beacon's timing fits, and timing combined with the client library
+    /// (libssh brute forcing at machine speed is hydra's SSH module). A passive "nmap" OS label leads.
+    /// </summary>
+    public static IReadOnlyList<string> GuessTools(ClientEvidence evidence, string behaviorClass, BeaconSignature? beacon)
+    {
+        var tools = new List<string>();
+        if (evidence.OsLabels?.Any(l => l.Contains("nmap", StringComparison.OrdinalIgnoreCase)) == true)
+        {
+            tools.Add("nmap");
+        }
+        tools.AddRange(GuessTools(evidence.ClientStrings));
+        foreach (var hassh in evidence.Hasshes ?? [])
+        {
+            if (KnownHassh.TryGetValue(hassh.Trim(), out var library))
+            {
+                tools.Add(library);
+            }
+        }
+        if (evidence.Mailers?.Any(m => m.Contains("gophish", StringComparison.OrdinalIgnoreCase)) == true)
+        {
+            tools.Add("gophish");
+        }
+        if (behaviorClass == BruteForce && tools.Contains("libssh"))
+        {
+            tools.Add("hydra");
+        }
+        if (beacon is not null)
+        {
+            tools.AddRange(beacon.C2Families);
+        }
+        return [.. tools.Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>The phase an event type belongs to; every other type (connect, request, banner ...) is reconnaissance.</summary>
@@ -179,4 +343,6 @@ public static class BehaviorAnalyzer
     }
 
     private static double Round(double value) => Math.Round(value, 3);
+
+    private sealed record C2Profile(string Name, double IntervalSeconds, double IntervalTolerance, double Cv, double CvTolerance);
 }

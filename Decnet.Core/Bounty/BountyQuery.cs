@@ -1,3 +1,4 @@
+using Decnet.Core.Caching;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,14 +12,23 @@ public sealed record BountyPage(int Total, IReadOnlyList<BountyRecord> Items);
 /// ask for, so it is cached briefly and loaded by one caller at a time (single-flight); filtered
 /// queries always go to the database.
 /// </summary>
-public sealed class BountyQuery(IDbContextFactory<DecnetDbContext> dbFactory, TimeProvider time)
+public sealed class BountyQuery
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
 
-    private readonly Lock _gate = new();
-    private CachedPage? _cached;
+    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly SingleFlightCache<BountyPage> _firstPage;
+
+    public BountyQuery(IDbContextFactory<DecnetDbContext> dbFactory, TimeProvider time)
+    {
+        _dbFactory = dbFactory;
+        _firstPage = new SingleFlightCache<BountyPage>(time, CacheDuration, ct => LoadAsync(DefaultLimit, 0, null, null, ct));
+    }
+
+    /// <summary>Loads of the cached default page started so far (diagnostics and tests).</summary>
+    public long FirstPageLoads => _firstPage.Loads;
 
     public static bool IsValidLimit(int limit) => limit is >= 1 and <= MaxLimit;
 
@@ -33,33 +43,15 @@ public sealed class BountyQuery(IDbContextFactory<DecnetDbContext> dbFactory, Ti
         {
             return LoadAsync(limit, offset, bountyType, search, cancellationToken);
         }
-        Task<BountyPage> shared;
-        lock (_gate)
-        {
-            var now = time.GetUtcNow();
-            if (_cached is not { } cached || cached.Expires <= now || cached.Load.IsFaulted || cached.Load.IsCanceled)
-            {
-                // Not bound to this caller's token: other callers share the load.
-                cached = new CachedPage(LoadAsync(DefaultLimit, 0, null, null, CancellationToken.None), now + CacheDuration);
-                _cached = cached;
-            }
-            shared = cached.Load;
-        }
-        return shared.WaitAsync(cancellationToken);
+        return _firstPage.GetAsync(cancellationToken);
     }
 
     /// <summary>New bounties were committed: the next default-page read goes to the database.</summary>
-    public void Invalidate()
-    {
-        lock (_gate)
-        {
-            _cached = null;
-        }
-    }
+    public void Invalidate() => _firstPage.Invalidate();
 
     private async Task<BountyPage> LoadAsync(int limit, int offset, string? bountyType, string? search, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         IQueryable<BountyRecord> query = db.Bounties.AsNoTracking();
         if (bountyType is not null)
         {
@@ -83,5 +75,4 @@ public sealed class BountyQuery(IDbContextFactory<DecnetDbContext> dbFactory, Ti
     public static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
-    private sealed record CachedPage(Task<BountyPage> Load, DateTimeOffset Expires);
 }

@@ -79,6 +79,12 @@ public sealed partial class EventIngester(
         Interlocked.Read(ref _lastBatchTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null,
         _lastError);
 
+    /// <summary>
+    /// Batches committed so far: read caches compare it with the value they loaded at, so a commit makes
+    /// the next read fresh without the ingest knowing who caches what.
+    /// </summary>
+    public long CommittedBatches => Interlocked.Read(ref _batches);
+
     /// <summary>The last <see cref="MalformedKept"/> lines that did not parse, oldest first.</summary>
     public IReadOnlyList<string> RecentMalformed
     {

@@ -1,19 +1,53 @@
+using Decnet.Core.Attackers;
+using Decnet.Core.Caching;
+using Decnet.Core.Deckies.Fleet;
+using Decnet.Core.Notifications;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Decnet.Core.Events;
 
-/// <summary>The dashboard's headline numbers.</summary>
-public sealed class EventStatistics(IDbContextFactory<DecnetDbContext> dbFactory)
+/// <summary>
+/// The dashboard's headline numbers. Every open dashboard and every API poll asks for them, and counting
+/// <c>logs</c> is a table scan, so one load is shared for <see cref="CacheDuration"/> — or until an ingest
+/// batch, a profiler pass or a fleet change commits, whichever comes first.
+/// </summary>
+public sealed class EventStatistics : IDisposable
 {
-    public async Task<StatsSummary> GetSummaryAsync(CancellationToken cancellationToken)
+    public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
+
+    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly SingleFlightCache<StatsSummary> _summary;
+    private readonly IDisposable _fleetSubscription;
+    private long _fleetChanges;
+
+    public EventStatistics(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, AttackerProfiler profiler, NotificationHub hub, TimeProvider time)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        _dbFactory = dbFactory;
+        _fleetSubscription = hub.Subscribe<FleetChanged>(_ =>
+        {
+            Interlocked.Increment(ref _fleetChanges);
+            return Task.CompletedTask;
+        });
+        _summary = new SingleFlightCache<StatsSummary>(time, CacheDuration, LoadAsync,
+            () => ingester.CommittedBatches + profiler.CommittedBatches + Interlocked.Read(ref _fleetChanges));
+    }
+
+    /// <summary>Loads started, for diagnostics and tests: callers beyond this were served from the cache.</summary>
+    public long Loads => _summary.Loads;
+
+    public Task<StatsSummary> GetSummaryAsync(CancellationToken cancellationToken) => _summary.GetAsync(cancellationToken);
+
+    private async Task<StatsSummary> LoadAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var interactions = await db.Logs.LongCountAsync(cancellationToken);
         var attackers = await db.Attackers.CountAsync(cancellationToken);
         var deckies = await db.Deckies.CountAsync(cancellationToken);
         return new StatsSummary(interactions, attackers, deckies);
     }
+
+    public void Dispose() => _fleetSubscription.Dispose();
 }
 
 public sealed record StatsSummary(long TotalInteractions, int UniqueAttackers, int ActiveDeckies);

@@ -1,48 +1,83 @@
 using System.Text.Json;
+using Decnet.Core.Caching;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Decnet.Core.Search;
 
-/// <summary>Searches <c>logs</c> with a <see cref="LogQuery"/>: pages, time histograms and the live tail.</summary>
-public sealed class LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, TimeProvider time)
+/// <summary>
+/// Searches <c>logs</c> with a <see cref="LogQuery"/>: pages, time histograms and the live tail.
+/// The unfiltered first page, the unfiltered total and the default histogram are what every open page
+/// and API poll asks for: each is loaded by one caller at a time and shared briefly (until the lifetime
+/// ends or an ingest batch commits). Filtered requests always go to the database.
+/// </summary>
+public sealed class LogSearch
 {
+    public const int DefaultLimit = 50;
+    public const int DefaultIntervalMinutes = 15;
     public const int MaxLimit = 1000;
     public const int MaxAfterLimit = 500;
 
-    /// <summary>
-    /// Every open page and API poll asks for the unfiltered total; counting all of <c>logs</c> is the
-    /// expensive part, so that one number is shared for this long.
-    /// </summary>
+    /// <summary>Counting all of <c>logs</c> is the expensive part of any unfiltered page: shared this long.</summary>
     public static readonly TimeSpan UnfilteredTotalLifetime = TimeSpan.FromSeconds(2);
 
-    private readonly Lock _totalLock = new();
-    private (Task<long> Task, long ExpiresAt)? _total;
+    public static readonly TimeSpan FirstPageLifetime = TimeSpan.FromSeconds(2);
+
+    public static readonly TimeSpan HistogramLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly SingleFlightCache<long> _total;
+    private readonly SingleFlightCache<LogPage> _firstPage;
+    private readonly SingleFlightCache<IReadOnlyList<HistogramBucket>> _histogram;
+
+    public LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, TimeProvider time)
+    {
+        _dbFactory = dbFactory;
+        Func<long> committed = () => ingester.CommittedBatches;
+        _total = new SingleFlightCache<long>(time, UnfilteredTotalLifetime, CountAllAsync, committed);
+        _firstPage = new SingleFlightCache<LogPage>(time, FirstPageLifetime,
+            ct => LoadPageAsync(LogQuery.Empty, null, null, DefaultLimit, 0, ct), committed);
+        _histogram = new SingleFlightCache<IReadOnlyList<HistogramBucket>>(time, HistogramLifetime,
+            ct => LoadHistogramAsync(LogQuery.Empty, null, null, DefaultIntervalMinutes, ct), committed);
+    }
+
+    /// <summary>Loads started by the shared entries (diagnostics and tests): first page, total, histogram.</summary>
+    public (long FirstPage, long Total, long Histogram) CacheLoads => (_firstPage.Loads, _total.Loads, _histogram.Loads);
 
     /// <summary>One page, newest first, with the number of rows matching in all.</summary>
-    public async Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
+    public Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (IsUnfiltered(query, start, end) && limit == DefaultLimit && offset == 0)
+        {
+            return _firstPage.GetAsync(cancellationToken);
+        }
+        return LoadPageAsync(query, start, end, limit, offset, cancellationToken);
+    }
+
+    private async Task<LogPage> LoadPageAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
+    {
         var filter = LogFilterSql.Build(query, start, end);
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await Filtered(db, filter)
             .OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
             .Skip(offset).Take(limit)
             .ToListAsync(cancellationToken);
-        var unfiltered = query.IsEmpty && start is null && end is null;
-        var total = unfiltered
-            ? await UnfilteredTotalAsync(cancellationToken)
+        var total = IsUnfiltered(query, start, end)
+            ? await _total.GetAsync(cancellationToken)
             : await Filtered(db, filter).LongCountAsync(cancellationToken);
         return new LogPage(total, limit, offset, [.. rows.Select(LogRow.From)]);
     }
 
+    private static bool IsUnfiltered(LogQuery query, DateTime? start, DateTime? end) => query.IsEmpty && start is null && end is null;
+
     /// <summary>The newest row's id (0 when empty): where a live tail starts.</summary>
     public async Task<long> LatestIdAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Logs.MaxAsync(l => (long?)l.Id, cancellationToken) ?? 0;
     }
 
@@ -51,21 +86,30 @@ public sealed class LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, Time
     {
         limit = Math.Clamp(limit, 1, MaxAfterLimit);
         var filter = LogFilterSql.Build(query, null, null, afterId: lastId);
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(cancellationToken);
         return [.. rows.Select(LogRow.From)];
     }
 
     /// <summary>Matching rows per <paramref name="intervalMinutes"/> bucket (aligned to the Unix epoch), oldest first; empty buckets are absent.</summary>
-    public async Task<IReadOnlyList<HistogramBucket>> HistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<HistogramBucket>> HistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(intervalMinutes, 1);
+        if (IsUnfiltered(query, start, end) && intervalMinutes == DefaultIntervalMinutes)
+        {
+            return _histogram.GetAsync(cancellationToken);
+        }
+        return LoadHistogramAsync(query, start, end, intervalMinutes, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<HistogramBucket>> LoadHistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
+    {
         var seconds = (long)intervalMinutes * 60;
         // Placeholder {0} is the bucket width; the filter's placeholders follow it.
         var filter = LogFilterSql.Build(query, start, end, firstParameter: 1);
         var sql = "SELECT (CAST(strftime('%s', Timestamp) AS INTEGER) / {0}) * {0} AS Bucket, COUNT(*) AS Count FROM logs WHERE "
                   + filter.Where + " GROUP BY Bucket ORDER BY Bucket";
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         // EF1003: sql is fixed text plus LogFilterSql's placeholders; the width and every value are bound parameters.
 #pragma warning disable EF1003
         var rows = await db.Database.SqlQueryRaw<BucketRow>(sql, [seconds, .. filter.Parameters]).ToListAsync(cancellationToken);
@@ -79,33 +123,10 @@ public sealed class LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, Time
         db.Logs.FromSqlRaw("SELECT * FROM logs WHERE " + filter.Where, [.. filter.Parameters]).AsNoTracking();
 #pragma warning restore EF1003
 
-    /// <summary>
-    /// Single flight: callers within one window share one COUNT. The count runs without any caller's
-    /// token so one cancelled request cannot fail the others; each caller only stops waiting.
-    /// </summary>
-    private Task<long> UnfilteredTotalAsync(CancellationToken cancellationToken)
+    private async Task<long> CountAllAsync(CancellationToken cancellationToken)
     {
-        Task<long> task;
-        lock (_totalLock)
-        {
-            var now = time.GetTimestamp();
-            if (_total is { } cached && now < cached.ExpiresAt && !cached.Task.IsFaulted && !cached.Task.IsCanceled)
-            {
-                task = cached.Task;
-            }
-            else
-            {
-                task = CountAllAsync();
-                _total = (task, now + (long)(UnfilteredTotalLifetime.TotalSeconds * time.TimestampFrequency));
-            }
-        }
-        return task.WaitAsync(cancellationToken);
-    }
-
-    private async Task<long> CountAllAsync()
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        return await db.Logs.LongCountAsync(CancellationToken.None);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Logs.LongCountAsync(cancellationToken);
     }
 
     /// <summary>Shape of the histogram SQL's rows (EF Core maps the columns by name).</summary>

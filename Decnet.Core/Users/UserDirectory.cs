@@ -22,26 +22,51 @@ public sealed class UserDirectory(
     ILogger<UserDirectory> logger)
 {
     private CancellationTokenSource _generation = new();
+    private readonly Lock _lookupGate = new();
 
-    public async Task<UserSnapshot?> FindAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// The user behind a cookie or token, from a short-lived cache. Single flight: when the entry expires
+    /// under load, the hundreds of requests in flight share one query instead of each running its own.
+    /// </summary>
+    public Task<UserSnapshot?> FindAsync(Guid id, CancellationToken cancellationToken)
     {
         var key = ("user", id);
-        if (cache.TryGetValue(key, out UserSnapshot? cached))
+        if (!cache.TryGetValue(key, out Task<UserSnapshot?>? lookup) || lookup is null)
         {
-            return cached;
+            lock (_lookupGate)
+            {
+                if (!cache.TryGetValue(key, out lookup) || lookup is null)
+                {
+                    // Captured before the query: a write during it expires the entry at once.
+                    var generation = _generation;
+                    lookup = Task.Run(() => LoadSnapshotAsync(id));
+                    // Misses are cached too: a deleted user's token keeps failing without a query per request.
+                    cache.Set(key, lookup, new MemoryCacheEntryOptions()
+                        .SetAbsoluteExpiration(options.Value.LookupCacheDuration)
+                        .AddExpirationToken(new CancellationChangeToken(generation.Token)));
+                    var started = lookup;
+                    _ = started.ContinueWith(
+                        _ =>
+                        {
+                            // A failed query is not remembered; the next request tries again.
+                            if (cache.TryGetValue(key, out Task<UserSnapshot?>? current) && ReferenceEquals(current, started))
+                            {
+                                cache.Remove(key);
+                            }
+                        },
+                        CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+                }
+            }
         }
-        var generation = _generation;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
-        var snapshot = user is null ? null : UserSnapshot.From(user);
-        if (!generation.IsCancellationRequested)
-        {
-            // Misses are cached too: a deleted user's token keeps failing without a query per request.
-            cache.Set(key, snapshot, new MemoryCacheEntryOptions()
-                .SetAbsoluteExpiration(options.Value.LookupCacheDuration)
-                .AddExpirationToken(new CancellationChangeToken(generation.Token)));
-        }
-        return snapshot;
+        return lookup.IsCompleted ? lookup : lookup.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs without a caller's token: the requests sharing it may each give up, the query does not.</summary>
+    private async Task<UserSnapshot?> LoadSnapshotAsync(Guid id)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, CancellationToken.None);
+        return user is null ? null : UserSnapshot.From(user);
     }
 
     public async Task<IReadOnlyList<User>> ListAsync(CancellationToken cancellationToken)

@@ -10,8 +10,8 @@ namespace Decnet.Web.Api;
 /// <summary>Log search, its time histogram and the headline statistics.</summary>
 public static class LogsApi
 {
-    public const int DefaultLimit = 50;
-    public const int DefaultIntervalMinutes = 15;
+    public const int DefaultLimit = LogSearch.DefaultLimit;
+    public const int DefaultIntervalMinutes = LogSearch.DefaultIntervalMinutes;
 
     /// <summary>A week of minutes: wider buckets say nothing a week does not.</summary>
     public const int MaxIntervalMinutes = 7 * 24 * 60;

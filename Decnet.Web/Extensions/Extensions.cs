@@ -84,7 +84,7 @@ public static class Extensions
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
-        app.UseSerilogRequestLogging();
+        app.UseSerilogRequestLogging(RequestLogLevels.Configure);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
