@@ -31,6 +31,7 @@ public static class CoreServices
         services.AddDecnetBounty();
         Attackers.AttackerServices.AddDecnetAttackers(services);
         Search.SearchServices.AddDecnetSearch(services);
+        Swarm.SwarmServices.AddDecnetSwarmControl(services);
         return services;
     }
 }

@@ -24,6 +24,8 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
             ["urls"] = "http://127.0.0.1:0",
             // Deterministic: the embedded runtime, whatever engine the machine happens to run.
             ["Decnet:Runtime:Kind"] = "embedded",
+            // The swarm controller's mutual-TLS endpoint: a free loopback port, never the shared 8770.
+            ["Decnet:Swarm:ControllerUrl"] = "https://127.0.0.1:0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -13,6 +13,7 @@ using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
 using Decnet.Web.Events;
 using Decnet.Web.Health;
+using Decnet.Web.Swarm.Controller;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -57,6 +58,7 @@ public static class Extensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
+        builder.AddSwarmControl();
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
@@ -98,6 +100,7 @@ public static class Extensions
         app.MapAttackersApi();
         app.MapLogsApi();
         app.MapArtifactsApi();
+        app.MapSwarmControl();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
