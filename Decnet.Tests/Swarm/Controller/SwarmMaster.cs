@@ -48,7 +48,12 @@ public sealed class SwarmMaster : IAsyncDisposable
 
     public static Task<SwarmMaster> StartAsync(TimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var factory = new DecnetWebFactory(settings);
+        var values = new Dictionary<string, string?> { ["Decnet:Swarm:Enabled"] = "true" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        var factory = new DecnetWebFactory(values);
         var host = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
         {
             if (time is not null)

@@ -51,7 +51,7 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
 
         Field(cut, "master-host").Change("10.1.2.3");
         Field(cut, "agent-name").Change("wifi-7");
-        cut.Find("[data-testid=use-ipvlan] input").Change(true);
+        Field(cut, "use-ipvlan").Change(true);
         await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
 
         cut.WaitForAssertion(() => Assert.StartsWith("curl -fsSL http://10.1.2.3/api/v1/swarm/enroll-bundle/", cut.Find("[data-testid=enroll-command]").TextContent));
@@ -72,6 +72,7 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
     public async Task The_copy_button_puts_the_command_on_the_clipboard()
     {
         var clipboard = JSInterop.SetupVoid("navigator.clipboard.writeText", _ => true);
+        clipboard.SetVoidResult();
         var cut = Render<EnrollmentPage>();
         Field(cut, "agent-name").Change("copy-me");
         await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
