@@ -141,10 +141,13 @@ public sealed class EnrollmentService(
         var script = WorkerBundle.RenderBootstrap(settings, archiveUrl, expiresAt, request.WithUpdater);
         try
         {
-            await using (var archive = bundles.Create(token, BundlePart.Archive))
+            // Tens of megabytes to compress: off the caller's thread (a Blazor circuit or a request).
+            var content = new WorkerBundleContent(buildDirectory, settings, authority.CertificatePem, worker, updater, request.ServicesIni, script);
+            await Task.Run(() =>
             {
-                WorkerBundle.Write(archive, new WorkerBundleContent(buildDirectory, settings, authority.CertificatePem, worker, updater, request.ServicesIni, script), time.GetUtcNow());
-            }
+                using var archive = bundles.Create(token, BundlePart.Archive);
+                WorkerBundle.Write(archive, content, time.GetUtcNow());
+            }, cancellationToken);
             await using (var scriptFile = bundles.Create(token, BundlePart.Script))
             {
                 await scriptFile.WriteAsync(System.Text.Encoding.UTF8.GetBytes(script), cancellationToken);

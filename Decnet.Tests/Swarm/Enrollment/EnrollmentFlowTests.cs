@@ -33,7 +33,8 @@ public sealed class EnrollmentFlowTests : IAsyncLifetime
         await page.GetByTestId("enroll-generate").ClickAsync();
 
         var command = page.GetByTestId("enroll-command");
-        await Assertions.Expect(command).ToContainTextAsync("curl -fsSL http://127.0.0.1:");
+        // Building the bundle compresses the whole agent build: allow for a busy machine.
+        await Assertions.Expect(command).ToContainTextAsync("curl -fsSL http://127.0.0.1:", new() { Timeout = 60_000 });
         await Assertions.Expect(command).ToContainTextAsync("| sudo bash");
         var countdown = page.GetByTestId("enroll-countdown");
         await Assertions.Expect(countdown).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[45]:[0-5][0-9]$"));
