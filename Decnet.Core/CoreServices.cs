@@ -32,6 +32,7 @@ public static class CoreServices
         Attackers.AttackerServices.AddDecnetAttackers(services);
         Search.SearchServices.AddDecnetSearch(services);
         Swarm.Dispatch.DispatchServices.AddSwarmDispatch(services);
+        Swarm.SwarmServices.AddDecnetSwarmControl(services);
         return services;
     }
 }

@@ -24,6 +24,11 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
             ["urls"] = "http://127.0.0.1:0",
             // Deterministic: the embedded runtime, whatever engine the machine happens to run.
             ["Decnet:Runtime:Kind"] = "embedded",
+            // The swarm controller's mutual-TLS endpoint stays off (its https address would become the
+            // factory client's base address); swarm tests turn it on, on a free loopback port.
+            ["Decnet:Swarm:Enabled"] = "false",
+            ["Decnet:Swarm:ControllerUrl"] = "https://127.0.0.1:0",
+            ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

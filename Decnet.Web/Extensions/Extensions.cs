@@ -14,6 +14,7 @@ using Decnet.Web.Deckies;
 using Decnet.Web.Events;
 using Decnet.Web.Health;
 using Decnet.Web.Swarm.Shipping;
+using Decnet.Web.Swarm.Controller;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -59,6 +60,7 @@ public static class Extensions
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
         services.AddSwarmLogShipping();
+        builder.AddSwarmControl();
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
@@ -101,6 +103,7 @@ public static class Extensions
         app.MapLogsApi();
         app.MapArtifactsApi();
         Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
+        app.MapSwarmControl();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -48,6 +48,17 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Only_login_and_the_one_shot_enrollment_downloads_are_anonymous_on_purpose()
+    {
+        // The enrollment bundle URLs are capabilities: the 24-byte token is the credential, each part
+        // is served once, expires in 5 minutes and the routes are rate limited (Swarm/Enrollment tests).
+        var anonymous = Endpoints(_factory.Services).Where(e => e.AllowsAnonymous).Select(e => e.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            ["GET /api/v1/swarm/enroll-bundle/{token}.sh", "GET /api/v1/swarm/enroll-bundle/{token}.tgz", "POST /api/v1/auth/login"],
+            anonymous);
+    }
+
+    [Fact]
     public async Task Anonymous_callers_get_401_everywhere_but_login()
     {
         using var client = _factory.CreateClient();

@@ -4,13 +4,14 @@ namespace Decnet.Web.Swarm.Shipping;
 
 /// <summary>
 /// The master's log listener, under <c>Decnet:Swarm</c> (the section the other swarm settings share).
-/// Off unless <c>Decnet:Swarm:Enabled</c> is true: a master with no workers opens no extra port.
+/// On with the swarm controller (<c>Decnet:Swarm:Enabled</c>, default true); set it false for a master
+/// that will never have workers, and neither port is opened.
 /// </summary>
 public sealed class SwarmLogOptions
 {
     public const string Section = "Decnet:Swarm";
 
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Address and port of the RFC 5425 listener, <c>0.0.0.0:6514</c> by default (a <c>tcp://</c> or <c>tls://</c> prefix is allowed).</summary>
     public string SyslogUrl { get; set; } = "0.0.0.0:6514";

@@ -1,0 +1,15 @@
+namespace Decnet.Core.Notifications;
+
+/// <summary>
+/// Something in the swarm changed: a host enrolled, heartbeated, went unreachable or was tombstoned, or
+/// its shards were re-read from a heartbeat. Pages re-query once per message.
+/// </summary>
+public sealed record SwarmChanged(string Reason, Guid? HostId);
+
+public static class SwarmChangeReasons
+{
+    public const string Enrolled = "enrolled";
+    public const string Heartbeat = "heartbeat";
+    public const string Unreachable = "unreachable";
+    public const string Tombstoned = "tombstoned";
+}

@@ -1,0 +1,123 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Decnet.Core.Deckies;
+using Decnet.Core.Swarm;
+using Decnet.Core.Swarm.Enrollment;
+using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Protocol;
+using Decnet.Tests.Infrastructure;
+using Decnet.Web.Swarm.Controller;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Decnet.Tests.Swarm.Controller;
+
+/// <summary>
+/// The whole master on real Kestrel: the dashboard on a loopback port and the swarm controller on
+/// another, with mutual TLS. Workers are HttpClients presenting certificates issued by the master's CA.
+/// </summary>
+public sealed class SwarmMaster : IAsyncDisposable
+{
+    private readonly DecnetWebFactory _factory;
+    private readonly WebApplicationFactory<Program> _host;
+
+    private SwarmMaster(DecnetWebFactory factory, WebApplicationFactory<Program> host)
+    {
+        _factory = factory;
+        _host = host;
+        var endPoint = Services.GetRequiredService<SwarmControllerListener>().BoundEndPoint
+            ?? throw new InvalidOperationException("The controller endpoint is not bound.");
+        ControllerUri = new Uri($"https://127.0.0.1:{endPoint.Port}");
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        DashboardUri = new Uri(addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
+    }
+
+    public IServiceProvider Services => _host.Services;
+    public Uri ControllerUri { get; }
+    public Uri DashboardUri { get; }
+    public DecnetWebFactory Factory => _factory;
+    public SwarmRegistry Registry => Services.GetRequiredService<SwarmRegistry>();
+    public SwarmMasterCredentials Credentials => Services.GetRequiredService<SwarmMasterCredentials>();
+    public EnrollmentService Enrollment => Services.GetRequiredService<EnrollmentService>();
+
+    public static Task<SwarmMaster> StartAsync(TimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Decnet:Swarm:Enabled"] = "true",
+            ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        var factory = new DecnetWebFactory(values);
+        var host = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+        {
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+        }));
+        host.UseKestrel();
+        host.StartServer();
+        return Task.FromResult(new SwarmMaster(factory, host));
+    }
+
+    /// <summary>Enrolls a worker the CLI way and returns its identity.</summary>
+    public async Task<EnrolledWorker> EnrollAsync(string name) =>
+        await Enrollment.EnrollAsync(new WorkerEnrollmentRequest(name, "127.0.0.1"), CancellationToken.None);
+
+    /// <summary>A worker's client: its own certificate, the master pinned by fingerprint (the production handler).</summary>
+    public HttpClient WorkerClient(IssuedIdentity identity) =>
+        new(PinnedTls.CreateHandler(identity.ToCertificate(), Credentials.Trust, Credentials.MasterFingerprint, TimeSpan.FromSeconds(10))) { BaseAddress = ControllerUri };
+
+    /// <summary>A client presenting an arbitrary certificate, or none, while still pinning the master.</summary>
+    public HttpClient RawClient(X509Certificate2? certificate)
+    {
+        var ssl = new SslClientAuthenticationOptions
+        {
+            TargetHost = SwarmCertificateAuthority.MasterCommonName,
+            RemoteCertificateValidationCallback = (_, server, _, _) => PinnedTls.IsExpectedServer(server, Credentials.Trust, Credentials.MasterFingerprint),
+        };
+        if (certificate is not null)
+        {
+            ssl.ClientCertificates = [certificate];
+            ssl.LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate;
+        }
+        return new HttpClient(new SocketsHttpHandler { UseProxy = false, SslOptions = ssl }) { BaseAddress = ControllerUri };
+    }
+
+    public static X509Certificate2 SelfSignedClientCertificate(string name)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}, O=DECNET", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(SwarmTrust.ClientAuthOid), new Oid(SwarmTrust.ServerAuthOid)], critical: false));
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(30));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), password: null);
+    }
+
+    public static HeartbeatRequest Heartbeat(Guid hostId, params (string Name, string Ip, bool Healthy)[] deckies) => new(
+        hostId,
+        "test",
+        new AgentStatus(deckies.Length > 0, "embedded", [.. deckies.Select(d => new AgentDeckyStatus(
+            d.Name,
+            d.Healthy ? DeckyShardState.Running : DeckyShardState.Degraded,
+            new DeckyConfig { Name = d.Name, Ip = d.Ip, Services = ["ssh", "http"], Hostname = d.Name + "-host" },
+            [new AgentServiceStatus("ssh", "running", null, null), new AgentServiceStatus("http", d.Healthy ? "running" : "failed", d.Healthy ? null : "bind failed", null)]))]));
+
+    public static async Task<HttpResponseMessage> SendHeartbeatAsync(HttpClient client, HeartbeatRequest heartbeat) =>
+        await client.PostAsync("/swarm/heartbeat", JsonContent.Create(heartbeat, options: DeckyConfigJson.Options));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _factory.DisposeAsync();
+    }
+}

@@ -1,0 +1,41 @@
+using Decnet.Core.Swarm.Enrollment;
+using Decnet.Web.Swarm.Enrollment;
+using Microsoft.AspNetCore.Routing.Matching;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Decnet.Web.Swarm.Controller;
+
+/// <summary>Wiring of the swarm controller endpoint, offline detection and enrollment (two lines in Extensions.cs).</summary>
+public static class SwarmControlSetup
+{
+    public static WebApplicationBuilder AddSwarmControl(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<SwarmControllerListener>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, SwarmControllerMatcherPolicy>());
+        services.AddTransient<IStartupFilter, SwarmControllerGuard>();
+        services.AddSwarmEnrollment();
+
+        var swarm = builder.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+        if (!swarm.Enabled)
+        {
+            return builder;
+        }
+        services.AddSingleton<OfflineHostsWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<OfflineHostsWorker>());
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var current = context.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+            kestrel.ApplicationServices.GetRequiredService<SwarmControllerListener>().Configure(
+                kestrel, context.Configuration, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>());
+        });
+        return builder;
+    }
+
+    public static WebApplication MapSwarmControl(this WebApplication app)
+    {
+        app.MapSwarmControllerApi();
+        app.MapEnrollmentBundleApi();
+        return app;
+    }
+}
