@@ -31,6 +31,7 @@ public static class CoreServices
         services.AddDecnetBounty();
         Attackers.AttackerServices.AddDecnetAttackers(services);
         Search.SearchServices.AddDecnetSearch(services);
+        services.AddSingleton<Honeypots.Recordings.SessionRecordings>();
         return services;
     }
 }
