@@ -27,9 +27,13 @@ public sealed class EventStreamOptions
     [Range(1, 1000)]
     public int MaxStreamsPerUser { get; set; } = 4;
 
-    /// <summary>Events waiting to be written to one client; a client that lets more pile up is dropped.</summary>
+    /// <summary>Messages waiting to be written to one client.</summary>
     [Range(1, 100_000)]
     public int BufferSize { get; set; } = 256;
+
+    /// <summary>A client whose queue stays full this long is dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan SlowClientTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Every this long the stream sends the headline statistics (also after new events, at most this often).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]

@@ -13,7 +13,7 @@ public sealed record StreamMessage(string Type, long? Id, object Data, LogRow? R
 /// <summary>
 /// One open event stream. A producer wakes on every committed ingest batch, reads the new rows that
 /// match the stream's query (after the last one it sent) and queues them; the HTTP response drains the
-/// queue. The queue is bounded: a client that does not read fast enough is dropped instead of making
+/// queue. The queue is bounded: a client that leaves it full too long is dropped instead of making
 /// the master hold its backlog. Every few seconds the user is re-checked, so logout, a password or role
 /// change, or deletion ends the stream.
 /// </summary>
@@ -72,7 +72,7 @@ public sealed class EventStreamSession : IDisposable
     {
         try
         {
-            if (!Enqueue(await StatsMessageAsync(cancellationToken)))
+            if (!await EnqueueAsync(await StatsMessageAsync(cancellationToken), cancellationToken))
             {
                 return;
             }
@@ -104,7 +104,7 @@ public sealed class EventStreamSession : IDisposable
                 if (now >= nextStats)
                 {
                     nextStats = now + _options.StatsInterval;
-                    if (!Enqueue(await StatsMessageAsync(cancellationToken)))
+                    if (!await EnqueueAsync(await StatsMessageAsync(cancellationToken), cancellationToken))
                     {
                         return;
                     }
@@ -177,7 +177,7 @@ public sealed class EventStreamSession : IDisposable
             var rows = await _search.AfterIdAsync(_lastId, _query, RowsPerQuery, cancellationToken);
             foreach (var row in rows)
             {
-                if (!Enqueue(new StreamMessage("log", row.Id, row, row)))
+                if (!await EnqueueAsync(new StreamMessage("log", row.Id, row, row), cancellationToken))
                 {
                     return false;
                 }
@@ -204,12 +204,31 @@ public sealed class EventStreamSession : IDisposable
             && string.Equals(user.SecurityStamp, _ticket.SecurityStamp, StringComparison.Ordinal);
     }
 
-    /// <summary>Queues a message; a full queue means the client is too slow, and it is dropped.</summary>
-    private bool Enqueue(StreamMessage message)
+    /// <summary>
+    /// Queues a message. A burst may fill the queue for a moment; a client that leaves it full for
+    /// <see cref="EventStreamOptions.SlowClientTimeout"/> is too slow, and it is dropped.
+    /// </summary>
+    private async Task<bool> EnqueueAsync(StreamMessage message, CancellationToken cancellationToken)
     {
         if (_out.Writer.TryWrite(message))
         {
             return true;
+        }
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(_options.SlowClientTimeout);
+        try
+        {
+            while (await _out.Writer.WaitToWriteAsync(patience.Token))
+            {
+                if (_out.Writer.TryWrite(message))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The queue stayed full for the whole timeout.
         }
         _dropped = true;
         EndReason = "dropped";
