@@ -30,6 +30,7 @@ public partial class SessionReplayPlayer : IAsyncDisposable
     private double _speed = 1;
     private bool _playing;
     private CancellationTokenSource? _loop;
+    private long _tickedAt;
 
     private long DurationMilliseconds => (long)Math.Ceiling(_duration * 1000);
 
@@ -136,6 +137,7 @@ public partial class SessionReplayPlayer : IAsyncDisposable
     private void Start()
     {
         _playing = true;
+        _tickedAt = Time.GetTimestamp();
         _loop = new CancellationTokenSource();
         _ = PlayAsync(_loop.Token);
     }
@@ -164,7 +166,10 @@ public partial class SessionReplayPlayer : IAsyncDisposable
                     {
                         return;
                     }
-                    _position = Math.Min(_duration, _position + Tick.TotalSeconds * _speed);
+                    // The clock, not the tick count, moves the position: a late tick catches up instead of slowing the replay.
+                    var now = Time.GetTimestamp();
+                    _position = Math.Min(_duration, _position + Time.GetElapsedTime(_tickedAt, now).TotalSeconds * _speed);
+                    _tickedAt = now;
                     Advance();
                     if (_position >= _duration)
                     {

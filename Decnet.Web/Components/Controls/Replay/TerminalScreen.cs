@@ -36,6 +36,7 @@ public sealed class TerminalScreen
         Csi,
         Osc,
         OscEscape,
+        Charset,
     }
 
     /// <summary>The visible screen: the last <see cref="Height"/> lines, trailing spaces trimmed.</summary>
@@ -62,6 +63,8 @@ public sealed class TerminalScreen
                     {
                         '[' => State.Csi,
                         ']' => State.Osc,
+                        // Character set designations (ESC ( B ...) carry one more byte.
+                        '(' or ')' or '*' or '+' or '#' or '%' => State.Charset,
                         _ => State.Text,
                     };
                     _sequence.Clear();
@@ -89,7 +92,7 @@ public sealed class TerminalScreen
                         _ => State.Osc,
                     };
                     break;
-                case State.OscEscape:
+                case State.OscEscape or State.Charset:
                     _state = State.Text;
                     break;
             }
