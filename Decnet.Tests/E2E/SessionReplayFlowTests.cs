@@ -56,7 +56,8 @@ public sealed class SessionReplayFlowTests : IAsyncLifetime
         var page = _session.Page;
 
         await page.GotoAsync("/attackers");
-        var card = page.GetByTestId("attacker-card").Filter(new() { HasText = "replay-gate" });
+        // One decky, so the card names no traversal path: the attacker is the one that touched ssh.
+        var card = page.GetByTestId("attacker-card").Filter(new() { HasText = "ssh" });
         await Assertions.Expect(card).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await card.First.ClickAsync();
         await _session.WaitForCircuitAsync();

@@ -46,4 +46,14 @@ public sealed class TerminalScreenTests
     {
         Assert.Equal("ab", Render("a\u001b]0;evil title\u0007\u001b(Bb\u0001"));
     }
+
+    [Fact]
+    public void Scrollback_keeps_what_scrolled_off_the_visible_rows()
+    {
+        var screen = new TerminalScreen(40, 2);
+        screen.Write("1\r\n2\r\n3\r\n$ ");
+
+        Assert.Equal("3\n$", screen.Text);
+        Assert.Equal("1\n2\n3\n$", screen.Scrollback);
+    }
 }

@@ -70,7 +70,8 @@ public partial class SessionReplayPlayer : IAsyncDisposable
 
     private void Reset()
     {
-        _screen = new TerminalScreen(Cast.Header.Width, Cast.Header.Height);
+        // A client that asked for a pty without a terminal (ssh -tt from a script) reports 0x0: assume 80x24.
+        _screen = new TerminalScreen(Cast.Header.Width < 20 ? 80 : Cast.Header.Width, Cast.Header.Height < 5 ? 24 : Cast.Header.Height);
         _applied = 0;
         _position = 0;
     }

@@ -49,6 +49,9 @@ public sealed class TerminalScreen
         }
     }
 
+    /// <summary>Everything kept, scrollback included, without the blank lines below the last output.</summary>
+    public string Scrollback => string.Join('\n', _lines.Select(l => l.ToString().TrimEnd())).TrimEnd('\n');
+
     public void Write(string data)
     {
         foreach (var c in data)
