@@ -1,6 +1,8 @@
 using System.Globalization;
+using Decnet.Core.Attackers;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Fleet;
+using Decnet.Core.Honeypots.Recordings;
 using Decnet.Core.Users;
 using Decnet.Tests.Honeypots;
 using Decnet.Tests.Infrastructure;
@@ -55,14 +57,12 @@ public sealed class SessionReplayFlowTests : IAsyncLifetime
         await _session.SignInAsync("hunter", "hunter-password-1");
         var page = _session.Page;
 
-        await page.GotoAsync("/attackers");
-        // One decky, so the card names no traversal path: the attacker is the one that touched ssh.
-        var card = page.GetByTestId("attacker-card").Filter(new() { HasText = "ssh" });
-        await Assertions.Expect(card).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await card.First.ClickAsync();
+        // The recording is announced when the shell closes; wait until ingest and profiler have it, then open the attacker.
+        var attacker = await WaitForAttackerWithRecordingAsync(services);
+        await page.GotoAsync($"/attackers/{attacker}");
         await _session.WaitForCircuitAsync();
 
-        await Assertions.Expect(page.GetByTestId("session-row")).ToContainTextAsync("replay-gate", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("session-row")).ToContainTextAsync("replay-gate");
         await page.GetByTestId("session-replay-open").First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("replay-screen")).ToBeVisibleAsync();
         await page.GetByTestId("replay-speed").SelectOptionAsync("16");
@@ -77,5 +77,25 @@ public sealed class SessionReplayFlowTests : IAsyncLifetime
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("artifact-download").ClickAsync());
         Assert.Equal("dropper.sh", download.SuggestedFilename);
         Assert.Equal(await File.ReadAllTextAsync(payload), await File.ReadAllTextAsync((await download.PathAsync())!));
+    }
+
+    private static async Task<Guid> WaitForAttackerWithRecordingAsync(IServiceProvider services)
+    {
+        var directory = services.GetRequiredService<AttackerDirectory>();
+        var recordings = services.GetRequiredService<SessionRecordings>();
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            foreach (var attacker in (await directory.ListAsync(new AttackerQuery(Service: "ssh"), CancellationToken.None)).Data)
+            {
+                var sessions = await recordings.ListAsync(attacker.Id, CancellationToken.None) ?? [];
+                var artifacts = await directory.ArtifactsAsync(attacker.Id, CancellationToken.None) ?? [];
+                if (sessions.Any(r => r.Available) && artifacts.Count > 0)
+                {
+                    return attacker.Id;
+                }
+            }
+            await Task.Delay(250);
+        }
+        throw new Xunit.Sdk.XunitException("No attacker with a recorded session and a captured file appeared within 30 s.");
     }
 }
