@@ -64,7 +64,7 @@ public sealed class SessionReplayFlowTests : IAsyncLifetime
 
         await Assertions.Expect(page.GetByTestId("session-row")).ToContainTextAsync("replay-gate");
         await page.GetByTestId("session-replay-open").First.ClickAsync();
-        await Assertions.Expect(page.GetByTestId("replay-screen")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("replay-play")).ToBeVisibleAsync();
         await page.GetByTestId("replay-speed").SelectOptionAsync("16");
         await page.GetByTestId("replay-play").ClickAsync();
         await Assertions.Expect(page.GetByTestId("replay-screen")).ToContainTextAsync(marker, new() { Timeout = 30_000 });
