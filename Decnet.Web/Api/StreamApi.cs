@@ -104,8 +104,12 @@ public static class StreamApi
         }
         var session = new EventStreamSession(parsed.Query!, startAfter, ticket, logs, hub, notifications, users, options.Value, time);
         var completed = new CancellationTokenSource();
-        http.Response.OnCompleted(async () => await completed.CancelAsync());
-        http.Response.RegisterForDispose(completed);
+        // Completion callbacks run last-registered first: this one cancels and disposes its own source.
+        http.Response.OnCompleted(async () =>
+        {
+            await completed.CancelAsync();
+            completed.Dispose();
+        });
         http.Response.RegisterForDispose(session);
         http.Response.RegisterForDispose(lease);
         http.Response.Headers["X-Accel-Buffering"] = "no";
