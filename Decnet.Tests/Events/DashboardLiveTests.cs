@@ -28,6 +28,8 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<AuditTrail>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
+        _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Search.LogSearch>());
+        _context.Services.AddSingleton(TimeProvider.System);
         _ingest = _bed.Services.GetRequiredService<EventIngester>().RunAsync(_stop.Token);
     }
 
@@ -61,5 +63,22 @@ public sealed class DashboardLiveTests : IAsyncLifetime
             Assert.Contains("192.0.2.24", rows[0].TextContent, StringComparison.Ordinal);
             Assert.Contains("redis", rows[0].TextContent, StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public void The_histogram_counts_new_events_live()
+    {
+        var page = _context.Render<Dashboard>();
+        page.WaitForAssertion(() => Assert.Equal("0", page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-total")));
+        Assert.NotNull(page.Find("[data-testid=histogram-empty]"));
+
+        var sink = _bed.Services.GetRequiredService<ChannelEventSink>();
+        for (var i = 0; i < 7; i++)
+        {
+            sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "cache", "redis", "auth", [new("src_ip", $"192.0.2.{i}")]));
+        }
+
+        page.WaitForAssertion(() => Assert.Equal("7", page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-total")), TimeSpan.FromSeconds(15));
+        Assert.NotNull(page.Find("[data-testid=dashboard-histogram] svg"));
     }
 }

@@ -13,9 +13,12 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
     public const string AdminPassword = CoreTestBed.AdminPassword;
     private readonly TempDirectory _directory = new("decnet-web");
     private readonly Dictionary<string, string?> _overrides;
+    private readonly Action<IServiceCollection>? _services;
 
-    public DecnetWebFactory(IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="services">Extra registrations after the application's own (e.g. a keyed test clock).</param>
+    public DecnetWebFactory(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _overrides = new Dictionary<string, string?>
         {
             ["Decnet:Auth:LoginAttemptsPerMinute"] = "10000",
@@ -48,6 +51,10 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in CoreTestBed.Settings(_directory.Path, _overrides))
         {
             builder.UseSetting(key, value);
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 

@@ -42,7 +42,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("path=/shell.php", rows[0].TextContent, StringComparison.Ordinal);
         Assert.NotNull(rows[0].QuerySelector("[data-testid=artifact]"));
         Assert.Null(rows[1].QuerySelector("[data-testid=artifact]"));
-        Assert.NotNull(page.Find("[data-testid=histogram] .bar"));
+        Assert.NotNull(page.Find("[data-testid=histogram] svg"));
+        Assert.Equal("2", page.Find("[data-testid=histogram]").GetAttribute("data-total"));
         Assert.Contains("2 matching", page.Find("[data-testid=total]").TextContent, StringComparison.Ordinal);
 
         rows[1].Click();

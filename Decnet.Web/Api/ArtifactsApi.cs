@@ -14,6 +14,8 @@ public static class ArtifactsApi
             .WithSummary("Download a captured file (admin only). The name must be exactly as stored.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        // The dashboard's artifact drawer links here: the same checks on the cookie session (/api paths take bearer tokens only).
+        app.MapGet("/downloads/artifacts/{decky}/{service}/{storedAs}", Download).RequireAuthorization(Policies.Admin).ExcludeFromDescription();
         return app;
     }
 

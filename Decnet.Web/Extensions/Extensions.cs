@@ -64,6 +64,7 @@ public static class Extensions
 
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
+        services.AddDecnetEventStream();
         // Framing is refused by our own headers (X-Frame-Options DENY, frame-ancestors 'none').
         services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
         services.AddProblemDetails();
@@ -104,6 +105,8 @@ public static class Extensions
         app.MapArtifactsApi();
         Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
         app.MapSwarmControl();
+        app.MapStreamApi();
+        app.MapRecordingsApi();
         app.MapAccountEndpoints();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -31,7 +31,8 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
             FileSystem = session.FileSystem,
             Time = context.Time,
             RemoteIp = connection.RemoteIp,
-            Emit = (type, fields) => connection.Emit(type, fields),
+            // Events of a recorded shell name the recording, so a command row leads to its replay.
+            Emit = (type, fields) => connection.Emit(type, _recorder is { } recorder ? [.. fields, ("recording", recorder.Name)] : fields),
         });
         foreach (var (name, value) in channel.Environment)
         {

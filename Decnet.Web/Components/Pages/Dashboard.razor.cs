@@ -1,6 +1,7 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
 using Decnet.Core.Notifications;
+using Decnet.Core.Search;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Pages;
@@ -8,6 +9,8 @@ namespace Decnet.Web.Components.Pages;
 public partial class Dashboard : IAsyncDisposable
 {
     public const int LatestEventCount = 20;
+    public const int HistogramIntervalMinutes = 60;
+    public static readonly TimeSpan HistogramWindow = TimeSpan.FromHours(24);
 
     [Inject]
     public required EventStatistics Statistics { get; init; }
@@ -21,8 +24,15 @@ public partial class Dashboard : IAsyncDisposable
     [Inject]
     public required NotificationHub Notifications { get; init; }
 
+    [Inject]
+    public required LogSearch Search { get; init; }
+
+    [Inject]
+    public required TimeProvider Time { get; init; }
+
     private StatsSummary? _stats;
     private IReadOnlyList<EventSummary> _latest = [];
+    private IReadOnlyList<HistogramBucket> _histogram = [];
     private IReadOnlyList<AuditEntry> _activity = [];
     private IDisposable? _subscription;
     private readonly CancellationTokenSource _disposed = new();
@@ -41,6 +51,7 @@ public partial class Dashboard : IAsyncDisposable
         _subscription = Notifications.Subscribe<EventsIngested>(OnEventsIngestedAsync);
         _stats = await Statistics.GetSummaryAsync(_disposed.Token);
         _latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
+        _histogram = await HistogramAsync();
         _activity = await Audit.RecentAsync(10, _disposed.Token);
     }
 
@@ -63,10 +74,12 @@ public partial class Dashboard : IAsyncDisposable
             Interlocked.Exchange(ref _refreshPending, 0);
             var stats = await Statistics.GetSummaryAsync(_disposed.Token);
             var latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
+            var histogram = await HistogramAsync();
             await InvokeAsync(() =>
             {
                 _stats = stats;
                 _latest = latest;
+                _histogram = histogram;
                 StateHasChanged();
             });
             await Task.Delay(MinRefreshInterval, _disposed.Token);
@@ -80,6 +93,10 @@ public partial class Dashboard : IAsyncDisposable
             _refreshGate.Release();
         }
     }
+
+    /// <summary>The same numbers as <c>/api/v1/logs/histogram?interval_minutes=60</c> over the last day.</summary>
+    private Task<IReadOnlyList<HistogramBucket>> HistogramAsync() =>
+        Search.HistogramAsync(LogQuery.Empty, Time.GetUtcNow().UtcDateTime - HistogramWindow, null, HistogramIntervalMinutes, _disposed.Token);
 
     public async ValueTask DisposeAsync()
     {

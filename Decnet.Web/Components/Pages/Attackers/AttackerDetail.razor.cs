@@ -1,6 +1,7 @@
-using System.Text.Json;
 using Decnet.Core.Attackers;
+using Decnet.Core.Honeypots.Recordings;
 using Decnet.Core.Notifications;
+using Decnet.Web.Components.Controls;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Pages.Attackers;
@@ -19,6 +20,12 @@ public partial class AttackerDetail : IAsyncDisposable
     public required NotificationHub Notifications { get; init; }
 
     [Inject]
+    public required SessionRecordings Recordings { get; init; }
+
+    /// <summary>The most of one recording the page reads for replay.</summary>
+    public const long MaxReplayBytes = 16L * 1024 * 1024;
+
+    [Inject]
     public required TimeProvider Time { get; init; }
 
     private bool _loaded;
@@ -26,7 +33,13 @@ public partial class AttackerDetail : IAsyncDisposable
     private CommandPage? _commands;
     private int _commandPage;
     private string? _commandService;
-    private IReadOnlyList<ArtifactRow> _artifacts = [];
+    private IReadOnlyList<ArtifactDetails> _artifacts = [];
+    private IReadOnlyList<SessionRecording> _sessions = [];
+    private SessionRecording? _replaying;
+    private Asciicast? _cast;
+    private string? _replayError;
+    private bool _drawerOpen;
+    private ArtifactDetails? _drawerArtifact;
     private IDisposable? _subscription;
     private readonly CancellationTokenSource _disposed = new();
     private readonly SemaphoreSlim _loadGate = new(1, 1);
@@ -53,7 +66,8 @@ public partial class AttackerDetail : IAsyncDisposable
             _attacker = await Directory.GetAsync(Id, _disposed.Token);
             _commands = await Directory.CommandsAsync(Id, CommandPageSize, _commandPage * CommandPageSize, _commandService, _disposed.Token);
             var artifacts = await Directory.ArtifactsAsync(Id, _disposed.Token) ?? [];
-            _artifacts = artifacts.Select(ArtifactRow.From).ToList();
+            _artifacts = artifacts.Select(ArtifactDetails.From).ToList();
+            _sessions = await Recordings.ListAsync(Id, _disposed.Token) ?? [];
             _loaded = true;
         }
         finally
@@ -97,30 +111,29 @@ public partial class AttackerDetail : IAsyncDisposable
         }
     }
 
+    private void OpenArtifact(ArtifactDetails artifact)
+    {
+        _drawerArtifact = artifact;
+        _drawerOpen = true;
+    }
+
+    private async Task ReplayAsync(SessionRecording session)
+    {
+        _replayError = null;
+        var found = await Recordings.FindAsync(Id, session.Decky, session.Service, session.Name, _disposed.Token);
+        if (found.Status != RecordingLookupStatus.Found)
+        {
+            _replayError = $"This recording cannot be replayed: {found.Error}.";
+            return;
+        }
+        _cast = await SessionRecordings.ReadAsync(found.Path!, MaxReplayBytes, _disposed.Token);
+        _replaying = session;
+    }
+
     public async ValueTask DisposeAsync()
     {
         _subscription?.Dispose();
         await _disposed.CancelAsync();
         GC.SuppressFinalize(this);
-    }
-
-    private sealed record ArtifactRow(DateTime Timestamp, string Decky, string Service, string Name, string? Sha256)
-    {
-        public static ArtifactRow From(Decnet.Core.Events.LogEntry row)
-        {
-            string? Field(JsonElement root, string name) =>
-                root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            try
-            {
-                using var document = JsonDocument.Parse(row.Fields);
-                var root = document.RootElement;
-                return new ArtifactRow(row.Timestamp, row.Decky, row.Service,
-                    Field(root, "orig_path") ?? Field(root, "stored_as") ?? "(unnamed)", Field(root, "sha256"));
-            }
-            catch (JsonException)
-            {
-                return new ArtifactRow(row.Timestamp, row.Decky, row.Service, "(unreadable)", null);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 using Decnet.Core.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
+using Decnet.Web.Components.Controls;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Pages.Logs;
@@ -52,6 +53,8 @@ public partial class LiveLogs : IAsyncDisposable
     private IReadOnlyList<HistogramBucket> _histogram = [];
     private readonly HashSet<long> _expanded = [];
     private IDisposable? _subscription;
+    private bool _drawerOpen;
+    private ArtifactDetails? _drawerArtifact;
     private readonly SemaphoreSlim _tailGate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
 
@@ -209,8 +212,11 @@ public partial class LiveLogs : IAsyncDisposable
                 return;
             }
             _lastId = fresh[^1].Id;
+            // The histogram follows the tail: the same filter and range, re-counted once per batch.
+            var histogram = await Search.HistogramAsync(_parsed, Start(), null, IntervalMinutes, _disposed.Token);
             await InvokeAsync(() =>
             {
+                _histogram = histogram;
                 _rows.InsertRange(0, fresh.Reverse());
                 if (_rows.Count > PageSize)
                 {
@@ -228,6 +234,12 @@ public partial class LiveLogs : IAsyncDisposable
         {
             _tailGate.Release();
         }
+    }
+
+    private void OpenArtifact(LogRow row)
+    {
+        _drawerArtifact = ArtifactDetails.From(row);
+        _drawerOpen = true;
     }
 
     public async ValueTask DisposeAsync()
