@@ -12,4 +12,9 @@ public static class SwarmChangeReasons
     public const string Heartbeat = "heartbeat";
     public const string Unreachable = "unreachable";
     public const string Tombstoned = "tombstoned";
+    public const string Deployed = "deployed";
+    public const string TearingDown = "tearing_down";
+    public const string TornDown = "torn_down";
+    public const string TeardownFailed = "teardown_failed";
+    public const string Decommissioned = "decommissioned";
 }

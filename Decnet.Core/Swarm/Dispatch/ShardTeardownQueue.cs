@@ -20,7 +20,7 @@ public sealed record TeardownRequest(TeardownRequestStatus Status, string Messag
 /// Asynchronous teardown of a worker's deckies. A request is answered at once: the affected shards are
 /// marked <c>tearing_down</c> before it returns, then the agent call runs as a tracked background task.
 /// Success deletes the shards; any failure marks them <c>teardown_failed</c> with the error. Nothing is
-/// re-raised (no caller is left to catch it); every outcome is published as <see cref="ShardsChanged"/>.
+/// re-raised (no caller is left to catch it); every outcome is published as <see cref="SwarmChanged"/>.
 /// Several teardowns run at once, bounded by <see cref="AgentClientOptions.MaxConcurrentCalls"/>.
 /// </summary>
 public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
@@ -63,7 +63,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
             return new TeardownRequest(TeardownRequestStatus.DeckyNotFound, $"{host.Name} runs no decky named '{deckyName}'.", []);
         }
         await _audit.RecordAsync(actor, "swarm.teardown", host.Name, deckyName ?? "(all)", cancellationToken);
-        _hub.Publish(new ShardsChanged(hostId, "tearing_down"));
+        _hub.Publish(new SwarmChanged(SwarmChangeReasons.TearingDown, hostId));
         Track(() => RunAsync(host, deckyName, affected));
         var what = deckyName ?? $"every decky ({affected.Count})";
         return new TeardownRequest(TeardownRequestStatus.Accepted, $"Tearing down {what} on {host.Name}.", affected);
@@ -114,7 +114,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
             }
             await _store.DeleteAsync(host.Id, affected, CancellationToken.None).ConfigureAwait(false);
             _logger.LogInformation("{Host} tore down {What}", host.Name, deckyName ?? "every decky");
-            _hub.Publish(new ShardsChanged(host.Id, "torn_down"));
+            _hub.Publish(new SwarmChanged(SwarmChangeReasons.TornDown, host.Id));
         }
         catch (Exception ex)
         {
@@ -128,7 +128,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
             {
                 _logger.LogError(store, "Could not record the failed teardown on {Host}", host.Name);
             }
-            _hub.Publish(new ShardsChanged(host.Id, "teardown_failed"));
+            _hub.Publish(new SwarmChanged(SwarmChangeReasons.TeardownFailed, host.Id));
         }
     }
 

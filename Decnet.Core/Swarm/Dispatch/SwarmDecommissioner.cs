@@ -37,7 +37,7 @@ public sealed class SwarmDecommissioner(ShardStore store, AgentClientFactory cli
         clients.Forget(hostId);
         await store.RemoveHostAsync(hostId, $"decommissioned by {actor}", CancellationToken.None);
         await audit.RecordAsync(actor, "swarm.decommissioned", host.Name, scheduled ? "self-destruct scheduled" : "worker unreachable", CancellationToken.None);
-        hub.Publish(new ShardsChanged(hostId, "decommissioned"));
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Decommissioned, hostId));
         return new DecommissionResult(true, $"{host.Name} was decommissioned and its certificate revoked; {note}.", scheduled);
     }
 }

@@ -36,7 +36,7 @@ public sealed class SwarmDispatcher(ShardStore store, AgentClientFactory clients
             }
         }
         await store.DeleteAllExceptAsync(placed.Select(d => d.Name).ToList(), cancellationToken);
-        hub.Publish(new ShardsChanged(null, "deployed"));
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Deployed, null));
         return new SwarmDispatchResult(results);
     }
 

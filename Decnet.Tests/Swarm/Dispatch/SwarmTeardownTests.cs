@@ -30,7 +30,7 @@ public sealed class SwarmTeardownTests : IAsyncLifetime
     {
         _agent.TeardownGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var published = new List<string>();
-        using var _ = _bed.Get<NotificationHub>().Subscribe<ShardsChanged>(c => { lock (published) { published.Add(c.Reason); } return Task.CompletedTask; });
+        using var _ = _bed.Get<NotificationHub>().Subscribe<SwarmChanged>(c => { lock (published) { published.Add(c.Reason); } return Task.CompletedTask; });
 
         var request = await Queue.EnqueueAsync("chief", _host.Id, "d2", CancellationToken.None);
 

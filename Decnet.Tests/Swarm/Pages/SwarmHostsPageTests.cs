@@ -145,7 +145,7 @@ public sealed class SwarmHostsPageTests : SwarmPageContext
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=hosts-empty]")));
 
         var host = await SwarmBed.AddHostAsync(Bed.Services, TlsAgentServer.DeadHost("worker-late"));
-        Get<NotificationHub>().Publish(new ShardsChanged(host.Id, "deployed"));
+        Get<NotificationHub>().Publish(new SwarmChanged("deployed", host.Id));
 
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=host-worker-late]")), s_wait);
         Assert.Contains("1 host(s) · 1 active", cut.Find("[data-testid=hosts-summary]").TextContent, StringComparison.Ordinal);

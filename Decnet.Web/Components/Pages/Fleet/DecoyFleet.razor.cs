@@ -64,7 +64,7 @@ public partial class DecoyFleet : IAsyncDisposable
             StateHasChanged();
         }));
         // Shards and workers change without the local fleet changing (teardowns, decommissions).
-        _shardSubscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        _shardSubscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
         {
             await ReloadAsync();
             StateHasChanged();

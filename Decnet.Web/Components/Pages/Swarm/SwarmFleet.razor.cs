@@ -50,7 +50,7 @@ public partial class SwarmFleet : IAsyncDisposable
     protected override async Task OnInitializedAsync()
     {
         _operator = await Operator.GetAsync();
-        _subscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        _subscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
         {
             await ReloadAsync();
             StateHasChanged();

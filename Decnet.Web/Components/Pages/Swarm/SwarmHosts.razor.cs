@@ -10,7 +10,7 @@ namespace Decnet.Web.Components.Pages.Swarm;
 /// Every enrolled worker with its status, address, heartbeat age (ticking each second), short
 /// fingerprint, enrollment date and decky count. Admins tear down all of a host's deckies (the host
 /// stays enrolled) or decommission it; each action is confirmed and has its own in-flight state.
-/// Changes arrive over the circuit through <see cref="ShardsChanged"/>.
+/// Changes arrive over the circuit through <see cref="SwarmChanged"/>.
 /// </summary>
 public partial class SwarmHosts : IAsyncDisposable
 {
@@ -51,7 +51,7 @@ public partial class SwarmHosts : IAsyncDisposable
     protected override async Task OnInitializedAsync()
     {
         _operator = await Operator.GetAsync();
-        _subscription = Hub.Subscribe<ShardsChanged>(_ => InvokeAsync(async () =>
+        _subscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
         {
             await ReloadAsync();
             StateHasChanged();
