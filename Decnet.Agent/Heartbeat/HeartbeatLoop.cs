@@ -41,6 +41,12 @@ public sealed class HeartbeatLoop(
     {
         var interval = TimeSpan.FromSeconds(settings.Host.HeartbeatSeconds);
         using var handler = PinnedTls.CreateHandler(identity.Certificate, identity.Trust, settings.Host.MasterFingerprint, ConnectTimeout);
+        if (!settings.ListenAddress.Equals(System.Net.IPAddress.Any) && !settings.ListenAddress.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            // An agent bound to one address also calls from it: the master learns where to reach a worker
+            // enrolled without an address from the source of its heartbeats.
+            handler.ConnectCallback = (context, cancellationToken) => ConnectFromAsync(settings.ListenAddress, context, cancellationToken);
+        }
         using var client = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         var pipeline = CreatePipeline(interval);
         logger.LogInformation("Heartbeat to {Endpoint} every {Interval}", Endpoint, interval);
@@ -125,4 +131,20 @@ public sealed class HeartbeatLoop(
         HttpStatusCode.NotFound => "(the master does not know this host_uuid)",
         _ => "",
     };
+
+    private static async ValueTask<Stream> ConnectFromAsync(System.Net.IPAddress local, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(local.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.Bind(new System.Net.IPEndPoint(local, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

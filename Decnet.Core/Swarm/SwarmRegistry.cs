@@ -111,7 +111,14 @@ public sealed class SwarmRegistry(IDbContextFactory<DecnetDbContext> dbFactory, 
     /// (running, otherwise degraded). A shard being torn down keeps that state until the teardown ends.
     /// </summary>
     /// <returns>False when the host no longer exists.</returns>
-    public async Task<bool> RecordHeartbeatAsync(Guid hostId, AgentStatus status, CancellationToken cancellationToken)
+    public async Task<bool> RecordHeartbeatAsync(Guid hostId, AgentStatus status, CancellationToken cancellationToken) =>
+        await RecordHeartbeatAsync(hostId, status, peerAddress: null, cancellationToken);
+
+    /// <summary>
+    /// As above; a host enrolled without an address (the wizard does not know it) takes
+    /// <paramref name="peerAddress"/>, where its pinned heartbeat came from, so the master can dispatch to it.
+    /// </summary>
+    public async Task<bool> RecordHeartbeatAsync(Guid hostId, AgentStatus status, string? peerAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
         var now = Now();
@@ -123,6 +130,10 @@ public sealed class SwarmRegistry(IDbContextFactory<DecnetDbContext> dbFactory, 
         }
         host.LastHeartbeat = now;
         host.Status = SwarmHostStatus.Active;
+        if (string.IsNullOrWhiteSpace(host.Address) && !string.IsNullOrWhiteSpace(peerAddress))
+        {
+            host.Address = peerAddress;
+        }
 
         var reported = status.Deployed
             ? status.Deckies.Where(d => !string.IsNullOrWhiteSpace(d.Name)).DistinctBy(d => d.Name, StringComparer.Ordinal).ToList()

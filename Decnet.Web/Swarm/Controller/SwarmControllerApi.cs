@@ -93,7 +93,8 @@ public static class SwarmControllerApi
             logger.LogWarning("Refused a heartbeat claiming to be {Name} ({HostId}): certificate {Fingerprint} is not its own", host.Name, host.Id, fingerprint[..16]);
             return Problem(StatusCodes.Status403Forbidden, FingerprintMismatch);
         }
-        await registry.RecordHeartbeatAsync(host.Id, heartbeat.Status, cancellationToken);
+        var peer = http.Connection.RemoteIpAddress is { } remote ? (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString() : null;
+        await registry.RecordHeartbeatAsync(host.Id, heartbeat.Status, peer, cancellationToken);
         return TypedResults.NoContent();
     }
 
