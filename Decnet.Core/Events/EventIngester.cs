@@ -58,6 +58,12 @@ public sealed partial class EventIngester(
         ON CONFLICT(EventKey) DO NOTHING
         """;
 
+    // The position of a durable source moves with the rows it produced, in the same transaction.
+    private const string CursorSql = """
+        INSERT INTO pipeline_cursors (Name, Position, Detail, UpdatedAt) VALUES ($name, $position, $detail, $updatedAt)
+        ON CONFLICT(Name) DO UPDATE SET Position = excluded.Position, Detail = excluded.Detail, UpdatedAt = excluded.UpdatedAt
+        """;
+
     private readonly Lock _malformedLock = new();
     private readonly Queue<string> _recentMalformed = new();
     private long _ingested;
@@ -226,10 +232,16 @@ public sealed partial class EventIngester(
 
         var inserted = new List<ParsedEvent>();
         var rejectedLines = new List<string>();
+        Dictionary<string, SourcePosition>? positions = null;
         var malformed = 0;
         var truncated = 0;
         foreach (var line in batch)
         {
+            if (line.Position is { } position)
+            {
+                // Lines arrive in source order: the last one of a source is its new resume point.
+                (positions ??= new Dictionary<string, SourcePosition>(StringComparer.Ordinal))[position.Cursor] = position;
+            }
             var result = Rfc5424Parser.Parse(line.RawLine);
             if (result.Truncated)
             {
@@ -267,6 +279,10 @@ public sealed partial class EventIngester(
         }
         // After last_insert_rowid (bounty inserts would move it), in the same transaction as the logs.
         var bountyCount = await bounties.WriteAsync(connection, transaction, inserted, cancellationToken).ConfigureAwait(false);
+        if (positions is not null)
+        {
+            await WritePositionsAsync(connection, transaction, positions.Values, cancellationToken).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         bounties.Committed(bountyCount);
         WriteSiemFiles(inserted, rejectedLines);
@@ -291,6 +307,25 @@ public sealed partial class EventIngester(
             hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
         }
         return inserted.Count;
+    }
+
+    private async Task WritePositionsAsync(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<SourcePosition> positions, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = CursorSql;
+        var name = command.Parameters.Add("$name", SqliteType.Text);
+        var position = command.Parameters.Add("$position", SqliteType.Integer);
+        var detail = command.Parameters.Add("$detail", SqliteType.Text);
+        command.Parameters.Add("$updatedAt", SqliteType.Text).Value =
+            time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+        foreach (var p in positions)
+        {
+            name.Value = p.Cursor;
+            position.Value = p.Offset;
+            detail.Value = (object?)p.Detail ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
