@@ -16,8 +16,8 @@ public sealed class LineSplitterTests
         splitter.Append("ond\r\nthi"u8, lines);
         splitter.Append("rd\n"u8, lines);
 
-        Assert.Equal([("first", 6L), ("second", 13L), ("third", 19L)], lines);
-        Assert.Equal(19, splitter.Consumed);
+        Assert.Equal([("first", 6L), ("second", 14L), ("third", 20L)], lines);
+        Assert.Equal(20, splitter.Consumed);
     }
 
     [Fact]
