@@ -15,8 +15,8 @@ public sealed class FileIngestOptions
     /// <summary>How often a file at its end is checked for new lines, rotation or truncation.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Lines read but not yet stored; when full, reading pauses (the lines stay in the file).</summary>
-    public int ChannelCapacity { get; set; } = 10_000;
+    /// <summary>Lines read but not yet stored; when full, reading pauses (the lines stay in the file). At most 64 KiB a line.</summary>
+    public int ChannelCapacity { get; set; } = 2_000;
 }
 
 /// <summary>One tailed file. The name keys its persisted position, so renaming it re-reads the file (harmlessly: rows are idempotent).</summary>
@@ -55,9 +55,9 @@ public sealed class FileIngestOptionsValidator : IValidateOptions<FileIngestOpti
         {
             errors.Add($"{FileIngestOptions.Section}:PollInterval must be between 0 and 1 minute.");
         }
-        if (options.ChannelCapacity is < 100 or > 1_000_000)
+        if (options.ChannelCapacity is < 100 or > 100_000)
         {
-            errors.Add($"{FileIngestOptions.Section}:ChannelCapacity must be 100 to 1,000,000.");
+            errors.Add($"{FileIngestOptions.Section}:ChannelCapacity must be 100 to 100,000.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
