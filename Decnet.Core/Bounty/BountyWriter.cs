@@ -23,42 +23,43 @@ public sealed class BountyWriter(BountyQuery query, NotificationHub hub)
         """;
 
     /// <summary>Extracts and inserts; returns the number of new bounty rows. Does not commit.</summary>
-    public async Task<int> WriteAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ParsedEvent> events, CancellationToken cancellationToken)
+    public Task<int> WriteAsync(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ParsedEvent> events, CancellationToken cancellationToken) =>
+        WriteAsync(connection, transaction, events.SelectMany(BountyExtractor.Extract), cancellationToken);
+
+    /// <summary>Inserts bounties already extracted (the ingest extracts while the previous batch is stored); returns the new rows. Does not commit.</summary>
+    public async Task<int> WriteAsync(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<ExtractedBounty> found, CancellationToken cancellationToken)
     {
         SqliteCommand? command = null;
         SqliteParameter timestamp = null!, decky = null!, service = null!, attackerIp = null!, bountyType = null!, payload = null!, dedupKey = null!;
         var inserted = 0;
         try
         {
-            foreach (var e in events)
+            foreach (var bounty in found)
             {
-                foreach (var bounty in BountyExtractor.Extract(e))
+                if (command is null)
                 {
-                    if (command is null)
-                    {
-                        // Prepared once per batch, and only for batches that carry a bounty at all.
-                        command = connection.CreateCommand();
-                        command.Transaction = transaction;
-                        command.CommandText = InsertSql;
-                        timestamp = command.Parameters.Add("$timestamp", SqliteType.Text);
-                        decky = command.Parameters.Add("$decky", SqliteType.Text);
-                        service = command.Parameters.Add("$service", SqliteType.Text);
-                        attackerIp = command.Parameters.Add("$attackerIp", SqliteType.Text);
-                        bountyType = command.Parameters.Add("$bountyType", SqliteType.Text);
-                        payload = command.Parameters.Add("$payload", SqliteType.Text);
-                        dedupKey = command.Parameters.Add("$dedupKey", SqliteType.Text);
-                        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    // The text format EF uses for DateTime columns, so EF queries sort and compare these rows.
-                    timestamp.Value = bounty.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-                    decky.Value = bounty.Decky;
-                    service.Value = bounty.Service;
-                    attackerIp.Value = (object?)bounty.AttackerIp ?? DBNull.Value;
-                    bountyType.Value = bounty.BountyType;
-                    payload.Value = bounty.Payload;
-                    dedupKey.Value = bounty.DedupKey;
-                    inserted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    // Prepared once per batch, and only for batches that carry a bounty at all.
+                    command = connection.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = InsertSql;
+                    timestamp = command.Parameters.Add("$timestamp", SqliteType.Text);
+                    decky = command.Parameters.Add("$decky", SqliteType.Text);
+                    service = command.Parameters.Add("$service", SqliteType.Text);
+                    attackerIp = command.Parameters.Add("$attackerIp", SqliteType.Text);
+                    bountyType = command.Parameters.Add("$bountyType", SqliteType.Text);
+                    payload = command.Parameters.Add("$payload", SqliteType.Text);
+                    dedupKey = command.Parameters.Add("$dedupKey", SqliteType.Text);
+                    await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 }
+                // The text format EF uses for DateTime columns, so EF queries sort and compare these rows.
+                timestamp.Value = bounty.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+                decky.Value = bounty.Decky;
+                service.Value = bounty.Service;
+                attackerIp.Value = (object?)bounty.AttackerIp ?? DBNull.Value;
+                bountyType.Value = bounty.BountyType;
+                payload.Value = bounty.Payload;
+                dedupKey.Value = bounty.DedupKey;
+                inserted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally

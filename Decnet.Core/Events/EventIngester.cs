@@ -58,6 +58,12 @@ public sealed partial class EventIngester(
         ON CONFLICT(EventKey) DO NOTHING
         """;
 
+    // The position of a durable source moves with the rows it produced, in the same transaction.
+    private const string CursorSql = """
+        INSERT INTO pipeline_cursors (Name, Position, Detail, UpdatedAt) VALUES ($name, $position, $detail, $updatedAt)
+        ON CONFLICT(Name) DO UPDATE SET Position = excluded.Position, Detail = excluded.Detail, UpdatedAt = excluded.UpdatedAt
+        """;
+
     private readonly Lock _malformedLock = new();
     private readonly Queue<string> _recentMalformed = new();
     private long _ingested;
@@ -105,33 +111,81 @@ public sealed partial class EventIngester(
     public Task RunAsync(ChannelReader<IngestLine> lines, CancellationToken cancellationToken) =>
         RunAsync(lines, l => l, cancellationToken);
 
+    /// <summary>
+    /// Two stages one batch apart: while the database stores batch n, the next batch is cut and prepared
+    /// (parse, fields JSON, idempotency key, bounty rules) on another thread. At most one prepared batch
+    /// waits, plus the one being stored and the one being filled: memory stays bounded whatever the channel holds.
+    /// </summary>
     private async Task RunAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, CancellationToken cancellationToken)
     {
-        // The buffer never grows past one batch: memory stays bounded whatever the channel holds.
-        var batch = new List<IngestLine>(BatchSize);
+        var prepared = Channel.CreateBounded<PreparedBatch>(new BoundedChannelOptions(1)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        PreparedBatch? leftover = null;
+        var producer = Task.Run(async () =>
+        {
+            var batch = new List<IngestLine>(BatchSize);
+            try
+            {
+                while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await FillAsync(reader, toLine, batch, cancellationToken).ConfigureAwait(false);
+                    await prepared.Writer.WriteAsync(Prepare(batch), cancellationToken).ConfigureAwait(false);
+                    batch = new List<IngestLine>(BatchSize);
+                }
+                prepared.Writer.TryComplete();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Shutting down: the lines in hand are still worth a last attempt by the store stage.
+                leftover = batch.Count > 0 ? Prepare(batch) : null;
+                prepared.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                prepared.Writer.TryComplete(ex);
+            }
+        }, CancellationToken.None);
+
         Interlocked.Increment(ref _running);
+        PreparedBatch? current = null;
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await prepared.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await FillAsync(reader, toLine, batch, cancellationToken).ConfigureAwait(false);
-                await FlushWithRetryAsync(batch, cancellationToken).ConfigureAwait(false);
-                batch.Clear();
+                while (prepared.Reader.TryRead(out current))
+                {
+                    await FlushWithRetryAsync(current, cancellationToken).ConfigureAwait(false);
+                    current = null;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Shutting down: what is already in hand is still worth a last attempt.
-            if (batch.Count > 0)
+            // What is already in hand, prepared or not, gets a last attempt.
+            await producer.ConfigureAwait(false);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            if (current is not null)
             {
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await TryFlushAsync(batch, grace.Token).ConfigureAwait(false);
+                await TryFlushAsync(current, grace.Token).ConfigureAwait(false);
+            }
+            while (prepared.Reader.TryRead(out var waiting))
+            {
+                await TryFlushAsync(waiting, grace.Token).ConfigureAwait(false);
+            }
+            if (leftover is not null)
+            {
+                await TryFlushAsync(leftover, grace.Token).ConfigureAwait(false);
             }
         }
         finally
         {
             Interlocked.Decrement(ref _running);
         }
+        await producer.ConfigureAwait(false);
     }
 
     /// <summary>Takes what is there, then waits for more until the batch is full or the flush interval ends.</summary>
@@ -167,7 +221,7 @@ public sealed partial class EventIngester(
     /// A failed batch is retried, not dropped: the rows are idempotent, and while the database is away the
     /// bounded channel sheds the oldest events instead of this buffer growing.
     /// </summary>
-    private async Task FlushWithRetryAsync(List<IngestLine> batch, CancellationToken cancellationToken)
+    private async Task FlushWithRetryAsync(PreparedBatch batch, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -179,17 +233,17 @@ public sealed partial class EventIngester(
         }
     }
 
-    private async Task<bool> TryFlushAsync(List<IngestLine> batch, CancellationToken cancellationToken)
+    private async Task<bool> TryFlushAsync(PreparedBatch batch, CancellationToken cancellationToken)
     {
         try
         {
-            await WriteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
+            await StoreAsync(batch, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _lastError = $"{ex.GetType().Name}: {ex.Message}";
-            LogBatchFailed(logger, ex, batch.Count);
+            LogBatchFailed(logger, ex, batch.Lines.Count);
             return false;
         }
     }
@@ -198,14 +252,47 @@ public sealed partial class EventIngester(
     /// Parses and inserts one batch in one transaction, then announces it. Public so replays and tests can
     /// write a known batch; returns the number of rows inserted.
     /// </summary>
-    public async Task<int> WriteBatchAsync(IReadOnlyList<IngestLine> batch, CancellationToken cancellationToken)
+    public Task<int> WriteBatchAsync(IReadOnlyList<IngestLine> batch, CancellationToken cancellationToken) =>
+        batch.Count == 0 ? Task.FromResult(0) : StoreAsync(Prepare(batch), cancellationToken);
+
+    /// <summary>The CPU part of a batch, no I/O: parse, column values, fields JSON, key, bounties, position.</summary>
+    private PreparedBatch Prepare(IReadOnlyList<IngestLine> batch)
     {
-        if (batch.Count == 0)
+        var prepared = new PreparedBatch(batch);
+        foreach (var line in batch)
         {
-            return 0;
+            if (line.Position is { } position)
+            {
+                // Lines arrive in source order: the last one of a source is its new resume point.
+                (prepared.Positions ??= new Dictionary<string, SourcePosition>(StringComparer.Ordinal))[position.Cursor] = position;
+            }
+            var result = Rfc5424Parser.Parse(line.RawLine);
+            if (result.Truncated)
+            {
+                prepared.Truncated++;
+            }
+            if (result.Event is not { } parsed)
+            {
+                KeepMalformed(result.RawLine);
+                prepared.Rejected.Add(result.RawLine);
+                continue;
+            }
+            prepared.Rows.Add(new PreparedRow(
+                parsed,
+                // Same text format EF uses for DateTime columns, so EF queries sort and compare these rows.
+                parsed.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+                FieldsJson(parsed.Fields),
+                EventKey(line),
+                BountyExtractor.Extract(parsed)));
         }
+        return prepared;
+    }
+
+    /// <summary>The database part: one transaction for rows, bounties and source positions; then SIEM files and the notification.</summary>
+    private async Task<int> StoreAsync(PreparedBatch batch, CancellationToken cancellationToken)
+    {
         using var activity = Source.StartActivity("ingest batch");
-        activity?.SetTag("decnet.ingest.batch_size", batch.Count);
+        activity?.SetTag("decnet.ingest.batch_size", batch.Lines.Count);
         var traceId = activity?.TraceId.ToHexString();
         var spanId = activity?.SpanId.ToHexString();
 
@@ -230,37 +317,28 @@ public sealed partial class EventIngester(
         var eventKey = command.Parameters.Add("$eventKey", SqliteType.Text);
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
 
-        var inserted = new List<ParsedEvent>();
-        var rejectedLines = new List<string>();
-        var malformed = 0;
-        var truncated = 0;
-        foreach (var line in batch)
+        var inserted = new List<ParsedEvent>(batch.Rows.Count);
+        List<ExtractedBounty>? found = null;
+        foreach (var row in batch.Rows)
         {
-            var result = Rfc5424Parser.Parse(line.RawLine);
-            if (result.Truncated)
-            {
-                truncated++;
-            }
-            if (result.Event is not { } parsed)
-            {
-                malformed++;
-                KeepMalformed(result.RawLine);
-                rejectedLines.Add(result.RawLine);
-                continue;
-            }
-            // Same text format EF uses for DateTime columns, so EF queries sort and compare these rows.
-            timestamp.Value = parsed.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+            var parsed = row.Event;
+            timestamp.Value = row.Timestamp;
             decky.Value = parsed.Decky;
             service.Value = parsed.Service;
             eventType.Value = parsed.EventType;
             attackerIp.Value = (object?)parsed.AttackerIp ?? DBNull.Value;
             rawLine.Value = parsed.RawLine;
-            fields.Value = FieldsJson(parsed.Fields);
+            fields.Value = row.Fields;
             msg.Value = (object?)parsed.Message ?? DBNull.Value;
-            eventKey.Value = EventKey(line);
+            eventKey.Value = row.EventKey;
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
             {
                 inserted.Add(parsed);
+                if (row.Bounties.Count > 0)
+                {
+                    // Only rows stored now: a replayed event brings no bounty it did not already bring.
+                    (found ??= []).AddRange(row.Bounties);
+                }
             }
         }
         long lastId = 0;
@@ -272,15 +350,20 @@ public sealed partial class EventIngester(
             lastId = (long)(await idCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
         }
         // After last_insert_rowid (bounty inserts would move it), in the same transaction as the logs.
-        var bountyCount = await bounties.WriteAsync(connection, transaction, inserted, cancellationToken).ConfigureAwait(false);
+        var bountyCount = found is null ? 0 : await bounties.WriteAsync(connection, transaction, found, cancellationToken).ConfigureAwait(false);
+        if (batch.Positions is not null)
+        {
+            await WritePositionsAsync(connection, transaction, batch.Positions.Values, cancellationToken).ConfigureAwait(false);
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         bounties.Committed(bountyCount);
-        WriteSiemFiles(inserted, rejectedLines);
+        WriteSiemFiles(inserted, batch.Rejected);
 
+        var malformed = batch.Rejected.Count;
         Interlocked.Add(ref _ingested, inserted.Count);
-        Interlocked.Add(ref _duplicates, batch.Count - malformed - inserted.Count);
+        Interlocked.Add(ref _duplicates, batch.Lines.Count - malformed - inserted.Count);
         Interlocked.Add(ref _malformed, malformed);
-        Interlocked.Add(ref _truncated, truncated);
+        Interlocked.Add(ref _truncated, batch.Truncated);
         Interlocked.Increment(ref _batches);
         Interlocked.Exchange(ref _lastBatchTicks, time.GetUtcNow().UtcTicks);
         _lastError = null;
@@ -297,6 +380,25 @@ public sealed partial class EventIngester(
             hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
         }
         return inserted.Count;
+    }
+
+    private async Task WritePositionsAsync(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<SourcePosition> positions, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = CursorSql;
+        var name = command.Parameters.Add("$name", SqliteType.Text);
+        var position = command.Parameters.Add("$position", SqliteType.Integer);
+        var detail = command.Parameters.Add("$detail", SqliteType.Text);
+        command.Parameters.Add("$updatedAt", SqliteType.Text).Value =
+            time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+        foreach (var p in positions)
+        {
+            name.Value = p.Cursor;
+            position.Value = p.Offset;
+            detail.Value = (object?)p.Detail ?? DBNull.Value;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
@@ -358,6 +460,17 @@ public sealed partial class EventIngester(
             _recentMalformed.Enqueue(rawLine.Length > MalformedKeptLength ? rawLine[..MalformedKeptLength] : rawLine);
         }
     }
+
+    private sealed class PreparedBatch(IReadOnlyList<IngestLine> lines)
+    {
+        public IReadOnlyList<IngestLine> Lines { get; } = lines;
+        public List<PreparedRow> Rows { get; } = new(lines.Count);
+        public List<string> Rejected { get; } = [];
+        public Dictionary<string, SourcePosition>? Positions { get; set; }
+        public int Truncated { get; set; }
+    }
+
+    private sealed record PreparedRow(ParsedEvent Event, string Timestamp, string Fields, string EventKey, IReadOnlyList<ExtractedBounty> Bounties);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest batch of {Count} line(s) failed; it will be retried")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

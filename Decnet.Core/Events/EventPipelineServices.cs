@@ -1,13 +1,15 @@
+using Decnet.Core.Events.Collection;
 using Decnet.Core.Health;
 using Decnet.Core.Honeypots.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Events;
 
 public static class EventPipelineServices
 {
-    /// <summary>The ingest (its worker is hosted by the web process), its health probe and the event queries.</summary>
+    /// <summary>The ingest (its workers are hosted by the web process), the file tails, its health probe and the event queries.</summary>
     public static IServiceCollection AddDecnetEventPipeline(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -16,6 +18,9 @@ public static class EventPipelineServices
         services.AddOptions<SiemFileOptions>().BindConfiguration(SiemFileOptions.Section);
         services.TryAddSingleton<SiemFiles>();
         services.TryAddSingleton<EventIngester>();
+        services.AddOptions<FileIngestOptions>().BindConfiguration(FileIngestOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FileIngestOptions>, FileIngestOptionsValidator>());
+        services.TryAddSingleton<FileTailCollector>();
         services.TryAddSingleton<EventLog>();
         services.AddSingleton<IHealthProbe, IngestionProbe>();
         return services;

@@ -55,6 +55,7 @@ public static class Extensions
         services.AddHostedService<StartupTasks>();
         // Before the health monitor, so the first ingestion probe already sees the worker running.
         services.AddHostedService<IngestWorker>();
+        services.AddHostedService<IngestSourcesWorker>();
         services.AddHostedService<Decnet.Web.Attackers.ProfilerWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());

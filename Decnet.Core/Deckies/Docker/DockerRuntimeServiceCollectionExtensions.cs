@@ -1,4 +1,8 @@
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Events;
+using Decnet.Core.Events.Collection;
+using Decnet.Core.Storage;
+using Microsoft.EntityFrameworkCore;
 using Decnet.Core.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +27,14 @@ public static class DockerRuntimeServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<DockerDeckyRuntime>());
         services.AddSingleton<IHealthProbe, DockerProbe>();
+        // The containers' stdout is where their events are: the collector follows it into the ingest.
+        services.AddOptions<DockerLogCollectorOptions>().BindConfiguration(DockerLogCollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp => new DockerLogCollector(
+            sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
+            sp.GetRequiredService<IOptions<DockerLogCollectorOptions>>().Value,
+            sp.GetRequiredService<EventIngester>(),
+            sp.GetRequiredService<IDbContextFactory<DecnetDbContext>>(),
+            sp.GetRequiredService<ILogger<DockerLogCollector>>()));
         return services;
     }
 }

@@ -14,7 +14,8 @@ namespace Decnet.Tests.Deckies.Docker;
 /// the shim, OS sysctls, container logs, degraded state, replace semantics and a teardown that leaves nothing.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine) : IClassFixture<DockerEngineFixture>
+[Collection(DockerEngineCollection.Name)]
+public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
 {
     private const string WindowsIp = "10.213.7.20";
     private const string LinuxIp = "10.213.7.21";

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Decnet.Core.Events.Collection;
+
+/// <summary>How the master follows its service containers' logs. Section "Decnet:Ingest:Docker".</summary>
+public sealed class DockerLogCollectorOptions
+{
+    public const string Section = "Decnet:Ingest:Docker";
+
+    /// <summary>
+    /// Lines read from the engine but not yet stored. When it is full, reading pauses and the lines wait in
+    /// the engine's log files. A line is at most 64 KiB, so the worst case is capacity x 64 KiB (128 MiB by
+    /// default); ordinary lines are a few hundred bytes.
+    /// </summary>
+    [Range(100, 100_000)]
+    public int ChannelCapacity { get; set; } = 2_000;
+
+    /// <summary>Pause before reconnecting after the engine's event stream broke.</summary>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>On shutdown, how long the lines already read may take to be stored; the rest is read again next start.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
