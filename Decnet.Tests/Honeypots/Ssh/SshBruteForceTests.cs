@@ -18,6 +18,9 @@ public sealed class SshBruteForceTests
         var result = await ClientProcess.RunAsync("hydra", ["-l", "root", "-P", list, "-s", host.Port.ToString(CultureInfo.InvariantCulture), "-t", "4", "-I", "127.0.0.1", "ssh"], timeoutMs: 120_000);
 
         Assert.Matches(@"login: root\s+password: admin", result.Stdout);
+        // Hydra exits the moment it reads USERAUTH_SUCCESS: the successful attempt's event is awaited
+        // rather than expected to be in the sink at the instant the client process ends.
+        await host.Sink.WaitForAsync("auth_attempt", a => a.Field("password") == "admin");
         var tried = host.Sink.OfType("auth_attempt").Where(a => a.Field("username") == "root").Select(a => a.Field("password")!).ToHashSet();
         // Hydra stops guessing a login once it has found its password, so only the guesses up to the hit are certain.
         Assert.Subset(guesses[..4].ToHashSet(), tried);
