@@ -138,19 +138,35 @@ public sealed class ServiceHostTests
     public async Task Activity_keeps_a_session_alive_until_the_maximum_duration()
     {
         await using var decky = TestDecky.Create();
-        var limits = new SessionLimits { IdleTimeout = TimeSpan.FromMilliseconds(400), MaxSessionDuration = TimeSpan.FromMilliseconds(1200) };
+        // Wide margins so a loaded machine cannot stretch a pause past the idle timeout.
+        var limits = new SessionLimits { IdleTimeout = TimeSpan.FromMilliseconds(1500), MaxSessionDuration = TimeSpan.FromSeconds(6) };
         var hosted = await decky.StartAsync(Echo(decky, limits));
         var (client, reader, writer) = await ConnectAsync(hosted.EndPointOf("echo", 7007));
         using (client)
         {
             Assert.Equal("hello", await reader.ReadLineAsync());
-            for (var i = 0; i < 4; i++)
+            // Keep talking, well past the idle timeout, until the host ends the session.
+            var talking = System.Diagnostics.Stopwatch.StartNew();
+            var echoes = 0;
+            while (talking.Elapsed < TimeSpan.FromSeconds(30))
             {
                 await Task.Delay(200);
-                await writer.WriteLineAsync("still here");
-                Assert.Equal("still here", await reader.ReadLineAsync());
+                try
+                {
+                    await writer.WriteLineAsync("still here");
+                    if (await reader.ReadLineAsync() != "still here")
+                    {
+                        break;
+                    }
+                    echoes++;
+                }
+                catch (IOException)
+                {
+                    break;
+                }
             }
-            var disconnect = await decky.Sink.WaitForAsync("disconnect", timeout: TimeSpan.FromSeconds(5));
+            Assert.True(echoes > 10, $"only {echoes} echoes before the cut");
+            var disconnect = await decky.Sink.WaitForAsync("disconnect", timeout: TimeSpan.FromSeconds(15));
             Assert.Equal("max_duration", disconnect.Field("reason"));
         }
     }
