@@ -375,7 +375,12 @@ public sealed partial class EventIngester(
             for (var i = inserted.Count - 1; i >= 0 && newest.Count < NewestInNotification; i--)
             {
                 var e = inserted[i];
-                newest.Add(new EventSummary(e.TimestampUtc, e.Decky, e.Service, e.EventType, e.AttackerIp));
+                var summaryFields = new Dictionary<string, string>(e.Fields.Count, StringComparer.Ordinal);
+                foreach (var (key, value) in e.Fields)
+                {
+                    summaryFields[key] = value;
+                }
+                newest.Add(new EventSummary(e.TimestampUtc, e.Decky, e.Service, e.EventType, e.AttackerIp, Fields: summaryFields));
             }
             hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
         }

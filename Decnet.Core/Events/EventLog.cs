@@ -16,8 +16,9 @@ public sealed class EventLog(IDbContextFactory<DecnetDbContext> dbFactory)
         var rows = await db.Logs.AsNoTracking()
             .OrderByDescending(l => l.Id)
             .Take(count)
-            .Select(l => new { l.Timestamp, l.Decky, l.Service, l.EventType, l.AttackerIp })
+            .Select(l => new { l.Id, l.Timestamp, l.Decky, l.Service, l.EventType, l.AttackerIp, l.Fields })
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new EventSummary(DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc), r.Decky, r.Service, r.EventType, r.AttackerIp))];
+        return [.. rows.Select(r => new EventSummary(
+            DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc), r.Decky, r.Service, r.EventType, r.AttackerIp, r.Id, Search.LogRow.ParseFields(r.Fields)))];
     }
 }

@@ -6,8 +6,21 @@ namespace Decnet.Core.Events;
 /// <param name="Newest">The last few inserted events, newest first, for live views.</param>
 public sealed record EventsIngested(int Count, long LastId, IReadOnlyList<EventSummary> Newest);
 
-/// <summary>What a list of events shows: when, where, what and who.</summary>
-public sealed record EventSummary(DateTime TimestampUtc, string Decky, string Service, string EventType, string? AttackerIp);
+/// <summary>What a list of events shows: when, where, what and who, plus the event's fields for chips.</summary>
+/// <param name="Id"><c>logs.Id</c> when known (0 in ingest notifications).</param>
+public sealed record EventSummary(
+    DateTime TimestampUtc,
+    string Decky,
+    string Service,
+    string EventType,
+    string? AttackerIp,
+    long Id = 0,
+    IReadOnlyDictionary<string, string>? Fields = null)
+{
+    private static readonly IReadOnlyDictionary<string, string> NoFields = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> FieldsOrEmpty => Fields ?? NoFields;
+}
 
 /// <summary>One line to ingest and the identity of its occurrence (event id, or a log source's position).</summary>
 /// <param name="RawLine">The RFC 5424 line as the source wrote it.</param>

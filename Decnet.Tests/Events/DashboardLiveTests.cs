@@ -23,6 +23,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
     {
         _bed = await CoreTestBed.StartAsync();
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
+        _context.AddAuthorization().SetAuthorized("analyst");
         _context.Services.AddMudServices();
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<EventStatistics>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>());
@@ -63,6 +64,38 @@ public sealed class DashboardLiveTests : IAsyncLifetime
             Assert.Contains("192.0.2.24", rows[0].TextContent, StringComparison.Ordinal);
             Assert.Contains("redis", rows[0].TextContent, StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public void Latest_events_show_field_chips_and_an_artifact_icon_that_opens_the_drawer()
+    {
+        var page = _context.Render<Dashboard>();
+        page.WaitForAssertion(() => Assert.Contains("No attacker events yet", page.Markup, StringComparison.Ordinal));
+
+        var sink = _bed.Services.GetRequiredService<ChannelEventSink>();
+        sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "gate", "ssh", "auth_attempt",
+            [new("src_ip", "192.0.2.7"), new("username", "root"), new("password", "hunter2")]));
+        sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "gate", "ssh", "file_captured",
+            [new("src_ip", "192.0.2.7"), new("stored_as", "20261129T120000Z_0123456789ab_dropper.sh"), new("sha256", new string('c', 64)),
+             new("size", "42"), new("orig_path", "/tmp/dropper.sh")]));
+
+        page.WaitForAssertion(() =>
+        {
+            var rows = page.FindAll("[data-testid=latest-events] tbody tr");
+            Assert.Equal(2, rows.Count);
+            Assert.Contains("orig_path: /tmp/dropper.sh", rows[0].TextContent, StringComparison.Ordinal);
+            Assert.Contains("username: root", rows[1].TextContent, StringComparison.Ordinal);
+            Assert.Contains("password: hunter2", rows[1].TextContent, StringComparison.Ordinal);
+            Assert.DoesNotContain("src_ip", rows[1].TextContent, StringComparison.Ordinal);
+            Assert.Empty(rows[1].QuerySelectorAll("[data-testid=artifact]"));
+        }, TimeSpan.FromSeconds(15));
+
+        page.Find("[data-testid=latest-events] tbody tr [data-testid=artifact]").Click();
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains(new string('c', 64), page.Markup, StringComparison.Ordinal);
+            Assert.Contains("/tmp/dropper.sh", page.Markup, StringComparison.Ordinal);
+        });
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed record ArtifactDetails(
     public static ArtifactDetails From(LogEntry entry) =>
         From(entry.Id, DateTime.SpecifyKind(entry.Timestamp, DateTimeKind.Utc), entry.Decky, entry.Service, entry.AttackerIp, LogRow.ParseFields(entry.Fields));
 
+    public static ArtifactDetails From(EventSummary summary) =>
+        From(summary.Id, summary.TimestampUtc, summary.Decky, summary.Service, summary.AttackerIp, summary.FieldsOrEmpty);
+
     private static ArtifactDetails From(long id, DateTime timestamp, string decky, string service, string? ip, IReadOnlyDictionary<string, string> fields) => new(
         id, timestamp, decky, service, ip,
         fields.GetValueOrDefault(LogRow.StoredAsField),

@@ -35,6 +35,17 @@ public partial class Dashboard : IAsyncDisposable
     private IReadOnlyList<HistogramBucket> _histogram = [];
     private IReadOnlyList<AuditEntry> _activity = [];
     private IDisposable? _subscription;
+    private bool _drawerOpen;
+    private Controls.ArtifactDetails? _drawerArtifact;
+
+    /// <summary>Fields every event has (who and where from) say nothing new on a chip.</summary>
+    private static readonly HashSet<string> PlainFields = new(StringComparer.Ordinal)
+    {
+        "src_ip", "src_port", "dst_ip", "dst_port", "decky", "service", "event_type", "session_id", "source_worker", Decnet.Core.Search.LogRow.StoredAsField,
+    };
+
+    public const int MaxChips = 4;
+    public const int MaxChipValueLength = 40;
     private readonly CancellationTokenSource _disposed = new();
 
     /// <summary>
@@ -104,5 +115,18 @@ public partial class Dashboard : IAsyncDisposable
         // Cancelled but not disposed: a refresh still running may read the token after this returns.
         await _disposed.CancelAsync();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The first few telling fields of an event (user, password, command, path ...), values shortened.</summary>
+    internal static IEnumerable<KeyValuePair<string, string>> ChipFields(EventSummary summary) =>
+        summary.FieldsOrEmpty
+            .Where(f => !PlainFields.Contains(f.Key) && !string.IsNullOrEmpty(f.Value))
+            .Take(MaxChips)
+            .Select(f => KeyValuePair.Create(f.Key, f.Value.Length > MaxChipValueLength ? f.Value[..MaxChipValueLength] + "…" : f.Value));
+
+    private void OpenArtifact(EventSummary summary)
+    {
+        _drawerArtifact = Controls.ArtifactDetails.From(summary);
+        _drawerOpen = true;
     }
 }
