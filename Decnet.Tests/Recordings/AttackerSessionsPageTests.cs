@@ -51,9 +51,12 @@ public sealed class AttackerSessionsPageTests : ComponentTestContext
 
         page.Find("[data-testid=session-replay-open]").Click();
 
-        page.WaitForAssertion(() => page.Find("[data-testid=replay-screen]"));
-        page.Find("[data-testid=replay-seek]").Change("1000");
-        Assert.Contains("Linux gate", page.Find("[data-testid=replay-screen]").TextContent, StringComparison.Ordinal);
+        // The player reads the recording asynchronously: seek once it is there, again until the frame shows.
+        page.WaitForAssertion(() =>
+        {
+            page.Find("[data-testid=replay-seek]").Change("1000");
+            Assert.Contains("Linux gate", page.Find("[data-testid=replay-screen]").TextContent, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
