@@ -36,6 +36,7 @@ public static class SwarmControllerApi
         master.MapGet("/hosts", ListHostsAsync);
         master.MapGet("/hosts/{uuid:guid}", GetHostAsync);
         master.MapGet("/health", SwarmHealthAsync);
+        master.MapSwarmControllerOperations();
         return app;
     }
 
