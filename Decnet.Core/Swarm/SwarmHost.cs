@@ -56,6 +56,12 @@ public static class DeckyShardState
     public const string Failed = "failed";
     public const string TearingDown = "tearing_down";
     public const string TeardownFailed = "teardown_failed";
+
+    /// <summary>Every state a shard can be in, for validating filters.</summary>
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Pending, Running, Degraded, Failed, TearingDown, TeardownFailed,
+    };
 }
 
 /// <summary>

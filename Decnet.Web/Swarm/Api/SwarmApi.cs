@@ -16,12 +16,6 @@ namespace Decnet.Web.Swarm.Api;
 /// </summary>
 public static class SwarmApi
 {
-    private static readonly HashSet<string> s_states =
-    [
-        DeckyShardState.Pending, DeckyShardState.Running, DeckyShardState.Degraded, DeckyShardState.Failed,
-        DeckyShardState.TearingDown, DeckyShardState.TeardownFailed,
-    ];
-
     public static IEndpointRouteBuilder MapSwarmApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/swarm").WithTags("Swarm");
@@ -46,9 +40,9 @@ public static class SwarmApi
         SwarmOverview overview, CancellationToken cancellationToken,
         [FromQuery(Name = "host_uuid")] Guid? hostUuid = null, string? state = null)
     {
-        if (state is not null && !s_states.Contains(state))
+        if (state is not null && !DeckyShardState.All.Contains(state))
         {
-            return ApiProblems.Invalid($"state must be one of {string.Join(", ", s_states)}.");
+            return ApiProblems.Invalid($"state must be one of {string.Join(", ", DeckyShardState.All)}.");
         }
         var deckies = await overview.DeckiesAsync(hostUuid, state, cancellationToken);
         return TypedResults.Ok((IReadOnlyList<SwarmDeckyResponse>)deckies.Select(SwarmDeckyResponse.From).ToList());

@@ -16,17 +16,12 @@ public static class SwarmControllerOperations
 {
     public const string Actor = "swarm-cli";
 
-    private static readonly HashSet<string> KnownStates = new(StringComparer.Ordinal)
-    {
-        DeckyShardState.Pending, DeckyShardState.Running, DeckyShardState.Degraded, DeckyShardState.Failed,
-        DeckyShardState.TearingDown, DeckyShardState.TeardownFailed,
-    };
-
     public static RouteGroupBuilder MapSwarmControllerOperations(this RouteGroupBuilder master)
     {
         master.MapPost("/deploy", DeployAsync);
         master.MapPost("/teardown", TeardownAsync);
-        master.MapGet("/deckies", DeckiesAsync);
+        // The same listing as the dashboard API's, on the controller's identity rule.
+        master.MapGet("/deckies", SwarmApi.DeckiesAsync);
         master.MapPost("/check", CheckAsync);
         master.MapDelete("/hosts/{uuid:guid}", DecommissionAsync);
         return master;
@@ -63,7 +58,7 @@ public static class SwarmControllerOperations
 
     /// <summary>Tears down one decky, one host, or every host that runs shards; 202 at once, like the dashboard.</summary>
     public static async Task<Results<Accepted<SwarmTeardownResponse>, ProblemHttpResult>> TeardownAsync(
-        SwarmTeardownRequest request, ShardTeardownQueue queue, ShardStore store, CancellationToken cancellationToken)
+        ControllerTeardownRequest request, ShardTeardownQueue queue, ShardStore store, CancellationToken cancellationToken)
     {
         IEnumerable<Guid> targets = request.HostUuid is { } one
             ? [one]
@@ -83,18 +78,6 @@ public static class SwarmControllerOperations
             }
         }
         return TypedResults.Accepted("/swarm/deckies", new SwarmTeardownResponse("tearing_down", accepted));
-    }
-
-    public static async Task<Results<Ok<IReadOnlyList<SwarmDeckyResponse>>, ProblemHttpResult>> DeckiesAsync(
-        SwarmOverview overview, CancellationToken cancellationToken,
-        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "host_uuid")] Guid? hostUuid = null, string? state = null)
-    {
-        if (state is not null && !KnownStates.Contains(state))
-        {
-            return Problem(StatusCodes.Status400BadRequest, $"unknown state '{state}'");
-        }
-        var deckies = await overview.DeckiesAsync(hostUuid, state, cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<SwarmDeckyResponse>>([.. deckies.Select(SwarmDeckyResponse.From)]);
     }
 
     /// <summary>Probes every enrolled agent's <c>/health</c>: reachable hosts become active, the others unreachable.</summary>
@@ -140,7 +123,7 @@ public sealed record SwarmDeployHostResult(
     [property: JsonPropertyName("ok")] bool Ok,
     [property: JsonPropertyName("detail")] string Detail);
 
-public sealed record SwarmTeardownRequest(
+public sealed record ControllerTeardownRequest(
     [property: JsonPropertyName("host_uuid")] Guid? HostUuid,
     [property: JsonPropertyName("decky_id")] string? DeckyId);
 
