@@ -42,15 +42,16 @@ public sealed class SessionReplayPlayerTests : BunitContext
         Assert.Equal("root@gate:~#", Screen(player).Trim());
         Assert.Equal("0:00 / 0:02", player.Find("[data-testid=replay-clock]").TextContent.Trim());
 
+        // The player's tick renders from another thread; a click can queue behind it, so states are awaited.
         player.Find("[data-testid=replay-play]").Click();
-        Assert.Equal("playing", State(player));
+        player.WaitForAssertion(() => Assert.Equal("playing", State(player)));
         _time.Advance(TimeSpan.FromSeconds(1));
 
         player.WaitForAssertion(() => Assert.Contains("\nhi\n", Screen(player), StringComparison.Ordinal));
         Assert.DoesNotContain("exit", Screen(player), StringComparison.Ordinal);
 
         player.Find("[data-testid=replay-play]").Click();
-        Assert.Equal("paused", State(player));
+        player.WaitForAssertion(() => Assert.Equal("paused", State(player)));
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.DoesNotContain("exit", Screen(player), StringComparison.Ordinal);
     }

@@ -13,8 +13,15 @@ public static class RequestLogLevels
 {
     public static readonly TimeSpan SlowRequest = TimeSpan.FromSeconds(1);
 
-    public static void Configure(RequestLoggingOptions options) =>
+    /// <summary>
+    /// The host's own logger is named: left unset, the middleware writes through the process-wide static
+    /// logger, which is whichever host was built last when several run in one process.
+    /// </summary>
+    public static void Configure(RequestLoggingOptions options, Serilog.ILogger logger)
+    {
+        options.Logger = logger;
         options.GetLevel = (context, elapsedMs, exception) => LevelFor(context.Response.StatusCode, elapsedMs, exception);
+    }
 
     public static LogEventLevel LevelFor(int statusCode, double elapsedMs, Exception? exception) =>
         exception is not null || statusCode >= 500 ? LogEventLevel.Error
