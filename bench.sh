@@ -4,6 +4,7 @@
 # against the http honeypot and a bare Kestrel endpoint, the REST API under 500 wrk connections (JWT, locust
 # mix, seeded database) next to bare Kestrel, and dashboard memory per live circuit (Chromium). Every figure is printed next to its
 # reference measured in the same run; record them in docs/PERFORMANCE.md.
+# Built in Release, as the product is deployed (the figures in docs/PERFORMANCE.md say which build they used).
 # Installs what the benchmarks need when it is missing and it can (root + apt).
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -16,5 +17,5 @@ bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 echo "bench.sh: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-dotnet build Decnet.Tests/Decnet.Tests.csproj -c Debug || exit 1
-dotnet test Decnet.Tests --no-build -c Debug --filter "Category=Benchmark" --logger "console;verbosity=detailed" "$@"
+dotnet build Decnet.Tests/Decnet.Tests.csproj -c Release || exit 1
+dotnet test Decnet.Tests --no-build -c Release --filter "Category=Benchmark" --logger "console;verbosity=detailed" "$@"

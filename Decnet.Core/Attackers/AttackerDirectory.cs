@@ -49,10 +49,14 @@ public sealed class AttackerDirectory
     /// <summary>Loads of the cached first pages started so far, all sorts together (diagnostics and tests).</summary>
     public long FirstPageLoads => _firstPages.Sum(c => c.Loads);
 
+    /// <summary>A page every reader shares (unfiltered, default size, first, one per sort): the same instance until it expires.</summary>
+    public static bool IsSharedPage(AttackerQuery query) =>
+        string.IsNullOrWhiteSpace(query.Search) && string.IsNullOrWhiteSpace(query.Service)
+        && query.Limit == DefaultQuery.Limit && query.Offset == 0 && Enum.IsDefined(query.Sort);
+
     public Task<AttackerPage> ListAsync(AttackerQuery query, CancellationToken cancellationToken)
     {
-        var unfiltered = string.IsNullOrWhiteSpace(query.Search) && string.IsNullOrWhiteSpace(query.Service);
-        if (unfiltered && query.Limit == DefaultQuery.Limit && query.Offset == 0 && Enum.IsDefined(query.Sort))
+        if (IsSharedPage(query))
         {
             return _firstPages[(int)query.Sort].GetAsync(cancellationToken);
         }

@@ -37,14 +37,18 @@ public sealed class BountyQuery
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (IsSharedPage(limit, offset, bountyType, search))
+        {
+            return _firstPage.GetAsync(cancellationToken);
+        }
         bountyType = string.IsNullOrWhiteSpace(bountyType) ? null : bountyType.Trim();
         search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
-        if (bountyType is not null || search is not null || offset != 0 || limit != DefaultLimit)
-        {
-            return LoadAsync(limit, offset, bountyType, search, cancellationToken);
-        }
-        return _firstPage.GetAsync(cancellationToken);
+        return LoadAsync(limit, offset, bountyType, search, cancellationToken);
     }
+
+    /// <summary>The page every reader shares (no type, no search, default size, first): the same instance until it expires.</summary>
+    public static bool IsSharedPage(int limit, int offset, string? bountyType, string? search) =>
+        string.IsNullOrWhiteSpace(bountyType) && string.IsNullOrWhiteSpace(search) && offset == 0 && limit == DefaultLimit;
 
     /// <summary>New bounties were committed: the next default-page read goes to the database.</summary>
     public void Invalidate() => _firstPage.Invalidate();

@@ -41,21 +41,36 @@ public sealed class SingleFlightCache<T>
 
     public Task<T> GetAsync(CancellationToken cancellationToken)
     {
-        Task<T> shared;
+        // The hit path takes no lock: hundreds of requests a second read the same entry.
+        var entry = Volatile.Read(ref _entry);
+        if (entry is null || !IsCurrent(entry, _time.GetTimestamp()))
+        {
+            entry = Renew();
+        }
+        var shared = entry.Load;
+        return shared.IsCompleted ? shared : shared.WaitAsync(cancellationToken);
+    }
+
+    private bool IsCurrent(Entry entry, long now) =>
+        now < entry.ExpiresAt && (_generation?.Invoke() ?? 0) == entry.Generation && !entry.Load.IsFaulted && !entry.Load.IsCanceled;
+
+    private Entry Renew()
+    {
         lock (_gate)
         {
             var now = _time.GetTimestamp();
-            var generation = _generation?.Invoke() ?? 0;
-            if (_entry is not { } entry || now >= entry.ExpiresAt || generation != entry.Generation || entry.Load.IsFaulted || entry.Load.IsCanceled)
+            if (_entry is { } current && IsCurrent(current, now))
             {
-                Interlocked.Increment(ref _loads);
-                // Queued, not run inline: a loader that blocks before its first await must not hold the lock.
-                entry = new Entry(Task.Run(() => _load(CancellationToken.None)), now + _lifetimeTicks, generation);
-                _entry = entry;
+                return current;
             }
-            shared = entry.Load;
+            // Read before the load starts, so a commit during the load makes the next caller load again.
+            var generation = _generation?.Invoke() ?? 0;
+            Interlocked.Increment(ref _loads);
+            // Queued, not run inline: a loader that blocks before its first await must not hold the lock.
+            var entry = new Entry(Task.Run(() => _load(CancellationToken.None)), now + _lifetimeTicks, generation);
+            Volatile.Write(ref _entry, entry);
+            return entry;
         }
-        return shared.IsCompleted ? shared : shared.WaitAsync(cancellationToken);
     }
 
     /// <summary>The source changed: the next caller loads again (a load in flight still serves its waiters).</summary>
@@ -63,7 +78,7 @@ public sealed class SingleFlightCache<T>
     {
         lock (_gate)
         {
-            _entry = null;
+            Volatile.Write(ref _entry, null);
         }
     }
 

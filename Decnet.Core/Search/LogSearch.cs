@@ -51,7 +51,7 @@ public sealed class LogSearch
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (IsUnfiltered(query, start, end) && limit == DefaultLimit && offset == 0)
+        if (IsSharedPage(query, start, end, limit, offset))
         {
             return _firstPage.GetAsync(cancellationToken);
         }
@@ -74,6 +74,14 @@ public sealed class LogSearch
 
     private static bool IsUnfiltered(LogQuery query, DateTime? start, DateTime? end) => query.IsEmpty && start is null && end is null;
 
+    /// <summary>The page every reader shares (unfiltered, default size, first): the same instance until it expires.</summary>
+    public static bool IsSharedPage(LogQuery query, DateTime? start, DateTime? end, int limit, int offset) =>
+        IsUnfiltered(query, start, end) && limit == DefaultLimit && offset == 0;
+
+    /// <summary>The histogram every reader shares (unfiltered, default interval).</summary>
+    public static bool IsSharedHistogram(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes) =>
+        IsUnfiltered(query, start, end) && intervalMinutes == DefaultIntervalMinutes;
+
     /// <summary>The newest row's id (0 when empty): where a live tail starts.</summary>
     public async Task<long> LatestIdAsync(CancellationToken cancellationToken)
     {
@@ -95,7 +103,7 @@ public sealed class LogSearch
     public Task<IReadOnlyList<HistogramBucket>> HistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(intervalMinutes, 1);
-        if (IsUnfiltered(query, start, end) && intervalMinutes == DefaultIntervalMinutes)
+        if (IsSharedHistogram(query, start, end, intervalMinutes))
         {
             return _histogram.GetAsync(cancellationToken);
         }

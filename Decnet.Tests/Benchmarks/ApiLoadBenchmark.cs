@@ -85,7 +85,7 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         var work = Directory.CreateTempSubdirectory("decnet-bench-api-").FullName;
         try
         {
-            WrkResult api, full;
+            WrkResult api, identity, full;
             long statsLoads, bountyLoads, attackerLoads;
             (long, long, long) logLoads;
             using (var factory = new DecnetWebFactory())
@@ -98,14 +98,19 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 await SeedAsync(factory.Services);
                 report.Line($"seeded {Logs:N0} logs, {AttackerCount:N0} attackers, {Bounties:N0} bounties in {seed.Elapsed.TotalSeconds:0.0} s");
                 var (_, token) = await factory.CreateActiveUserAsync("bench-viewer", UserRole.Viewer);
-                await CheckMixAsync(factory, token);
+                await CheckMixAsync(factory, token, report);
 
+                // Locust's HttpUser is a python-requests session, which sends "Accept-Encoding: gzip, deflate" on
+                // every request; the main runs do the same. One hot run without it shows the uncompressed cost.
                 var hotScript = Path.Combine(work, "hot.lua");
+                var identityScript = Path.Combine(work, "hot-identity.lua");
                 var fullScript = Path.Combine(work, "full.lua");
-                await File.WriteAllTextAsync(hotScript, LuaMix(HotMix, token), TestContext.Current.CancellationToken);
-                await File.WriteAllTextAsync(fullScript, LuaMix(FullMix, token), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(hotScript, LuaMix(HotMix, token, LocustEncoding), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(identityScript, LuaMix(HotMix, token, null), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(fullScript, LuaMix(FullMix, token, LocustEncoding), TestContext.Current.CancellationToken);
                 // Warm-up: JIT, connection pool, SQLite page cache; not measured.
                 await WrkAsync(["-t2", "-c" + Connections, "-d3s", "-s", fullScript, baseUrl], work, print: false);
+                await DrainAsync(report);
                 var stats = factory.Services.GetRequiredService<EventStatistics>();
                 var bounty = factory.Services.GetRequiredService<BountyQuery>();
                 var attackers = factory.Services.GetRequiredService<AttackerDirectory>();
@@ -117,6 +122,9 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 attackerLoads = attackers.FirstPageLoads - attackerLoads;
                 logLoads = (logs.CacheLoads.FirstPage - logLoads.Item1, logs.CacheLoads.Total - logLoads.Item2, logs.CacheLoads.Histogram - logLoads.Item3);
                 report.Line($"thread pool after the hot mix: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued");
+                await DrainAsync(report);
+                identity = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", identityScript, baseUrl], work, print: true);
+                await DrainAsync(report);
                 full = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", fullScript, baseUrl], work, print: true);
                 report.Line($"thread pool after the full mix: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued");
             }
@@ -134,14 +142,15 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 await app.StopAsync(TestContext.Current.CancellationToken);
             }
 
-            report.Figure($"hot paths (stats/logs/attackers/bounty/histogram, locust weights) requests/s, wrk -t2 -c{Connections} -d{Duration}, JWT", api.PerSecond, "req/s", "bare Kestrel MapGet, same wrk command", kestrel.PerSecond);
+            report.Figure($"hot paths (stats/logs/attackers/bounty/histogram, locust weights) requests/s, wrk -t2 -c{Connections} -d{Duration}, JWT, Accept-Encoding: {LocustEncoding}", api.PerSecond, "req/s", "bare Kestrel MapGet, same wrk command", kestrel.PerSecond);
             report.Line(string.Create(CultureInfo.InvariantCulture, $"hot paths: p50 {api.P50Ms:0.0} ms, p99 {api.P99Ms:0.0} ms, errors: {api.Errors} | bare Kestrel p50 {kestrel.P50Ms:0.0} ms, p99 {kestrel.P99Ms:0.0} ms | target p99 < 200 ms"));
             report.Line(string.Create(CultureInfo.InvariantCulture, $"hot paths vs upstream's locust baseline (960 req/s, p99 2.9 s at 500 users): {api.PerSecond / 960:0.0}x; target 10x and >= 15% of bare Kestrel ({100 * api.PerSecond / kestrel.PerSecond:0.0}% here)"));
+            report.Line(string.Create(CultureInfo.InvariantCulture, $"hot paths without Accept-Encoding (uncompressed bodies): {identity.PerSecond:0.0} req/s ({100 * identity.PerSecond / kestrel.PerSecond:0.0}% of bare Kestrel, {identity.PerSecond / 960:0.0}x upstream), p50 {identity.P50Ms:0.0} ms, p99 {identity.P99Ms:0.0} ms, errors: {identity.Errors}"));
             report.Figure("full locust read mix (+ log search, attacker search, log pagination) requests/s", full.PerSecond, "req/s", "bare Kestrel MapGet, same wrk command", kestrel.PerSecond);
             report.Line(string.Create(CultureInfo.InvariantCulture, $"full mix: p50 {full.P50Ms:0.0} ms, p99 {full.P99Ms:0.0} ms, errors: {full.Errors}; {full.PerSecond / 960:0.0}x upstream's 960 req/s"));
             report.Line($"database loads of the shared entries during the hot-mix run: stats {statsLoads}, bounty first page {bountyLoads}, attackers first pages {attackerLoads}, logs first page/total/histogram {logLoads}");
             // Figures are reported, not asserted; correctness is: every request answered, none failed.
-            Assert.DoesNotContain("Non-2xx", api.Errors + full.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("Non-2xx", api.Errors + identity.Errors + full.Errors, StringComparison.Ordinal);
             Assert.True(api.Requests > 0);
         }
         finally
@@ -150,19 +159,53 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Every request of the mix answers 200 with this token before the load starts.</summary>
-    private static async Task CheckMixAsync(DecnetWebFactory factory, string token)
+    private const string LocustEncoding = "gzip, deflate";
+
+    /// <summary>
+    /// Each run starts on an idle server: requests wrk abandoned at the end of the previous run may still be
+    /// queued (a database query each, for the full mix), and would otherwise be charged to the next run.
+    /// </summary>
+    private static async Task DrainAsync(BenchmarkReport report)
+    {
+        var watch = Stopwatch.StartNew();
+        while (ThreadPool.PendingWorkItemCount > 5 && watch.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+        await Task.Delay(500);
+        report.Line(string.Create(CultureInfo.InvariantCulture, $"server idle after {watch.Elapsed.TotalSeconds:0.0} s ({ThreadPool.PendingWorkItemCount} work items queued)"));
+    }
+
+    /// <summary>Every request of the mix answers 200 with this token before the load starts; the body sizes are reported.</summary>
+    private static async Task CheckMixAsync(DecnetWebFactory factory, string token, BenchmarkReport report)
     {
         using var client = factory.CreateClient(token);
         foreach (var (path, _) in FullMix)
         {
-            var response = await client.GetAsync(path);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            using var plain = await client.GetAsync(path);
+            Assert.True(plain.StatusCode == HttpStatusCode.OK, $"{path}: {(int)plain.StatusCode} {await plain.Content.ReadAsStringAsync()}");
+            var plainBytes = (await plain.Content.ReadAsByteArrayAsync()).Length;
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("Accept-Encoding", LocustEncoding);
+            using var compressed = await client.SendAsync(request);
+            var encoding = string.Join(",", compressed.Content.Headers.ContentEncoding);
+            // One client, one request at a time: what each path costs without queueing.
+            var times = new List<double>();
+            for (var i = 0; i < 20; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                using var timed = await client.GetAsync(path);
+                await timed.Content.ReadAsByteArrayAsync();
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            var compressedBytes = (await compressed.Content.ReadAsByteArrayAsync()).Length;
+            report.Line(string.Create(CultureInfo.InvariantCulture, $"{path}: {plainBytes:N0} bytes, {compressedBytes:N0} with {LocustEncoding} ({(encoding.Length == 0 ? "sent uncompressed" : encoding)}); alone: median {times[10]:0.00} ms"));
         }
     }
 
     /// <summary>The weighted mix as a wrk script: requests are formatted once, then replayed round-robin per thread.</summary>
-    private static string LuaMix((string Path, int Weight)[] mix, string token)
+    private static string LuaMix((string Path, int Weight)[] mix, string token, string? acceptEncoding)
     {
         var lua = new StringBuilder();
         lua.AppendLine("local paths = {");
@@ -175,6 +218,10 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         }
         lua.AppendLine("}");
         lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.headers[\"Authorization\"] = \"Bearer {token}\"");
+        if (acceptEncoding is not null)
+        {
+            lua.AppendLine(CultureInfo.InvariantCulture, $"wrk.headers[\"Accept-Encoding\"] = \"{acceptEncoding}\"");
+        }
         lua.AppendLine("""
             local requests = {}
             local index = 0

@@ -64,6 +64,29 @@ public sealed class LogsApiTests : IAsyncLifetime
         Assert.Equal("d1", Assert.Single(absent.GetProperty("data").EnumerateArray()).GetProperty("decky").GetString());
     }
 
+    [Fact]
+    public async Task Shared_first_pages_are_written_once_with_a_length_and_match_the_same_rows_asked_with_a_filter()
+    {
+        // The unfiltered first page and histogram are cached bytes; a time filter that matches every row goes to the database.
+        foreach (var (shared, filtered) in new[]
+        {
+            ("/api/v1/logs", "/api/v1/logs?start_time=2025-01-01T00:00:00Z"),
+            ("/api/v1/logs/histogram", "/api/v1/logs/histogram?start_time=2025-01-01T00:00:00Z"),
+        })
+        {
+            using var first = await _viewer.GetAsync(new Uri(shared, UriKind.Relative));
+            var bytes = await first.Content.ReadAsByteArrayAsync();
+            Assert.Equal("application/json", first.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(bytes.Length, first.Content.Headers.ContentLength);
+            using var again = await _viewer.GetAsync(new Uri(shared, UriKind.Relative));
+            Assert.Equal(bytes, await again.Content.ReadAsByteArrayAsync());
+            using var fromDatabase = await _viewer.GetAsync(new Uri(filtered, UriKind.Relative));
+            Assert.Equal(await fromDatabase.Content.ReadAsStringAsync(), System.Text.Encoding.UTF8.GetString(bytes));
+        }
+        var (_, stats) = await GetAsync("/api/v1/stats");
+        Assert.Equal(2, stats.GetProperty("total_logs").GetInt64());
+    }
+
     [Theory]
     [InlineData("/api/v1/logs?limit=0", "limit")]
     [InlineData("/api/v1/logs?limit=1001", "limit")]

@@ -25,7 +25,7 @@ public static class AttackersApi
         return app;
     }
 
-    public static async Task<Results<Ok<AttackerListResponse>, ProblemHttpResult>> ListAsync(
+    public static async Task<Results<Ok<AttackerListResponse>, SharedJson<AttackerListResponse>, ProblemHttpResult>> ListAsync(
         AttackerDirectory directory, CancellationToken cancellationToken,
         int limit = 50, int offset = 0, string? search = null, [FromQuery(Name = "sort_by")] string? sortBy = null, string? service = null)
     {
@@ -52,7 +52,12 @@ public static class AttackersApi
         {
             return ApiProblems.Invalid("search and service are at most 64 characters.");
         }
-        var page = await directory.ListAsync(new AttackerQuery(limit, offset, search, sort.Value, service), cancellationToken);
+        var query = new AttackerQuery(limit, offset, search, sort.Value, service);
+        var page = await directory.ListAsync(query, cancellationToken);
+        if (AttackerDirectory.IsSharedPage(query))
+        {
+            return SharedJson.Of(page, () => new AttackerListResponse(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList()));
+        }
         return TypedResults.Ok(new AttackerListResponse(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList()));
     }
 

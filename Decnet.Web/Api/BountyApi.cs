@@ -16,7 +16,7 @@ public static class BountyApi
         return app;
     }
 
-    public static async Task<Results<Ok<BountyListResponse>, ProblemHttpResult>> ListAsync(
+    public static async Task<Results<Ok<BountyListResponse>, SharedJson<BountyListResponse>, ProblemHttpResult>> ListAsync(
         BountyQuery query, CancellationToken cancellationToken,
         int? limit = null, int? offset = null, string? bounty_type = null, string? search = null)
     {
@@ -31,6 +31,10 @@ public static class BountyApi
             return ApiProblems.Invalid("offset must not be negative.");
         }
         var page = await query.ListAsync(take, skip, bounty_type, search, cancellationToken);
+        if (BountyQuery.IsSharedPage(take, skip, bounty_type, search))
+        {
+            return SharedJson.Of(page, () => new BountyListResponse(page.Total, take, skip, page.Items.Select(BountyView.From).ToList()));
+        }
         return TypedResults.Ok(new BountyListResponse(page.Total, take, skip, page.Items.Select(BountyView.From).ToList()));
     }
 }

@@ -31,7 +31,7 @@ public static class LogsApi
         return app;
     }
 
-    public static async Task<Results<Ok<LogPageResponse>, ProblemHttpResult>> SearchAsync(
+    public static async Task<Results<Ok<LogPageResponse>, SharedJson<LogPageResponse>, ProblemHttpResult>> SearchAsync(
         LogSearch logs,
         [FromQuery] int? limit,
         [FromQuery] int? offset,
@@ -55,10 +55,14 @@ public static class LogsApi
             return problem;
         }
         var page = await logs.SearchAsync(filter.Query, filter.Start, filter.End, take, skip, cancellationToken);
+        if (LogSearch.IsSharedPage(filter.Query, filter.Start, filter.End, take, skip))
+        {
+            return SharedJson.Of(page, () => new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data));
+        }
         return TypedResults.Ok(new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data));
     }
 
-    public static async Task<Results<Ok<IReadOnlyList<HistogramBucket>>, ProblemHttpResult>> HistogramAsync(
+    public static async Task<Results<Ok<IReadOnlyList<HistogramBucket>>, SharedJson<IReadOnlyList<HistogramBucket>>, ProblemHttpResult>> HistogramAsync(
         LogSearch logs,
         [FromQuery(Name = "search")] string? search,
         [FromQuery(Name = "start_time")] string? startTime,
@@ -75,13 +79,18 @@ public static class LogsApi
         {
             return problem;
         }
-        return TypedResults.Ok(await logs.HistogramAsync(filter.Query, filter.Start, filter.End, interval, cancellationToken));
+        var buckets = await logs.HistogramAsync(filter.Query, filter.Start, filter.End, interval, cancellationToken);
+        if (LogSearch.IsSharedHistogram(filter.Query, filter.Start, filter.End, interval))
+        {
+            return SharedJson.Of(buckets, () => buckets);
+        }
+        return TypedResults.Ok(buckets);
     }
 
-    public static async Task<Ok<StatsResponse>> StatsAsync(EventStatistics statistics, CancellationToken cancellationToken)
+    public static async Task<SharedJson<StatsResponse>> StatsAsync(EventStatistics statistics, CancellationToken cancellationToken)
     {
         var summary = await statistics.GetSummaryAsync(cancellationToken);
-        return TypedResults.Ok(new StatsResponse(summary.TotalInteractions, summary.UniqueAttackers, summary.ActiveDeckies));
+        return SharedJson.Of(summary, () => new StatsResponse(summary.TotalInteractions, summary.UniqueAttackers, summary.ActiveDeckies));
     }
 
     private static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)

@@ -56,6 +56,8 @@ public static class AuthenticationSetup
             .AddJwtBearer(BearerScheme, o =>
             {
                 o.MapInboundClaims = false;
+                o.TokenHandlers.Clear();
+                o.TokenHandlers.Add(new ValidatedTokenCache());
                 o.Events = new JwtBearerEvents
                 {
                     OnTokenValidated = async context =>

@@ -12,10 +12,13 @@ internal sealed class LogEntryConfiguration : IEntityTypeConfiguration<LogEntry>
         builder.HasKey(l => l.Id);
         builder.Property(l => l.Id).ValueGeneratedOnAdd();
         builder.HasIndex(l => l.Timestamp);
-        builder.HasIndex(l => l.Decky);
-        builder.HasIndex(l => l.Service);
-        builder.HasIndex(l => l.EventType);
-        builder.HasIndex(l => l.AttackerIp);
+        // Each searchable column is indexed together with the time: "service:ssh, newest first" walks the
+        // index in order and stops after one page, instead of sorting every ssh row (50 ms at 100k rows).
+        // The row id, the tie-breaker of the order, is the last column of every SQLite index.
+        builder.HasIndex(l => new { l.Decky, l.Timestamp });
+        builder.HasIndex(l => new { l.Service, l.Timestamp });
+        builder.HasIndex(l => new { l.EventType, l.Timestamp });
+        builder.HasIndex(l => new { l.AttackerIp, l.Timestamp });
         builder.HasIndex(l => l.EventKey).IsUnique();
     }
 }

@@ -372,18 +372,18 @@ namespace Decnet.Core.Storage.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("AttackerIp");
-
-                    b.HasIndex("Decky");
-
                     b.HasIndex("EventKey")
                         .IsUnique();
 
-                    b.HasIndex("EventType");
-
-                    b.HasIndex("Service");
-
                     b.HasIndex("Timestamp");
+
+                    b.HasIndex("AttackerIp", "Timestamp");
+
+                    b.HasIndex("Decky", "Timestamp");
+
+                    b.HasIndex("EventType", "Timestamp");
+
+                    b.HasIndex("Service", "Timestamp");
 
                     b.ToTable("logs", (string)null);
                 });

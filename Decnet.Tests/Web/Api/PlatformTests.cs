@@ -87,6 +87,12 @@ public sealed class PlatformTests : IAsyncLifetime
         {
             Assert.True(createUser.TryGetProperty(code, out _), $"create user lacks {code}");
         }
+        // Shared (cached-bytes) responses are documented like any other 200 with a body.
+        foreach (var path in new[] { "/api/v1/stats", "/api/v1/logs", "/api/v1/logs/histogram", "/api/v1/attackers", "/api/v1/bounty" })
+        {
+            var ok = paths.GetProperty(path).GetProperty("get").GetProperty("responses").GetProperty("200");
+            Assert.True(ok.GetProperty("content").GetProperty("application/json").TryGetProperty("schema", out _), $"{path} 200 has no schema");
+        }
         var deleteUser = paths.GetProperty("/api/v1/config/users/{id}").GetProperty("delete").GetProperty("responses");
         Assert.True(deleteUser.TryGetProperty("404", out _));
 
