@@ -85,11 +85,40 @@ public static class DeckyContainerSpecs
                 // Shares the base container's namespace: every service of the decky answers on one IP
                 // with the base container's OS sysctls.
                 NetworkMode = $"container:{baseContainerId}",
+                Binds = StateBinds(decky, service, options) ?? [],
                 Init = true,
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                 LogConfig = Logging(),
             },
         };
+    }
+
+    /// <summary>
+    /// The host folders of this decky's service, when <see cref="DockerRuntimeOptions.HostDataDirectory"/> is set:
+    /// the same layout the embedded runtime writes, so the master's recordings and artifacts code finds them.
+    /// </summary>
+    public static IList<string>? StateBinds(DeckyConfig decky, string service, DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.HostDataDirectory))
+        {
+            return null;
+        }
+        var (state, artifacts) = HostFolders(decky, service, options.HostDataDirectory);
+        return
+        [
+            $"{state}:{DockerRuntimeOptions.ContainerStateDirectory}/{decky.Name}/{service}:rw",
+            $"{artifacts}:{DockerRuntimeOptions.ContainerArtifactsDirectory}/{decky.Name}/{service}:rw",
+        ];
+    }
+
+    /// <summary>The service's state and artifacts folders on the engine's host.</summary>
+    public static (string State, string Artifacts) HostFolders(DeckyConfig decky, string service, string hostDataDirectory)
+    {
+        // Decky and service names are validated DNS labels and catalog names: no separators, no "..".
+        var root = Path.GetFullPath(hostDataDirectory);
+        return (Path.Combine(root, "deckies", decky.Name, service), Path.Combine(root, "artifacts", decky.Name, service));
     }
 
     /// <summary>The <c>DECNET_*</c> variables <c>decnet-agent honeypot</c> reads.</summary>

@@ -201,6 +201,13 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
 
         try
         {
+            if (!string.IsNullOrWhiteSpace(_options.HostDataDirectory))
+            {
+                // Created here (owner-only) rather than by the engine, which would make them root 0755.
+                var (state, artifacts) = DeckyContainerSpecs.HostFolders(decky, service, _options.HostDataDirectory);
+                CreatePrivateDirectory(state);
+                CreatePrivateDirectory(artifacts);
+            }
             await CreateAndStartAsync(DeckyContainerSpecs.Service(decky, service, baseId, _options), cancellationToken).ConfigureAwait(false);
             return new ServiceStatus(service, ServiceRunState.Running, null, EndpointsOf(decky, service));
         }
@@ -428,4 +435,14 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         container.Labels is { } labels && labels.TryGetValue(key, out var value) ? value : null;
 
     private static string FailureKey(string decky, string service) => $"{decky}/{service}".ToLowerInvariant();
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
 }

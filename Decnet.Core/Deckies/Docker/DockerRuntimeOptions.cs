@@ -35,6 +35,21 @@ public sealed class DockerRuntimeOptions
     /// </summary>
     public string? HostShimAddress { get; set; }
 
+    /// <summary>
+    /// A folder on the engine's host whose <c>deckies/&lt;decky&gt;/&lt;service&gt;</c> and
+    /// <c>artifacts/&lt;decky&gt;/&lt;service&gt;</c> are bind-mounted into each service container as its
+    /// state (SSH host keys, session recordings) and artifacts folders. The master sets it to its own data
+    /// folder, so recordings replay and uploads download as with the embedded runtime, and a redeployed
+    /// decky keeps its SSH host key. Each container sees only its own decky and service. Null: state stays
+    /// inside the containers (a remote engine, whose host folders the master cannot read).
+    /// </summary>
+    public string? HostDataDirectory { get; set; }
+
+    /// <summary>Where the honeypot image keeps state and artifacts (HoneypotHostSettings' defaults).</summary>
+    public const string ContainerStateDirectory = "/var/lib/decnet/state";
+
+    public const string ContainerArtifactsDirectory = "/var/lib/decnet/artifacts";
+
     /// <summary>Per engine call; image pulls are not made, so calls are short.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

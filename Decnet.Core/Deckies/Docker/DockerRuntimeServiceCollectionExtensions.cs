@@ -20,7 +20,10 @@ public static class DockerRuntimeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddDockerDeckyRuntime(this IServiceCollection services)
     {
-        services.AddOptions<DockerRuntimeOptions>().BindConfiguration(DockerRuntimeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<DockerRuntimeOptions>().BindConfiguration(DockerRuntimeOptions.SectionName).ValidateOnStart()
+            // A local engine shares this host's folders: service state and artifacts land in our data folder.
+            .PostConfigure<IOptions<StorageOptions>>((docker, storage) =>
+                docker.HostDataDirectory ??= docker.Endpoint.StartsWith("unix://", StringComparison.Ordinal) ? storage.Value.DataPath : null);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
         services.TryAddSingleton(sp => new DockerDeckyRuntime(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,

@@ -104,6 +104,54 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task An_ssh_session_in_a_container_is_recorded_in_the_masters_data_folder_and_the_host_key_survives_a_redeploy()
+    {
+        engine.RequireEngine();
+        var data = Directory.CreateTempSubdirectory("dnt-data-");
+        try
+        {
+            using var runtime = engine.CreateRuntime(o => o.HostDataDirectory = data.FullName);
+            var gate = Web("dnt-ssh1", LinuxIp, "ssh");
+            await runtime.DeployAsync(Deployment(gate), Token);
+
+            // An interactive shell (a pty), which is what gets recorded.
+            var shell = await RetryAsync(async () =>
+            {
+                var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("sshpass", ["-p", "admin", "ssh", "-tt", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", $"root@{LinuxIp}"], "echo recorded-in-docker\nexit\n");
+                return run.ExitCode == 255 ? throw new IOException(run.Stderr) : run;
+            });
+            Assert.True(shell.ExitCode == 0, shell.Stderr);
+
+            // The recording and the host key are in <data>/deckies/<decky>/<service>, where the master reads them.
+            var folder = Path.Combine(data.FullName, "deckies", "dnt-ssh1", "ssh");
+            var recording = await WaitForAsync(
+                () => Task.FromResult(Directory.Exists(Path.Combine(folder, "recordings")) ? Directory.GetFiles(Path.Combine(folder, "recordings"), "*.cast") : []),
+                files => files.Any(f => File.ReadAllText(f).Contains("recorded-in-docker", StringComparison.Ordinal)));
+            Assert.NotEmpty(recording);
+            Assert.True(Directory.Exists(Path.Combine(data.FullName, "artifacts", "dnt-ssh1", "ssh")));
+            var keysBefore = Directory.GetFiles(folder, "*key*").Select(File.ReadAllBytes).ToList();
+            Assert.NotEmpty(keysBefore);
+
+            // A redeploy makes new containers; the decky still presents the same SSH host key.
+            await runtime.TeardownAsync(null, Token);
+            await runtime.DeployAsync(Deployment(gate), Token);
+            var again = await RetryAsync(async () =>
+            {
+                var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("sshpass", ["-p", "admin", "ssh", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10", $"root@{LinuxIp}", "true"]);
+                return run.ExitCode == 255 ? throw new IOException(run.Stderr) : run;
+            });
+            Assert.True(again.ExitCode == 0, again.Stderr);
+            Assert.Equal(keysBefore, Directory.GetFiles(folder, "*key*").Select(File.ReadAllBytes).ToList());
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_killed_service_container_leaves_its_decky_degraded_and_a_mutation_restarts_it()
     {
         engine.RequireEngine();

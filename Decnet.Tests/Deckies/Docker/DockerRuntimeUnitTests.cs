@@ -162,6 +162,18 @@ public sealed class DockerRuntimeUnitTests
         Assert.Contains("DECNET_SERVICES=redis", spec.Env);
         Assert.Contains("DECNET_BIND_ADDRESS=0.0.0.0", spec.Env);
         Assert.Contains("""DECNET_PERSONA_JSON={"redis":{"version":"7.0.15"}}""", spec.Env);
+        Assert.Empty(spec.HostConfig!.Binds);
+    }
+
+    [Fact]
+    public void With_a_host_data_folder_each_service_container_mounts_only_its_own_state_and_artifacts()
+    {
+        var decky = Decky("db1", "10.213.7.21");
+        var spec = DeckyContainerSpecs.Service(decky, "ssh", "abc123", new DockerRuntimeOptions { HostDataDirectory = "/srv/decnet/data" });
+
+        Assert.Equal(
+            ["/srv/decnet/data/deckies/db1/ssh:/var/lib/decnet/state/db1/ssh:rw", "/srv/decnet/data/artifacts/db1/ssh:/var/lib/decnet/artifacts/db1/ssh:rw"],
+            spec.HostConfig!.Binds);
     }
 
     [Fact]
