@@ -283,7 +283,8 @@ public sealed partial class EventIngester(
                 parsed.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
                 FieldsJson(parsed.Fields),
                 EventKey(line),
-                BountyExtractor.Extract(parsed)));
+                BountyExtractor.Extract(parsed),
+                SiemFiles.JsonLine(parsed)));
         }
         return prepared;
     }
@@ -318,6 +319,7 @@ public sealed partial class EventIngester(
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
 
         var inserted = new List<ParsedEvent>(batch.Rows.Count);
+        var insertedJson = new List<string>(batch.Rows.Count);
         List<ExtractedBounty>? found = null;
         foreach (var row in batch.Rows)
         {
@@ -334,6 +336,7 @@ public sealed partial class EventIngester(
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
             {
                 inserted.Add(parsed);
+                insertedJson.Add(row.SiemJson);
                 if (row.Bounties.Count > 0)
                 {
                     // Only rows stored now: a replayed event brings no bounty it did not already bring.
@@ -357,7 +360,7 @@ public sealed partial class EventIngester(
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         bounties.Committed(bountyCount);
-        WriteSiemFiles(inserted, batch.Rejected);
+        WriteSiemFiles(inserted, insertedJson, batch.Rejected);
 
         var malformed = batch.Rejected.Count;
         Interlocked.Add(ref _ingested, inserted.Count);
@@ -407,11 +410,11 @@ public sealed partial class EventIngester(
     }
 
     /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
-    private void WriteSiemFiles(List<ParsedEvent> inserted, List<string> rejectedLines)
+    private void WriteSiemFiles(List<ParsedEvent> inserted, List<string> insertedJson, List<string> rejectedLines)
     {
         try
         {
-            siem.Write(inserted.Select(e => e.RawLine).Concat(rejectedLines), inserted);
+            siem.Write(inserted.Select(e => e.RawLine).Concat(rejectedLines), insertedJson);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -475,7 +478,7 @@ public sealed partial class EventIngester(
         public int Truncated { get; set; }
     }
 
-    private sealed record PreparedRow(ParsedEvent Event, string Timestamp, string Fields, string EventKey, IReadOnlyList<ExtractedBounty> Bounties);
+    private sealed record PreparedRow(ParsedEvent Event, string Timestamp, string Fields, string EventKey, IReadOnlyList<ExtractedBounty> Bounties, string SiemJson);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest batch of {Count} line(s) failed; it will be retried")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

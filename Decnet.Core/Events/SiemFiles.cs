@@ -36,7 +36,11 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
         ? options.Value.Directory
         : Path.Combine(storage.Value.DataPath, options.Value.Directory);
 
-    public void Write(IEnumerable<string> rawLines, IEnumerable<ParsedEvent> stored)
+    /// <summary>
+    /// Appends the raw lines (stored and rejected) and the JSON records of the stored events, each made by
+    /// <see cref="JsonLine"/> beforehand (the ingest makes them while the previous batch is being stored).
+    /// </summary>
+    public void Write(IEnumerable<string> rawLines, IEnumerable<string> jsonLines)
     {
         var raw = new StringBuilder();
         foreach (var line in rawLines)
@@ -45,19 +49,9 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
             raw.Append(line.Replace('\n', ' ').Replace('\r', ' ')).Append('\n');
         }
         var json = new StringBuilder();
-        foreach (var e in stored)
+        foreach (var line in jsonLines)
         {
-            json.Append(JsonSerializer.Serialize(new
-            {
-                timestamp = e.TimestampUtc.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                decky = e.Decky,
-                service = e.Service,
-                event_type = e.EventType,
-                attacker_ip = e.AttackerIp,
-                fields = Fields(e.Fields),
-                msg = e.Message,
-                raw_line = e.RawLine,
-            }, s_json)).Append('\n');
+            json.Append(line).Append('\n');
         }
         lock (_gate)
         {
@@ -65,6 +59,32 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
             Append(RawFileName, raw.ToString());
             Append(JsonFileName, json.ToString());
         }
+    }
+
+    /// <summary>The JSON record of one parsed event, without its line break (JSON escapes any inside it).</summary>
+    public static string JsonLine(ParsedEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + e.RawLine.Length * 2);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = s_json.Encoder }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("timestamp", e.TimestampUtc.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("decky", e.Decky);
+            writer.WriteString("service", e.Service);
+            writer.WriteString("event_type", e.EventType);
+            writer.WriteString("attacker_ip", e.AttackerIp);
+            writer.WriteStartObject("fields");
+            foreach (var (key, value) in Fields(e.Fields))
+            {
+                writer.WriteString(key, value);
+            }
+            writer.WriteEndObject();
+            writer.WriteString("msg", e.Message);
+            writer.WriteString("raw_line", e.RawLine);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     // Several structured-data elements may repeat a key: the last one wins, as in the database row.
