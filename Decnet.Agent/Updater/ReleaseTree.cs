@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Decnet.Core.Swarm.Updates;
 
@@ -86,17 +87,26 @@ public sealed class ReleaseTree(string installDirectory, TimeProvider time)
         RepointCurrent();
     }
 
-    /// <summary><c>current</c> → releases/active, replaced with one rename so it never dangles half-written.</summary>
+    /// <summary><c>current</c> → releases/active, replaced with one rename(2) so it never dangles half-written.</summary>
     public void RepointCurrent()
     {
         var temporary = Current + ".new";
-        if (File.Exists(temporary) || Directory.Exists(temporary) || new FileInfo(temporary).LinkTarget is not null)
+        if (new FileInfo(temporary).LinkTarget is not null || File.Exists(temporary))
         {
             File.Delete(temporary);
         }
         File.CreateSymbolicLink(temporary, Active);
-        File.Move(temporary, Current, overwrite: true);
+        // File.Move follows the link (a directory) and refuses; rename(2) replaces the link itself.
+        if (Rename(temporary, Current) != 0)
+        {
+            var error = Marshal.GetLastPInvokeError();
+            File.Delete(temporary);
+            throw new IOException($"cannot repoint {Current} to {Active}: errno {error}");
+        }
     }
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+    private static extern int Rename(string oldPath, string newPath);
 
     private static ReleaseSlot ReadManifest(string slot, string path)
     {
