@@ -93,7 +93,7 @@ public static class AgentApplication
     {
         try
         {
-            using var updater = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.Combine(updaterDirectory, "updater.crt"));
+            using var updater = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(updaterDirectory, "updater.crt")));
             return SwarmTrust.CommonName(updater).StartsWith(SwarmCertificateAuthority.UpdaterPrefix, StringComparison.Ordinal) ? CertificateFingerprint.Of(updater) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)

@@ -51,7 +51,7 @@ public sealed class AgentProbe(UpdaterSettings settings, UpdaterIdentity identit
     {
         try
         {
-            using var worker = X509Certificate2.CreateFromPemFile(Path.Combine(settings.AgentDirectory, "worker.crt"));
+            using var worker = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(settings.AgentDirectory, "worker.crt")));
             return CertificateFingerprint.Of(worker);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)

@@ -147,12 +147,26 @@ public static class UpdaterCommand
         }
 
         await WaitForPredecessorAsync(environment(WaitForPidVariable));
+        RecordPid(settings.UpdaterPidPath);
         using (identity)
         {
             await using var app = UpdaterApplication.Build(settings, identity);
             await app.RunAsync();
         }
         return ExitOk;
+    }
+
+    /// <summary>updater.pid names the running updater (a restart without systemd hands over to a new process).</summary>
+    private static void RecordPid(string path)
+    {
+        try
+        {
+            File.WriteAllText(path, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Informational only.
+        }
     }
 
     private static async Task WaitForPredecessorAsync(string? pidText)

@@ -53,5 +53,7 @@ public sealed record UpdaterSettings
 
     public string AgentPidPath => Path.Combine(InstallDirectory, "agent.pid");
 
+    public string UpdaterPidPath => Path.Combine(InstallDirectory, "updater.pid");
+
     public Uri AgentHealthUri => new($"https://127.0.0.1:{Host.AgentPort}/health");
 }

@@ -81,6 +81,40 @@ public sealed class RemoteUpdateFlowTests
         Assert.Equal(good.Sha, health.Releases.Single(r => r.Slot == "active").Sha);
     }
 
+    [Fact]
+    public async Task Push_including_self_updates_the_agent_then_the_updater_restarts_itself_into_the_new_release()
+    {
+        await using var sandbox = new UpdaterSandbox();
+        await sandbox.StartAsync();
+        await using var master = new DecnetWebFactory(MasterSettings(sandbox));
+        using var admin = master.CreateClient((await master.CreateActiveUserAsync("chief", UserRole.Admin)).Token);
+        await SwarmBed.AddHostAsync(master.Services, sandbox.Host());
+        var firstUpdaterPid = sandbox.FirstUpdater!.Id;
+
+        using var push = await admin.PostAsJsonAsync("/api/v1/swarm-updates/push", new { all = true, include_self = true });
+
+        var body = await JsonAsync(push);
+        var result = Assert.Single(body.GetProperty("results").EnumerateArray());
+        Assert.True(result.GetProperty("status").GetString() == "self-updated", $"{body}\n{sandbox.Output}");
+        var sha = body.GetProperty("sha").GetString();
+        // The agent update rotated once; the self-update found the release already active and did not rotate again.
+        Assert.Equal(sha, sandbox.ManifestSha("active"));
+        Assert.True(Directory.Exists(Path.Combine(sandbox.Releases, "prev")));
+        Assert.Null(sandbox.ManifestSha("prev"));
+        // Polled: WaitForExit would also wait for the end of its output, which the successor inherited.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!sandbox.FirstUpdater.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.True(sandbox.FirstUpdater.HasExited, $"the first updater did not hand over:\n{sandbox.Output}");
+        await sandbox.WaitForUpdaterAsync();
+        Assert.NotEqual(firstUpdaterPid, UpdaterSandbox.RecordedPid(Path.Combine(sandbox.InstallDirectory, "updater.pid")));
+        using var updater = sandbox.UpdaterClient();
+        Assert.Equal(sha, (await updater.HealthAsync(TimeSpan.FromSeconds(30), CancellationToken.None)).Releases.Single(r => r.Slot == "active").Sha);
+        await sandbox.WaitForAgentAsync();
+    }
+
     private static Dictionary<string, string?> MasterSettings(UpdaterSandbox sandbox)
     {
         var settings = SwarmBed.Settings(sandbox.CaDirectory);

@@ -144,6 +144,16 @@ public sealed class UpdaterSandbox : IAsyncDisposable
         await WaitForAgentAsync();
     }
 
+    /// <summary>Waits until an updater answers /health again (after it restarted itself).</summary>
+    public async Task WaitForUpdaterAsync()
+    {
+        using var updater = MasterClient();
+        await WaitForAsync(updater, "health", "the updater", allowUpdaterExit: true);
+    }
+
+    /// <summary>The updater process this sandbox started (gone after the updater restarted itself).</summary>
+    public Process? FirstUpdater => _updater;
+
     /// <summary>Waits until the agent answers the master on /health.</summary>
     public async Task WaitForAgentAsync()
     {
@@ -199,7 +209,7 @@ public sealed class UpdaterSandbox : IAsyncDisposable
     public string TreeSnapshot()
     {
         var lines = Directory.EnumerateFileSystemEntries(InstallDirectory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(p => !p.EndsWith("agent.pid", StringComparison.Ordinal))
+            .Where(p => !p.EndsWith(".pid", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(p =>
             {
@@ -236,22 +246,10 @@ public sealed class UpdaterSandbox : IAsyncDisposable
             await _updater.WaitForExitAsync();
         }
         _updater?.Dispose();
-        // The agent the updater started, should it have outlived the updater's tree.
-        var pidFile = System.IO.Path.Combine(InstallDirectory, "agent.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+        // A successor updater (update-self without systemd) and the agent it started are not in that tree.
+        foreach (var pidFile in new[] { "updater.pid", "agent.pid" })
         {
-            try
-            {
-                using var agent = Process.GetProcessById(pid);
-                if (agent.ProcessName == "dotnet")
-                {
-                    agent.Kill(entireProcessTree: true);
-                    await agent.WaitForExitAsync();
-                }
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-            }
+            await KillRecordedAsync(System.IO.Path.Combine(InstallDirectory, pidFile));
         }
         foreach (var certificate in _certificates)
         {
@@ -262,12 +260,45 @@ public sealed class UpdaterSandbox : IAsyncDisposable
         _root.Dispose();
     }
 
-    private async Task WaitForAsync(HttpClient client, string path, string what)
+    /// <summary>The pid a file names, when it is a dotnet process other than this test host.</summary>
+    public static int? RecordedPid(string pidFile)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid) && pid != Environment.ProcessId ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task KillRecordedAsync(string pidFile)
+    {
+        if (RecordedPid(pidFile) is not { } pid)
+        {
+            return;
+        }
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            if (process.ProcessName == "dotnet")
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+    }
+
+    private async Task WaitForAsync(HttpClient client, string path, string what, bool allowUpdaterExit = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
-            if (_updater is { HasExited: true })
+            if (_updater is { HasExited: true } && !allowUpdaterExit)
             {
                 throw new InvalidOperationException($"the updater exited with {_updater.ExitCode}:\n{Output}");
             }
