@@ -8,6 +8,7 @@ return args switch
 {
     ["serve", .. var rest] => await ServeCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Error),
     ["honeypot", .. var rest] => await HoneypotHostCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Out, Console.Error),
+    ["updater", .. var rest] => await Decnet.Agent.Updater.UpdaterCommand.RunAsync(rest, Environment.GetEnvironmentVariable, Console.Error),
     ["forward", .. var rest] => await Decnet.Agent.Shipping.ForwardCommand.RunAsync(rest, Console.Error),
     _ => AgentUsage.Fail(args, Console.Error),
 };

@@ -34,7 +34,7 @@ public static class AgentApplication
         builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = settings.Host.StateDirectory;
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting", LogLevel.Warning);
 
-        var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint);
+        var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint, LocalUpdaterFingerprint(settings.Host.UpdaterDirectory));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -47,7 +47,7 @@ public static class AgentApplication
                 SslProtocols = PinnedTls.Protocols,
                 ClientCertificateMode = ClientCertificateMode.RequireCertificate,
                 CheckCertificateRevocation = false,
-                ClientCertificateValidation = (certificate, _, _) => pin.IsMaster(certificate),
+                ClientCertificateValidation = (certificate, _, _) => pin.MayConnect(certificate),
                 HandshakeTimeout = TimeSpan.FromSeconds(10),
             }));
         });
@@ -86,6 +86,20 @@ public static class AgentApplication
         app.Use(pin.RequireMasterAsync);
         app.MapAgentApi();
         return app;
+    }
+
+    /// <summary>The fingerprint of this worker's updater certificate, when the updater was enrolled.</summary>
+    private static string? LocalUpdaterFingerprint(string updaterDirectory)
+    {
+        try
+        {
+            using var updater = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(updaterDirectory, "updater.crt")));
+            return SwarmTrust.CommonName(updater).StartsWith(SwarmCertificateAuthority.UpdaterPrefix, StringComparison.Ordinal) ? CertificateFingerprint.Of(updater) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 
     private static void AddRuntime(WebApplicationBuilder builder)

@@ -17,6 +17,7 @@ public static class SwarmServices
         services.TryAddSingleton(sp => sp.GetRequiredService<SwarmMasterCredentials>().Authority);
         services.TryAddSingleton<EnrollmentBundleStore>();
         services.TryAddSingleton<EnrollmentService>();
+        Updates.UpdateServices.AddSwarmUpdates(services);
         return services;
     }
 }

@@ -106,6 +106,7 @@ public static class Extensions
         app.MapArtifactsApi();
         Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
         app.MapSwarmControl();
+        Decnet.Web.Swarm.Updates.SwarmUpdatesApi.MapSwarmUpdatesApi(app);
         app.MapStreamApi();
         app.MapRecordingsApi();
         app.MapAccountEndpoints();
