@@ -28,7 +28,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddScoped<CurrentOperator>();
     }
 
-    public new async ValueTask DisposeAsync()
+    public new virtual async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         await Bed.DisposeAsync();
