@@ -54,11 +54,8 @@ public static class AttackersApi
         }
         var query = new AttackerQuery(limit, offset, search, sort.Value, service);
         var page = await directory.ListAsync(query, cancellationToken);
-        if (AttackerDirectory.IsSharedPage(query))
-        {
-            return SharedJson.Of(page, () => new AttackerListResponse(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList()));
-        }
-        return TypedResults.Ok(new AttackerListResponse(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList()));
+        AttackerListResponse Response() => new(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList());
+        return AttackerDirectory.IsSharedPage(query) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
     }
 
     public static async Task<Results<Ok<AttackerView>, ProblemHttpResult>> GetAsync(Guid id, AttackerDirectory directory, CancellationToken cancellationToken)

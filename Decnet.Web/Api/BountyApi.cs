@@ -31,11 +31,8 @@ public static class BountyApi
             return ApiProblems.Invalid("offset must not be negative.");
         }
         var page = await query.ListAsync(take, skip, bounty_type, search, cancellationToken);
-        if (BountyQuery.IsSharedPage(take, skip, bounty_type, search))
-        {
-            return SharedJson.Of(page, () => new BountyListResponse(page.Total, take, skip, page.Items.Select(BountyView.From).ToList()));
-        }
-        return TypedResults.Ok(new BountyListResponse(page.Total, take, skip, page.Items.Select(BountyView.From).ToList()));
+        BountyListResponse Response() => new(page.Total, take, skip, page.Items.Select(BountyView.From).ToList());
+        return BountyQuery.IsSharedPage(take, skip, bounty_type, search) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
     }
 }
 

@@ -55,11 +55,8 @@ public static class LogsApi
             return problem;
         }
         var page = await logs.SearchAsync(filter.Query, filter.Start, filter.End, take, skip, cancellationToken);
-        if (LogSearch.IsSharedPage(filter.Query, filter.Start, filter.End, take, skip))
-        {
-            return SharedJson.Of(page, () => new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data));
-        }
-        return TypedResults.Ok(new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data));
+        LogPageResponse Response() => new(page.Total, page.Limit, page.Offset, page.Data);
+        return LogSearch.IsSharedPage(filter.Query, filter.Start, filter.End, take, skip) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
     }
 
     public static async Task<Results<Ok<IReadOnlyList<HistogramBucket>>, SharedJson<IReadOnlyList<HistogramBucket>>, ProblemHttpResult>> HistogramAsync(
