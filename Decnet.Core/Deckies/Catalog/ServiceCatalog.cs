@@ -42,6 +42,8 @@ public static class ServiceCatalog
 
     private static readonly string[] _mailPersona = ["banner", "mta"];
 
+    private static readonly string[] _tlsPersona = ["tls_cert", "tls_key", "tls_cn"];
+
     public static IReadOnlyList<CatalogService> All { get; } =
     [
         new("ssh", "OpenSSH server with password logins and a lived-in shell",
@@ -63,17 +65,25 @@ public static class ServiceCatalog
         new("elasticsearch", "Elasticsearch 7 REST API", [Tcp(9200)], []),
         new("ldap", "LDAP directory that captures bind credentials", [Tcp(389), Tcp(636)], []),
         new("snmp", "SNMP agent answering system OIDs", [Udp(161)], []),
-        new("sip", "SIP registrar that challenges every request", [Udp(5060), Tcp(5060)], []),
-        new("tftp", "TFTP server that refuses every transfer", [Udp(69)], []),
+        new("sip", "Asterisk-like SIP registrar that digest-challenges every REGISTER and INVITE",
+            [Udp(5060), Tcp(5060)], ["version", "realm", "users"]),
+        new("tftp", "TFTP server with bait configuration files that keeps every upload",
+            [Udp(69)], ["files", "max_upload_bytes"]),
         new("llmnr", "LLMNR and mDNS listener that spots name-poisoning tools", [Udp(5355), Udp(5353)], []),
-        new("mqtt", "MQTT broker with retained industrial topics", [Tcp(1883)], []),
+        new("mqtt", "Mosquitto-like MQTT broker with retained industrial topics",
+            [Tcp(1883)], ["persona", "version", "topics", "accept_all", "users"]),
         new("imap", "IMAP mail store with bait messages", [Tcp(143), Tcp(993)], []),
         new("pop3", "POP3 mail store with bait messages", [Tcp(110), Tcp(995)], []),
         new("smtp", "Mail server that harvests AUTH credentials", [Tcp(25), Tcp(587)], _mailPersona),
         new("smtp_relay", "Mail server posing as an open relay", [Tcp(25), Tcp(587)], _mailPersona),
-        new("docker_api", "Unauthenticated Docker Engine API", [Tcp(2375), Tcp(2376)], []),
-        new("k8s", "Kubernetes API server over plain HTTP", [Tcp(6443), Tcp(8080)], []),
-        new("conpot", "Industrial control system (Modbus, SNMP, web HMI)", [Tcp(502), Udp(161), Tcp(80)], []),
+        new("docker_api", "Unauthenticated Docker Engine API that records what attackers try to run",
+            [Tcp(2375), Tcp(2376)], ["version", "api_version", "kernel_version", .. _tlsPersona]),
+        // 6443 is the secure port (TLS, self-signed like a kubeadm cluster), 8080 the legacy insecure one.
+        new("k8s", "Kubernetes API server with anonymous access to bait secrets",
+            [Tcp(6443), Tcp(8080)], ["version", "anonymous", .. _tlsPersona]),
+        // SNMP is the decky's own snmp service (the industrial-control archetype carries both): one owner of 161/udp.
+        new("conpot", "Industrial controller speaking Modbus/TCP and Siemens S7comm",
+            [Tcp(502), Tcp(102)], ["persona", "system_name", "plant", "serial"]),
         new("sniffer", "Passive TLS fingerprinting of traffic to the whole fleet", _noPorts, [], FleetSingleton: true),
     ];
 

@@ -1,0 +1,24 @@
+using Decnet.Core.Bounty;
+using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Honeypots.Hosting;
+
+namespace Decnet.Tests.Honeypots;
+
+/// <summary>Checks shared by the protocol tests: what an event becomes on the ingest's path, and a listener's health.</summary>
+public static class WireBounty
+{
+    /// <summary>The bounties the ingest stores for an event a service published: through the real formatter, parser and rules.</summary>
+    public static IReadOnlyList<ExtractedBounty> Of(HoneypotEvent honeypotEvent)
+    {
+        var parsed = Core.Events.Rfc5424Parser.Parse(Rfc5424Formatter.Format(honeypotEvent));
+        Assert.True(parsed.Succeeded, parsed.Error);
+        return BountyExtractor.Extract(parsed.Event!);
+    }
+
+    public static Dictionary<string, string> Payload(ExtractedBounty bounty) =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(bounty.Payload)!;
+
+    /// <summary>No session or datagram of the decky ended in a fault the host had to log.</summary>
+    public static void AssertNoFaults(HostedDecky decky) =>
+        Assert.All(decky.Statistics(), s => Assert.True(s.FaultedSessions == 0, $"{s.ServiceName} {s.EndPoint}/{s.Transport}: {s.FaultedSessions} faulted"));
+}
