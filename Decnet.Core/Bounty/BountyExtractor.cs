@@ -39,6 +39,8 @@ public static class BountyExtractor
     {
         var found = new List<ExtractedBounty>(2);
         CredentialRule(e, found);
+        HashRule(e, found);
+        TokenRule(e, found);
         UserAgentRule(e, found);
         VncClientRule(e, found);
         SshClientRule(e, found);
@@ -80,6 +82,36 @@ public static class BountyExtractor
             ("source", e.Field("source")),
         };
         Add(found, e, e.AttackerIp, Credential, payload);
+    }
+
+    /// <summary>
+    /// Beyond upstream: a challenge-response a service captured in a cracker's format (SIP digest as hashcat
+    /// mode 11400 ...). No password, but the means to recover it offline, so it is a credential too.
+    /// </summary>
+    private static void HashRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("hash") is not { Length: > 0 } hash)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+        [
+            ("username", e.Field("username") ?? e.Field("user")),
+            ("hash", hash),
+            ("hash_type", e.Field("hash_type")),
+            ("hashcat_mode", e.Field("hashcat_mode")),
+        ]);
+    }
+
+    /// <summary>Beyond upstream: a bearer token presented to an API (Kubernetes service-account tokens ...).</summary>
+    private static void TokenRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("token") is not { Length: > 0 } token)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+            [("username", e.Field("username")), ("token", token), ("method", e.Field("method")), ("path", e.Field("path"))]);
     }
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>

@@ -11,9 +11,11 @@ public static class BuiltInFactories
         new Mqtt.MqttHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
+        new Sip.SipHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
         new Ssh.SshServiceFactory(),
         new Telnet.TelnetServiceFactory(),
+        new Tftp.TftpHoneypotFactory(),
     ];
 }
