@@ -10,7 +10,10 @@ APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
+  sipsak mosquitto-clients tftp-hpa mbpoll
 )
+# kubectl from Debian, unless one is installed already (another package owning /usr/bin/kubectl would conflict).
+command -v kubectl >/dev/null || APT_PACKAGES+=(kubernetes-client)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 

@@ -5,9 +5,12 @@ public static class BuiltInFactories
 {
     public static IReadOnlyList<IHoneypotServiceFactory> All() =>
     [
+        new Docker.DockerApiHoneypotFactory(),
         new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
+        new Ics.ConpotHoneypotFactory(),
+        new Kubernetes.KubernetesApiHoneypotFactory(),
         new Mqtt.MqttHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),

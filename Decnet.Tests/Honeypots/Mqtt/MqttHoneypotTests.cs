@@ -119,7 +119,7 @@ public sealed class MqttHoneypotTests
         Assert.True(sub.ExitCode == 0, sub.StdErr);
         Assert.StartsWith("mosquitto version", sub.StdOut, StringComparison.Ordinal);
         await decky.Sink.WaitForAsync("protocol_error");
-        WireBounty.AssertNoFaults(decky.Hosted);
+        WireBounty.AssertNoFaults(decky);
     }
 
     [Theory]

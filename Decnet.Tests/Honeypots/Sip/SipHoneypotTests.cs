@@ -136,7 +136,7 @@ public sealed class SipHoneypotTests
         var ping = await RealClient.RunAsync("sipsak", ["-s", $"sip:{decky.Address}"]);
         Assert.True(ping.ExitCode == 0, ping.StdOut + ping.StdErr);
         await decky.Sink.WaitForAsync("protocol_error");
-        WireBounty.AssertNoFaults(decky.Hosted);
+        WireBounty.AssertNoFaults(decky);
     }
 
     /// <summary>hashcat's mode 11400 computation from the captured line and a password guess.</summary>

@@ -175,7 +175,7 @@ public sealed class TftpHoneypotTests
         var get = await Tftp(decky, Port(hosted), "get", "startup-config", target);
         Assert.True(get.ExitCode == 0 && File.Exists(target), get.StdOut + get.StdErr);
         await decky.Sink.WaitForAsync("unknown_opcode");
-        WireBounty.AssertNoFaults(decky.Hosted);
+        WireBounty.AssertNoFaults(decky);
         Assert.DoesNotContain(decky.Logs.Entries, e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 }
