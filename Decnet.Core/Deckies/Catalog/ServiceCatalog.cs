@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Decnet.Core.Honeypots.Hosting;
 
 namespace Decnet.Core.Deckies;
@@ -20,15 +22,66 @@ public sealed record CatalogService(
 
 /// <summary>
 /// A bring-your-own service declared by a <c>[custom-&lt;name&gt;]</c> INI section: a prebuilt image
-/// the runtime starts next to the decky, with no build step and no persona keys.
+/// the runtime starts next to the decky, with no build step and no persona keys. It travels inside the
+/// decky's snapshot (to the database, the base container's label and swarm workers), so every field has a
+/// fixed snake_case JSON name.
 /// </summary>
 /// <param name="Image">Container image (the INI key is <c>binary</c>).</param>
 /// <param name="Command">The <c>exec</c> command split on whitespace; empty means the image's own entry point.</param>
+/// <param name="Ports">What the service listens on inside the decky, as <c>9000/tcp</c> in JSON.</param>
 public sealed record CustomService(
-    string Name,
-    string Image,
-    IReadOnlyList<string> Command,
-    IReadOnlyList<ServicePort> Ports);
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("image")] string Image,
+    [property: JsonPropertyName("command")] IReadOnlyList<string> Command,
+    [property: JsonPropertyName("ports"), JsonConverter(typeof(ServicePortListJsonConverter))] IReadOnlyList<ServicePort> Ports)
+{
+    /// <summary>Value equality, lists included (a record alone would compare them by reference).</summary>
+    public bool Equals(CustomService? other) =>
+        other is not null
+        && Name == other.Name
+        && Image == other.Image
+        && Command.SequenceEqual(other.Command, StringComparer.Ordinal)
+        && Ports.SequenceEqual(other.Ports);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Image, Command.Count, Ports.Count);
+}
+
+/// <summary>Ports as the strings operators write in the INI (<c>["9000/tcp", "5353/udp"]</c>).</summary>
+public sealed class ServicePortListJsonConverter : JsonConverter<IReadOnlyList<ServicePort>>
+{
+    public override IReadOnlyList<ServicePort> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("ports must be an array of \"port/tcp\" or \"port/udp\" strings");
+        }
+        var ports = new List<ServicePort>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? string.Empty : string.Empty;
+            var parts = text.Split('/', 2);
+            if (!int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+                || port is < 1 or > 65535
+                || parts.Length != 2
+                || parts[1] is not ("tcp" or "udp"))
+            {
+                throw new JsonException($"'{text}' is not a port such as \"9000/tcp\"");
+            }
+            ports.Add(new ServicePort(port, parts[1] == "udp" ? ServiceTransport.Udp : ServiceTransport.Tcp));
+        }
+        return ports;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<ServicePort> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var port in value)
+        {
+            writer.WriteStringValue(port.ToString());
+        }
+        writer.WriteEndArray();
+    }
+}
 
 /// <summary>Every built-in honeypot service: ports, persona keys, and which ones a decky may carry.</summary>
 public static class ServiceCatalog

@@ -145,7 +145,7 @@ public static class GoHttp
                 stream = tls;
             }
 
-            var reader = new HttpRequestReader(new LineReader(stream, connection.Context.Limits.MaxLineLength, HttpRequestReader.HeaderEncoding));
+            var reader = new HttpRequestReader(new LineReader(stream, connection.Context.Limits.MaxLineLength, HttpRequestReader.HeaderEncoding), skipLeadingBlankLines: false);
             for (var served = 0; served < 1000 && !cancellationToken.IsCancellationRequested; served++)
             {
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
