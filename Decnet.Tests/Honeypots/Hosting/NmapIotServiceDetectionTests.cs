@@ -51,11 +51,18 @@ public sealed class NmapIotServiceDetectionTests
         Assert.Matches($@"{port}/tcp\s+open\s", scan.StdOut);
         // The fingerprint nmap prints is wrapped over "SF:" lines; joined, it is the raw answers of each probe.
         var fingerprint = string.Concat(scan.StdOut.Split('\n').Where(l => l.StartsWith("SF", StringComparison.Ordinal)).Select(l => l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..]));
-        Assert.Contains(transportMark, fingerprint, StringComparison.Ordinal);
-        Assert.Contains(@"r(GetRequest,", fingerprint, StringComparison.Ordinal);
-        Assert.Contains(@"X-Kubernetes-Pf-Flowschema-Uid:", fingerprint, StringComparison.Ordinal);
-        Assert.Contains(@"/apis/rbac\.authorization\.k8s\.io", fingerprint, StringComparison.Ordinal);
-        // Go's net/http answers a bare CRLF pair (nmap's GenericLines probe) with its plain 400.
-        Assert.Contains(@"r(GenericLines,67,""HTTP/1\.1\x20400\x20Bad\x20Request\r\nContent-Type:\x20text/plain;\x20charset=utf-8\r\nConnection:\x20close\r\n\r\n400\x20Bad\x20Request"")", fingerprint, StringComparison.Ordinal);
+        string[] expected =
+        [
+            transportMark,
+            "r(GetRequest,",
+            "X-Kubernetes-Pf-Flowschema-Uid:",
+            @"/apis/rbac\.authorization\.k8s\.io",
+            // Go's net/http answers a bare CRLF pair (nmap's GenericLines probe) with its plain 400.
+            @"r(GenericLines,67,""HTTP/1\.1\x20400\x20Bad\x20Request\r\nContent-Type:\x20text/plain;\x20charset=utf-8\r\nConnection:\x20close\r\n\r\n400\x20Bad\x20Request"")",
+        ];
+        foreach (var part in expected)
+        {
+            Assert.True(fingerprint.Contains(part, StringComparison.Ordinal), $"'{part}' not in nmap's fingerprint:\n{scan.StdOut}");
+        }
     }
 }
