@@ -9,6 +9,7 @@ public static class BuiltInFactories
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
+        new Postgres.PostgresHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
