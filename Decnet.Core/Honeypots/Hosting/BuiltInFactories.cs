@@ -8,6 +8,7 @@ public static class BuiltInFactories
         new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
+        new Mongo.MongoHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Postgres.PostgresHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
