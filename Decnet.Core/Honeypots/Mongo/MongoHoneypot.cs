@@ -289,7 +289,7 @@ public sealed class MongoHoneypot : IHoneypotService
             ("host", $"{Context.Hostname}:27017"),
             ("version", Version),
             ("process", "mongod"),
-            ("pid", (long)(1000 + Math.Abs(Context.Hostname.GetHashCode(StringComparison.Ordinal) % 30_000))),
+            ("pid", (long)(1000 + ((Context.Hostname.GetHashCode(StringComparison.Ordinal) & 0x7fffffff) % 30_000))),
             ("uptime", Math.Floor(uptime.TotalSeconds)),
             ("uptimeMillis", (long)uptime.TotalMilliseconds),
             ("uptimeEstimate", (long)uptime.TotalSeconds),
