@@ -40,6 +40,7 @@ public static class BountyExtractor
         var found = new List<ExtractedBounty>(2);
         CredentialRule(e, found);
         HashRule(e, found);
+        CommunityRule(e, found);
         UserAgentRule(e, found);
         VncClientRule(e, found);
         SshClientRule(e, found);
@@ -101,6 +102,24 @@ public static class BountyExtractor
             ("hash", hash),
             ("hash_type", e.Field("hash_type")),
             ("hashcat_mode", e.Field("hashcat_mode")),
+        ]);
+    }
+
+    /// <summary>
+    /// Beyond upstream: an SNMP v1/v2c community string is the whole credential of those versions (no user),
+    /// and the one attackers guess by the hundred. Stored with the version it was tried with.
+    /// </summary>
+    private static void CommunityRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("community") is not { Length: > 0 } community)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+        [
+            ("community", community),
+            ("method", "snmp_community"),
+            ("version", e.Field("version")),
         ]);
     }
 
