@@ -6,12 +6,10 @@ namespace Decnet.Core.Users;
 /// <summary>
 /// Counts failed logins per client address and per username in a sliding window (ASVS 2.2.1). A key
 /// over its limit is refused until its oldest failure leaves the window. Memory is bounded: at most
-/// <see cref="MaxTrackedKeys"/> keys are kept; expired ones are swept first, then the stalest.
+/// <see cref="UserOptions.MaxThrottleKeys"/> keys are kept; expired ones are swept first, then the stalest.
 /// </summary>
 public sealed class LoginThrottle(IOptions<UserOptions> options, TimeProvider time)
 {
-    public const int MaxTrackedKeys = 50_000;
-
     private readonly ConcurrentDictionary<string, FailureWindow> _failures = new(StringComparer.Ordinal);
 
     public LoginThrottleDecision Check(string clientAddress, string username)
@@ -35,7 +33,7 @@ public sealed class LoginThrottle(IOptions<UserOptions> options, TimeProvider ti
         var o = options.Value;
         Add(UsernameKey(username), o.MaxFailuresPerUsername, now);
         Add(AddressKey(clientAddress), o.MaxFailuresPerAddress, now);
-        if (_failures.Count > MaxTrackedKeys)
+        if (_failures.Count > o.MaxThrottleKeys)
         {
             Sweep(now);
         }
@@ -91,12 +89,13 @@ public sealed class LoginThrottle(IOptions<UserOptions> options, TimeProvider ti
                 }
             }
         }
-        if (_failures.Count <= MaxTrackedKeys)
+        var limit = options.Value.MaxThrottleKeys;
+        if (_failures.Count <= limit)
         {
             return;
         }
         // Still full of live keys: forget the ones whose newest failure is oldest.
-        var stalest = _failures.OrderBy(p => p.Value.Newest).Take(_failures.Count - (MaxTrackedKeys / 2)).Select(p => p.Key).ToList();
+        var stalest = _failures.OrderBy(p => p.Value.Newest).Take(_failures.Count - (limit / 2)).Select(p => p.Key).ToList();
         foreach (var key in stalest)
         {
             _failures.TryRemove(key, out _);

@@ -75,31 +75,33 @@ public sealed class UserDirectory(
         return await db.Users.AsNoTracking().OrderBy(u => u.Username).ToListAsync(cancellationToken);
     }
 
-    public async Task<LoginResult> LoginAsync(string username, string password, string clientAddress, CancellationToken cancellationToken)
+    public async Task<LoginResult> LoginAsync(string? username, string? password, string clientAddress, CancellationToken cancellationToken)
     {
-        var decision = throttle.Check(clientAddress, username);
+        // Attacker-chosen: bounded before it keys the throttle, escaped before it reaches a log line.
+        var name = LoginName.Bound(username);
+        var decision = throttle.Check(clientAddress, name);
         if (!decision.IsAllowed)
         {
-            logger.LogWarning("Login refused for {Username} from {Address}: {Reason}", username, clientAddress, decision.Reason);
+            logger.LogWarning("Login refused for {Username} from {Address}: {Reason}", LoginName.ForLog(username), clientAddress, decision.Reason);
             return new LoginResult(LoginOutcome.Throttled, RetryAfter: decision.RetryAfter, Reason: decision.Reason);
         }
-        if (!PasswordPolicy.IsAcceptableLoginInput(username, password))
+        if (!PasswordPolicy.IsAcceptableLoginInput(name, password))
         {
-            throttle.RecordFailure(clientAddress, username);
-            logger.LogWarning("Failed login for {Username} from {Address}: malformed input", username, clientAddress);
+            throttle.RecordFailure(clientAddress, name);
+            logger.LogWarning("Failed login for {Username} from {Address}: malformed input", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Username == username, cancellationToken);
-        var valid = await hasher.VerifyAsync(password, user?.PasswordHash, cancellationToken);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Username == name, cancellationToken);
+        var valid = await hasher.VerifyAsync(password!, user?.PasswordHash, cancellationToken);
         if (!valid || user is null)
         {
-            throttle.RecordFailure(clientAddress, username);
-            logger.LogWarning("Failed login for {Username} from {Address}", username, clientAddress);
+            throttle.RecordFailure(clientAddress, name);
+            logger.LogWarning("Failed login for {Username} from {Address}", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
-        throttle.RecordSuccess(username);
+        throttle.RecordSuccess(name);
         user.LastLoginAt = DateTime.UtcNow;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Login of {Username} from {Address}", user.Username, clientAddress);

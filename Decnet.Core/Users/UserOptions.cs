@@ -28,4 +28,11 @@ public sealed class UserOptions
     public int MaxFailuresPerAddress { get; set; } = 30;
 
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Usernames and addresses the login throttle remembers at once. Every key is at most 65 characters
+    /// of name or one address, so this bounds its memory whatever a flood of names or addresses sends.
+    /// </summary>
+    [Range(100, 10_000_000)]
+    public int MaxThrottleKeys { get; set; } = 50_000;
 }

@@ -72,10 +72,10 @@ public sealed class LoginThrottleTests
     public void Memory_stays_bounded_under_a_flood_of_distinct_keys()
     {
         var throttle = Create();
-        for (var i = 0; i < LoginThrottle.MaxTrackedKeys + 5_000; i++)
+        for (var i = 0; i < _options.MaxThrottleKeys + 5_000; i++)
         {
             throttle.RecordFailure($"198.51.{i / 256 % 256}.{i % 256}-{i}", $"u{i}");
         }
-        Assert.True(throttle.TrackedKeys <= LoginThrottle.MaxTrackedKeys + 2, $"tracked {throttle.TrackedKeys}");
+        Assert.True(throttle.TrackedKeys <= _options.MaxThrottleKeys + 2, $"tracked {throttle.TrackedKeys}");
     }
 }

@@ -88,6 +88,7 @@ public static class Extensions
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
+        app.UseDeclaredSizeGate();
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
         app.UseAuthentication();
         app.UseAuthorization();
