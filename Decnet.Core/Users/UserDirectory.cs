@@ -85,9 +85,9 @@ public sealed class UserDirectory(
             logger.LogWarning("Login refused for {Username} from {Address}: {Reason}", LoginName.ForLog(username), clientAddress, decision.Reason);
             return new LoginResult(LoginOutcome.Throttled, RetryAfter: decision.RetryAfter, Reason: decision.Reason);
         }
+        // From here the attempt counts as a failure unless it succeeds.
         if (!PasswordPolicy.IsAcceptableLoginInput(name, password))
         {
-            throttle.RecordFailure(clientAddress, name);
             logger.LogWarning("Failed login for {Username} from {Address}: malformed input", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
@@ -97,11 +97,10 @@ public sealed class UserDirectory(
         var valid = await hasher.VerifyAsync(password!, user?.PasswordHash, cancellationToken);
         if (!valid || user is null)
         {
-            throttle.RecordFailure(clientAddress, name);
             logger.LogWarning("Failed login for {Username} from {Address}", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
-        throttle.RecordSuccess(name);
+        throttle.RecordSuccess(decision);
         user.LastLoginAt = DateTime.UtcNow;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Login of {Username} from {Address}", user.Username, clientAddress);

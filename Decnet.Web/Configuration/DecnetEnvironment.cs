@@ -17,6 +17,7 @@ public static class DecnetEnvironment
         ["DECNET_JWT_SECRET"] = "Decnet:Auth:JwtSecret",
         ["DECNET_WEB_HOST"] = "Decnet:Web:Host",
         ["DECNET_WEB_PORT"] = "Decnet:Web:Port",
+        ["DECNET_KNOWN_PROXIES"] = "Decnet:Web:ForwardedHeaders:KnownProxies",
         ["DECNET_OTEL_ENDPOINT"] = "Decnet:Telemetry:OtlpEndpoint",
         ["DECNET_DEVELOPER"] = "Decnet:Developer",
     };

@@ -12,6 +12,7 @@ using Decnet.Web.Components;
 using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
 using Decnet.Web.Events;
+using Decnet.Web.Exposure;
 using Decnet.Web.Health;
 using Decnet.Web.Swarm.Shipping;
 using Decnet.Web.Swarm.Controller;
@@ -63,6 +64,7 @@ public static class Extensions
         services.AddSwarmLogShipping();
         builder.AddSwarmControl();
 
+        builder.AddDashboardExposure();
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
         services.AddDecnetEventStream();
@@ -85,6 +87,7 @@ public static class Extensions
 
     public static WebApplication UseDecnetWeb(this WebApplication app)
     {
+        app.UseDashboardExposure();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());

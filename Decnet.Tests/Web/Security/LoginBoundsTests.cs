@@ -72,19 +72,22 @@ public sealed class LoginBoundsTests
     {
         await using var master = ListeningMaster.Start(new Dictionary<string, string?>
         {
-            ["Decnet:Users:MaxFailuresPerUsername"] = "3",
+            ["Decnet:Users:UsernameFailuresBeforeDelay"] = "3",
             ["Decnet:Users:UsernameDelayBase"] = "00:10:00",
+            ["Decnet:Users:UsernameDelayMax"] = "01:00:00",
         });
         using var client = master.Client();
         var prefix = new string('a', UsernameRules.MaximumLength + 1);
         // Different 3000-character names that share the first 65 characters: one throttle key.
-        for (var i = 0; i < 3; i++)
+        // Three free failures and a fourth that starts the wait, all on the same key ...
+        for (var i = 0; i < 4; i++)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await ListeningMaster.PostLoginAsync(client, prefix + new string((char)('b' + i), 3000), "wrong-password")).StatusCode);
         }
-        var fourth = await ListeningMaster.PostLoginAsync(client, prefix + new string('z', 3000), "wrong-password");
-        Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);
-        Assert.Contains("username", await fourth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // ... so a fifth variant waits.
+        var fifth = await ListeningMaster.PostLoginAsync(client, prefix + new string('z', 3000), "wrong-password");
+        Assert.Equal(HttpStatusCode.TooManyRequests, fifth.StatusCode);
+        Assert.Contains("username", await fifth.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var log = await master.WaitForLogAsync("Login refused for ");
         Assert.Contains(new string('a', UsernameRules.MaximumLength) + "…(+", log, StringComparison.Ordinal);
