@@ -261,6 +261,28 @@ public sealed class UserDirectory(
         Invalidate();
     }
 
+    /// <summary>
+    /// Administrators that must still change their password and whose password is
+    /// <paramref name="password"/> (the seed default): what an exposed dashboard must never offer.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AdministratorsStillUsingAsync(string password, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.Users.AsNoTracking()
+            .Where(u => u.Role == UserRole.Admin && u.MustChangePassword)
+            .Select(u => new { u.Username, u.PasswordHash })
+            .ToListAsync(cancellationToken);
+        var found = new List<string>();
+        foreach (var candidate in candidates)
+        {
+            if (await hasher.VerifyAsync(password, candidate.PasswordHash, cancellationToken))
+            {
+                found.Add(candidate.Username);
+            }
+        }
+        return found;
+    }
+
     private async Task<UserOperation> UpdateOtherAsync(Guid actorId, string actor, Guid id, string selfRefusal, string action, string? detail,
         Func<User, CancellationToken, Task> change, CancellationToken cancellationToken)
     {

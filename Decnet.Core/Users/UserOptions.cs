@@ -10,9 +10,12 @@ public sealed class UserOptions : IValidatableObject
     [Required, MaxLength(UsernameRules.MaximumLength)]
     public string AdminUser { get; set; } = "admin";
 
+    /// <summary>The well-known seed password: fine on loopback for a first sign-in, never beyond it.</summary>
+    public const string DefaultAdminPassword = "admin";
+
     /// <summary>Initial password of the seeded administrator (DECNET_ADMIN_PASSWORD).</summary>
     [Required, MaxLength(72)]
-    public string AdminPassword { get; set; } = "admin";
+    public string AdminPassword { get; set; } = DefaultAdminPassword;
 
     /// <summary>bcrypt cost. 12 in production; tests may lower it to stay fast.</summary>
     [Range(4, 31)]

@@ -69,7 +69,12 @@ public static class Extensions
         services.AddDecnetRateLimits();
         services.AddDecnetEventStream();
         // Framing is refused by our own headers (X-Frame-Options DENY, frame-ancestors 'none').
-        services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
+        // Its cookie is Secure whenever the request is HTTPS, like the session cookie.
+        services.AddAntiforgery(o =>
+        {
+            o.SuppressXFrameOptionsHeader = true;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -131,7 +136,7 @@ public static class Extensions
         }
         var web = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
         var host = web.Host.Contains(':', StringComparison.Ordinal) ? $"[{web.Host}]" : web.Host;
-        builder.WebHost.UseUrls($"http://{host}:{web.Port}");
+        builder.WebHost.UseUrls($"{ExposureSetup.DashboardScheme(builder.Configuration)}://{host}:{web.Port}");
     }
 
     private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>
