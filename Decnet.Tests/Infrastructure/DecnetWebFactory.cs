@@ -46,8 +46,6 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        // Outside Development the host does not map package assets (MudBlazor css/js) from the build output by itself.
-        builder.UseStaticWebAssets();
         foreach (var (key, value) in CoreTestBed.Settings(_directory.Path, _overrides))
         {
             builder.UseSetting(key, value);

@@ -27,7 +27,7 @@ public static class SwarmControlSetup
         {
             var current = context.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
             kestrel.ApplicationServices.GetRequiredService<SwarmControllerListener>().Configure(
-                kestrel, context.Configuration, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>());
+                kestrel, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>());
         });
         return builder;
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Web.Extensions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -23,8 +24,8 @@ public sealed class SwarmControllerEndpointMetadata;
 
 /// <summary>
 /// The controller's own Kestrel endpoint: HTTPS with the master identity, a client certificate
-/// required and accepted only when the swarm CA issued it for client use. Declaring any endpoint makes
-/// Kestrel ignore <c>urls</c>, so the dashboard's addresses are declared here as well.
+/// required and accepted only when the swarm CA issued it for client use. The dashboard's endpoints
+/// are declared beside it (<see cref="Decnet.Web.Extensions.ListenAddresses"/>).
 /// </summary>
 public sealed class SwarmControllerListener
 {
@@ -33,27 +34,14 @@ public sealed class SwarmControllerListener
     /// <summary>The bound endpoint (after start; the real port when configured with 0).</summary>
     public IPEndPoint? BoundEndPoint => _options?.IPEndPoint;
 
-    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmControlOptions swarm, SwarmMasterCredentials credentials)
+    internal void Configure(KestrelServerOptions kestrel, SwarmControlOptions swarm, SwarmMasterCredentials credentials)
     {
-        var urls = configuration[WebHostDefaults.ServerUrlsKey];
-        foreach (var url in (string.IsNullOrWhiteSpace(urls) ? "http://localhost:5000" : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var address = BindingAddress.Parse(url);
-            Listen(kestrel, address, listen =>
-            {
-                if (address.Scheme == Uri.UriSchemeHttps)
-                {
-                    listen.UseHttps();
-                }
-            });
-        }
-
         var controller = BindingAddress.Parse(swarm.ControllerUrl);
         if (controller.Scheme != Uri.UriSchemeHttps)
         {
             throw new InvalidOperationException($"Decnet:Swarm:ControllerUrl must be https (mutual TLS), not '{swarm.ControllerUrl}'.");
         }
-        Listen(kestrel, controller, listen =>
+        ListenAddresses.Listen(kestrel, controller, listen =>
         {
             _options = listen;
             listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -73,27 +61,5 @@ public sealed class SwarmControllerListener
                 ClientCertificateValidation = (certificate, _, _) => credentials.Trust.HasIssued(certificate, PeerUsage.Client),
             });
         });
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, BindingAddress address, Action<ListenOptions> configure)
-    {
-        var host = address.Host.Trim('[', ']');
-        if (IPAddress.TryParse(host, out var ip))
-        {
-            kestrel.Listen(ip, address.Port, configure);
-        }
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) && address.Port != 0)
-        {
-            kestrel.ListenLocalhost(address.Port, configure);
-        }
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.Listen(IPAddress.Loopback, 0, configure);
-        }
-        else
-        {
-            // "*", "+" or a host name: every interface, as Kestrel does for urls.
-            kestrel.ListenAnyIP(address.Port, configure);
-        }
     }
 }
