@@ -91,16 +91,16 @@ public sealed class EnvironmentVariableTests(ConfiguredMaster master) : IClassFi
         using var json = JsonDocument.Parse(File.ReadAllText(appsettings));
         var web = json.RootElement.GetProperty("Decnet").GetProperty("Web");
         Assert.Equal(8080, web.GetProperty("Port").GetInt32());
-        Assert.Contains(master.Process.Output, line => line.Contains("Content root path: " + Path.Combine(MasterProcess.RepositoryRoot, "Decnet.Web"), StringComparison.Ordinal));
+        Assert.Contains(master.Process.Lines, line => line.Contains("Content root path: " + Path.Combine(MasterProcess.RepositoryRoot, "Decnet.Web"), StringComparison.Ordinal));
     }
 
     [Fact]
     public void DECNET_WEB_HOST_and_DECNET_WEB_PORT_place_the_dashboard_and_nothing_warns_about_overridden_addresses()
     {
         // The master answered /alive on exactly this address before the tests began.
-        Assert.Contains(master.Process.Output, line => line.EndsWith("Now listening on: " + master.Process.BaseUrl, StringComparison.Ordinal));
-        Assert.DoesNotContain(master.Process.Output, line => line.Contains("http://127.0.0.1:8080", StringComparison.Ordinal));
-        Assert.DoesNotContain(master.Process.Output, line => line.Contains("Overriding address", StringComparison.Ordinal));
+        Assert.Contains(master.Process.Lines, line => line.EndsWith("Now listening on: " + master.Process.BaseUrl, StringComparison.Ordinal));
+        Assert.DoesNotContain(master.Process.Lines, line => line.Contains("http://127.0.0.1:8080", StringComparison.Ordinal));
+        Assert.DoesNotContain(master.Process.Lines, line => line.Contains("Overriding address", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class EnvironmentVariableTests(ConfiguredMaster master) : IClassFi
         Assert.True(Directory.Exists(Path.Combine(master.DataDirectory, "keys")), "cookie keys not in DECNET_DATA_DIR");
         Assert.False(Directory.Exists(master.PlainDataDirectory));
         // The start says where everything goes.
-        Assert.Contains(master.Process.Output, line => line.Contains(
+        Assert.Contains(master.Process.Lines, line => line.Contains(
             $"Data folder {master.DataDirectory} (database {Path.Combine(master.DataDirectory, ConfiguredMaster.CommandLineDatabase)}); process logs in {master.LogDirectory}",
             StringComparison.Ordinal));
     }

@@ -57,8 +57,8 @@ public sealed partial class StaticAssetTests(ReadmeMaster master)
             var body = await client.GetByteArrayAsync("/" + url.TrimStart('/'));
             Assert.True(Sources.Value.Values.Any(bytes => bytes.AsSpan().SequenceEqual(body)), $"/{url} (linked from the login page) is not one of the dashboard's files");
         }
-        Assert.DoesNotContain(process.Output, line => line.Contains("Static Web Assets are not enabled", StringComparison.Ordinal));
-        Assert.DoesNotContain(process.Output, line => line.Contains("Overriding address", StringComparison.Ordinal));
+        Assert.DoesNotContain(process.Lines, line => line.Contains("Static Web Assets are not enabled", StringComparison.Ordinal));
+        Assert.DoesNotContain(process.Lines, line => line.Contains("Overriding address", StringComparison.Ordinal));
     }
 
     private static async Task AssertServedAsync(HttpClient client, string path, byte[] source)

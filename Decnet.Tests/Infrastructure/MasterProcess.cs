@@ -6,31 +6,41 @@ using System.Net.Sockets;
 namespace Decnet.Tests.Infrastructure;
 
 /// <summary>
-/// The master as an operator starts it: a separate process, Production environment (nothing set),
-/// configured through environment variables, either <c>dotnet run --project Decnet.Web</c> from the
-/// repository root (the README's command, against the build the tests already made) or a
-/// <c>dotnet publish</c> output started from its own folder.
+/// The master as an operator starts it: a separate process in Production, configured through its
+/// <c>DECNET_*</c> environment and command line, with its console captured. Three ways in:
+/// <c>dotnet Decnet.Web.dll</c> from the build output (<see cref="Start"/>), the README's
+/// <c>dotnet run --project Decnet.Web</c> from the repository root (<see cref="DotnetRunAsync"/>), and a
+/// <c>dotnet publish</c> output started from its own folder (<see cref="PublishedAsync"/>).
 /// </summary>
-public sealed class MasterProcess : IAsyncDisposable
+public sealed class MasterProcess : IDisposable, IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
     private readonly Process _process;
+    private readonly string? _baseUrl;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private MasterProcess(Process process, string host, int port)
+    private MasterProcess(Process process, string? baseUrl)
     {
         _process = process;
-        Host = host;
-        Port = port;
-        BaseUrl = $"http://{host}:{port}";
+        _baseUrl = baseUrl;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
-    public string Host { get; }
-    public int Port { get; }
-    public string BaseUrl { get; }
+    /// <summary>The dashboard address from DECNET_WEB_HOST and DECNET_WEB_PORT.</summary>
+    public string BaseUrl => _baseUrl ?? throw new InvalidOperationException("DECNET_WEB_HOST and DECNET_WEB_PORT were not given.");
 
-    /// <summary>Everything the process printed so far (console log lines).</summary>
-    public IReadOnlyList<string> Output => [.. _output];
+    /// <summary>Everything the process printed so far, one string.</summary>
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Everything the process printed so far, line by line.</summary>
+    public IReadOnlyList<string> Lines => [.. _output];
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>The repository checkout these tests were built from.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
@@ -38,15 +48,68 @@ public sealed class MasterProcess : IAsyncDisposable
     /// <summary>The build configuration of this test run (Debug from ./test.sh).</summary>
     public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
+    /// <summary><c>dotnet Decnet.Web.dll</c> from the build output, returned as soon as it runs.</summary>
+    public static MasterProcess Start(IReadOnlyDictionary<string, string> environment, IEnumerable<string>? arguments = null)
+    {
+        var dll = Assembly();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return Launch(start, environment);
+    }
+
+    /// <summary><c>dotnet run --project Decnet.Web</c> from the repository root, without rebuilding; returns once /alive answers.</summary>
+    public static Task<MasterProcess> DotnetRunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryRoot };
+        foreach (var argument in new[] { "run", "--project", "Decnet.Web", "--no-build", "-c", Configuration })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        if (arguments.Length > 0)
+        {
+            start.ArgumentList.Add("--");
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+        return StartAliveAsync(start, environment);
+    }
+
+    /// <summary>Publishes Decnet.Web (from the existing build) into <paramref name="folder"/>.</summary>
+    public static async Task PublishAsync(string folder)
+    {
+        var (exitCode, output) = await Clients.RunAsync("dotnet",
+            ["publish", Path.Combine(RepositoryRoot, "Decnet.Web", "Decnet.Web.csproj"), "--no-build", "-c", Configuration, "-o", folder, "-nologo"],
+            TimeSpan.FromMinutes(5));
+        Assert.True(exitCode == 0, "dotnet publish failed:\n" + output);
+    }
+
+    /// <summary>A published build started from its own folder (<c>dotnet Decnet.Web.dll</c>); returns once /alive answers.</summary>
+    public static Task<MasterProcess> PublishedAsync(string folder, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder };
+        start.ArgumentList.Add("Decnet.Web.dll");
+        return StartAliveAsync(start, environment);
+    }
+
+    /// <summary>A port that was free a moment ago on <paramref name="address"/>.</summary>
+    public static int FreePort(IPAddress address)
+    {
+        using var listener = new TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>A loopback address of its own and a free port on it.</summary>
     public static (string Host, int Port) FreeAddress()
     {
         var host = $"127.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(2, 250)}";
-        using var probe = new TcpListener(IPAddress.Parse(host), 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return (host, port);
+        return (host, FreePort(IPAddress.Parse(host)));
     }
 
     /// <summary>
@@ -65,43 +128,63 @@ public sealed class MasterProcess : IAsyncDisposable
         ["Decnet__Swarm__SyslogUrl"] = $"{host}:0",
     };
 
-    /// <summary><c>dotnet run --project Decnet.Web</c> from the repository root, without rebuilding.</summary>
-    public static Task<MasterProcess> DotnetRunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    /// <summary>Waits for the process to exit by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = RepositoryRoot };
-        foreach (var argument in new[] { "run", "--project", "Decnet.Web", "--no-build", "-c", Configuration })
+        using var deadline = new CancellationTokenSource(timeout);
+        try
         {
-            start.ArgumentList.Add(argument);
+            await _process.WaitForExitAsync(deadline.Token);
         }
-        if (arguments.Length > 0)
+        catch (OperationCanceledException)
         {
-            start.ArgumentList.Add("--");
-            foreach (var argument in arguments)
+            throw new TimeoutException($"Decnet.Web still runs after {timeout}; output:\n{Output}");
+        }
+        // The asynchronous readers may still hold the last lines.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits until something accepts connections at the address, or fails with the process output.</summary>
+    public async Task WaitForListeningAsync(IPAddress address, int port, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
             {
-                start.ArgumentList.Add(argument);
+                throw new InvalidOperationException($"Decnet.Web exited with {_process.ExitCode}; output:\n{Output}");
             }
+            if (await Clients.IsListeningAsync(address.ToString(), port))
+            {
+                return;
+            }
+            await Task.Delay(200);
         }
-        return StartAsync(start, environment);
+        throw new TimeoutException($"Decnet.Web does not listen on {address}:{port} after {timeout}; output:\n{Output}");
     }
 
-    /// <summary>Publishes Decnet.Web (from the existing build) into <paramref name="folder"/>.</summary>
-    public static async Task PublishAsync(string folder)
+    public void Dispose()
     {
-        var (exitCode, output) = await Clients.RunAsync("dotnet",
-            ["publish", Path.Combine(RepositoryRoot, "Decnet.Web", "Decnet.Web.csproj"), "--no-build", "-c", Configuration, "-o", folder, "-nologo"],
-            TimeSpan.FromMinutes(5));
-        Assert.True(exitCode == 0, "dotnet publish failed:\n" + output);
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
     }
 
-    /// <summary>A published build started from its own folder: <c>dotnet Decnet.Web.dll</c>.</summary>
-    public static Task<MasterProcess> PublishedAsync(string folder, IReadOnlyDictionary<string, string> environment)
+    public async ValueTask DisposeAsync()
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder };
-        start.ArgumentList.Add("Decnet.Web.dll");
-        return StartAsync(start, environment);
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        await _process.WaitForExitAsync();
+        _process.Dispose();
     }
 
-    private static async Task<MasterProcess> StartAsync(ProcessStartInfo start, IReadOnlyDictionary<string, string> environment)
+    private static MasterProcess Launch(ProcessStartInfo start, IReadOnlyDictionary<string, string> environment)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -115,14 +198,17 @@ public sealed class MasterProcess : IAsyncDisposable
         {
             start.Environment[key] = value;
         }
-        var host = environment["DECNET_WEB_HOST"];
-        var port = int.Parse(environment["DECNET_WEB_PORT"], System.Globalization.CultureInfo.InvariantCulture);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("the master did not start");
-        var master = new MasterProcess(process, host, port);
-        process.OutputDataReceived += (_, e) => master.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => master.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        string? baseUrl = null;
+        if (environment.TryGetValue("DECNET_WEB_HOST", out var host) && environment.TryGetValue("DECNET_WEB_PORT", out var port))
+        {
+            baseUrl = $"http://{host}:{port}";
+        }
+        return new MasterProcess(Process.Start(start) ?? throw new InvalidOperationException("Decnet.Web did not start"), baseUrl);
+    }
+
+    private static async Task<MasterProcess> StartAliveAsync(ProcessStartInfo start, IReadOnlyDictionary<string, string> environment)
+    {
+        var master = Launch(start, environment);
         try
         {
             await master.WaitUntilAliveAsync();
@@ -162,7 +248,7 @@ public sealed class MasterProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The master exited with {_process.ExitCode}:\n{string.Join('\n', Output)}");
+                throw new InvalidOperationException($"The master exited with {_process.ExitCode}:\n{Output}");
             }
             try
             {
@@ -178,17 +264,15 @@ public sealed class MasterProcess : IAsyncDisposable
             }
             await Task.Delay(500);
         }
-        throw new TimeoutException($"The master did not answer on {BaseUrl}/alive within {StartTimeout}:\n{string.Join('\n', Output)}");
+        throw new TimeoutException($"The master did not answer on {BaseUrl}/alive within {StartTimeout}:\n{Output}");
     }
 
-    public async ValueTask DisposeAsync()
+    private static string Assembly()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        await _process.WaitForExitAsync();
-        _process.Dispose();
+        // Decnet.Web's own build output, same configuration as these tests.
+        var candidate = Path.Combine(RepositoryRoot, "Decnet.Web", "bin", Configuration,
+            new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name, "Decnet.Web.dll");
+        return File.Exists(candidate) ? candidate : throw new InvalidOperationException(candidate + " not found");
     }
 
     private static string FindRepositoryRoot()

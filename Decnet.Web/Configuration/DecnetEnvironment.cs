@@ -18,6 +18,10 @@ public static class DecnetEnvironment
         ["DECNET_JWT_SECRET"] = "Decnet:Auth:JwtSecret",
         ["DECNET_WEB_HOST"] = "Decnet:Web:Host",
         ["DECNET_WEB_PORT"] = "Decnet:Web:Port",
+        ["DECNET_KNOWN_PROXIES"] = "Decnet:Web:ForwardedHeaders:KnownProxies",
+        ["DECNET_TLS_CERT"] = "Decnet:Web:Tls:CertificatePath",
+        ["DECNET_TLS_KEY"] = "Decnet:Web:Tls:KeyPath",
+        ["DECNET_TLS_PASSWORD"] = "Decnet:Web:Tls:Password",
         ["DECNET_OTEL_ENDPOINT"] = "Decnet:Telemetry:OtlpEndpoint",
         ["DECNET_DEVELOPER"] = "Decnet:Developer",
     };

@@ -1,5 +1,6 @@
 using System.Net;
 using Decnet.Web.Configuration;
+using Decnet.Web.Exposure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -9,7 +10,8 @@ namespace Decnet.Web.Extensions;
 /// <summary>
 /// Every socket the master serves is declared on Kestrel here (the dashboard) or by the swarm controller.
 /// The dashboard is <c>urls</c> when the operator set it (<c>--urls</c>, <c>ASPNETCORE_URLS</c>), else
-/// <c>http://{Decnet:Web:Host}:{Decnet:Web:Port}</c> (DECNET_WEB_HOST / DECNET_WEB_PORT).
+/// <c>http://{Decnet:Web:Host}:{Decnet:Web:Port}</c> (DECNET_WEB_HOST / DECNET_WEB_PORT), https once a
+/// certificate is configured (DECNET_TLS_CERT).
 /// </summary>
 public static class ListenAddresses
 {
@@ -43,7 +45,7 @@ public static class ListenAddresses
         }
         var web = configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
         var host = web.Host.Contains(':', StringComparison.Ordinal) && !web.Host.StartsWith('[') ? $"[{web.Host}]" : web.Host;
-        return [$"http://{host}:{web.Port}"];
+        return [$"{ExposureSetup.DashboardScheme(configuration)}://{host}:{web.Port}"];
     }
 
     /// <summary>One Kestrel endpoint for an address written the way <c>urls</c> are.</summary>
