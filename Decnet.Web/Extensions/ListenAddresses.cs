@@ -17,9 +17,11 @@ public static class ListenAddresses
 {
     public static WebApplicationBuilder ConfigureListenAddresses(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        // After every other Kestrel setting: an https address takes the certificate from the HTTPS
+        // defaults (Decnet:Web:Tls), and those must be in place when the endpoint is declared.
+        builder.Services.AddOptions<KestrelServerOptions>().PostConfigure<IConfiguration>((kestrel, configuration) =>
         {
-            foreach (var url in Dashboard(context.Configuration))
+            foreach (var url in Dashboard(configuration))
             {
                 var address = BindingAddress.Parse(url);
                 Listen(kestrel, address, listen =>
