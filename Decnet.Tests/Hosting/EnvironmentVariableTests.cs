@@ -157,4 +157,61 @@ public sealed class EnvironmentVariableTests(ConfiguredMaster master) : IClassFi
         // OTLP over gRPC: the HTTP/2 connection preface (cleartext, prior knowledge).
         Assert.StartsWith("PRI * HTTP/2.0", Encoding.ASCII.GetString(first), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DECNET_TLS_CERT_and_DECNET_TLS_PASSWORD_serve_https_and_DECNET_KNOWN_PROXIES_decides_whose_forwarded_scheme_counts()
+    {
+        var address = ListeningMaster.RandomLoopback();
+        var proxy = ListeningMaster.RandomLoopback();
+        using var certificates = new TestCertificates(address);
+        using var root = new TempDirectory("decnet-env-tls");
+        var port = MasterProcess.FreePort(address);
+        var environment = MasterProcess.Environment(address.ToString(), port, root.Path);
+        environment["DECNET_TLS_CERT"] = certificates.Pfx;
+        environment["DECNET_TLS_PASSWORD"] = TestCertificates.PfxPassword;
+        environment["DECNET_KNOWN_PROXIES"] = proxy.ToString();
+        await using var tls = MasterProcess.Start(environment);
+        await tls.WaitForListeningAsync(address, port, TimeSpan.FromMinutes(3));
+        var origin = new Uri($"https://{address}:{port}");
+
+        // The PFX opened with its password is what the dashboard presents (pinned: nothing else passes).
+        using var stranger = ListeningMaster.ClientFor(origin, ListeningMaster.RandomLoopback(), (_, presented, _, _) => certificates.IsServer(presented));
+        using var viaProxy = ListeningMaster.ClientFor(origin, proxy, (_, presented, _, _) => certificates.IsServer(presented));
+
+        // A proxy that says the client spoke plain HTTP is believed only when it is the listed one.
+        var direct = await LoginPageAsync(stranger);
+        Assert.Contains("; secure", direct.Antiforgery, StringComparison.OrdinalIgnoreCase);
+        Assert.True(direct.Hsts, "no Strict-Transport-Security over HTTPS");
+        var forwarded = await LoginPageAsync(viaProxy);
+        Assert.DoesNotContain("; secure", forwarded.Antiforgery, StringComparison.OrdinalIgnoreCase);
+        Assert.False(forwarded.Hsts, "the known proxy's X-Forwarded-Proto was ignored");
+    }
+
+    private static async Task<(string Antiforgery, bool Hsts)> LoginPageAsync(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/account/login");
+        request.Headers.Add("X-Forwarded-Proto", "http");
+        request.Headers.Add("X-Forwarded-For", "198.51.100.7");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var antiforgery = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+        return (antiforgery, response.Headers.Contains("Strict-Transport-Security"));
+    }
+}
+
+/// <summary>The README's variable table and the mapping the master applies are the same list.</summary>
+public sealed partial class DocumentedVariablesTests
+{
+    [Fact]
+    public void Every_variable_in_the_README_table_is_mapped_and_every_mapped_variable_is_documented()
+    {
+        var readme = File.ReadAllLines(Path.Combine(MasterProcess.RepositoryRoot, "README.md"));
+        var documented = readme.Where(line => line.StartsWith("| `DECNET_", StringComparison.Ordinal))
+            .SelectMany(line => Variable().Matches(line.Split('|')[1]).Select(m => m.Value))
+            .ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(documented.Order(StringComparer.Ordinal), Decnet.Web.Configuration.DecnetEnvironment.Variables.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("DECNET_[A-Z_]+")]
+    private static partial System.Text.RegularExpressions.Regex Variable();
 }

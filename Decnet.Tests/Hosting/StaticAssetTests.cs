@@ -39,6 +39,32 @@ public sealed partial class StaticAssetTests(ReadmeMaster master)
         Assert.True(File.Exists(Path.Combine(root.Path, "data", "decnet.db")), "no database in DECNET_DATA_DIR");
     }
 
+    [Fact]
+    public async Task Relative_data_and_log_folders_are_under_the_content_root_not_the_working_directory()
+    {
+        using var root = new TempDirectory("decnet-publish");
+        var folder = Path.Combine(root.Path, "app");
+        var elsewhere = Directory.CreateDirectory(Path.Combine(root.Path, "elsewhere")).FullName;
+        await MasterProcess.PublishAsync(folder);
+        var (host, port) = MasterProcess.FreeAddress();
+        var environment = MasterProcess.Environment(host, port, root.Path);
+        environment["DECNET_DATA_DIR"] = "state";
+        environment["DECNET_LOG_DIRECTORY"] = Path.Combine("state", "journal");
+
+        // A service manager that starts the build from another directory and names its content root.
+        await using var published = await MasterProcess.PublishedAsync(folder, environment, elsewhere, "--contentRoot", folder);
+
+        var data = Path.Combine(folder, "state");
+        Assert.True(File.Exists(Path.Combine(data, "decnet.db")), "no database under the content root");
+        Assert.True(Directory.Exists(Path.Combine(data, "keys")), "no cookie keys under the content root");
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(data, "journal"), "decnet-web-*.log"));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+        Assert.Contains(published.Lines, line => line.Contains(
+            $"Data folder {data} (database {Path.Combine(data, "decnet.db")}); process logs in {Path.Combine(data, "journal")}", StringComparison.Ordinal));
+        // The content root's wwwroot is found as well: the dashboard is whole.
+        await AssertAssetsAsync(published);
+    }
+
     private static async Task AssertAssetsAsync(MasterProcess process)
     {
         using var client = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None }) { BaseAddress = new Uri(process.BaseUrl) };

@@ -89,11 +89,18 @@ public sealed class MasterProcess : IDisposable, IAsyncDisposable
         Assert.True(exitCode == 0, "dotnet publish failed:\n" + output);
     }
 
-    /// <summary>A published build started from its own folder (<c>dotnet Decnet.Web.dll</c>); returns once /alive answers.</summary>
-    public static Task<MasterProcess> PublishedAsync(string folder, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// A published build, <c>dotnet Decnet.Web.dll</c>, started from its own folder unless
+    /// <paramref name="workingDirectory"/> says otherwise; returns once /alive answers.
+    /// </summary>
+    public static Task<MasterProcess> PublishedAsync(string folder, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder };
-        start.ArgumentList.Add("Decnet.Web.dll");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory ?? folder };
+        start.ArgumentList.Add(Path.Combine(folder, "Decnet.Web.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
         return StartAliveAsync(start, environment);
     }
 

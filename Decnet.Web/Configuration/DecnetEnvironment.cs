@@ -23,7 +23,6 @@ public static class DecnetEnvironment
         ["DECNET_TLS_KEY"] = "Decnet:Web:Tls:KeyPath",
         ["DECNET_TLS_PASSWORD"] = "Decnet:Web:Tls:Password",
         ["DECNET_OTEL_ENDPOINT"] = "Decnet:Telemetry:OtlpEndpoint",
-        ["DECNET_DEVELOPER"] = "Decnet:Developer",
     };
 
     /// <summary>

@@ -33,6 +33,7 @@ public static class Extensions
     public static WebApplicationBuilder AddDecnetWeb(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddDecnetEnvironment();
+        builder.AnchorDataLocations();
         builder.AddDecnetLogging();
         builder.AddDecnetTelemetry();
         builder.ConfigureListenAddresses();
