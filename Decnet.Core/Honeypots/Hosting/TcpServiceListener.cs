@@ -129,6 +129,10 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
+        catch (Exception) when (stream.PeerGone && guard.MarkEnded(SessionEndReason.Closed))
+        {
+            // The attacker reset the connection under a write (or a wrapping TLS stream): a hang-up, not a fault.
+        }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
             Interlocked.Increment(ref _faulted);
