@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 # Real attacker clients, the browser, and the Docker engine the integration tests drive.
 APT_PACKAGES=(
   chromium
-  openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
+  openssh-client openssh-server sshpass curl mariadb-client redis-tools postgresql-client snmp netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
 )
 

@@ -5,13 +5,19 @@ public static class BuiltInFactories
 {
     public static IReadOnlyList<IHoneypotServiceFactory> All() =>
     [
+        new Elasticsearch.ElasticsearchHoneypotFactory(),
         new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
+        new Mail.ImapHoneypotFactory(),
+        new Mail.Pop3HoneypotFactory(),
+        new Mongo.MongoHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
+        new Postgres.PostgresHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
+        new Snmp.SnmpHoneypotFactory(),
         new Ssh.SshServiceFactory(),
         new Telnet.TelnetServiceFactory(),
     ];

@@ -25,10 +25,13 @@ internal sealed class TcpServiceListener : IServiceListener
     private long _rejected;
     private long _faulted;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ILogger logger)
+    private readonly ServicePort _port;
+
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger)
     {
         _socket = socket;
         _binding = binding;
+        _port = port;
         _logger = logger;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -114,7 +117,7 @@ internal sealed class TcpServiceListener : IServiceListener
 
         using var guard = new SessionGuard(Context.Limits, Context.Time, () => Abort(client), _stopping.Token);
         var stream = new BoundedSessionStream(new NetworkStream(client, ownsSocket: true), guard, Context.Limits.MaxBytesPerSession);
-        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard };
+        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard, ServicePort = _port };
         _sessions[connection.SessionId] = guard;
         try
         {
