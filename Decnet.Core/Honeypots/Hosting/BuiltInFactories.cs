@@ -10,6 +10,7 @@ public static class BuiltInFactories
         new Http.HttpsHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
+        new Smb.SmbHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
         new Ssh.SshServiceFactory(),
