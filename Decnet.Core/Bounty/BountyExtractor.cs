@@ -39,6 +39,7 @@ public static class BountyExtractor
     {
         var found = new List<ExtractedBounty>(2);
         CredentialRule(e, found);
+        HashRule(e, found);
         UserAgentRule(e, found);
         VncClientRule(e, found);
         SshClientRule(e, found);
@@ -80,6 +81,26 @@ public static class BountyExtractor
             ("source", e.Field("source")),
         };
         Add(found, e, e.AttackerIp, Credential, payload);
+    }
+
+    /// <summary>
+    /// A challenge-response an attacker's client computed from its password (NetNTLMv2 from SMB or RDP, the
+    /// VNC DES response): a credential to crack offline. The line is stored in the format its cracker takes.
+    /// </summary>
+    private static void HashRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("password") is not null || e.Field("hash") is not { Length: > 0 } hash)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+        [
+            ("username", e.Field("username") ?? e.Field("user")),
+            ("domain", e.Field("domain")),
+            ("hash", hash),
+            ("hash_type", e.Field("hash_type")),
+            ("hashcat_mode", e.Field("hashcat_mode")),
+        ]);
     }
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>

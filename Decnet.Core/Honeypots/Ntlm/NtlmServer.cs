@@ -63,6 +63,7 @@ public sealed record NtlmCapture(
         ("workstation", Workstation),
         ("ntlm_version", Version),
         ("hash", Hash),
+        ("hash_type", HashcatMode switch { 5600 => "netntlmv2", 5500 => "netntlmv1", _ => null }),
         ("hashcat_mode", HashcatMode?.ToString(CultureInfo.InvariantCulture)),
         ("anonymous", Anonymous ? "true" : null),
         ("client_os", ClientOs),

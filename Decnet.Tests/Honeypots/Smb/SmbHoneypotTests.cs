@@ -47,6 +47,7 @@ public sealed class SmbHoneypotTests
         Assert.StartsWith("alice::CORP:", auth.Field("hash"), StringComparison.Ordinal);
         Assert.True(NtlmHashes.VerifiesNetNtlmV2(auth.Field("hash")!, "Summer2026!"), auth.Field("hash"));
         Assert.False(NtlmHashes.VerifiesNetNtlmV2(auth.Field("hash")!, "Summer2025!"));
+        Assert.Equal(auth.Field("hash"), BountyOf.Credential(auth)["hash"]);
         var read = await decky.Sink.WaitForAsync("file_read");
         Assert.Equal("IT\\passwords.txt", read.Field("path"));
         Assert.Contains(decky.Sink.OfType("tree_connect"), e => e.Field("share") == "Shared" && e.Field("status") == "success");
