@@ -15,5 +15,6 @@ public static class BuiltInFactories
         new Smtp.SmtpRelayHoneypotFactory(),
         new Ssh.SshServiceFactory(),
         new Telnet.TelnetServiceFactory(),
+        new Vnc.VncHoneypotFactory(),
     ];
 }

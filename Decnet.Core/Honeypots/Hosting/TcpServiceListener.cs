@@ -129,6 +129,11 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }
+                                     && guard.MarkEnded(SessionEndReason.Closed))
+        {
+            // The attacker reset the connection while the service was answering: a hang-up, not a fault.
+        }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
             Interlocked.Increment(ref _faulted);
