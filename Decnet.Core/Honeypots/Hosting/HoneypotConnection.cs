@@ -19,6 +19,12 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
     public Guid SessionId { get; } = Guid.NewGuid();
     public DateTimeOffset StartedAt { get; } = context.Time.GetUtcNow();
 
+    /// <summary>
+    /// The port the service was asked to listen on, before any privileged-port offset: what the attacker
+    /// dialled (139 rather than 10139). Lets a service with several ports behave per port.
+    /// </summary>
+    public int DialledPort { get; init; }
+
     /// <summary>The guard enforcing this session's limits; null when a connection is built outside the host (tests).</summary>
     public SessionGuard? Session { get; init; }
 

@@ -43,11 +43,14 @@ internal sealed class SmbSession(SmbHoneypot server, HoneypotConnection connecti
 
     private static readonly ushort[] SupportedDialects = [0x0202, 0x0210, 0x0300, 0x0302];
 
+    private const int NetBiosSessionPort = 139;
+
     private readonly Dictionary<uint, Tree> _trees = [];
     private readonly Dictionary<ulong, Open> _opens = [];
     private readonly HashSet<ulong> _sessions = [];
     private NtlmServer? _ntlm;
     private ushort _dialect;
+    private bool _netbiosSessionOpen;
     private ushort _clientSecurityMode;
     private uint _nextTree = 1;
     private ulong _nextFile = 1;
@@ -92,8 +95,17 @@ internal sealed class SmbSession(SmbHoneypot server, HoneypotConnection connecti
             {
                 return;
             }
+            if (header[0] == 0x00 && connection.DialledPort == NetBiosSessionPort && !_netbiosSessionOpen)
+            {
+                // Windows on 139 answers a message sent before the NetBIOS session request with a negative
+                // session response (unspecified error) and hangs up; scanners fingerprint exactly that.
+                connection.Emit("protocol_error", ("error", "message before NetBIOS session request"), ("length", length.ToString(CultureInfo.InvariantCulture)));
+                await stream.WriteAsync(new byte[] { 0x83, 0, 0, 1, 0x8F }, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             if (header[0] == 0x81)
             {
+                _netbiosSessionOpen = true;
                 // NetBIOS session request on 139: called and calling names, each half-ASCII encoded.
                 connection.Emit("netbios_session", ("called_name", NetBiosName.Decode(frame, 0)), ("calling_name", NetBiosName.Decode(frame, 34)));
                 await stream.WriteAsync(new byte[] { 0x82, 0, 0, 0 }, cancellationToken).ConfigureAwait(false);

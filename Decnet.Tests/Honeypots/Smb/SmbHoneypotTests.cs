@@ -54,6 +54,20 @@ public sealed class SmbHoneypotTests
     }
 
     [Fact]
+    public async Task Smbclient_over_netbios_port_139_opens_a_session_and_lists_the_shares()
+    {
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new SmbHoneypotFactory());
+
+        var result = await Smbclient("-p", "139", "-L", $"//{decky.Address}", "-N");
+
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(result.StdOut, @"Shared\s+Disk\s+Department files"), Describe(result));
+        var session = await decky.Sink.WaitForAsync("netbios_session");
+        Assert.False(string.IsNullOrEmpty(session.Field("called_name")));
+        Assert.DoesNotContain(decky.Sink.OfType("protocol_error"), e => e.Field("error")!.Contains("NetBIOS", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Unknown_and_admin_shares_are_refused()
     {
         await using var decky = TestDecky.Create();
