@@ -15,6 +15,7 @@ APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools postgresql-client snmp netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
+  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils
 )
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1

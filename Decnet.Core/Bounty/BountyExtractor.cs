@@ -86,8 +86,9 @@ public static class BountyExtractor
 
     /// <summary>
     /// Beyond upstream: what a client computed from its password (PostgreSQL MD5 as hashcat 11100, a SCRAM
-    /// exchange, a challenge-response), in the form its cracker takes. No password, but the means to recover
-    /// it offline, so it is a credential too. An event that also carries the clear text is rule 1's.
+    /// exchange, NetNTLMv2 from SMB, MSSQL or RDP, the VNC DES response), in the form its cracker takes. No
+    /// password, but the means to recover it offline, so it is a credential too. An event that also carries
+    /// the clear text is rule 1's.
     /// </summary>
     private static void HashRule(ParsedEvent e, List<ExtractedBounty> found)
     {

@@ -12,13 +12,16 @@ public static class BuiltInFactories
         new Mail.ImapHoneypotFactory(),
         new Mail.Pop3HoneypotFactory(),
         new Mongo.MongoHoneypotFactory(),
+        new Mssql.MssqlHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Postgres.PostgresHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
+        new Smb.SmbHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
         new Snmp.SnmpHoneypotFactory(),
         new Ssh.SshServiceFactory(),
         new Telnet.TelnetServiceFactory(),
+        new Vnc.VncHoneypotFactory(),
     ];
 }
