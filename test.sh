@@ -16,7 +16,10 @@ APT_PACKAGES=(
   openssh-client openssh-server sshpass curl mariadb-client redis-tools postgresql-client snmp netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
   smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils
+  sipsak mosquitto-clients tftp-hpa mbpoll
 )
+# kubectl from Debian, unless one is installed already (another package owning /usr/bin/kubectl would conflict).
+command -v kubectl >/dev/null || APT_PACKAGES+=(kubernetes-client)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 
