@@ -5,11 +5,13 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-# Real attacker clients, the browser, and the Docker engine the integration tests drive.
+# Real attacker clients, the browser, the Docker engine the integration tests drive, and PostgreSQL
+# (started by the tests themselves through deploy/postgres/start-test-server.sh, never as a system service).
 APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
+  postgresql
 )
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
