@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -14,18 +14,19 @@ namespace Decnet.Core.Storage;
 /// </summary>
 public sealed class DatabaseReaders : IDisposable
 {
-    /// <summary>Reads waiting for a reader thread; beyond this, callers wait (asynchronously) to enqueue.</summary>
+    /// <summary>Reads queued or running at once; beyond this, callers wait (asynchronously) for a slot.</summary>
     public const int QueueCapacity = 4096;
 
     private readonly IDbContextFactory<DecnetDbContext> _factory;
     private readonly bool _threaded;
     private readonly int _threadCount;
-    private readonly Channel<ReadItem> _queue = Channel.CreateBounded<ReadItem>(new BoundedChannelOptions(QueueCapacity)
-    {
-        FullMode = BoundedChannelFullMode.Wait,
-        SingleReader = false,
-    });
+    // Reader threads wait on a plain semaphore, never on a channel: a channel wakes its waiters through the
+    // thread pool, so a starved pool would keep the readers asleep, the very starvation they exist to avoid.
+    private readonly ConcurrentQueue<ReadItem> _queue = new();
+    private readonly SemaphoreSlim _queued = new(0);
+    private readonly SemaphoreSlim _slots = new(QueueCapacity);
     private readonly Lock _startGate = new();
+    private volatile bool _disposed;
     private Thread[]? _threads;
     private long _reads;
 
@@ -48,10 +49,20 @@ public sealed class DatabaseReaders : IDisposable
             await using var db = await _factory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
             return await read(db, cancellationToken).ConfigureAwait(false);
         }
+        ObjectDisposedException.ThrowIf(_disposed, this);
         EnsureStarted();
-        var item = new ReadItem<T>(read, cancellationToken);
-        await _queue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
-        return await item.Completion.Task.ConfigureAwait(false);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var item = new ReadItem<T>(read, cancellationToken);
+            _queue.Enqueue(item);
+            _queued.Release();
+            return await item.Completion.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
     }
 
     private void EnsureStarted()
@@ -82,26 +93,33 @@ public sealed class DatabaseReaders : IDisposable
         DecnetDbContext? db = null;
         try
         {
-            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            while (true)
             {
-                while (_queue.Reader.TryRead(out var item))
+                _queued.Wait();
+                if (!_queue.TryDequeue(out var item))
                 {
-                    if (db is null)
-                    {
-                        db = _factory.CreateDbContext();
-                        db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
-                        db.Database.OpenConnection();
-                    }
-                    if (!item.Run(db))
-                    {
-                        // A failed read may leave the connection in any state: the next one starts afresh.
-                        db.Dispose();
-                        db = null;
-                    }
-                    else
-                    {
-                        db.ChangeTracker.Clear();
-                    }
+                    // Only Dispose releases without an item.
+                    return;
+                }
+                try
+                {
+                    db ??= Open();
+                }
+                catch (Exception ex)
+                {
+                    // The database is away: this read fails, the next one tries again.
+                    item.Fail(ex);
+                    continue;
+                }
+                if (!item.Run(db))
+                {
+                    // A failed read may leave the connection in any state: the next one starts afresh.
+                    db.Dispose();
+                    db = null;
+                }
+                else
+                {
+                    db.ChangeTracker.Clear();
                 }
             }
         }
@@ -111,18 +129,43 @@ public sealed class DatabaseReaders : IDisposable
         }
     }
 
-    public void Dispose() => _queue.Writer.TryComplete();
+    private DecnetDbContext Open()
+    {
+        var db = _factory.CreateDbContext();
+        try
+        {
+            db.ChangeTracker.QueryTrackingBehavior = QueryTrackingBehavior.NoTracking;
+            db.Database.OpenConnection();
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        // Queued reads still run; then each reader finds the queue empty and ends.
+        _queued.Release(_threadCount);
+    }
 
     private abstract class ReadItem
     {
         /// <summary>Runs the read on the calling (reader) thread; false when it failed.</summary>
         public abstract bool Run(DecnetDbContext db);
+
+        public abstract void Fail(Exception exception);
     }
 
     private sealed class ReadItem<T>(Func<DecnetDbContext, CancellationToken, Task<T>> read, CancellationToken cancellationToken) : ReadItem
     {
         // Continuations run on the pool, never on the reader thread that completes them.
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
 
         public override bool Run(DecnetDbContext db)
         {

@@ -175,7 +175,7 @@ public abstract class EventIngesterTests(StorageProvider provider) : IngestTestC
 
         var failing = await probe.ProbeAsync(CancellationToken.None);
         Assert.Equal(ProbeStatus.Failing, failing.Status);
-        Assert.Contains("no such table", failing.Detail, StringComparison.Ordinal);
+        Assert.Contains(Bed.Provider == StorageProvider.Postgres ? "relation \"logs\" does not exist" : "no such table", failing.Detail, StringComparison.Ordinal);
 
         await using (var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
         {

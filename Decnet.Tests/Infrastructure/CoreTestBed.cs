@@ -19,6 +19,7 @@ public sealed class CoreTestBed : IAsyncDisposable
     public const string AdminPassword = "initial-admin-pw";
     private readonly TempDirectory _directory = new("decnet-core");
     private string? _postgresDatabase;
+    private PostgresServer? _server;
 
     private CoreTestBed(IReadOnlyDictionary<string, string?> settings, TimeProvider? time)
     {
@@ -34,22 +35,27 @@ public sealed class CoreTestBed : IAsyncDisposable
     public string DataDirectory => _directory.Path;
     public UserDirectory Users => Services.GetRequiredService<UserDirectory>();
 
+    /// <summary>The PostgreSQL database of this bed (null on SQLite).</summary>
+    public string? PostgresConnectionString => _postgresDatabase;
+
     public StorageProvider Provider => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.Kind;
 
     public static Task<CoreTestBed> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null) =>
         StartAsync(StorageProvider.Sqlite, settings, time);
 
-    public static async Task<CoreTestBed> StartAsync(StorageProvider provider, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="server">For PostgreSQL: the server to make the database on (default: the shared test server).</param>
+    public static async Task<CoreTestBed> StartAsync(StorageProvider provider, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null, PostgresServer? server = null)
     {
         var values = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
         string? database = null;
         if (provider == StorageProvider.Postgres)
         {
-            database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+            server ??= await PostgresServer.SharedAsync();
+            database = await server.CreateDatabaseAsync();
             values["Decnet:Storage:Provider"] = "Postgres";
             values["Decnet:Storage:ConnectionString"] = database;
         }
-        var bed = new CoreTestBed(values, time) { _postgresDatabase = database };
+        var bed = new CoreTestBed(values, time) { _postgresDatabase = database, _server = server };
         await bed.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         await bed.Users.SeedAdministratorAsync(CancellationToken.None);
         return bed;
@@ -102,7 +108,7 @@ public sealed class CoreTestBed : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (_postgresDatabase is not null)
         {
-            await (await PostgresServer.SharedAsync()).DropDatabaseAsync(_postgresDatabase);
+            await _server!.DropDatabaseAsync(_postgresDatabase);
         }
         _directory.Dispose();
     }

@@ -16,7 +16,8 @@ public abstract class EmbeddedFleetTests(StorageProvider provider) : IAsyncLifet
 
     public sealed class OnPostgres() : EmbeddedFleetTests(StorageProvider.Postgres);
 
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    // Whole microseconds: PostgreSQL keeps times to the microsecond, SQLite's text to the 100 ns tick.
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     private readonly string _net = Clients.LabSubnetPrefix();
     private CoreTestBed _bed = null!;
 
