@@ -541,6 +541,12 @@ namespace Decnet.Core.Storage.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("StrayDeckies")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StraysSince")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("UpdaterCertFingerprint")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");

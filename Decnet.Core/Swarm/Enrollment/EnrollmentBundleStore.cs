@@ -39,7 +39,7 @@ public sealed partial class EnrollmentBundleStore
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
 
-    public EnrollmentBundleStore(IOptions<SwarmControlOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    public EnrollmentBundleStore(IOptions<SwarmOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
     {
         _time = time;
         _lifetime = options.Value.BundleLifetime;

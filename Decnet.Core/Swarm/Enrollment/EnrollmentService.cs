@@ -35,13 +35,14 @@ public sealed class EnrollmentRejectedException(string message) : ArgumentExcept
 /// <summary>
 /// Enrolls workers: issues their identities from the swarm CA, records the host and, for the wizard,
 /// builds the one-shot bundle (worker build, certificates, decnet.ini pinned to the master, systemd
-/// units, bootstrap script) behind a capability token that lives <see cref="SwarmControlOptions.BundleLifetime"/>.
+/// units, bootstrap script) behind a capability token that lives <see cref="SwarmOptions.BundleLifetime"/>.
 /// </summary>
 public sealed class EnrollmentService(
     SwarmMasterCredentials credentials,
-    SwarmRegistry registry,
+    SwarmOverview overview,
+    SwarmStore store,
     EnrollmentBundleStore bundles,
-    IOptions<SwarmControlOptions> options,
+    IOptions<SwarmOptions> options,
     TimeProvider time,
     ILogger<EnrollmentService> logger)
 {
@@ -71,14 +72,14 @@ public sealed class EnrollmentService(
         {
             throw new EnrollmentRejectedException("notes are limited to 1024 characters.");
         }
-        if (await registry.NameExistsAsync(request.Name, cancellationToken))
+        if (await overview.NameExistsAsync(request.Name, cancellationToken))
         {
             throw new SwarmHostNameTakenException(request.Name);
         }
         var authority = credentials.Authority;
         var worker = authority.IssueWorker(request.Name, [request.Address.Trim(), .. sans]);
         var updater = request.IssueUpdater ? authority.IssueUpdater(request.Name) : null;
-        var host = await registry.CreateAsync(new SwarmHost
+        var host = await store.CreateHostAsync(new SwarmHost
         {
             Name = request.Name,
             Address = request.Address.Trim(),
@@ -113,7 +114,7 @@ public sealed class EnrollmentService(
         {
             throw new EnrollmentRejectedException($"The services INI is limited to {MaxServicesIniBytes / 1024} KiB.");
         }
-        if (await registry.NameExistsAsync(request.AgentName, cancellationToken))
+        if (await overview.NameExistsAsync(request.AgentName, cancellationToken))
         {
             throw new SwarmHostNameTakenException(request.AgentName);
         }
@@ -152,7 +153,7 @@ public sealed class EnrollmentService(
             {
                 await scriptFile.WriteAsync(System.Text.Encoding.UTF8.GetBytes(script), cancellationToken);
             }
-            await registry.CreateAsync(new SwarmHost
+            await store.CreateHostAsync(new SwarmHost
             {
                 Id = hostId,
                 Name = request.AgentName,

@@ -14,7 +14,7 @@ public sealed class SwarmMasterCredentials : IDisposable
 {
     private readonly Lazy<State> _state;
 
-    public SwarmMasterCredentials(IOptions<SwarmControlOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    public SwarmMasterCredentials(IOptions<SwarmOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
     {
         var directory = options.Value.ResolveCaDirectory(storage.Value.DataPath);
         _state = new Lazy<State>(() =>

@@ -46,7 +46,7 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
     private readonly SwarmLogListenerSettings _settings;
     private readonly SslStreamCertificateContext _serverCertificate;
     private readonly SwarmTrust _trust;
-    private readonly SwarmPeerDirectory _peers;
+    private readonly SwarmOverview _peers;
     private readonly EventIngester _ingester;
     private readonly ILogger<SwarmLogListener> _logger;
     private readonly Channel<Queued> _queue;
@@ -66,7 +66,7 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
         SwarmLogListenerSettings settings,
         X509Certificate2 serverCertificate,
         SwarmTrust trust,
-        SwarmPeerDirectory peers,
+        SwarmOverview peers,
         EventIngester ingester,
         ILogger<SwarmLogListener> logger)
     {
@@ -177,7 +177,7 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
                 handshake.CancelAfter(_settings.HandshakeTimeout);
                 await tls.AuthenticateAsServerAsync(ServerOptions(), handshake.Token).ConfigureAwait(false);
                 peer = tls.RemoteCertificate is { } certificate
-                    ? await _peers.FindAsync(CertificateFingerprint.Of(certificate), handshake.Token).ConfigureAwait(false)
+                    ? await _peers.FindPeerAsync(CertificateFingerprint.Of(certificate), handshake.Token).ConfigureAwait(false)
                     : null;
                 if (peer is null)
                 {
@@ -248,7 +248,7 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
                 throw new FramingException("unknown control frame");
             }
             // A host decommissioned while connected stops here (within the directory's cache lifetime).
-            if (await _peers.FindAsync(peer.Fingerprint, cancellationToken).ConfigureAwait(false) is null)
+            if (await _peers.FindPeerAsync(peer.Fingerprint, cancellationToken).ConfigureAwait(false) is null)
             {
                 Interlocked.Increment(ref _refused);
                 LogRevokedWhileConnected(_logger, peer.Name);

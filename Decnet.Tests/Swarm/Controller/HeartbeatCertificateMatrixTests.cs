@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
+using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
+using Decnet.Core.Swarm.Protocol;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Swarm.Controller;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Swarm.Controller;
 
@@ -25,7 +28,7 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
         _alpha = await _master.EnrollAsync("alpha");
         _bravo = await _master.EnrollAsync("bravo");
         _retired = await _master.EnrollAsync("retired");
-        await _master.Registry.TombstoneAsync(_retired.Worker.Fingerprint, "retired", "decommissioned", CancellationToken.None);
+        await _master.Store.TombstoneAsync(_retired.Worker.Fingerprint, "retired", "decommissioned", CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
@@ -33,13 +36,14 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
     [Fact]
     public async Task The_hosts_own_certificate_is_accepted_and_refreshes_host_and_shards()
     {
+        await _master.PlaceAsync((_alpha.Host.Id, "alpha-web", "10.9.0.10"), (_alpha.Host.Id, "alpha-db", "10.9.0.11"));
         using var client = _master.WorkerClient(_alpha.Worker);
         var heartbeat = SwarmMaster.Heartbeat(_alpha.Host.Id, ("alpha-web", "10.9.0.10", true), ("alpha-db", "10.9.0.11", false));
 
         using var response = await SwarmMaster.SendHeartbeatAsync(client, heartbeat);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var host = await _master.Registry.GetHostAsync(_alpha.Host.Id, CancellationToken.None);
+        var host = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None, withShards: true);
         Assert.Equal(SwarmHostStatus.Active, host!.Status);
         Assert.NotNull(host.LastHeartbeat);
         var web = host.Shards.Single(s => s.DeckyName == "alpha-web");
@@ -52,6 +56,44 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deckies_placed_elsewhere_never_move_and_the_worker_is_told_to_tear_them_down_until_it_has()
+    {
+        // bravo owns "moved"; alpha (back from an outage) still runs it and an undeployed "ghost".
+        await _master.PlaceAsync((_alpha.Host.Id, "alpha-web", "10.9.0.10"), (_bravo.Host.Id, "moved", "10.9.0.20"));
+        using var client = _master.WorkerClient(_alpha.Worker);
+
+        using (var stale = await SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id,
+            ("alpha-web", "10.9.0.10", true), ("moved", "10.9.0.20", true), ("ghost", "10.9.0.21", true))))
+        {
+            Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+            var answer = await stale.Content.ReadFromJsonAsync<HeartbeatAnswer>(DeckyConfigJson.Options);
+            Assert.Equal(["ghost", "moved"], answer!.Teardown);
+        }
+        var moved = (await _master.Overview.ShardsAsync(null, CancellationToken.None)).Single(s => s.DeckyName == "moved");
+        Assert.Equal((_bravo.Host.Id, DeckyShardState.Pending), (moved.HostId, moved.State));
+        Assert.DoesNotContain(await _master.Overview.ShardsAsync(null, CancellationToken.None), s => s.DeckyName == "ghost");
+        var alpha = (await _master.Overview.HostsAsync(CancellationToken.None)).Single(h => h.Id == _alpha.Host.Id);
+        Assert.Equal(["ghost", "moved"], alpha.StrayDeckies);
+        Assert.NotNull(alpha.StraysSince);
+        using (var again = await SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id, ("alpha-web", "10.9.0.10", true), ("moved", "10.9.0.20", true))))
+        {
+            Assert.Equal(["moved"], (await again.Content.ReadFromJsonAsync<HeartbeatAnswer>(DeckyConfigJson.Options))!.Teardown);
+        }
+
+        using (var clean = await SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id, ("alpha-web", "10.9.0.10", true))))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, clean.StatusCode);
+        }
+        alpha = (await _master.Overview.HostsAsync(CancellationToken.None)).Single(h => h.Id == _alpha.Host.Id);
+        Assert.Empty(alpha.StrayDeckies);
+        Assert.Null(alpha.StraysSince);
+        var audit = await _master.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>().RecentAsync(50, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "swarm.reconcile" && a.Target == "alpha" && a.Detail!.Contains("ghost, moved", StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Action == "swarm.reconciled" && a.Target == "alpha");
+        Assert.Equal(_bravo.Host.Id, (await _master.Overview.ShardsAsync(null, CancellationToken.None)).Single(s => s.DeckyName == "moved").HostId);
+    }
+
+    [Fact]
     public async Task Another_workers_certificate_is_refused_with_a_fingerprint_mismatch()
     {
         using var client = _master.WorkerClient(_bravo.Worker);
@@ -60,7 +102,7 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains(SwarmControllerApi.FingerprintMismatch, await response.Content.ReadAsStringAsync());
-        var alpha = await _master.Registry.GetHostAsync(_alpha.Host.Id, CancellationToken.None);
+        var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None, withShards: true);
         Assert.Equal(SwarmHostStatus.Enrolled, alpha!.Status);
         Assert.Empty(alpha.Shards);
     }
@@ -74,8 +116,8 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("revoked", await response.Content.ReadAsStringAsync());
-        Assert.Null(await _master.Registry.GetByFingerprintAsync(_retired.Worker.Fingerprint, CancellationToken.None));
-        var retired = await _master.Registry.GetHostAsync(_retired.Host.Id, CancellationToken.None);
+        Assert.Null(await _master.Overview.FindPeerAsync(_retired.Worker.Fingerprint, CancellationToken.None));
+        var retired = await _master.Overview.HostAsync(_retired.Host.Id, CancellationToken.None, withShards: true);
         Assert.Empty(retired!.Shards);
     }
 
@@ -87,7 +129,7 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id)));
 
-        var alpha = await _master.Registry.GetHostAsync(_alpha.Host.Id, CancellationToken.None);
+        var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None);
         Assert.Null(alpha!.LastHeartbeat);
     }
 
@@ -98,7 +140,7 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id)));
 
-        var alpha = await _master.Registry.GetHostAsync(_alpha.Host.Id, CancellationToken.None);
+        var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None);
         Assert.Null(alpha!.LastHeartbeat);
     }
 
@@ -115,8 +157,8 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
     [Fact]
     public async Task The_fingerprint_lookup_finds_the_host_by_its_certificate()
     {
-        var found = await _master.Registry.GetByFingerprintAsync(_bravo.Worker.Fingerprint.ToUpperInvariant(), CancellationToken.None);
+        var found = await _master.Overview.FindPeerAsync(_bravo.Worker.Fingerprint.ToUpperInvariant(), CancellationToken.None);
 
-        Assert.Equal(_bravo.Host.Id, found?.Id);
+        Assert.Equal(_bravo.Host.Id, found?.HostId);
     }
 }

@@ -42,7 +42,8 @@ public sealed class SwarmMaster : IAsyncDisposable
     public Uri ControllerUri { get; }
     public Uri DashboardUri { get; }
     public DecnetWebFactory Factory => _factory;
-    public SwarmRegistry Registry => Services.GetRequiredService<SwarmRegistry>();
+    public SwarmOverview Overview => Services.GetRequiredService<SwarmOverview>();
+    public SwarmStore Store => Services.GetRequiredService<SwarmStore>();
     public SwarmMasterCredentials Credentials => Services.GetRequiredService<SwarmMasterCredentials>();
     public EnrollmentService Enrollment => Services.GetRequiredService<EnrollmentService>();
 
@@ -111,6 +112,10 @@ public sealed class SwarmMaster : IAsyncDisposable
             d.Healthy ? DeckyShardState.Running : DeckyShardState.Degraded,
             new DeckyConfig { Name = d.Name, Ip = d.Ip, Services = ["ssh", "http"], Hostname = d.Name + "-host" },
             [new AgentServiceStatus("ssh", "running", null, null), new AgentServiceStatus("http", d.Healthy ? "running" : "failed", d.Healthy ? null : "bind failed", null)]))]));
+
+    /// <summary>Writes a placement as a deploy would before calling the workers: each decky belongs to its host (pending).</summary>
+    public async Task PlaceAsync(params (Guid Host, string Name, string Ip)[] deckies) =>
+        await Store.PlaceAsync([.. deckies.Select(d => new DeckyConfig { Name = d.Name, Ip = d.Ip, Services = ["ssh", "http"], Hostname = d.Name + "-host", HostUuid = d.Host })], CancellationToken.None);
 
     public static async Task<HttpResponseMessage> SendHeartbeatAsync(HttpClient client, HeartbeatRequest heartbeat) =>
         await client.PostAsync("/swarm/heartbeat", JsonContent.Create(heartbeat, options: DeckyConfigJson.Options));

@@ -44,7 +44,7 @@ public sealed class EnrollmentBundleApiTests : IAsyncLifetime
         Assert.Matches("^/api/v1/swarm/enroll-bundle/[A-Za-z0-9_-]{32}\\.sh$", scriptUrl.AbsolutePath);
         var expiresIn = body.GetProperty("expires_at").GetDateTimeOffset() - DateTimeOffset.UtcNow;
         Assert.InRange(expiresIn, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
-        var host = await _factory.Services.GetRequiredService<SwarmRegistry>().GetHostAsync(body.GetProperty("host_uuid").GetGuid(), CancellationToken.None);
+        var host = await _factory.Services.GetRequiredService<SwarmOverview>().HostAsync(body.GetProperty("host_uuid").GetGuid(), CancellationToken.None);
         Assert.Equal(("branch-1", SwarmHostStatus.Enrolled, true), (host!.Name, host.Status, host.UseIpvlan));
 
         using var anonymous = _factory.CreateClient();
@@ -82,7 +82,7 @@ public sealed class EnrollmentBundleApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
-        Assert.False(await _factory.Services.GetRequiredService<SwarmRegistry>().NameExistsAsync("viewer-node", CancellationToken.None));
+        Assert.False(await _factory.Services.GetRequiredService<SwarmOverview>().NameExistsAsync("viewer-node", CancellationToken.None));
     }
 
     [Fact]

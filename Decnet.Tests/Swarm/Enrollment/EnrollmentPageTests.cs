@@ -27,7 +27,7 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(_time);
         Services.AddSingleton(_bed.Services.GetRequiredService<EnrollmentService>());
         Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
-        Services.AddSingleton(_bed.Services.GetRequiredService<IOptions<SwarmControlOptions>>());
+        Services.AddSingleton(_bed.Services.GetRequiredService<IOptions<SwarmOptions>>());
     }
 
     public new async ValueTask DisposeAsync()
@@ -57,7 +57,7 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         cut.WaitForAssertion(() => Assert.StartsWith("curl -fsSL http://10.1.2.3/api/v1/swarm/enroll-bundle/", cut.Find("[data-testid=enroll-command]").TextContent));
         Assert.EndsWith(".sh | sudo bash", cut.Find("[data-testid=enroll-command]").TextContent);
         Assert.Equal("5:00", cut.Find("[data-testid=enroll-countdown]").TextContent.Trim());
-        var host = (await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None)).Single();
+        var host = (await _bed.Services.GetRequiredService<SwarmOverview>().HostRecordsAsync(null, withShards: false, CancellationToken.None)).Single();
         Assert.Equal(("wifi-7", true), (host.Name, host.UseIpvlan));
 
         _time.Advance(TimeSpan.FromSeconds(61));
@@ -105,9 +105,9 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Field(cut, "agent-name").Change("announce");
         await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
         cut.WaitForAssertion(() => cut.Find("[data-testid=enroll-command]"));
-        var host = (await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None)).Single();
+        var host = (await _bed.Services.GetRequiredService<SwarmOverview>().HostRecordsAsync(null, withShards: false, CancellationToken.None)).Single();
 
-        await _bed.Services.GetRequiredService<SwarmRegistry>().RecordHeartbeatAsync(host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), CancellationToken.None);
+        await _bed.Services.GetRequiredService<SwarmStore>().RecordHeartbeatAsync(host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), null, CancellationToken.None);
 
         cut.WaitForAssertion(() => Assert.Contains("announce sent its first heartbeat", cut.Find("[data-testid=enroll-checked-in]").TextContent));
     }

@@ -105,7 +105,7 @@ public sealed class WorkerBundleTests : IAsyncLifetime
         Assert.Contains($"https://master.lab:8443/api/v1/swarm/enroll-bundle/{ticket.Token}.tgz", script);
         Assert.Contains("systemctl enable --now", script);
 
-        var host = await _bed.Services.GetRequiredService<SwarmRegistry>().GetHostAsync(ticket.HostId, CancellationToken.None);
+        var host = await _bed.Services.GetRequiredService<SwarmOverview>().HostAsync(ticket.HostId, CancellationToken.None);
         Assert.Equal((SwarmHostStatus.Enrolled, "", true), (host!.Status, host.Address, host.UseIpvlan));
         Assert.Equal(CertificateFingerprint.Of(worker), host.ClientCertFingerprint);
         Assert.Equal(CertificateFingerprint.Of(updater), host.UpdaterCertFingerprint);

@@ -34,14 +34,14 @@ public sealed class ShippingLab : IAsyncDisposable
         Master = Authority.GetOrCreateMasterIdentity();
         _masterCertificate = Master.ToCertificate();
         Trust = Authority.CreateTrust();
-        Peers = new SwarmPeerDirectory(DbFactory, TimeProvider.System);
+        Peers = new SwarmOverview(DbFactory, TimeProvider.System);
     }
 
     public CoreTestBed Bed { get; }
     public SwarmCertificateAuthority Authority { get; }
     public IssuedIdentity Master { get; }
     public SwarmTrust Trust { get; }
-    public SwarmPeerDirectory Peers { get; }
+    public SwarmOverview Peers { get; }
     public SwarmLogListener? Listener { get; private set; }
     public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
     public IDbContextFactory<DecnetDbContext> DbFactory => Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>();

@@ -20,7 +20,7 @@ public static class SwarmApi
     {
         var group = app.MapGroup("/api/v1/swarm").WithTags("Swarm");
         group.MapGet("/hosts", HostsAsync).RequireAuthorization(Policies.Viewer)
-            .WithName("ListSwarmHosts").WithSummary("Enrolled workers with status, last heartbeat, fingerprint and decky count.");
+            .WithName("ListSwarmHosts").WithSummary("Enrolled workers with status, last heartbeat, fingerprint, decky count and the deckies each still runs that the master placed elsewhere (stray_deckies).");
         group.MapGet("/deckies", DeckiesAsync).RequireAuthorization(Policies.Viewer)
             .WithName("ListSwarmDeckies").WithSummary("Shards joined with their hosts; the IP comes from the stored snapshot, \"—\" when unknown.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
@@ -84,10 +84,11 @@ public sealed record DecommissionResponse(string Message, bool SelfDestructSched
 
 public sealed record SwarmHostResponse(
     Guid Uuid, string Name, string? Address, int AgentPort, string Status, DateTime? LastHeartbeat,
-    string ClientCertFingerprint, DateTime EnrolledAt, bool UseIpvlan, int DeckyCount)
+    string ClientCertFingerprint, DateTime EnrolledAt, bool UseIpvlan, int DeckyCount, IReadOnlyList<string> StrayDeckies, DateTime? StraysSince)
 {
     public static SwarmHostResponse From(SwarmHostView h) =>
-        new(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint, h.EnrolledAt, h.UseIpvlan, h.DeckyCount);
+        new(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint, h.EnrolledAt, h.UseIpvlan, h.DeckyCount,
+            h.StrayDeckies, h.StraysSince);
 }
 
 /// <remarks>The decky's own hostname is <c>hostname</c>; the worker's name is <c>host_name</c>.</remarks>

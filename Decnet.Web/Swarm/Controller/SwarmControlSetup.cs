@@ -1,3 +1,4 @@
+using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Web.Swarm.Enrollment;
 using Microsoft.AspNetCore.Routing.Matching;
@@ -16,7 +17,7 @@ public static class SwarmControlSetup
         services.AddTransient<IStartupFilter, SwarmControllerGuard>();
         services.AddSwarmEnrollment();
 
-        var swarm = builder.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+        var swarm = builder.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
         if (!swarm.Enabled)
         {
             return builder;
@@ -25,7 +26,7 @@ public static class SwarmControlSetup
         services.AddHostedService(sp => sp.GetRequiredService<OfflineHostsWorker>());
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            var current = context.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+            var current = context.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
             kestrel.ApplicationServices.GetRequiredService<SwarmControllerListener>().Configure(
                 kestrel, context.Configuration, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>());
         });

@@ -1,3 +1,4 @@
+using Decnet.Core.Swarm;
 using System.Net;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Pki;
@@ -33,7 +34,7 @@ public sealed class SwarmControllerListener
     /// <summary>The bound endpoint (after start; the real port when configured with 0).</summary>
     public IPEndPoint? BoundEndPoint => _options?.IPEndPoint;
 
-    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmControlOptions swarm, SwarmMasterCredentials credentials)
+    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmOptions swarm, SwarmMasterCredentials credentials)
     {
         var urls = configuration[WebHostDefaults.ServerUrlsKey];
         foreach (var url in (string.IsNullOrWhiteSpace(urls) ? "http://localhost:5000" : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -22,7 +22,7 @@ public static class EnrollmentBundleApi
         services.AddHostedService<BundleSweeper>();
         services.Configure<RateLimiterOptions>(o => o.AddPolicy(DownloadRateLimit, context =>
         {
-            var perMinute = context.RequestServices.GetRequiredService<IOptions<SwarmControlOptions>>().Value.BundleDownloadsPerMinute;
+            var perMinute = context.RequestServices.GetRequiredService<IOptions<SwarmOptions>>().Value.BundleDownloadsPerMinute;
             return RateLimitPartition.GetFixedWindowLimiter(
                 "bundle:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
+using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Shipping;
 using Microsoft.Extensions.Options;
@@ -13,10 +14,10 @@ namespace Decnet.Web.Swarm.Shipping;
 /// enabled: served with the master identity of the swarm CA, feeding the shared ingest.
 /// </summary>
 public sealed partial class SwarmLogListenerService(
-    IOptions<SwarmLogOptions> options,
+    IOptions<SwarmOptions> options,
     IOptions<StorageOptions> storage,
     IServiceProvider services,
-    SwarmPeerDirectory peers,
+    SwarmOverview peers,
     EventIngester ingester,
     ILoggerFactory loggers) : IHostedService, IAsyncDisposable
 {
@@ -39,7 +40,7 @@ public sealed partial class SwarmLogListenerService(
         }
         if (!settings.TryGetSyslogEndpoint(out var endpoint))
         {
-            throw new OptionsValidationException(SwarmLogOptions.Section, typeof(SwarmLogOptions), [$"SyslogUrl '{settings.SyslogUrl}' is not an address:port"]);
+            throw new OptionsValidationException(SwarmOptions.Section, typeof(SwarmOptions), [$"SyslogUrl '{settings.SyslogUrl}' is not an address:port"]);
         }
         // One CA per master: use the registered one when the swarm controller provides it.
         var authority = services.GetService<SwarmCertificateAuthority>();

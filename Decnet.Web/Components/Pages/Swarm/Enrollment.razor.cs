@@ -30,7 +30,7 @@ public partial class Enrollment : IAsyncDisposable
     public required TimeProvider Time { get; init; }
 
     [Inject]
-    public required IOptions<SwarmControlOptions> Options { get; init; }
+    public required IOptions<SwarmOptions> Options { get; init; }
 
     private string? _masterHost;
     private string? _agentName;
