@@ -22,4 +22,7 @@ public static class SwarmChangeReasons
     /// <summary>A worker reported deckies placed elsewhere (or stopped reporting them): the strays changed.</summary>
     public const string Reconciling = "reconciling";
     public const string Mutated = "mutated";
+
+    /// <summary>An enrolled host that never connected was removed when its enrollment expired.</summary>
+    public const string Swept = "swept";
 }

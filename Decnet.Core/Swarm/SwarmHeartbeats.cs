@@ -34,11 +34,12 @@ public sealed record HeartbeatVerdict(HeartbeatVerdictKind Kind, string Detail, 
 /// The rules of <c>POST /swarm/heartbeat</c>, in one call: the certificate the worker connected with must
 /// be the one stored for the host it claims to be, and never a tombstoned one (the common case is one
 /// cached lookup, <see cref="SwarmOverview.FindPeerAsync"/>). An accepted heartbeat refreshes the host
-/// and the states of its own shards (<see cref="SwarmStore.RecordHeartbeatAsync"/>); deckies it reports
+/// and the states of its own shards (<see cref="SwarmStore.RecordHeartbeatAsync"/>), and its first one ends
+/// its pending enrollment bundle (the install works); deckies it reports
 /// that the master placed elsewhere come back as <see cref="HeartbeatVerdict.Teardown"/>, and each change
 /// of that set is written to the audit trail.
 /// </summary>
-public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, AuditTrail audit, ILogger<SwarmHeartbeats> logger)
+public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, Enrollment.EnrollmentBundleStore bundles, AuditTrail audit, ILogger<SwarmHeartbeats> logger)
 {
     public const string Actor = "swarm";
     public const string FingerprintMismatch = "cert fingerprint mismatch";
@@ -63,6 +64,10 @@ public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, Au
         {
             // Removed between the lookup and the write (decommission, sweep).
             return Refuse(HeartbeatVerdictKind.UnknownHost, "unknown host");
+        }
+        if (record.FirstContact && await bundles.CompleteAsync(peer.HostId, cancellationToken) > 0)
+        {
+            logger.LogInformation("{Host} sent its first heartbeat: its enrollment bundle is used and deleted", record.HostName);
         }
         if (record.StraysChanged)
         {

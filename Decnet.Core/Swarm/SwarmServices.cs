@@ -22,6 +22,7 @@ public static class SwarmServices
         services.TryAddSingleton<SwarmMasterCredentials>();
         // One CA per master: the log listener and anything else asking for the authority get this one.
         services.TryAddSingleton(sp => sp.GetRequiredService<SwarmMasterCredentials>().Authority);
+        services.TryAddSingleton<ISwarmEndpoints, ConfiguredSwarmEndpoints>();
         services.TryAddSingleton<EnrollmentBundleStore>();
         services.TryAddSingleton<EnrollmentService>();
         Updates.UpdateServices.AddSwarmUpdates(services);

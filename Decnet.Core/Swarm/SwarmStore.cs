@@ -292,7 +292,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
     /// Forgets a host in one transaction: its shards, its row, and its fingerprints (worker and updater)
     /// written as tombstones so a still-valid certificate can never authenticate again.
     /// </summary>
-    public async Task<bool> RemoveHostAsync(Guid hostId, string reason, CancellationToken cancellationToken)
+    public async Task<bool> RemoveHostAsync(Guid hostId, string reason, CancellationToken cancellationToken, string change = SwarmChangeReasons.Decommissioned)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -315,6 +315,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         overview.ForgetPeers();
+        hub.Publish(new SwarmChanged(change, hostId));
         return true;
     }
 

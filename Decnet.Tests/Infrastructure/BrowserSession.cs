@@ -28,13 +28,14 @@ public sealed class BrowserSession : IAsyncDisposable
     public IPage Page { get; }
     public string BaseUrl { get; }
 
-    public static async Task<BrowserSession> StartAsync()
+    /// <param name="settings">Master settings over the test defaults (e.g. the swarm turned on).</param>
+    public static async Task<BrowserSession> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: the test command installs Debian's chromium package (apt-get install chromium).");
         }
-        var factory = new DecnetWebFactory();
+        var factory = new DecnetWebFactory(settings);
         factory.UseKestrel();
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

@@ -22,7 +22,7 @@ namespace Decnet.Tests.Swarm;
 /// <summary>
 /// The whole swarm for real: the master on Kestrel (dashboard, mutual-TLS controller, log listener) and
 /// two worker agents as separate processes on their own loopback addresses, each installed from the
-/// bundle the enrollment wizard's API hands out (downloaded by curl through the one-shot URL).
+/// bundle the enrollment wizard's API hands out (downloaded by curl from the pinned enrollment endpoint).
 /// </summary>
 [Trait("Category", TestCategories.EndToEnd)]
 public sealed class SwarmEndToEndTests : IAsyncLifetime
@@ -243,14 +243,13 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
         using var created = await _admin.PostAsJsonAsync("/api/v1/swarm/enroll-bundle", new { master_host = "127.0.0.1", agent_name = name });
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
-        var scriptUrl = new Uri(body.GetProperty("script_url").GetString()!);
-        // The capability URL names the operator's master host; the test master listens on its own port.
-        var bundleUrl = new Uri(_master.DashboardUri, scriptUrl.AbsolutePath[..^3] + ".tgz");
+        var bundleUrl = new Uri(body.GetProperty("archive_url").GetString()!);
+        var pin = body.GetProperty("public_key_pin").GetString()!;
 
         var worker = new Worker(name, body.GetProperty("host_uuid").GetGuid(), address);
         _workers.Add(worker);
         var archive = Path.Combine(worker.Root.Path, "bundle.tgz");
-        var (curlExit, curlOut) = await Clients.RunAsync("curl", ["-fsS", "-o", archive, bundleUrl.AbsoluteUri], TimeSpan.FromSeconds(120));
+        var (curlExit, curlOut) = await Clients.RunAsync("curl", ["-fsS", "--insecure", "--pinnedpubkey", "sha256//" + pin, "-o", archive, bundleUrl.AbsoluteUri], TimeSpan.FromSeconds(120));
         Assert.True(curlExit == 0, curlOut);
         var unpacked = Path.Combine(worker.Root.Path, "bundle");
         Directory.CreateDirectory(unpacked);

@@ -1,5 +1,4 @@
 using Decnet.Core.Audit;
-using Decnet.Core.Notifications;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Swarm.Dispatch;
@@ -12,7 +11,7 @@ public sealed record DecommissionResult(bool Found, string Message, bool SelfDes
 /// does not block), then deletes its shards and its row and tombstones its certificate fingerprints,
 /// so the still-valid certificate can never heartbeat, ship logs or resurrect shards again.
 /// </summary>
-public sealed class SwarmDecommissioner(SwarmOverview overview, SwarmStore store, AgentClientFactory clients, NotificationHub hub, AuditTrail audit, ILogger<SwarmDecommissioner> logger)
+public sealed class SwarmDecommissioner(SwarmOverview overview, SwarmStore store, AgentClientFactory clients, AuditTrail audit, ILogger<SwarmDecommissioner> logger)
 {
     public async Task<DecommissionResult> DecommissionAsync(string actor, Guid hostId, CancellationToken cancellationToken)
     {
@@ -37,7 +36,6 @@ public sealed class SwarmDecommissioner(SwarmOverview overview, SwarmStore store
         clients.Forget(hostId);
         await store.RemoveHostAsync(hostId, $"decommissioned by {actor}", CancellationToken.None);
         await audit.RecordAsync(actor, "swarm.decommissioned", host.Name, scheduled ? "self-destruct scheduled" : "worker unreachable", CancellationToken.None);
-        hub.Publish(new SwarmChanged(SwarmChangeReasons.Decommissioned, hostId));
         return new DecommissionResult(true, $"{host.Name} was decommissioned and its certificate revoked; {note}.", scheduled);
     }
 }

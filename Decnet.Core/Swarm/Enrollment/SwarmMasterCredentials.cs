@@ -34,6 +34,12 @@ public sealed class SwarmMasterCredentials : IDisposable
 
     public string MasterFingerprint => _state.Value.Identity.Fingerprint;
 
+    /// <summary>
+    /// Base64 SHA-256 of the master identity's SubjectPublicKeyInfo: what <c>curl --pinnedpubkey sha256//…</c>
+    /// checks when a new worker downloads its bundle from the enrollment endpoint.
+    /// </summary>
+    public string MasterPublicKeyPin => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(_state.Value.Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
+
     public SwarmTrust Trust => _state.Value.Trust;
 
     public void Dispose()

@@ -6,13 +6,14 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Decnet.Web.Swarm.Controller;
 
-/// <summary>Wiring of the swarm controller endpoint, offline detection and enrollment (two lines in Extensions.cs).</summary>
+/// <summary>Wiring of the swarm controller and enrollment endpoints, offline detection and enrollment (two lines in Extensions.cs).</summary>
 public static class SwarmControlSetup
 {
     public static WebApplicationBuilder AddSwarmControl(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<SwarmControllerListener>();
+        services.AddSingleton<ISwarmEndpoints, BoundSwarmEndpoints>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, SwarmControllerMatcherPolicy>());
         services.AddTransient<IStartupFilter, SwarmControllerGuard>();
         services.AddSwarmEnrollment();

@@ -23,7 +23,7 @@ public static class SwarmControllerApi
     public static IEndpointRouteBuilder MapSwarmControllerApi(this IEndpointRouteBuilder app)
     {
         var controller = app.MapGroup("")
-            .WithMetadata(new SwarmControllerEndpointMetadata())
+            .WithMetadata(new SwarmEndpointMetadata(SwarmPort.Controller))
             // Authenticated by mutual TLS on its own endpoint, never by dashboard credentials.
             .AllowAnonymous()
             .ExcludeFromDescription();

@@ -7,32 +7,53 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Decnet.Web.Swarm.Controller;
 
-/// <summary>Marks connections accepted on the controller endpoint (a connection feature, visible to every request on it).</summary>
-public sealed class SwarmControllerConnection
+/// <summary>The master's two swarm-facing HTTPS endpoints.</summary>
+public enum SwarmPort
 {
-    public static readonly SwarmControllerConnection Instance = new();
+    /// <summary>Mutual TLS: heartbeats and the master CLI.</summary>
+    Controller,
 
-    private SwarmControllerConnection()
-    {
-    }
-
-    public static bool Is(HttpContext http) => http.Features.Get<SwarmControllerConnection>() is not null;
+    /// <summary>Server TLS only (the token is the credential): bundle downloads during an install.</summary>
+    Enrollment,
 }
 
-/// <summary>Endpoint metadata: served on the controller endpoint only.</summary>
-public sealed class SwarmControllerEndpointMetadata;
+/// <summary>Marks connections accepted on a swarm endpoint (a connection feature, visible to every request on it).</summary>
+public sealed class SwarmConnection
+{
+    public static readonly SwarmConnection Controller = new(SwarmPort.Controller);
+    public static readonly SwarmConnection Enrollment = new(SwarmPort.Enrollment);
+
+    private SwarmConnection(SwarmPort port) => Port = port;
+
+    public SwarmPort Port { get; }
+
+    /// <summary>The swarm endpoint this request arrived on; null for the dashboard's.</summary>
+    public static SwarmPort? Of(HttpContext http) => http.Features.Get<SwarmConnection>()?.Port;
+}
+
+/// <summary>Endpoint metadata: served on that swarm endpoint only.</summary>
+public sealed record SwarmEndpointMetadata(SwarmPort Port);
 
 /// <summary>
-/// The controller's own Kestrel endpoint: HTTPS with the master identity, a client certificate
-/// required and accepted only when the swarm CA issued it for client use. Declaring any endpoint makes
-/// Kestrel ignore <c>urls</c>, so the dashboard's addresses are declared here as well.
+/// The swarm's Kestrel endpoints, both served with the master identity: the controller (a client
+/// certificate required and accepted only when the swarm CA issued it for client use) and the
+/// enrollment download endpoint (no client certificate). Declaring any endpoint makes Kestrel ignore
+/// <c>urls</c>, so the dashboard's addresses are declared here as well.
 /// </summary>
 public sealed class SwarmControllerListener
 {
     private ListenOptions? _options;
+    private ListenOptions? _enrollment;
+    private readonly List<ListenOptions> _dashboard = [];
 
-    /// <summary>The bound endpoint (after start; the real port when configured with 0).</summary>
+    /// <summary>The bound controller endpoint (after start; the real port when configured with 0).</summary>
     public IPEndPoint? BoundEndPoint => _options?.IPEndPoint;
+
+    /// <summary>The bound enrollment endpoint.</summary>
+    public IPEndPoint? EnrollmentEndPoint => _enrollment?.IPEndPoint;
+
+    /// <summary>The dashboard's endpoints as declared here (IP endpoints only; "localhost" counts as loopback).</summary>
+    public IReadOnlyList<ListenOptions> DashboardEndpoints => _dashboard;
 
     internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmOptions swarm, SwarmMasterCredentials credentials)
     {
@@ -42,6 +63,7 @@ public sealed class SwarmControllerListener
             var address = BindingAddress.Parse(url);
             Listen(kestrel, address, listen =>
             {
+                _dashboard.Add(listen);
                 if (address.Scheme == Uri.UriSchemeHttps)
                 {
                     listen.UseHttps();
@@ -60,7 +82,7 @@ public sealed class SwarmControllerListener
             listen.Protocols = HttpProtocols.Http1AndHttp2;
             listen.Use(next => connection =>
             {
-                connection.Features.Set(SwarmControllerConnection.Instance);
+                connection.Features.Set(SwarmConnection.Controller);
                 return next(connection);
             });
             listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -72,6 +94,34 @@ public sealed class SwarmControllerListener
                 HandshakeTimeout = TimeSpan.FromSeconds(10),
                 // The first gate: issued by our CA for client use. Each route then pins the exact peer.
                 ClientCertificateValidation = (certificate, _, _) => credentials.Trust.HasIssued(certificate, PeerUsage.Client),
+            });
+        });
+        ListenEnrollment(kestrel, swarm, credentials);
+    }
+
+    private void ListenEnrollment(KestrelServerOptions kestrel, SwarmOptions swarm, SwarmMasterCredentials credentials)
+    {
+        var enrollment = BindingAddress.Parse(swarm.EnrollmentUrl);
+        if (enrollment.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new InvalidOperationException($"Decnet:Swarm:EnrollmentUrl must be https (bundles carry private keys), not '{swarm.EnrollmentUrl}'.");
+        }
+        Listen(kestrel, enrollment, listen =>
+        {
+            _enrollment = listen;
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            listen.Use(next => connection =>
+            {
+                connection.Features.Set(SwarmConnection.Enrollment);
+                return next(connection);
+            });
+            // The bootstrap command pins this certificate's key (curl --pinnedpubkey).
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = credentials.MasterCertificate,
+                SslProtocols = PinnedTls.Protocols,
+                ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                HandshakeTimeout = TimeSpan.FromSeconds(10),
             });
         });
     }
