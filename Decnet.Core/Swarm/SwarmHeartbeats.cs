@@ -1,6 +1,7 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Protocol;
+using Decnet.Core.Swarm.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Swarm;
@@ -39,7 +40,8 @@ public sealed record HeartbeatVerdict(HeartbeatVerdictKind Kind, string Detail, 
 /// that the master placed elsewhere come back as <see cref="HeartbeatVerdict.Teardown"/>, and each change
 /// of that set is written to the audit trail.
 /// </summary>
-public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, Enrollment.EnrollmentBundleStore bundles, AuditTrail audit, ILogger<SwarmHeartbeats> logger)
+public sealed class SwarmHeartbeats(
+    SwarmOverview overview, SwarmStore store, Enrollment.EnrollmentBundleStore bundles, SwarmGate gate, AuditTrail audit, ILogger<SwarmHeartbeats> logger)
 {
     public const string Actor = "swarm";
     public const string FingerprintMismatch = "cert fingerprint mismatch";
@@ -48,6 +50,7 @@ public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, En
     {
         if (peerFingerprint is null)
         {
+            gate.Refuse(SwarmGate.ControllerEndpoint, peerAddress, SwarmRefusal.NoCertificate, null, "heartbeat without a client certificate");
             return Refuse(HeartbeatVerdictKind.NoCertificate, "peer cert unavailable");
         }
         if (heartbeat?.Status is null || heartbeat.HostUuid == Guid.Empty)
@@ -57,7 +60,7 @@ public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, En
         var peer = await overview.FindPeerAsync(peerFingerprint, cancellationToken);
         if (peer is null || peer.HostId != heartbeat.HostUuid)
         {
-            return await RefuseAsync(peerFingerprint, heartbeat.HostUuid, peer, cancellationToken);
+            return await RefuseAsync(peerFingerprint, heartbeat.HostUuid, peer, peerAddress, cancellationToken);
         }
         var record = await store.RecordHeartbeatAsync(peer.HostId, heartbeat.Status, peerAddress, cancellationToken);
         if (record is null)
@@ -76,27 +79,34 @@ public sealed class SwarmHeartbeats(SwarmOverview overview, SwarmStore store, En
         return new HeartbeatVerdict(HeartbeatVerdictKind.Accepted, "ok", record.Strays);
     }
 
-    /// <summary>The slow path, for refusals only: says exactly why.</summary>
-    private async Task<HeartbeatVerdict> RefuseAsync(string fingerprint, Guid claimed, SwarmPeer? peer, CancellationToken cancellationToken)
+    /// <summary>The slow path, for refusals only: says exactly why, and records a swarm security event.</summary>
+    private async Task<HeartbeatVerdict> RefuseAsync(string fingerprint, Guid claimed, SwarmPeer? peer, string? peerAddress, CancellationToken cancellationToken)
     {
         var shortPrint = fingerprint.Length > 16 ? fingerprint[..16] : fingerprint;
+        HeartbeatVerdict Recorded(SwarmRefusal refusal, HeartbeatVerdictKind kind, string detail, string why)
+        {
+            gate.Refuse(SwarmGate.ControllerEndpoint, peerAddress, refusal, fingerprint, $"heartbeat for {claimed}: {why}");
+            return Refuse(kind, detail);
+        }
         if (peer is null && await overview.IsRevokedAsync(fingerprint, cancellationToken))
         {
             logger.LogWarning("Refused a heartbeat for {HostId}: certificate {Fingerprint} is revoked", claimed, shortPrint);
-            return Refuse(HeartbeatVerdictKind.Revoked, "certificate revoked");
+            return Recorded(SwarmRefusal.Revoked, HeartbeatVerdictKind.Revoked, "certificate revoked", "the certificate is revoked");
         }
         var host = await overview.HostAsync(claimed, cancellationToken);
         if (host is null)
         {
             logger.LogWarning("Refused a heartbeat for unknown host {HostId} (certificate {Fingerprint})", claimed, shortPrint);
-            return Refuse(HeartbeatVerdictKind.UnknownHost, "unknown host");
+            return Recorded(peer is null ? SwarmRefusal.UnknownHost : SwarmRefusal.PinMismatch,
+                HeartbeatVerdictKind.UnknownHost, "unknown host", "no such host");
         }
         if (host.Status == SwarmHostStatus.Decommissioned)
         {
-            return Refuse(HeartbeatVerdictKind.Revoked, "host decommissioned");
+            return Recorded(SwarmRefusal.Revoked, HeartbeatVerdictKind.Revoked, "host decommissioned", "the host is decommissioned");
         }
         logger.LogWarning("Refused a heartbeat claiming to be {Name} ({HostId}): certificate {Fingerprint} is not its own", host.Name, host.Id, shortPrint);
-        return Refuse(HeartbeatVerdictKind.FingerprintMismatch, FingerprintMismatch);
+        return Recorded(SwarmRefusal.PinMismatch, HeartbeatVerdictKind.FingerprintMismatch, FingerprintMismatch,
+            $"the certificate is not the one pinned for {host.Name}");
     }
 
     private async Task AuditStraysAsync(HeartbeatRecord record, CancellationToken cancellationToken)

@@ -33,7 +33,7 @@ public sealed record HeartbeatRecord(string HostName, IReadOnlyList<string> Stra
 /// change is published as <see cref="SwarmChanged"/>; identity changes also refresh the read model's
 /// peer cache (<see cref="SwarmOverview"/>).
 /// </summary>
-public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, SwarmOverview overview, NotificationHub hub, TimeProvider time)
+public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, SwarmOverview overview, Security.SwarmRevocations revocations, NotificationHub hub, TimeProvider time)
 {
     /// <summary>Errors are stored for the operator, not as a log: the first 512 characters.</summary>
     public const int MaxErrorLength = 512;
@@ -314,6 +314,10 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         db.SwarmHosts.Remove(host);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        foreach (var fingerprint in new[] { host.ClientCertFingerprint, host.UpdaterCertFingerprint }.OfType<string>())
+        {
+            revocations.Add(fingerprint);
+        }
         overview.ForgetPeers();
         hub.Publish(new SwarmChanged(change, hostId));
         return true;
@@ -333,6 +337,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
             db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = hostName, Reason = reason, RevokedAt = Now() });
             await db.SaveChangesAsync(cancellationToken);
         }
+        revocations.Add(normalized);
         overview.ForgetPeers();
         var host = await db.SwarmHosts.AsNoTracking().FirstOrDefaultAsync(h => h.ClientCertFingerprint == normalized, cancellationToken);
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Tombstoned, host?.Id));

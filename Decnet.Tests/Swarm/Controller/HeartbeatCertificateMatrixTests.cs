@@ -4,6 +4,7 @@ using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Protocol;
 using Decnet.Core.Swarm.Enrollment;
+using Decnet.Core.Swarm.Security;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Swarm.Controller;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,8 +12,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Decnet.Tests.Swarm.Controller;
 
 /// <summary>
-/// POST /swarm/heartbeat over real mutual TLS with five certificates: only the host's own certificate
-/// is accepted; another worker's, a decommissioned host's, a self-signed one and none are refused.
+/// POST /swarm/heartbeat over real mutual TLS: only the host's own certificate is accepted. A revoked,
+/// self-signed or foreign-CA certificate, or none, fails the TLS handshake; another worker's certificate
+/// is refused by the route's pin. Every refusal is a swarm security event.
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
@@ -32,6 +34,8 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
     }
 
     public async ValueTask DisposeAsync() => await _master.DisposeAsync();
+
+    private IReadOnlyList<SwarmSecurityEvent> SecurityEvents => _master.Services.GetRequiredService<SwarmSecurityEvents>().Recent();
 
     [Fact]
     public async Task The_hosts_own_certificate_is_accepted_and_refreshes_host_and_shards()
@@ -105,20 +109,40 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
         var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None, withShards: true);
         Assert.Equal(SwarmHostStatus.Enrolled, alpha!.Status);
         Assert.Empty(alpha.Shards);
+        var recorded = Assert.Single(SecurityEvents, e => e.Refusal == SwarmRefusal.PinMismatch);
+        Assert.Equal((SwarmGate.ControllerEndpoint, "127.0.0.1", _bravo.Worker.Fingerprint), (recorded.Endpoint, recorded.Remote, recorded.Fingerprint));
+        Assert.Contains("not the one pinned for alpha", recorded.Detail);
     }
 
     [Fact]
-    public async Task A_decommissioned_hosts_certificate_is_refused_even_for_its_own_host()
+    public async Task A_revoked_certificate_fails_the_tls_handshake_even_for_its_own_host()
     {
         using var client = _master.WorkerClient(_retired.Worker);
 
-        using var response = await SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_retired.Host.Id, ("zombie", "10.9.0.13", true)));
+        await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_retired.Host.Id, ("zombie", "10.9.0.13", true))));
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Contains("revoked", await response.Content.ReadAsStringAsync());
         Assert.Null(await _master.Overview.FindPeerAsync(_retired.Worker.Fingerprint, CancellationToken.None));
         var retired = await _master.Overview.HostAsync(_retired.Host.Id, CancellationToken.None, withShards: true);
         Assert.Empty(retired!.Shards);
+        Assert.Null(retired.LastHeartbeat);
+        var recorded = Assert.Single(SecurityEvents, e => e.Refusal == SwarmRefusal.Revoked);
+        Assert.Equal(("retired", _retired.Worker.Fingerprint), (recorded.Subject, recorded.Fingerprint));
+    }
+
+    [Fact]
+    public async Task A_certificate_revoked_after_start_is_refused_at_the_next_handshake()
+    {
+        using (var before = _master.WorkerClient(_bravo.Worker))
+        using (var accepted = await SwarmMaster.SendHeartbeatAsync(before, SwarmMaster.Heartbeat(_bravo.Host.Id)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
+        }
+
+        await _master.Store.TombstoneAsync(_bravo.Worker.Fingerprint, "bravo", "decommissioned", CancellationToken.None);
+
+        using var after = _master.WorkerClient(_bravo.Worker);
+        await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(after, SwarmMaster.Heartbeat(_bravo.Host.Id)));
+        Assert.Contains(SecurityEvents, e => e.Refusal == SwarmRefusal.Revoked && e.Fingerprint == _bravo.Worker.Fingerprint);
     }
 
     [Fact]
@@ -131,6 +155,21 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None);
         Assert.Null(alpha!.LastHeartbeat);
+        var recorded = Assert.Single(SecurityEvents, e => e.Refusal == SwarmRefusal.SelfSigned);
+        Assert.Equal(("alpha", "127.0.0.1"), (recorded.Subject, recorded.Remote));
+    }
+
+    [Fact]
+    public async Task A_certificate_of_another_swarm_ca_fails_the_tls_handshake()
+    {
+        using var foreignCa = new TempDirectory("decnet-foreign-ca");
+        using var authority = Decnet.Core.Swarm.Pki.SwarmCertificateAuthority.LoadOrCreate(foreignCa.Path);
+        using var certificate = authority.IssueWorker("alpha", ["127.0.0.1"]).ToCertificate();
+        using var client = _master.RawClient(certificate);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id)));
+
+        Assert.Contains(SecurityEvents, e => e.Refusal == SwarmRefusal.ForeignCa && e.Subject == "alpha");
     }
 
     [Fact]
@@ -142,6 +181,28 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
 
         var alpha = await _master.Overview.HostAsync(_alpha.Host.Id, CancellationToken.None);
         Assert.Null(alpha!.LastHeartbeat);
+        Assert.Contains(SecurityEvents, e => e.Refusal == SwarmRefusal.NoCertificate && e.Endpoint == SwarmGate.ControllerEndpoint);
+    }
+
+    [Fact]
+    public async Task Refusals_are_listed_for_viewers_and_repeats_are_counted_on_one_event()
+    {
+        using var certificate = SwarmMaster.SelfSignedClientCertificate("knocker");
+        for (var i = 0; i < 3; i++)
+        {
+            using var client = _master.RawClient(certificate);
+            await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(client, SwarmMaster.Heartbeat(_alpha.Host.Id)));
+        }
+        using var viewer = await _master.SignedInClientAsync("watcher", Decnet.Core.Users.UserRole.Viewer);
+        using var anonymous = new HttpClient { BaseAddress = _master.DashboardUri };
+
+        var listed = await viewer.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/swarm/security-events");
+        using var refused = await anonymous.GetAsync("/api/v1/swarm/security-events");
+
+        var knock = Assert.Single(listed.EnumerateArray(), e => e.GetProperty("subject").GetString() == "knocker");
+        Assert.Equal(("self_signed", "controller", "127.0.0.1", 3), (knock.GetProperty("refusal").GetString(), knock.GetProperty("endpoint").GetString(),
+            knock.GetProperty("remote").GetString(), knock.GetProperty("count").GetInt32()));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     [Fact]

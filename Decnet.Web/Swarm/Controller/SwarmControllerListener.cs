@@ -1,7 +1,10 @@
-using Decnet.Core.Swarm;
 using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -36,7 +39,8 @@ public sealed record SwarmEndpointMetadata(SwarmPort Port);
 
 /// <summary>
 /// The swarm's Kestrel endpoints, both served with the master identity: the controller (a client
-/// certificate required and accepted only when the swarm CA issued it for client use) and the
+/// certificate required, admitted at the handshake by <see cref="SwarmGate"/>: issued by the swarm CA
+/// for client use and not revoked) and the
 /// enrollment download endpoint (no client certificate). Declaring any endpoint makes Kestrel ignore
 /// <c>urls</c>, so the dashboard's addresses are declared here as well.
 /// </summary>
@@ -55,7 +59,7 @@ public sealed class SwarmControllerListener
     /// <summary>The dashboard's endpoints as declared here (IP endpoints only; "localhost" counts as loopback).</summary>
     public IReadOnlyList<ListenOptions> DashboardEndpoints => _dashboard;
 
-    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmOptions swarm, SwarmMasterCredentials credentials)
+    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmOptions swarm, SwarmMasterCredentials credentials, SwarmGate gate)
     {
         var urls = configuration[WebHostDefaults.ServerUrlsKey];
         foreach (var url in (string.IsNullOrWhiteSpace(urls) ? "http://localhost:5000" : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -85,15 +89,22 @@ public sealed class SwarmControllerListener
                 connection.Features.Set(SwarmConnection.Controller);
                 return next(connection);
             });
-            listen.UseHttps(new HttpsConnectionAdapterOptions
+            // The handshake gate (SwarmGate): a certificate from our CA for client use and not revoked,
+            // every refusal a swarm security event. The callback also sees a missing certificate, which
+            // Kestrel's own ClientCertificateValidation never does. Each route then pins the exact peer.
+            var certificate = SslStreamCertificateContext.Create(credentials.MasterCertificate, additionalCertificates: null, offline: true);
+            listen.UseHttps(new TlsHandshakeCallbackOptions
             {
-                ServerCertificate = credentials.MasterCertificate,
-                SslProtocols = PinnedTls.Protocols,
-                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
-                CheckCertificateRevocation = false,
                 HandshakeTimeout = TimeSpan.FromSeconds(10),
-                // The first gate: issued by our CA for client use. Each route then pins the exact peer.
-                ClientCertificateValidation = (certificate, _, _) => credentials.Trust.HasIssued(certificate, PeerUsage.Client),
+                OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = certificate,
+                    EnabledSslProtocols = PinnedTls.Protocols,
+                    ClientCertificateRequired = true,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                    RemoteCertificateValidationCallback = (_, peer, _, _) => gate.Admit(peer, SwarmGate.ControllerEndpoint, context.Connection.RemoteEndPoint),
+                }),
             });
         });
         ListenEnrollment(kestrel, swarm, credentials);
