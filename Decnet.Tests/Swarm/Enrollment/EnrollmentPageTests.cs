@@ -158,6 +158,6 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal(CurrentOperator.AdminRightsGone, cut.Find("[data-testid=enroll-error]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=enroll-command]"));
-        Assert.Empty(await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None));
+        Assert.Empty(await _bed.Services.GetRequiredService<Decnet.Core.Swarm.SwarmOverview>().HostRecordsAsync(null, false, CancellationToken.None));
     }
 }
