@@ -98,6 +98,24 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "enrollment_tokens",
+                columns: table => new
+                {
+                    TokenHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    HostId = table.Column<Guid>(type: "uuid", nullable: false),
+                    HostName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ArchiveSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    ScriptDownloads = table.Column<int>(type: "integer", nullable: false),
+                    ArchiveDownloads = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_enrollment_tokens", x => x.TokenHash);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "logs",
                 columns: table => new
                 {
@@ -163,7 +181,9 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     CertBundlePath = table.Column<string>(type: "text", nullable: true),
                     EnrolledAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Notes = table.Column<string>(type: "text", nullable: true),
-                    UseIpvlan = table.Column<bool>(type: "boolean", nullable: false)
+                    UseIpvlan = table.Column<bool>(type: "boolean", nullable: false),
+                    StrayDeckies = table.Column<string>(type: "text", nullable: true),
+                    StraysSince = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -395,6 +415,16 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                 column: "State");
 
             migrationBuilder.CreateIndex(
+                name: "IX_enrollment_tokens_ExpiresAt",
+                table: "enrollment_tokens",
+                column: "ExpiresAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_enrollment_tokens_HostId",
+                table: "enrollment_tokens",
+                column: "HostId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_logs_AttackerIp_Timestamp",
                 table: "logs",
                 columns: new[] { "AttackerIp", "Timestamp" });
@@ -471,6 +501,9 @@ namespace Decnet.Core.Storage.Postgres.Migrations
 
             migrationBuilder.DropTable(
                 name: "decky_shards");
+
+            migrationBuilder.DropTable(
+                name: "enrollment_tokens");
 
             migrationBuilder.DropTable(
                 name: "logs");
