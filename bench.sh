@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 # openssh-server provides the reference sshd (started by the benchmark itself on a loopback port with
 # its own temp config; the package's own service is not used), openssh-client its ssh-keygen.
-APT_PACKAGES=(openssh-server openssh-client hydra wrk)
+APT_PACKAGES=(openssh-server openssh-client hydra wrk postgresql)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 

@@ -41,6 +41,7 @@ public static class BountyExtractor
         CredentialRule(e, found);
         HashRule(e, found);
         CommunityRule(e, found);
+        TokenRule(e, found);
         UserAgentRule(e, found);
         VncClientRule(e, found);
         SshClientRule(e, found);
@@ -86,8 +87,9 @@ public static class BountyExtractor
 
     /// <summary>
     /// Beyond upstream: what a client computed from its password (PostgreSQL MD5 as hashcat 11100, a SCRAM
-    /// exchange, a challenge-response), in the form its cracker takes. No password, but the means to recover
-    /// it offline, so it is a credential too. An event that also carries the clear text is rule 1's.
+    /// exchange, NetNTLMv2 from SMB, MSSQL or RDP, the VNC DES response, a SIP digest as hashcat 11400), in the form its cracker takes. No
+    /// password, but the means to recover it offline, so it is a credential too. An event that also carries
+    /// the clear text is rule 1's.
     /// </summary>
     private static void HashRule(ParsedEvent e, List<ExtractedBounty> found)
     {
@@ -121,6 +123,17 @@ public static class BountyExtractor
             ("method", "snmp_community"),
             ("version", e.Field("version")),
         ]);
+    }
+
+    /// <summary>Beyond upstream: a bearer token presented to an API (Kubernetes service-account tokens ...).</summary>
+    private static void TokenRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("token") is not { Length: > 0 } token)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+            [("username", e.Field("username")), ("token", token), ("method", e.Field("method")), ("path", e.Field("path"))]);
     }
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>

@@ -156,7 +156,7 @@ public sealed class CatalogTests
     [InlineData("snmp", "161/udp")]
     [InlineData("sip", "5060/udp,5060/tcp")]
     [InlineData("llmnr", "5355/udp,5353/udp")]
-    [InlineData("conpot", "502/tcp,161/udp,80/tcp")]
+    [InlineData("conpot", "502/tcp,102/tcp")]
     [InlineData("docker_api", "2375/tcp,2376/tcp")]
     public void Services_declare_their_ports_and_transports(string name, string ports)
     {
