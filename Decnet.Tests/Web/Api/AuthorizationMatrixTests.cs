@@ -48,14 +48,13 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Only_login_and_the_one_shot_enrollment_downloads_are_anonymous_on_purpose()
+    public void Only_login_is_anonymous_on_the_api_on_purpose()
     {
-        // The enrollment bundle URLs are capabilities: the 24-byte token is the credential, each part
-        // is served once, expires in 5 minutes and the routes are rate limited (Swarm/Enrollment tests).
+        // The one-shot enrollment bundle downloads are anonymous too (the 24-byte token is the credential),
+        // but they live outside /api/v1 on the enrollment endpoint only (/enroll/{token}.sh|.tgz): the
+        // Swarm/Enrollment tests cover them.
         var anonymous = Endpoints(_factory.Services).Where(e => e.AllowsAnonymous).Select(e => e.ToString()).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(
-            ["GET /api/v1/swarm/enroll-bundle/{token}.sh", "GET /api/v1/swarm/enroll-bundle/{token}.tgz", "POST /api/v1/auth/login"],
-            anonymous);
+        Assert.Equal(["POST /api/v1/auth/login"], anonymous);
     }
 
     [Fact]
