@@ -10,12 +10,18 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-# Real attacker clients, the browser, and the Docker engine the integration tests drive.
+# Real attacker clients, the browser, the Docker engine the integration tests drive, and PostgreSQL
+# (started by the tests themselves through deploy/postgres/start-test-server.sh, never as a system service).
 APT_PACKAGES=(
   chromium
-  openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
+  openssh-client openssh-server sshpass curl mariadb-client redis-tools postgresql-client snmp netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
+  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils
+  sipsak mosquitto-clients tftp-hpa mbpoll
+  postgresql
 )
+# kubectl from Debian, unless one is installed already (another package owning /usr/bin/kubectl would conflict).
+command -v kubectl >/dev/null || APT_PACKAGES+=(kubernetes-client)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 

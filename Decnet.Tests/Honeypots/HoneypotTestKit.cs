@@ -235,3 +235,20 @@ public static class RealClient
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 }
+
+/// <summary>What the ingest would store as bounty for an event a service published (formatter, parser, rules).</summary>
+public static class BountyOf
+{
+    public static IReadOnlyList<Decnet.Core.Bounty.ExtractedBounty> Event(HoneypotEvent honeypotEvent)
+    {
+        var parsed = Decnet.Core.Events.Rfc5424Parser.Parse(Rfc5424Formatter.Format(honeypotEvent));
+        Assert.True(parsed.Succeeded, parsed.Error);
+        return Decnet.Core.Bounty.BountyExtractor.Extract(parsed.Event!);
+    }
+
+    public static Dictionary<string, string> Credential(HoneypotEvent honeypotEvent)
+    {
+        var bounty = Assert.Single(Event(honeypotEvent), b => b.BountyType == Decnet.Core.Bounty.BountyExtractor.Credential);
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(bounty.Payload)!;
+    }
+}

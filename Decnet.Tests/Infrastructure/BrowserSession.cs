@@ -32,9 +32,10 @@ public sealed class BrowserSession : IAsyncDisposable
     public string BaseUrl { get; }
 
     /// <summary>Starts the master in this process on a real Kestrel socket and opens Chromium on it.</summary>
-    public static async Task<BrowserSession> StartAsync()
+    /// <param name="settings">Master settings over the test defaults (e.g. the swarm turned on).</param>
+    public static async Task<BrowserSession> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var factory = new DecnetWebFactory();
+        var factory = new DecnetWebFactory(settings);
         factory.UseKestrel();
         factory.StartServer();
         var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

@@ -12,6 +12,8 @@ public static class DecnetEnvironment
     {
         ["DECNET_DATA_DIR"] = "Decnet:Storage:DataDirectory",
         ["DECNET_DB_PATH"] = "Decnet:Storage:DatabaseFile",
+        ["DECNET_DB_TYPE"] = "Decnet:Storage:Provider",
+        ["DECNET_DB_CONNECTION"] = "Decnet:Storage:ConnectionString",
         ["DECNET_LOG_DIRECTORY"] = "Decnet:Logging:Directory",
         ["DECNET_ADMIN_USER"] = "Decnet:Users:AdminUser",
         ["DECNET_ADMIN_PASSWORD"] = "Decnet:Users:AdminPassword",

@@ -15,7 +15,7 @@ namespace Decnet.Tests.Web.Api;
 /// <summary>Who may call an endpoint.</summary>
 public enum Access
 {
-    /// <summary>Nobody signed in (login, liveness, the one-shot enrollment downloads).</summary>
+    /// <summary>Nobody signed in (login, liveness, public pages).</summary>
     Anonymous,
 
     /// <summary>Any signed-in user, even one that must still change its password.</summary>
@@ -29,6 +29,12 @@ public enum Access
 
     /// <summary>A worker over mutual TLS on the swarm controller port only; absent from the dashboard port.</summary>
     Worker,
+
+    /// <summary>
+    /// Anonymous on the enrollment endpoint only (HTTPS with the master identity); absent from the dashboard
+    /// port. The unguessable bundle token is the credential, the routes are rate limited per address.
+    /// </summary>
+    EnrollmentToken,
 }
 
 /// <summary>
@@ -93,13 +99,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("POST /api/v1/swarm-updates/rollback", Access.Admin),
         ("GET /api/v1/swarm/deckies", Access.Viewer),
         ("POST /api/v1/swarm/enroll-bundle/", Access.Admin),
-        // Capabilities: the 24-byte token is the credential, each part is served once, expires in
-        // 5 minutes and the routes are rate limited (Swarm/Enrollment tests).
-        ("GET /api/v1/swarm/enroll-bundle/{token}.sh", Access.Anonymous),
-        ("GET /api/v1/swarm/enroll-bundle/{token}.tgz", Access.Anonymous),
         ("GET /api/v1/swarm/hosts", Access.Viewer),
         ("DELETE /api/v1/swarm/hosts/{uuid:guid}", Access.Admin),
         ("POST /api/v1/swarm/hosts/{uuid:guid}/teardown", Access.Admin),
+        ("GET /api/v1/swarm/security-events", Access.Viewer),
         ("GET /api/v1/system/deployment-mode", Access.Viewer),
         ("GET /attackers", Access.Viewer),
         ("POST /attackers", Access.Viewer),
@@ -110,6 +113,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("GET /config", Access.Viewer),
         ("POST /config", Access.Viewer),
         ("GET /downloads/artifacts/{decky}/{service}/{storedAs}", Access.Admin),
+        // Capabilities on the enrollment endpoint: the 24-byte token is the credential, valid until it
+        // expires or the worker's first heartbeat; rate limited per address (Swarm/Enrollment tests).
+        ("GET /enroll/{token}.sh", Access.EnrollmentToken),
+        ("GET /enroll/{token}.tgz", Access.EnrollmentToken),
         ("GET /fleet", Access.Viewer),
         ("POST /fleet", Access.Viewer),
         ("GET /health", Access.Worker),
@@ -166,7 +173,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     /// (GET /swarm/hosts): the controller's routing marker, not its authorization, tells them apart.
     /// </summary>
     private static Access Pinned(MappedEndpoint endpoint) =>
-        Assert.Single(Expected, x => x.Endpoint == endpoint.ToString() && (x.Access == Access.Worker) == endpoint.OnController).Access;
+        Assert.Single(Expected, x => x.Endpoint == endpoint.ToString() && (x.Access is Access.Worker or Access.EnrollmentToken) == endpoint.OffDashboard).Access;
 
     [Fact]
     public void Every_endpoint_is_pinned_and_grants_exactly_its_pinned_access()
@@ -293,9 +300,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     {
         var (_, token) = await _factory.CreateActiveUserAsync("adm-worker-check", UserRole.Admin);
         using var client = _factory.CreateClient(token);
-        var workers = Endpoints(_factory.Services).Where(e => Pinned(e) == Access.Worker).ToList();
-        Assert.Equal(Expected.Count(x => x.Access == Access.Worker), workers.Count);
-        var dashboard = Endpoints(_factory.Services).Where(e => !e.OnController).Select(e => e.ToString()).ToHashSet(StringComparer.Ordinal);
+        var workers = Endpoints(_factory.Services).Where(e => Pinned(e) is Access.Worker or Access.EnrollmentToken).ToList();
+        Assert.Equal(Expected.Count(x => x.Access is Access.Worker or Access.EnrollmentToken), workers.Count);
+        Assert.Contains(workers, e => Pinned(e) == Access.EnrollmentToken);
+        var dashboard = Endpoints(_factory.Services).Where(e => !e.OffDashboard).Select(e => e.ToString()).ToHashSet(StringComparer.Ordinal);
         foreach (var endpoint in workers)
         {
             using var request = new HttpRequestMessage(new HttpMethod(endpoint.Method), Path(endpoint.Route));
@@ -337,12 +345,17 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         /// <summary>A Razor component page.</summary>
         public bool IsPage => Endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Components.Endpoints.ComponentTypeMetadata>() is not null;
 
-        /// <summary>Routed only on the swarm controller's port.</summary>
-        public bool OnController => Endpoint.Metadata.GetMetadata<SwarmControllerEndpointMetadata>() is not null;
+        /// <summary>The swarm port the endpoint is routed on alone, if any (never the dashboard's).</summary>
+        public SwarmPort? Port => Endpoint.Metadata.GetMetadata<SwarmEndpointMetadata>()?.Port;
+
+        /// <summary>Routed only on a swarm port (controller or enrollment), absent from the dashboard's.</summary>
+        public bool OffDashboard => Port is not null;
 
         /// <summary>What the endpoint's metadata grants (no declared policy: the fallback policy, viewer).</summary>
         public Access Access =>
-            OnController ? Access.Worker
+            Port == SwarmPort.Controller ? Access.Worker
+            : Port == SwarmPort.Enrollment && Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null ? Access.EnrollmentToken
+            : Port is not null ? throw new InvalidOperationException($"{Method} {Route}: a swarm-port route with a dashboard policy")
             : Endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null ? Access.Anonymous
             : (Endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().LastOrDefault()?.Policy ?? Policies.Viewer) switch
             {

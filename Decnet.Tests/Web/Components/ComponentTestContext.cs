@@ -18,6 +18,9 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Bed = await CoreTestBed.StartAsync();
+        // Pages load through the database reader pool, so a first render completes asynchronously, on a 2-core
+        // machine shared with other builds sometimes after bUnit's 1 s default: waits get longer, not weaker.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(Bed.Users);
