@@ -172,6 +172,12 @@ public sealed class CatalogTests
     [InlineData("smtp_relay", "banner,mta")]
     [InlineData("mysql", "version")]
     [InlineData("redis", "version,os_string")]
+    [InlineData("postgres", "version,auth,users,databases")]
+    [InlineData("mongodb", "version,auth,users")]
+    [InlineData("elasticsearch", "version,cluster_name,auth,users")]
+    [InlineData("imap", "users,domain,banner,tls_cert,tls_key,tls_cn")]
+    [InlineData("pop3", "users,domain,banner,tls_cert,tls_key,tls_cn")]
+    [InlineData("snmp", "community,write_community,persona,sys_descr,sys_object_id,sys_contact,sys_location,sys_name")]
     [InlineData("ftp", "")]
     public void Services_list_the_persona_keys_they_read(string name, string keys)
     {

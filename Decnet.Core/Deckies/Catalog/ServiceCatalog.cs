@@ -95,6 +95,8 @@ public static class ServiceCatalog
 
     private static readonly string[] _mailPersona = ["banner", "mta"];
 
+    private static readonly string[] _mailStorePersona = ["users", "domain", "banner", "tls_cert", "tls_key", "tls_cn"];
+
     private static readonly string[] _tlsPersona = ["tls_cert", "tls_key", "tls_cn"];
 
     public static IReadOnlyList<CatalogService> All { get; } =
@@ -112,12 +114,16 @@ public static class ServiceCatalog
         new("vnc", "VNC server that captures the authentication response", [Tcp(5900)], []),
         new("mysql", "MySQL server that rejects every login", [Tcp(3306)], ["version"]),
         new("mssql", "Microsoft SQL Server login endpoint", [Tcp(1433)], []),
-        new("postgres", "PostgreSQL server that captures MD5 password hashes", [Tcp(5432)], []),
+        new("postgres", "PostgreSQL 15 server that captures clear-text, MD5 and SCRAM logins",
+            [Tcp(5432)], ["version", "auth", "users", "databases"]),
         new("redis", "Redis server answering a subset of commands", [Tcp(6379)], ["version", "os_string"]),
-        new("mongodb", "MongoDB server answering handshake and listing commands", [Tcp(27017)], []),
-        new("elasticsearch", "Elasticsearch 7 REST API", [Tcp(9200)], []),
+        new("mongodb", "MongoDB 7 server without access control, bait databases and SCRAM login capture",
+            [Tcp(27017)], ["version", "auth", "users"]),
+        new("elasticsearch", "Elasticsearch 7 REST API, open with bait indices or behind Basic credentials it captures",
+            [Tcp(9200)], ["version", "cluster_name", "auth", "users"]),
         new("ldap", "LDAP directory that captures bind credentials", [Tcp(389), Tcp(636)], []),
-        new("snmp", "SNMP agent answering system OIDs", [Udp(161)], []),
+        new("snmp", "SNMP v1/v2c/v3 agent describing the decky's device, recording communities and v3 logins",
+            [Udp(161)], ["community", "write_community", "persona", "sys_descr", "sys_object_id", "sys_contact", "sys_location", "sys_name"]),
         new("sip", "Asterisk-like SIP registrar that digest-challenges every REGISTER and INVITE",
             [Udp(5060), Tcp(5060)], ["version", "realm", "users"]),
         new("tftp", "TFTP server with bait configuration files that keeps every upload",
@@ -125,8 +131,11 @@ public static class ServiceCatalog
         new("llmnr", "LLMNR and mDNS listener that spots name-poisoning tools", [Udp(5355), Udp(5353)], []),
         new("mqtt", "Mosquitto-like MQTT broker with retained industrial topics",
             [Tcp(1883)], ["persona", "version", "topics", "accept_all", "users"]),
-        new("imap", "IMAP mail store with bait messages", [Tcp(143), Tcp(993)], []),
-        new("pop3", "POP3 mail store with bait messages", [Tcp(110), Tcp(995)], []),
+        // 143/110 offer STARTTLS/STLS, 993/995 are implicit TLS.
+        new("imap", "Dovecot IMAP store whose logins are captured and whose bait mailbox opens for known users",
+            [Tcp(143), Tcp(993)], _mailStorePersona),
+        new("pop3", "Dovecot POP3 store whose logins are captured and whose bait mailbox opens for known users",
+            [Tcp(110), Tcp(995)], _mailStorePersona),
         new("smtp", "Mail server that harvests AUTH credentials", [Tcp(25), Tcp(587)], _mailPersona),
         new("smtp_relay", "Mail server posing as an open relay", [Tcp(25), Tcp(587)], _mailPersona),
         new("docker_api", "Unauthenticated Docker Engine API that records what attackers try to run",

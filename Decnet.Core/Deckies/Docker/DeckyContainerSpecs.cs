@@ -181,6 +181,8 @@ public static class DeckyContainerSpecs
             $"DECNET_DECKY={decky.Name}",
             $"DECNET_HOSTNAME={decky.Hostname}",
             $"DECNET_DISTRO={decky.Distro}",
+            $"DECNET_OS={decky.NmapOs}",
+            $"DECNET_ARCHETYPE={decky.Archetype}",
             $"DECNET_SERVICES={service}",
             "DECNET_BIND_ADDRESS=0.0.0.0",
             $"DECNET_PERSONA_JSON={JsonSerializer.Serialize(persona)}",

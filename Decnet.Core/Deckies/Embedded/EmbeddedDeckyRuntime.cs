@@ -177,6 +177,8 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
             DeckyName = decky.Name,
             Hostname = decky.Hostname,
             Distro = decky.Distro,
+            OsFamily = decky.NmapOs,
+            Archetype = decky.Archetype,
             Persona = decky.PersonaFor(service),
             StateDirectory = state,
             ArtifactsDirectory = Path.Combine(_storage.DataPath, "artifacts"),

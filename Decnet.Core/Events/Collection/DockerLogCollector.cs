@@ -388,7 +388,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
 
     private static bool IsEngineFailure(Exception ex) =>
         ex is DockerApiException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException
-            or OperationCanceledException or InvalidOperationException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException;
+            or OperationCanceledException or InvalidOperationException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException;
 
     private static string Short(string id) => id.Length > 12 ? id[..12] : id;
 

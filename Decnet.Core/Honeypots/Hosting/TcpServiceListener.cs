@@ -132,9 +132,9 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
-        catch (Exception ex) when (PeerLeft(ex) && guard.MarkEnded(SessionEndReason.Closed))
+        catch (Exception ex) when ((stream.PeerGone || PeerLeft(ex)) && guard.MarkEnded(SessionEndReason.Closed))
         {
-            // The attacker reset the connection while the service read or wrote: its doing, not a fault.
+            // The attacker reset the connection while the service read or wrote (or under a wrapping TLS stream): a hang-up, not a fault.
         }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {

@@ -15,7 +15,7 @@ public sealed class HoneypotServiceRegistryTests
 
         var registry = provider.GetRequiredService<HoneypotServiceRegistry>();
         // Registered twice, listed once, in name order; every one is a per-decky service of the catalog.
-        Assert.Superset(new HashSet<string>(["conpot", "docker_api", "ftp", "http", "https", "k8s", "mqtt", "mysql", "redis", "sip", "smtp", "smtp_relay", "ssh", "telnet", "tftp"]), registry.Names.ToHashSet());
+        Assert.Superset(new HashSet<string>(["conpot", "docker_api", "elasticsearch", "ftp", "http", "https", "imap", "k8s", "mongodb", "mqtt", "mssql", "mysql", "pop3", "postgres", "redis", "sip", "smb", "smtp", "smtp_relay", "snmp", "ssh", "telnet", "tftp", "vnc"]), registry.Names.ToHashSet());
         Assert.Equal(registry.Names.Order(StringComparer.Ordinal), registry.Names);
         Assert.All(registry.Names, name => Assert.True(Decnet.Core.Deckies.ServiceCatalog.IsPerDeckyService(name), name));
         Assert.Equal(BuiltInFactories.All().Count, provider.GetServices<IHoneypotServiceFactory>().Count());
