@@ -141,8 +141,8 @@ public static class ServiceCatalog
         new("docker_api", "Unauthenticated Docker Engine API that records what attackers try to run",
             [Tcp(2375), Tcp(2376)], ["version", "api_version", "kernel_version", .. _tlsPersona]),
         // 6443 is the secure port (TLS, self-signed like a kubeadm cluster), 8080 the legacy insecure one.
-        new("k8s", "Kubernetes API server with anonymous access to bait secrets",
-            [Tcp(6443), Tcp(8080)], ["version", "anonymous", .. _tlsPersona]),
+        new("k8s", "Kubernetes API server whose bait secrets any credential unlocks",
+            [Tcp(6443), Tcp(8080)], ["version", "auth", .. _tlsPersona]),
         // SNMP is the decky's own snmp service (the industrial-control archetype carries both): one owner of 161/udp.
         new("conpot", "Industrial controller speaking Modbus/TCP and Siemens S7comm",
             [Tcp(502), Tcp(102)], ["persona", "system_name", "plant", "serial"]),

@@ -18,12 +18,20 @@ public sealed class KubernetesApiHoneypotFactory : IHoneypotServiceFactory
 }
 
 /// <summary>
-/// A kube-apiserver 1.28 whose RBAC lets <c>system:anonymous</c> read everything (a classic exposure), on
-/// 6443 over TLS and on the legacy insecure port 8080. Discovery, lists (plain or as kubectl's tables) and
-/// objects come from a bait cluster with secrets worth stealing. Bearer tokens and Basic credentials are
-/// captured on every request; creating pods (their images, commands, host mounts and privileges), other
-/// objects and exec into pods are recorded as intent. Persona <c>anonymous=false</c> makes anonymous
-/// callers get RBAC's 403 while any presented token is let in.
+/// A kube-apiserver on 6443 over TLS and on 8080 in plain HTTP. Discovery, lists (plain or as kubectl's
+/// tables) and objects come from a bait cluster with secrets worth stealing. Bearer tokens and Basic
+/// credentials are captured on every request and let in; creating pods (their images, commands, host mounts
+/// and privileges), other objects and exec into pods are recorded as intent.
+/// Persona <c>auth</c> says who else gets in:
+/// <list type="bullet">
+/// <item><c>basic</c> (default): a 1.18 apiserver with a basic-auth file and anonymous authentication off.
+/// A caller without credentials gets the basic-auth challenge in the plain <c>http.Error</c> form of apiservers
+/// up to 1.7 (later ones wrap it in a JSON Status that nmap does not know): nmap's version detection names
+/// it "Kubernetes master node httpd", so scanners see the API for what it is and the next request brings a
+/// password.</item>
+/// <item><c>anonymous</c>: a 1.28 cluster whose RBAC lets <c>system:anonymous</c> read everything.</item>
+/// <item><c>rbac</c>: 1.28, anonymous callers get RBAC's 403 outside the public health and version paths.</item>
+/// </list>
 /// </summary>
 public sealed class KubernetesApiHoneypot : IHoneypotService
 {
@@ -42,14 +50,28 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         ["deployments"] = ("Deployment", true, "apps"),
     };
 
+    /// <summary>Builds a persona version reports on /version; another version borrows its access mode's build.</summary>
+    private static readonly Dictionary<string, (string Commit, string BuildDate, string Go)> Builds = new(StringComparer.Ordinal)
+    {
+        ["v1.18.20"] = ("1f3e19b7beb1cc0110255668c4238ed63dadb7ad", "2021-06-16T12:51:17Z", "go1.13.15"),
+        ["v1.28.4"] = ("bae2c62678db2b5053817bc97181fcc2e8388103", "2023-11-15T16:48:54Z", "go1.20.11"),
+    };
+
     private static readonly HashSet<string> PublicPaths = new(StringComparer.Ordinal) { "/version", "/healthz", "/livez", "/readyz", "/version/" };
 
     private readonly KubernetesCluster _cluster;
+    private readonly ApiAccess _access;
     private readonly Lazy<SslStreamCertificateContext> _certificate;
 
     public KubernetesApiHoneypot(ServiceContext context)
     {
         Context = context;
+        _access = context.PersonaValue("auth")?.ToLowerInvariant() switch
+        {
+            "anonymous" => ApiAccess.Anonymous,
+            "rbac" => ApiAccess.Rbac,
+            _ => ApiAccess.Basic,
+        };
         _cluster = new KubernetesCluster(context.DeckyName, context.Hostname, context.Time.GetUtcNow());
         _certificate = new Lazy<SslStreamCertificateContext>(
             () => SslStreamCertificateContext.Create(TlsCertificateStore.LoadOrCreate(context, "k8s"), additionalCertificates: null, offline: true),
@@ -58,25 +80,43 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
 
     public ServiceContext Context { get; }
 
-    private string GitVersion => Context.PersonaValue("version") ?? "v1.28.4";
+    private enum ApiAccess
+    {
+        Basic,
+        Anonymous,
+        Rbac,
+    }
 
-    private bool AnonymousAllowed => !string.Equals(Context.PersonaValue("anonymous"), "false", StringComparison.OrdinalIgnoreCase);
+    private string DefaultVersion => _access == ApiAccess.Basic ? "v1.18.20" : "v1.28.4";
+
+    private string GitVersion => Context.PersonaValue("version") ?? DefaultVersion;
 
     public Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken) =>
         GoHttp.ServeAsync(connection, connection.DeclaredPort == TlsPort ? _certificate.Value : null,
             (request, _, _) => Task.FromResult<GoResponse?>(Handle(connection, request)), cancellationToken);
 
-    private static IReadOnlyList<KeyValuePair<string, string>> Headers() =>
+    /// <summary>Audit ids and priority-and-fairness headers came after 1.18; 1.18 sends only its cache rule.</summary>
+    private IReadOnlyList<KeyValuePair<string, string>> Headers() => _access == ApiAccess.Basic
+        ? [new("Cache-Control", "no-cache, private")]
+        :
+        [
+            new("Audit-Id", Guid.NewGuid().ToString()),
+            new("Cache-Control", "no-cache, private"),
+            new("X-Kubernetes-Pf-Flowschema-Uid", "8f3e1c2a-5b7d-4e9f-a1c3-5d7e9f1a3b5c"),
+            new("X-Kubernetes-Pf-Prioritylevel-Uid", "2b4d6f8a-0c1e-4a3b-9d5f-7e9a1b3c5d7f"),
+        ];
+
+    /// <summary>The basic-auth challenge, written as Go's <c>http.Error</c> writes it (nmap's kubernetes match).</summary>
+    private static GoResponse Unauthorized() => new(401,
     [
-        new("Audit-Id", Guid.NewGuid().ToString()),
-        new("Cache-Control", "no-cache, private"),
-        new("X-Kubernetes-Pf-Flowschema-Uid", "8f3e1c2a-5b7d-4e9f-a1c3-5d7e9f1a3b5c"),
-        new("X-Kubernetes-Pf-Prioritylevel-Uid", "2b4d6f8a-0c1e-4a3b-9d5f-7e9a1b3c5d7f"),
-    ];
+        new("Content-Type", "text/plain; charset=utf-8"),
+        new("Www-Authenticate", "Basic realm=\"kubernetes-master\""),
+        new("X-Content-Type-Options", "nosniff"),
+    ], "Unauthorized\n"u8.ToArray());
 
-    private static GoResponse Json(int status, object value) => GoHttp.JsonResponse(status, value, Headers());
+    private GoResponse Json(int status, object value) => GoHttp.JsonResponse(status, value, Headers());
 
-    private static GoResponse Status(int code, string reason, string message, object? details = null) => Json(code, new Dictionary<string, object?>
+    private GoResponse Status(int code, string reason, string message, object? details = null) => Json(code, new Dictionary<string, object?>
     {
         ["kind"] = "Status",
         ["apiVersion"] = "v1",
@@ -92,14 +132,19 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
     {
         connection.Emit("request", GoHttp.RequestFields(request));
         var user = Authenticate(connection, request);
+        if (user is null && _access == ApiAccess.Basic)
+        {
+            return Unauthorized();
+        }
         var path = request.Path.Length > 1 ? request.Path.TrimEnd('/') : request.Path;
         if (PublicPaths.Contains(path))
         {
+            var build = Builds.GetValueOrDefault(GitVersion, Builds[DefaultVersion]);
             return path == "/version"
-                ? Json(200, new { major = "1", minor = GitVersion.TrimStart('v').Split('.').ElementAtOrDefault(1) ?? "28", gitVersion = GitVersion, gitCommit = "bae2c62678db2b5053817bc97181fcc2e8388103", gitTreeState = "clean", buildDate = "2023-11-15T16:48:54Z", goVersion = "go1.20.11", compiler = "gc", platform = "linux/amd64" })
+                ? Json(200, new { major = "1", minor = GitVersion.TrimStart('v').Split('.').ElementAtOrDefault(1) ?? "28", gitVersion = GitVersion, gitCommit = build.Commit, gitTreeState = "clean", buildDate = build.BuildDate, goVersion = build.Go, compiler = "gc", platform = "linux/amd64" })
                 : new GoResponse(200, [.. Headers(), new("Content-Type", "text/plain; charset=utf-8"), new("X-Content-Type-Options", "nosniff")], "ok"u8.ToArray());
         }
-        if (user == "system:anonymous" && !AnonymousAllowed)
+        if (user is null && _access == ApiAccess.Rbac)
         {
             return Status(403, "Forbidden", $"forbidden: User \"system:anonymous\" cannot {Verb(request.Method)} path \"{Clip(request.Path)}\"");
         }
@@ -108,6 +153,9 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         var query = QueryHelpers.ParseQuery(request.Query);
         switch (segments)
         {
+            case [] when _access == ApiAccess.Basic:
+                // 1.18 served no OIDC discovery yet.
+                return Json(200, new { paths = new[] { "/api", "/api/v1", "/apis", "/apis/", "/apis/apps", "/apis/apps/v1", "/apis/batch", "/apis/batch/v1", "/apis/rbac.authorization.k8s.io", "/apis/rbac.authorization.k8s.io/v1", "/healthz", "/livez", "/metrics", "/openapi/v2", "/readyz", "/version" } });
             case []:
                 return Json(200, new { paths = new[] { "/.well-known/openid-configuration", "/api", "/api/v1", "/apis", "/apis/", "/apis/apps", "/apis/apps/v1", "/apis/batch", "/apis/batch/v1", "/apis/rbac.authorization.k8s.io", "/apis/rbac.authorization.k8s.io/v1", "/healthz", "/livez", "/metrics", "/openapi/v2", "/readyz", "/version" } });
             case ["api"]:
@@ -261,13 +309,13 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         return Json(200, new { kind = "Status", apiVersion = "v1", metadata = new { }, status = "Success", details = new { name = Clip(name), kind = plural, uid = Guid.NewGuid().ToString() } });
     }
 
-    /// <summary>Who the request authenticates as; presented credentials are captured.</summary>
-    private static string Authenticate(HoneypotConnection connection, HttpRequest request)
+    /// <summary>Who the request authenticates as, null for no usable credentials; presented credentials are captured.</summary>
+    private static string? Authenticate(HoneypotConnection connection, HttpRequest request)
     {
         var authorization = request.Header("Authorization");
         if (authorization is null)
         {
-            return "system:anonymous";
+            return null;
         }
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -293,7 +341,7 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
                 // Not base64: the header is in the request event, there is nothing more to extract.
             }
         }
-        return "system:anonymous";
+        return null;
     }
 
     /// <summary>The <c>sub</c> claim of a JWT (service-account tokens are JWTs), read without verifying it.</summary>

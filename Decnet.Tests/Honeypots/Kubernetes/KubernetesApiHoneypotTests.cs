@@ -16,10 +16,37 @@ public sealed class KubernetesApiHoneypotTests
     private static Task<RealClient.Result> Curl(params string[] args) => RealClient.RunAsync("curl", ["-sk", "--max-time", "20", .. args]);
 
     [Fact]
-    public async Task Anonymous_curl_reads_the_version_and_bait_secrets_on_both_ports()
+    public async Task By_default_callers_without_credentials_get_the_basic_auth_challenge_and_any_password_is_captured_and_let_in()
     {
         await using var decky = TestDecky.Create();
         await decky.StartAsync(new KubernetesApiHoneypotFactory());
+
+        foreach (var url in new[] { $"https://{decky.Address}:6443/api/v1/secrets", $"http://{decky.Address}:8080/version" })
+        {
+            var refused = await Curl("-i", url);
+            Assert.StartsWith("HTTP/1.1 401 Unauthorized\r\n", refused.StdOut, StringComparison.Ordinal);
+            Assert.Contains("\r\nWww-Authenticate: Basic realm=\"kubernetes-master\"\r\n", refused.StdOut, StringComparison.Ordinal);
+            Assert.EndsWith("\r\n\r\nUnauthorized\n", refused.StdOut, StringComparison.Ordinal);
+        }
+        Assert.Contains(decky.Sink.OfType("request"), e => e.Field("path") == "/api/v1/secrets" && (e.Field("user_agent") ?? string.Empty).StartsWith("curl/", StringComparison.Ordinal));
+
+        var version = JsonDocument.Parse((await Curl("-u", "admin:admin", $"https://{decky.Address}:6443/version")).StdOut).RootElement;
+        Assert.Equal("v1.18.20", version.GetProperty("gitVersion").GetString());
+        Assert.Equal("go1.13.15", version.GetProperty("goVersion").GetString());
+        var secrets = JsonDocument.Parse((await Curl("-u", "kube:Kub3rn3tes", $"http://{decky.Address}:8080/api/v1/secrets")).StdOut).RootElement;
+        Assert.Contains("aws-s3-backup", secrets.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("metadata").GetProperty("name").GetString()));
+
+        var attempt = await decky.Sink.WaitForAsync("auth_attempt", e => e.Field("username") == "kube");
+        Assert.Equal("basic", attempt.Field("method"));
+        Assert.Equal("Kub3rn3tes", attempt.Field("password"));
+        Assert.Equal(BountyExtractor.Credential, Assert.Single(WireBounty.Of(attempt)).BountyType);
+    }
+
+    [Fact]
+    public async Task Anonymous_curl_reads_the_version_and_bait_secrets_on_both_ports()
+    {
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new KubernetesApiHoneypotFactory(), new Dictionary<string, string> { ["auth"] = "anonymous" });
 
         var version = JsonDocument.Parse((await Curl($"https://{decky.Address}:6443/version")).StdOut).RootElement;
         Assert.Equal("v1.28.4", version.GetProperty("gitVersion").GetString());
@@ -56,7 +83,8 @@ public sealed class KubernetesApiHoneypotTests
         Assert.Equal(BountyExtractor.Credential, bounty.BountyType);
         Assert.Equal(Token, WireBounty.Payload(bounty)["token"]);
 
-        await Curl("-u", "admin:kube-admin!", $"https://{decky.Address}:6443/api/v1/nodes");
+        var nodes = await Curl("-u", "admin:kube-admin!", $"https://{decky.Address}:6443/api/v1/nodes");
+        Assert.Contains("\"NodeList\"", nodes.StdOut, StringComparison.Ordinal);
         var basic = await decky.Sink.WaitForAsync("auth_attempt", e => e.Field("method") == "basic");
         Assert.Equal("admin", basic.Field("username"));
         Assert.Equal("kube-admin!", basic.Field("password"));
@@ -66,7 +94,7 @@ public sealed class KubernetesApiHoneypotTests
     public async Task Privileged_host_path_pods_and_exec_attempts_are_recorded_as_intent()
     {
         await using var decky = TestDecky.Create();
-        await decky.StartAsync(new KubernetesApiHoneypotFactory());
+        await decky.StartAsync(new KubernetesApiHoneypotFactory(), new Dictionary<string, string> { ["auth"] = "anonymous" });
         var pod = """
             {"apiVersion":"v1","kind":"Pod","metadata":{"name":"escape"},"spec":{"hostPID":true,"containers":[{"name":"x","image":"alpine:3.18",
             "command":["nsenter","-t","1","-m","-u","-i","-n","sh"],"securityContext":{"privileged":true},"volumeMounts":[{"name":"host","mountPath":"/host"}]}],
@@ -94,10 +122,10 @@ public sealed class KubernetesApiHoneypotTests
     }
 
     [Fact]
-    public async Task Without_anonymous_access_rbac_refuses_anonymous_callers_but_a_token_gets_in()
+    public async Task With_rbac_anonymous_callers_are_refused_but_a_token_gets_in()
     {
         await using var decky = TestDecky.Create();
-        await decky.StartAsync(new KubernetesApiHoneypotFactory(), new Dictionary<string, string> { ["anonymous"] = "false" });
+        await decky.StartAsync(new KubernetesApiHoneypotFactory(), new Dictionary<string, string> { ["auth"] = "rbac" });
 
         var anonymous = JsonDocument.Parse((await Curl($"https://{decky.Address}:6443/api/v1/secrets")).StdOut).RootElement;
         Assert.Equal(403, anonymous.GetProperty("code").GetInt32());
@@ -136,16 +164,16 @@ public sealed class KubernetesApiHoneypotTests
 
         await Robustness.SendGarbageAsync(hosted.EndPointOf("k8s", 8080),
         [
-            "POST /api/v1/namespaces/x/pods HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\n\r\n{\"spec\":{\"containers\":\"no\",\"volumes\":[1,2]}}"u8.ToArray(),
-            "POST /apis/apps/v1/namespaces/x/deployments HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n[[[[[[[[[[[["u8.ToArray(),
+            "POST /api/v1/namespaces/x/pods HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.b.c\r\nContent-Length: 44\r\n\r\n{\"spec\":{\"containers\":\"no\",\"volumes\":[1,2]}}"u8.ToArray(),
+            "POST /apis/apps/v1/namespaces/x/deployments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.b.c\r\nContent-Length: 12\r\n\r\n[[[[[[[[[[[["u8.ToArray(),
             "GET /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a.!!!.c\r\n\r\n"u8.ToArray(),
             "GET /api/v1/nodes HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ****\r\n\r\n"u8.ToArray(),
-            "DELETE /api/v1/namespaces/kube-system HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
+            "DELETE /api/v1/namespaces/kube-system HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YWRtaW46YWRtaW4=\r\n\r\n"u8.ToArray(),
             "GET /apis/../../../../etc HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
         ]);
         await Robustness.SendGarbageAsync(hosted.EndPointOf("k8s", 6443), ["\u0016\u0003\u0001\u0000\u0005hello"u8.ToArray()], randomRounds: 5);
 
-        Assert.Contains("gitVersion", (await Curl($"https://{decky.Address}:6443/version")).StdOut, StringComparison.Ordinal);
+        Assert.Contains("gitVersion", (await Curl("-u", "admin:admin", $"https://{decky.Address}:6443/version")).StdOut, StringComparison.Ordinal);
         await decky.Sink.WaitForAsync("resource_delete");
         WireBounty.AssertNoFaults(decky);
     }
