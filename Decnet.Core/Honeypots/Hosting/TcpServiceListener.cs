@@ -225,10 +225,10 @@ internal sealed class TcpServiceListener : IServiceListener
     /// </summary>
     private static void DropUnread(Socket client)
     {
-        var scratch = new byte[4096];
+        Span<byte> scratch = stackalloc byte[4096];
         for (var budget = 64 * 1024; budget > 0 && client.Available > 0;)
         {
-            var read = client.Receive(scratch, 0, Math.Min(scratch.Length, budget), SocketFlags.None);
+            var read = client.Receive(scratch[..Math.Min(scratch.Length, budget)], SocketFlags.None);
             if (read <= 0)
             {
                 return;

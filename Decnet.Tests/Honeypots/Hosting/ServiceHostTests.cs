@@ -35,6 +35,24 @@ internal sealed class EchoService(ServiceContext context) : IHoneypotService
         ValueTask.FromResult<ReadOnlyMemory<byte>?>(datagram.ToArray().Reverse().ToArray());
 }
 
+/// <summary>Reads one line, waits for the test's go, then answers with a long reply and ends the session.</summary>
+internal sealed class LastWordService(ServiceContext context, int replyBytes) : IHoneypotService
+{
+    public ServiceContext Context { get; } = context;
+
+    public TaskCompletionSource LineRead { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task HandleConnectionAsync(HoneypotConnection connection, CancellationToken cancellationToken)
+    {
+        await connection.CreateLineReader().ReadLineAsync(cancellationToken);
+        LineRead.SetResult();
+        await Answer.Task.WaitAsync(cancellationToken);
+        await connection.Stream.WriteAsync(new byte[replyBytes], cancellationToken);
+    }
+}
+
 public sealed class ServiceHostTests
 {
     private static async Task<(TcpClient Client, StreamReader Reader, StreamWriter Writer)> ConnectAsync(IPEndPoint endPoint)
@@ -73,6 +91,38 @@ public sealed class ServiceHostTests
         Assert.Equal("7007", connect.Field("dst_port"));
         Assert.Equal(decky.Name, connect.Decky);
         Assert.Equal("echo", connect.Service);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task A_session_ending_with_unread_attacker_bytes_still_delivers_its_whole_last_reply()
+    {
+        // Closing a socket with unread received bytes makes the kernel reset the connection and throw away
+        // whatever of the reply it had not sent yet; the host drops those bytes first so the close is a FIN.
+        const int replyBytes = 8 * 1024 * 1024;
+        await using var decky = TestDecky.Create();
+        var service = new LastWordService(decky.Context(), replyBytes);
+        var hosted = await decky.StartAsync(new HostedServiceBinding("lastword", service, decky.Address, [new ServicePort(7010)]));
+        using var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(hosted.EndPointOf("lastword", 7010));
+        var stream = client.GetStream();
+
+        await stream.WriteAsync("QUIT\r\n"u8.ToArray());
+        await service.LineRead.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Bytes the service never reads, like the rest of a scanner's probe.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(new string('x', 2000) + "\r\n"));
+        service.Answer.SetResult();
+
+        // The reply is larger than the socket buffers, so part of it is still queued when the session ends.
+        var received = 0L;
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            received += read;
+        }
+        Assert.Equal(replyBytes, received);
+        Assert.Equal("closed", (await decky.Sink.WaitForAsync("disconnect")).Field("reason"));
     }
 
     [Fact]
