@@ -39,6 +39,7 @@ public class DecnetDbContext : DbContext
     public DbSet<SwarmHost> SwarmHosts => Set<SwarmHost>();
     public DbSet<DeckyShard> DeckyShards => Set<DeckyShard>();
     public DbSet<RevokedFingerprint> RevokedFingerprints => Set<RevokedFingerprint>();
+    public DbSet<Swarm.Enrollment.EnrollmentToken> EnrollmentTokens => Set<Swarm.Enrollment.EnrollmentToken>();
     public DbSet<DeploymentRecord> Deployments => Set<DeploymentRecord>();
     public DbSet<DeckyRecord> Deckies => Set<DeckyRecord>();
     public DbSet<SystemSettings> SystemSettings => Set<SystemSettings>();

@@ -17,7 +17,7 @@ public sealed class StorageOptions
 {
     public const string Section = "Decnet:Storage";
 
-    /// <summary>Folder for the database, keys and artifacts. Relative paths resolve against the working directory.</summary>
+    /// <summary>Folder for the database, keys and artifacts. The master anchors a relative path at its content root; otherwise it resolves against the working directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
     /// <summary><c>Sqlite</c> (default) or <c>Postgres</c> (DECNET_DB_TYPE); case does not matter, <c>postgresql</c> is accepted.</summary>

@@ -33,6 +33,7 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
             // factory client's base address); swarm tests turn it on, on a free loopback port.
             ["Decnet:Swarm:Enabled"] = "false",
             ["Decnet:Swarm:ControllerUrl"] = "https://127.0.0.1:0",
+            ["Decnet:Swarm:EnrollmentUrl"] = "https://127.0.0.1:0",
             ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -62,8 +63,6 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        // Outside Development the host does not map package assets (MudBlazor css/js) from the build output by itself.
-        builder.UseStaticWebAssets();
         foreach (var (key, value) in CoreTestBed.Settings(_directory.Path, _overrides))
         {
             builder.UseSetting(key, value);

@@ -47,7 +47,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("2 matching", page.Find("[data-testid=total]").TextContent, StringComparison.Ordinal);
 
         rows[1].Click();
-        var details = page.Find("[data-testid=log-details]");
+        // The details load after the click's render: wait for them rather than race the renderer.
+        var details = page.WaitForElement("[data-testid=log-details]");
         Assert.Contains("user=root pass=toor", details.TextContent, StringComparison.Ordinal);
         Assert.Contains("root", details.QuerySelector("dd")!.TextContent, StringComparison.Ordinal);
     }
@@ -76,7 +77,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
 
         page.Find("[data-testid=range-15m]").Click();
-        Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal);
+        // The range change reloads before it navigates: wait for the address, as for the query above.
+        page.WaitForAssertion(() => Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal));
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
     }
 

@@ -493,6 +493,46 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     b.ToTable("decky_shards", (string)null);
                 });
 
+            modelBuilder.Entity("Decnet.Core.Swarm.Enrollment.EnrollmentToken", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ArchiveDownloads")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ArchiveSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("HostName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("ScriptDownloads")
+                        .HasColumnType("integer");
+
+                    b.HasKey("TokenHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("HostId");
+
+                    b.ToTable("enrollment_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Decnet.Core.Swarm.RevokedFingerprint", b =>
                 {
                     b.Property<string>("Fingerprint")
@@ -552,6 +592,12 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("StrayDeckies")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime?>("StraysSince")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("UpdaterCertFingerprint")
                         .HasMaxLength(64)
