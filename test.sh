@@ -10,7 +10,7 @@ APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
-  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils
+  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils python3-impacket xvfb xauth
 )
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1

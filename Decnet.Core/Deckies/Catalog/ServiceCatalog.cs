@@ -42,6 +42,9 @@ public static class ServiceCatalog
 
     private static readonly string[] _mailPersona = ["banner", "mta"];
 
+    /// <summary>The Windows identity (NTLM challenges, directory names) shared by the Windows-family services.</summary>
+    private static readonly string[] _windowsPersona = ["domain", "netbios_domain"];
+
     public static IReadOnlyList<CatalogService> All { get; } =
     [
         new("ssh", "OpenSSH server with password logins and a lived-in shell",
@@ -52,16 +55,19 @@ public static class ServiceCatalog
         new("https", "Web server over TLS with a self-signed or supplied certificate",
             [Tcp(443)], [.. _httpPersona, "tls_cert", "tls_key", "tls_cn"]),
         new("ftp", "FTP server that accepts any login and shows a bait filesystem", [Tcp(21)], []),
-        new("smb", "SMB2 file server with one share", [Tcp(445), Tcp(139)], []),
+        new("smb", "SMB2/3 file server that captures NetNTLMv2 hashes and lists one bait share",
+            [Tcp(445), Tcp(139)], [.. _windowsPersona, "share", "share_comment"]),
         new("rdp", "Remote desktop endpoint that records the first client data", [Tcp(3389)], []),
         new("vnc", "VNC server that captures the authentication response", [Tcp(5900)], []),
         new("mysql", "MySQL server that rejects every login", [Tcp(3306)], ["version"]),
-        new("mssql", "Microsoft SQL Server login endpoint", [Tcp(1433)], []),
+        new("mssql", "Microsoft SQL Server login endpoint that decodes passwords and captures NetNTLMv2 hashes",
+            [Tcp(1433)], ["version", .. _windowsPersona]),
         new("postgres", "PostgreSQL server that captures MD5 password hashes", [Tcp(5432)], []),
         new("redis", "Redis server answering a subset of commands", [Tcp(6379)], ["version", "os_string"]),
         new("mongodb", "MongoDB server answering handshake and listing commands", [Tcp(27017)], []),
         new("elasticsearch", "Elasticsearch 7 REST API", [Tcp(9200)], []),
-        new("ldap", "LDAP directory that captures bind credentials", [Tcp(389), Tcp(636)], []),
+        new("ldap", "Active Directory LDAP that captures binds and serves a searchable domain tree",
+            [Tcp(389), Tcp(636)], [.. _windowsPersona, "users", "accept_binds", "anonymous_search", "tls_cert", "tls_key", "tls_cn"]),
         new("snmp", "SNMP agent answering system OIDs", [Udp(161)], []),
         new("sip", "SIP registrar that challenges every request", [Udp(5060), Tcp(5060)], []),
         new("tftp", "TFTP server that refuses every transfer", [Udp(69)], []),

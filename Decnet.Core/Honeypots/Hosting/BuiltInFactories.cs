@@ -8,6 +8,7 @@ public static class BuiltInFactories
         new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
+        new Ldap.LdapHoneypotFactory(),
         new Mssql.MssqlHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),

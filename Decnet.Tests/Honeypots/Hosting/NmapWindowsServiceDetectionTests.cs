@@ -16,6 +16,7 @@ public sealed class NmapWindowsServiceDetectionTests
         { "smb", 445, @"445/tcp\s+open\s+microsoft-ds\s+Microsoft Windows 7 - 10 microsoft-ds" },
         { "smb", 139, @"139/tcp\s+open\s+netbios-ssn\s+Microsoft Windows netbios-ssn" },
         { "mssql", 1433, @"1433/tcp\s+open\s+ms-sql-s\s+Microsoft SQL Server 2019 15\.00\.4153" },
+        { "ldap", 389, @"389/tcp\s+open\s+ldap\s+Microsoft Windows Active Directory LDAP \(Domain: corp\.local, Site: Default-First-Site-Name\)" },
         { "vnc", 5900, @"5900/tcp\s+open\s+vnc\s+VNC \(protocol 3\.8\)" },
     };
 
