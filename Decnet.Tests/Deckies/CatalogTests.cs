@@ -175,6 +175,7 @@ public sealed class CatalogTests
     [InlineData("ftp", "")]
     [InlineData("smb", "domain,netbios_domain,share,share_comment")]
     [InlineData("mssql", "version,domain,netbios_domain")]
+    [InlineData("rdp", "domain,netbios_domain,tls_cert,tls_key,tls_cn")]
     [InlineData("ldap", "domain,netbios_domain,users,accept_binds,anonymous_search,tls_cert,tls_key,tls_cn")]
     public void Services_list_the_persona_keys_they_read(string name, string keys)
     {

@@ -17,6 +17,7 @@ public sealed class NmapWindowsServiceDetectionTests
         { "smb", 139, @"139/tcp\s+open\s+netbios-ssn\s+Microsoft Windows netbios-ssn" },
         { "mssql", 1433, @"1433/tcp\s+open\s+ms-sql-s\s+Microsoft SQL Server 2019 15\.00\.4153" },
         { "ldap", 389, @"389/tcp\s+open\s+ldap\s+Microsoft Windows Active Directory LDAP \(Domain: corp\.local, Site: Default-First-Site-Name\)" },
+        { "rdp", 3389, @"3389/tcp\s+open\s+ms-wbt-server\s+Microsoft Terminal Services" },
         { "vnc", 5900, @"5900/tcp\s+open\s+vnc\s+VNC \(protocol 3\.8\)" },
     };
 
