@@ -17,7 +17,6 @@ internal sealed class TcpServiceListener : IServiceListener
     private readonly Socket _socket;
     private readonly HostedServiceBinding _binding;
     private readonly ILogger _logger;
-    private readonly int _requestedPort;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Guid, SessionGuard> _sessions = new();
     private Task _acceptLoop = Task.CompletedTask;
@@ -26,12 +25,14 @@ internal sealed class TcpServiceListener : IServiceListener
     private long _rejected;
     private long _faulted;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ILogger logger, int requestedPort)
+    private readonly ServicePort _port;
+
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger)
     {
         _socket = socket;
         _binding = binding;
+        _port = port;
         _logger = logger;
-        _requestedPort = requestedPort;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -116,7 +117,7 @@ internal sealed class TcpServiceListener : IServiceListener
 
         using var guard = new SessionGuard(Context.Limits, Context.Time, () => Abort(client), _stopping.Token);
         var stream = new BoundedSessionStream(new NetworkStream(client, ownsSocket: true), guard, Context.Limits.MaxBytesPerSession);
-        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard, DialledPort = _requestedPort };
+        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard, ServicePort = _port };
         _sessions[connection.SessionId] = guard;
         try
         {

@@ -68,7 +68,7 @@ public sealed class LdapHoneypot : IHoneypotService
         var session = new LdapSession(this, connection);
         try
         {
-            await session.RunAsync(connection.DialledPort == LdapsPort, cancellationToken).ConfigureAwait(false);
+            await session.RunAsync(connection.DeclaredPort == LdapsPort, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -95,7 +95,7 @@ internal sealed class SmbSession(SmbHoneypot server, HoneypotConnection connecti
             {
                 return;
             }
-            if (header[0] == 0x00 && connection.DialledPort == NetBiosSessionPort && !_netbiosSessionOpen)
+            if (header[0] == 0x00 && connection.DeclaredPort == NetBiosSessionPort && !_netbiosSessionOpen)
             {
                 // Windows on 139 answers a message sent before the NetBIOS session request with a negative
                 // session response (unspecified error) and hangs up; scanners fingerprint exactly that.
