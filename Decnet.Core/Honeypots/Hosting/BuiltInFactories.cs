@@ -11,6 +11,7 @@ public static class BuiltInFactories
         new Ldap.LdapHoneypotFactory(),
         new Mssql.MssqlHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
+        new NameResolution.NameResolutionHoneypotFactory(),
         new Rdp.RdpHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
         new Smb.SmbHoneypotFactory(),

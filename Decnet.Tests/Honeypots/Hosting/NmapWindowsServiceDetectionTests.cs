@@ -21,6 +21,20 @@ public sealed class NmapWindowsServiceDetectionTests
         { "vnc", 5900, @"5900/tcp\s+open\s+vnc\s+VNC \(protocol 3\.8\)" },
     };
 
+    [Fact]
+    public async Task Nmap_udp_version_detection_names_the_netbios_name_service_with_its_workgroup()
+    {
+        await using var decky = TestDecky.Create();
+        var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
+        await decky.StartAsync(registry.CreateBinding("llmnr", decky.Context(hostname: "fs01"), decky.Address));
+
+        var scan = await RealClient.RunAsync("nmap", ["-sU", "-sV", "-Pn", "-n", "-p", "137", decky.Address.ToString()], timeout: TimeSpan.FromMinutes(4));
+
+        Assert.True(scan.ExitCode == 0, scan.StdErr);
+        Assert.True(Regex.IsMatch(scan.StdOut, @"137/udp\s+open\s+netbios-ns\s+Microsoft Windows netbios-ssn \(workgroup: CORP\)"), scan.StdOut);
+        Assert.Contains("Host: FS01", scan.StdOut, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Services))]
     public async Task Nmap_version_detection_names_the_microsoft_product(string service, int port, string expected)
