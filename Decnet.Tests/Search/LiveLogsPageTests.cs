@@ -84,6 +84,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
     public void A_bad_query_shows_the_reason()
     {
         var page = Render<LiveLogs>();
+        // The first load re-renders the form: type into the loaded page, not into the one it replaces.
+        page.WaitForAssertion(() => Assert.Equal(2, Deckies(page).Length));
         page.Find("[data-testid=query-input]").Input("'open");
         page.Find("[data-testid=query-form]").Submit();
 

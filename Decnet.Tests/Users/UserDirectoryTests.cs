@@ -1,3 +1,4 @@
+using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -5,11 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Decnet.Tests.Users;
 
 [Trait("Category", TestCategories.Unit)]
-public sealed class UserDirectoryTests : IAsyncLifetime
+public abstract class UserDirectoryTests(StorageProvider provider) : IAsyncLifetime
 {
+    public sealed class OnSqlite() : UserDirectoryTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : UserDirectoryTests(StorageProvider.Postgres);
+
     private CoreTestBed _bed = null!;
 
-    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync();
+    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync(provider);
 
     public async ValueTask DisposeAsync() => await _bed.DisposeAsync();
 
@@ -89,23 +94,30 @@ public sealed class UserDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Logins_are_throttled_per_username_after_repeated_failures()
+    public async Task Repeated_failures_slow_the_guessing_address_but_not_the_admin_elsewhere()
     {
-        for (var i = 0; i < 5; i++)
+        await using var bed = await CoreTestBed.StartAsync(provider, new Dictionary<string, string?>
         {
-            Assert.Equal(LoginOutcome.InvalidCredentials, (await _bed.Users.LoginAsync("admin", "wrong-" + i, "10.1.1.1", CancellationToken.None)).Outcome);
+            ["Decnet:Users:UsernameDelayBase"] = "00:10:00",
+            ["Decnet:Users:UsernameDelayMax"] = "01:00:00",
+        });
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(LoginOutcome.InvalidCredentials, (await bed.Users.LoginAsync("admin", "wrong-" + i, "10.1.1.1", CancellationToken.None)).Outcome);
         }
-        // Even the right password is refused while the username is locked.
-        var locked = await _bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.2", CancellationToken.None);
-        Assert.Equal(LoginOutcome.Throttled, locked.Outcome);
-        Assert.True(locked.RetryAfter > TimeSpan.Zero);
+        // The guessing address now waits, even with the right password ...
+        var slowed = await bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.1", CancellationToken.None);
+        Assert.Equal(LoginOutcome.Throttled, slowed.Outcome);
+        Assert.InRange(slowed.RetryAfter, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        // ... while the admin at an address that never failed signs in at once.
+        Assert.Equal(LoginOutcome.Success, (await bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.2", CancellationToken.None)).Outcome);
     }
 
     [Fact]
     public async Task The_seeded_admin_follows_a_corrected_configured_password_until_it_changes_it()
     {
         var options = new Dictionary<string, string?> { ["Decnet:Users:AdminPassword"] = "corrected-password" };
-        await using var bed = await CoreTestBed.StartAsync(options);
+        await using var bed = await CoreTestBed.StartAsync(provider, options);
         Assert.Equal(LoginOutcome.Success, (await bed.Users.LoginAsync("admin", "corrected-password", "127.0.0.1", CancellationToken.None)).Outcome);
     }
 

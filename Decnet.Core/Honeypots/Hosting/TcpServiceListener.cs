@@ -132,10 +132,9 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
-        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown }
-                                     && guard.MarkEnded(SessionEndReason.Closed))
+        catch (Exception ex) when ((stream.PeerGone || PeerLeft(ex)) && guard.MarkEnded(SessionEndReason.Closed))
         {
-            // The attacker reset the connection while the service was answering: a hang-up, not a fault.
+            // The attacker reset the connection while the service read or wrote (or under a wrapping TLS stream): a hang-up, not a fault.
         }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
@@ -173,6 +172,19 @@ internal sealed class TcpServiceListener : IServiceListener
             await stream.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>A reset, abort or broken pipe from the peer, however deep the stream layers wrapped it.</summary>
+    internal static bool PeerLeft(Exception ex)
+    {
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void Abort(Socket client)

@@ -43,7 +43,7 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
         using var updater = X509Certificate2.CreateFromPem(root.GetProperty("updater").GetProperty("updater_cert_pem").GetString());
         Assert.Equal("updater@dmz-7", updater.GetNameInfo(X509NameType.SimpleName, false));
 
-        var stored = await _master.Registry.GetHostAsync(hostId, CancellationToken.None);
+        var stored = await _master.Overview.HostAsync(hostId, CancellationToken.None);
         Assert.Equal(("127.0.0.1", SwarmHostStatus.Enrolled, "rack 3"), (stored!.Address, stored.Status, stored.Notes));
 
         // The returned bundle is what the worker then heartbeats with.
@@ -75,7 +75,7 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, enroll.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, hosts.StatusCode);
-        Assert.False(await _master.Registry.NameExistsAsync("sneaky", CancellationToken.None));
+        Assert.False(await _master.Overview.NameExistsAsync("sneaky", CancellationToken.None));
     }
 
     [Fact]
@@ -112,8 +112,8 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.Created, enroll.StatusCode);
         Assert.DoesNotContain("client_cert_fingerprint", await hosts.Content.ReadAsStringAsync());
         Assert.DoesNotContain("swarm-controller", await health.Content.ReadAsStringAsync());
-        Assert.False(await _master.Registry.NameExistsAsync("via-ui", CancellationToken.None));
-        Assert.Null((await _master.Registry.GetHostAsync(worker.Host.Id, CancellationToken.None))!.LastHeartbeat);
+        Assert.False(await _master.Overview.NameExistsAsync("via-ui", CancellationToken.None));
+        Assert.Null((await _master.Overview.HostAsync(worker.Host.Id, CancellationToken.None))!.LastHeartbeat);
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Bed = await CoreTestBed.StartAsync();
+        // Pages load through the database reader pool, so a first render completes asynchronously, on a 2-core
+        // machine shared with other builds sometimes after bUnit's 1 s default: waits get longer, not weaker.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(Bed.Users);
@@ -25,6 +28,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();
     }
 
@@ -45,6 +49,13 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         {
             auth.SetPolicies(Policies.Viewer, Policies.Admin);
         }
+    }
+
+    /// <summary>Another administrator makes <paramref name="user"/> a viewer (its security stamp rotates).</summary>
+    protected async Task DemoteAsync(User user)
+    {
+        var demoted = await Bed.Users.SetRoleAsync(Guid.NewGuid(), "other-admin", user.Id, UserRole.Viewer, CancellationToken.None);
+        Assert.True(demoted.Succeeded, string.Join(" ", demoted.Errors));
     }
 
     protected static ClaimsPrincipal Principal(User user) =>
