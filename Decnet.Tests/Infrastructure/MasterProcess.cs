@@ -121,7 +121,7 @@ public sealed class MasterProcess : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Environment for a master on <paramref name="host"/>:<paramref name="port"/> with its data and logs
-    /// under <paramref name="root"/>. The swarm listeners (0.0.0.0:8770 and :6514 by default) move to
+    /// under <paramref name="root"/>. The swarm listeners (0.0.0.0:8770, :8771 and :6514 by default) move to
     /// free ports on the same loopback address through their documented configuration keys, so
     /// parallel tests never fight over them.
     /// </summary>
@@ -132,6 +132,7 @@ public sealed class MasterProcess : IDisposable, IAsyncDisposable
         ["DECNET_DATA_DIR"] = Path.Combine(root, "data"),
         ["DECNET_LOG_DIRECTORY"] = Path.Combine(root, "logs"),
         ["Decnet__Swarm__ControllerUrl"] = $"https://{host}:0",
+        ["Decnet__Swarm__EnrollmentUrl"] = $"https://{host}:0",
         ["Decnet__Swarm__SyslogUrl"] = $"{host}:0",
     };
 

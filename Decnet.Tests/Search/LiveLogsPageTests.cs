@@ -76,7 +76,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
 
         page.Find("[data-testid=range-15m]").Click();
-        Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal);
+        // The range change reloads before it navigates: wait for the address, as for the query above.
+        page.WaitForAssertion(() => Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal));
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
     }
 

@@ -125,16 +125,16 @@ public abstract class EmbeddedFleetTests(StorageProvider provider) : IAsyncLifet
 
             [mixed]
             ip = {_net}.20
-            services = redis, vnc
+            services = redis, ldap
             """;
         var result = await Fleet.DeployAsync("tester", ini, CancellationToken.None);
         Assert.True(result.Succeeded, result.Message);
         var decky = Assert.Single(result.Runtime!.Deckies);
         Assert.Equal(DeckyRunState.Degraded, decky.State);
         Assert.Equal(ServiceRunState.Running, decky.Services.Single(s => s.Service == "redis").State);
-        var vnc = decky.Services.Single(s => s.Service == "vnc");
-        Assert.Equal(ServiceRunState.Failed, vnc.State);
-        Assert.Contains("not available", vnc.Error, StringComparison.Ordinal);
+        var ldap = decky.Services.Single(s => s.Service == "ldap");
+        Assert.Equal(ServiceRunState.Failed, ldap.State);
+        Assert.Contains("not available", ldap.Error, StringComparison.Ordinal);
     }
 
     [Fact]

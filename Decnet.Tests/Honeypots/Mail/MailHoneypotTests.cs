@@ -119,8 +119,8 @@ public sealed class ImapHoneypotTests
         var message = await Curl("-u", "admin:admin123", $"imap://{decky.Address}/INBOX;UID=5");
         Assert.True(message.ExitCode == 0, message.StdErr);
         Assert.Contains("sk_live_", message.StdOut, StringComparison.Ordinal);
-        Assert.Contains(decky.Sink.OfType("protocol_error"), e => e.Field("error") == "data pipelined after STARTTLS");
-        Assert.Contains(decky.Sink.OfType("append"), e => e.Field("subject") == "x");
+        await decky.Sink.WaitForAsync("protocol_error", e => e.Field("error") == "data pipelined after STARTTLS");
+        await decky.Sink.WaitForAsync("append", e => e.Field("subject") == "x");
         DataFamilyKit.AssertNoFaults(decky);
     }
 

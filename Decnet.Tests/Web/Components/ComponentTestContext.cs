@@ -38,18 +38,11 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         await Bed.DisposeAsync();
     }
 
-    /// <summary>Signs the test's principal in as <paramref name="user"/> (claims as the real cookie carries them).</summary>
-    protected void SignIn(User user)
-    {
-        var auth = AddAuthorization();
-        auth.SetAuthorized(user.Username);
-        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(user)).ToArray());
-        auth.SetPolicies(Policies.Viewer);
-        if (user.Role == UserRole.Admin)
-        {
-            auth.SetPolicies(Policies.Viewer, Policies.Admin);
-        }
-    }
+    /// <summary>
+    /// Signs the test's principal in as <paramref name="user"/> (claims as the real cookie carries them),
+    /// judged by the product's real policies.
+    /// </summary>
+    protected void SignIn(User user) => DashboardAuthorization.SignIn(this, user);
 
     /// <summary>Another administrator makes <paramref name="user"/> a viewer (its security stamp rotates).</summary>
     protected async Task DemoteAsync(User user)
