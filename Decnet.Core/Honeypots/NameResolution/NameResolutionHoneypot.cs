@@ -25,8 +25,9 @@ public sealed class NameResolutionHoneypotFactory : IHoneypotServiceFactory
 /// Every query is logged with who asked for which name: on a LAN these protocols are what Responder-style
 /// poisoners feed on and what their operators probe with. The decky answers like a real host, only for
 /// its own names (its hostname, NetBIOS name and workgroup, and NBSTAT node status), so the answers give
-/// nothing away. Events and replies are rate-limited per source address: a spoofed flood costs a counter,
-/// never an event storm or a reflected stream.
+/// nothing away. Events and replies are rate-limited per source address and for the whole decky: a
+/// spoofed flood, even from thousands of addresses, costs a counter, never an event storm or a reflected
+/// stream.
 /// </summary>
 public sealed class NameResolutionHoneypot : IHoneypotService
 {
@@ -36,9 +37,16 @@ public sealed class NameResolutionHoneypot : IHoneypotService
     /// <summary>Answered queries and events per source address per second; the rest are counted and dropped.</summary>
     public const int QueriesPerSecondPerSource = 20;
 
+    /// <summary>
+    /// Answered queries and events per second for all sources together (a LAN's name chatter is tens per
+    /// second); spoofed sources could otherwise each claim their own per-source budget.
+    /// </summary>
+    public const int QueriesPerSecondPerDecky = 500;
+
     private const int MaxTrackedSources = 4096;
 
     private readonly ConcurrentDictionary<IPAddress, SourceWindow> _sources = new();
+    private readonly SourceWindow _decky = new();
     private readonly byte[] _macAddress;
 
     public NameResolutionHoneypot(ServiceContext context)
@@ -60,7 +68,7 @@ public sealed class NameResolutionHoneypot : IHoneypotService
     public ValueTask<ReadOnlyMemory<byte>?> HandleDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken)
     {
         var source = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
-        var (admitted, suppressed) = Admit(source);
+        var (admitted, suppressed, flood) = Admit(source);
         if (!admitted)
         {
             return ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
@@ -76,7 +84,8 @@ public sealed class NameResolutionHoneypot : IHoneypotService
                 ("name", query?.Name),
                 ("length", datagram.Length.ToString(CultureInfo.InvariantCulture)),
                 ("first_bytes", Convert.ToHexStringLower(packet[..Math.Min(packet.Length, 32)])),
-                ("suppressed", suppressed));
+                ("suppressed", suppressed),
+                ("flood_suppressed", flood));
             return ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
         }
         var address = ReplyAddress(local.Address, remote);
@@ -102,7 +111,8 @@ public sealed class NameResolutionHoneypot : IHoneypotService
             ("suffix", suffix),
             ("answered", reply is null ? "false" : "true"),
             ("answer", reply is null ? null : query.Type == 33 ? "node_status" : address?.ToString()),
-            ("suppressed", suppressed));
+            ("suppressed", suppressed),
+            ("flood_suppressed", flood));
         return ValueTask.FromResult<ReadOnlyMemory<byte>?>(reply);
     }
 
@@ -205,15 +215,32 @@ public sealed class NameResolutionHoneypot : IHoneypotService
         }
     }
 
-    private (bool Admitted, string? Suppressed) Admit(IPAddress source)
+    /// <summary>
+    /// Whether this query gets an event and an answer: within its source's budget and the decky's. The
+    /// first admitted query of a second reports what was dropped in the previous one (its source's drops,
+    /// and the decky-wide drops once, on whichever query opens the decky's new second).
+    /// </summary>
+    private (bool Admitted, string? Suppressed, string? Flood) Admit(IPAddress source)
     {
         var second = Context.Time.GetUtcNow().ToUnixTimeSeconds();
         if (_sources.Count >= MaxTrackedSources && !_sources.ContainsKey(source))
         {
-            // A spoofed flood from many addresses: forget the old windows rather than grow.
+            // A spoofed flood from many addresses: forget the old windows rather than grow (the decky-wide
+            // budget still holds).
             _sources.Clear();
         }
         var window = _sources.GetOrAdd(source, _ => new SourceWindow());
+        var (sourceAdmitted, suppressed) = Take(window, second, QueriesPerSecondPerSource);
+        if (!sourceAdmitted)
+        {
+            return (false, null, null);
+        }
+        var (deckyAdmitted, flood) = Take(_decky, second, QueriesPerSecondPerDecky);
+        return (deckyAdmitted, suppressed, flood);
+    }
+
+    private static (bool Admitted, string? DroppedBefore) Take(SourceWindow window, long second, int budget)
+    {
         lock (window)
         {
             if (window.Second != second)
@@ -224,7 +251,7 @@ public sealed class NameResolutionHoneypot : IHoneypotService
                 window.Dropped = 0;
                 return (true, dropped > 0 ? dropped.ToString(CultureInfo.InvariantCulture) : null);
             }
-            if (window.Count >= QueriesPerSecondPerSource)
+            if (window.Count >= budget)
             {
                 window.Dropped++;
                 return (false, null);

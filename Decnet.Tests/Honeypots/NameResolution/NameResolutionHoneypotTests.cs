@@ -120,5 +120,38 @@ public sealed class NameResolutionHoneypotTests
         Assert.Equal("80", decky.Sink.OfType("query")[^1].Field("suppressed"));
     }
 
+    [Fact]
+    public async Task A_spoofed_flood_from_thousands_of_addresses_is_cut_to_the_decky_budget_and_counted()
+    {
+        await using var decky = TestDecky.Create();
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-05T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var context = decky.Context(hostname: Host);
+        var service = new NameResolutionHoneypot(new ServiceContext
+        {
+            DeckyName = context.DeckyName, Hostname = Host, StateDirectory = context.StateDirectory, ArtifactsDirectory = context.ArtifactsDirectory,
+            Events = decky.Sink, LoggerFactory = context.LoggerFactory, Time = time,
+        });
+        var local = new IPEndPoint(decky.Address, 137);
+        // NBSTAT node status: the answer is several times the query, what a reflection attack would want.
+        byte[] nodeStatus = [0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 32, .. "CKAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"u8, 0, 0, 0x21, 0, 1];
+
+        var answered = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var spoofed = new IPEndPoint(new IPAddress([10, 50, (byte)(i >> 8), (byte)i]), 137);
+            answered += await service.HandleDatagramAsync(nodeStatus, spoofed, local, CancellationToken.None) is not null ? 1 : 0;
+        }
+        time.Advance(TimeSpan.FromSeconds(1));
+        var next = await service.HandleDatagramAsync(nodeStatus, new IPEndPoint(IPAddress.Parse("10.50.200.1"), 137), local, CancellationToken.None);
+
+        Assert.Equal(NameResolutionHoneypot.QueriesPerSecondPerDecky, answered);
+        Assert.NotNull(next);
+        var queries = decky.Sink.OfType("query");
+        Assert.Equal(NameResolutionHoneypot.QueriesPerSecondPerDecky + 1, queries.Count);
+        Assert.Equal("node_status", queries[0].Field("answer"));
+        Assert.Equal("2500", queries[^1].Field("flood_suppressed"));
+        Assert.Null(queries[^1].Field("suppressed"));
+    }
+
     private static string Regex(string address) => System.Text.RegularExpressions.Regex.Escape(address);
 }
