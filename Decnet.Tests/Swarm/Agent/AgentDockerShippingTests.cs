@@ -1,0 +1,103 @@
+using System.Net;
+using Decnet.Core.Deckies;
+using Decnet.Core.Swarm.Protocol;
+using Decnet.Core.Swarm.Shipping;
+using Decnet.Tests.Deckies.Docker;
+using Decnet.Tests.Infrastructure;
+using Decnet.Tests.Swarm.Shipping;
+
+namespace Decnet.Tests.Swarm.Agent;
+
+/// <summary>
+/// A worker on the Docker runtime, against the real engine: the agent deploys a redis decky as a
+/// container, redis-cli attacks it, the container's event line is followed into the worker's spool and
+/// shipped by the agent's forwarder over mutual TLS to the master's listener, which stores it labelled
+/// with the worker. A restarted agent resumes from its stored container positions and ships nothing twice.
+/// </summary>
+[Trait("Category", TestCategories.Integration)]
+[Collection(DockerEngineCollection.Name)]
+public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
+{
+    private const string DeckyIp = "10.213.7.60";
+
+    [Fact]
+    public async Task Container_events_of_a_docker_worker_reach_the_master_once_across_an_agent_restart()
+    {
+        engine.RequireEngine();
+        await using var sandbox = new AgentSandbox("worker-docker");
+        await using var lab = await ShippingLab.StartAsync(caDirectory: sandbox.CaDirectory);
+        await lab.AddHostAsync(sandbox.WorkerName, sandbox.Worker.Fingerprint);
+        var ini = sandbox.Ini(AgentSandbox.FreePort(), runtime: "docker")
+            .Replace("swarm-syslog-port = 6514", $"swarm-syslog-port = {lab.Endpoint.Port}", StringComparison.Ordinal);
+        var environment = new Dictionary<string, string>
+        {
+            ["Decnet__Runtime__Docker__Endpoint"] = engine.Endpoint,
+            ["Decnet__Runtime__Docker__RetryDelay"] = "00:00:00.200",
+            ["Decnet__Ingest__Docker__ReconnectDelay"] = "00:00:00.500",
+        };
+        await sandbox.StartAsync(ini, environment);
+        using var master = sandbox.MasterClient();
+        var deployment = new DecnetConfig
+        {
+            Interface = DockerEngineFixture.Bridge,
+            Subnet = DockerEngineFixture.Subnet,
+            Gateway = DockerEngineFixture.Gateway,
+            Deckies = [new DeckyConfig { Name = "dnt-worker-cache", Ip = DeckyIp, Hostname = "cache-07", Services = ["redis"], NmapOs = OsProfiles.LinuxSlug }],
+        };
+        try
+        {
+            using (var deployed = await AgentSandbox.PostAsync(master, "deploy", new AgentDeployRequest(deployment)))
+            {
+                Assert.True(deployed.StatusCode == HttpStatusCode.OK, await deployed.Content.ReadAsStringAsync() + sandbox.Output);
+            }
+            Assert.Contains("Decky runtime: docker", sandbox.Output, StringComparison.Ordinal);
+            await RedisReadyAsync();
+            await Clients.RunAsync("redis-cli", ["-h", DeckyIp, "AUTH", "before-restart"]);
+
+            // Container stdout → spool → forwarder → master, labelled with the worker's certificate.
+            await sandbox.WaitUntilAsync(() => sandbox.SpoolLines().Any(l => l.Contains("before-restart", StringComparison.Ordinal)), "the container's auth line in the spool", seconds: 60);
+            await StoredAsync(lab, "before-restart", sandbox);
+            var row = (await lab.RowsAsync()).Single(r => r.Fields.Contains("before-restart", StringComparison.Ordinal));
+            Assert.Equal("worker-docker", ShippingLab.Field(row, ShippedLine.SourceWorkerField));
+            Assert.Equal("dnt-worker-cache", row.Decky);
+
+            // The agent dies and comes back: the container keeps running, its log is resumed, not replayed.
+            await sandbox.KillAsync();
+            await sandbox.StartAsync(ini, environment);
+            await Clients.RunAsync("redis-cli", ["-h", DeckyIp, "AUTH", "after-restart"]);
+            await sandbox.WaitUntilAsync(() => sandbox.SpoolLines().Any(l => l.Contains("after-restart", StringComparison.Ordinal)), "the line after the restart in the spool", seconds: 60);
+            await StoredAsync(lab, "after-restart", sandbox);
+            Assert.Single(sandbox.SpoolLines(), l => l.Contains("before-restart", StringComparison.Ordinal));
+            Assert.Single(await lab.RowsAsync(), r => r.Fields.Contains("before-restart", StringComparison.Ordinal));
+        }
+        finally
+        {
+            using var torn = await AgentSandbox.PostAsync(master, "teardown", new AgentTeardownRequest(null));
+        }
+    }
+
+    private static async Task StoredAsync(ShippingLab lab, string password, AgentSandbox sandbox)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await lab.RowsAsync()).Any(r => r.Fields.Contains(password, StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the master never stored the '{password}' event. Agent output:\n{sandbox.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task RedisReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var (exit, output) = await Clients.RunAsync("redis-cli", ["-h", DeckyIp, "PING"]);
+            if (exit == 0 && output.Contains("PONG", StringComparison.Ordinal))
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"redis on {DeckyIp} never answered: {output}");
+            await Task.Delay(500);
+        }
+    }
+}
