@@ -225,7 +225,8 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "alpha did not reconcile within 90 s:\n" + alpha.Output);
             await Task.Delay(200);
         }
-        Assert.Contains("torn down here", alpha.Output, StringComparison.Ordinal);
+        // The agent's log line travels through its console logger and our pipe reader: wait for it.
+        await WaitForAsync(() => Task.FromResult(alpha.Output.Contains("torn down here", StringComparison.Ordinal)), "alpha logs the strays it tore down", alpha, beta);
         Assert.False(File.Exists(Path.Combine(alpha.StateDirectory, "deployment.json")), "alpha would restore the strays again at its next start");
         // A few more heartbeats: still no flip, and beta serves every decky.
         await Task.Delay(TimeSpan.FromSeconds(3));

@@ -57,7 +57,7 @@ public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
             // Container stdout → spool → forwarder → master, labelled with the worker's certificate.
             await sandbox.WaitUntilAsync(() => sandbox.SpoolLines().Any(l => l.Contains("before-restart", StringComparison.Ordinal)), "the container's auth line in the spool", seconds: 60);
             await StoredAsync(lab, "before-restart", sandbox);
-            var row = (await lab.RowsAsync()).Single(r => r.Fields.Contains("before-restart", StringComparison.Ordinal));
+            var row = (await lab.RowsAsync()).Single(r => IsAuth(r, "before-restart"));
             Assert.Equal("worker-docker", ShippingLab.Field(row, ShippedLine.SourceWorkerField));
             Assert.Equal("dnt-worker-cache", row.Decky);
 
@@ -67,8 +67,10 @@ public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
             await Clients.RunAsync("redis-cli", ["-h", DeckyIp, "AUTH", "after-restart"]);
             await sandbox.WaitUntilAsync(() => sandbox.SpoolLines().Any(l => l.Contains("after-restart", StringComparison.Ordinal)), "the line after the restart in the spool", seconds: 60);
             await StoredAsync(lab, "after-restart", sandbox);
-            Assert.Single(sandbox.SpoolLines(), l => l.Contains("before-restart", StringComparison.Ordinal));
-            Assert.Single(await lab.RowsAsync(), r => r.Fields.Contains("before-restart", StringComparison.Ordinal));
+            // One AUTH, one auth event: in the spool and on the master, before and after the restart alike.
+            Assert.Single(sandbox.SpoolLines(), l => l.Contains(" auth ", StringComparison.Ordinal) && l.Contains("before-restart", StringComparison.Ordinal));
+            Assert.Single(await lab.RowsAsync(), r => IsAuth(r, "before-restart"));
+            Assert.Single(await lab.RowsAsync(), r => IsAuth(r, "after-restart"));
         }
         finally
         {
@@ -79,12 +81,15 @@ public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
     private static async Task StoredAsync(ShippingLab lab, string password, AgentSandbox sandbox)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await lab.RowsAsync()).Any(r => r.Fields.Contains(password, StringComparison.Ordinal)))
+        while (!(await lab.RowsAsync()).Any(r => IsAuth(r, password)))
         {
             Assert.True(DateTime.UtcNow < deadline, $"the master never stored the '{password}' event. Agent output:\n{sandbox.Output}");
             await Task.Delay(200);
         }
     }
+
+    private static bool IsAuth(Decnet.Core.Events.LogEntry row, string password) =>
+        row.EventType == "auth" && row.Fields.Contains(password, StringComparison.Ordinal);
 
     private static async Task RedisReadyAsync()
     {
