@@ -54,6 +54,8 @@ public enum RollbackProblem
 public sealed class SwarmUpdates(
     SwarmOverview overview, MasterCredentials credentials, IOptions<SwarmOptions> swarm, ILogger<SwarmUpdates> logger)
 {
+    private const string NoAddressYet = "no address yet (not connected since enrollment)";
+
     public async Task<IReadOnlyList<HostReleaseInfo>> HostsAsync(CancellationToken cancellationToken)
     {
         var hosts = await UpdatableHostsAsync(cancellationToken);
@@ -171,6 +173,11 @@ public sealed class SwarmUpdates(
 
     private async Task<HostUpdateResult> PushOneAsync(SwarmHost host, ReleasePackage release, bool includeSelf, bool selfOnly, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(host.Address))
+        {
+            // Enrolled with an updater but never connected: nowhere to send it, and the rest still go.
+            return new HostUpdateResult(host.Id, host.Name, selfOnly ? HostUpdateStatus.SelfFailed : HostUpdateStatus.Failed, null, release.Sha, NoAddressYet);
+        }
         using var client = ClientFor(host);
         var o = swarm.Value.Updates;
         HostUpdateResult result;
@@ -218,7 +225,7 @@ public sealed class SwarmUpdates(
     {
         if (string.IsNullOrWhiteSpace(host.Address))
         {
-            return new HostReleaseInfo(host.Id, host.Name, null, host.Status, false, null, null, [], "no address yet (not connected since enrollment)");
+            return new HostReleaseInfo(host.Id, host.Name, null, host.Status, false, null, null, [], NoAddressYet);
         }
         using var client = ClientFor(host);
         try

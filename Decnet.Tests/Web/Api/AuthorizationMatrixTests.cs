@@ -48,14 +48,23 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Only_login_and_the_one_shot_enrollment_downloads_are_anonymous_on_purpose()
+    public void Only_login_is_anonymous_in_the_api_and_the_enrollment_downloads_live_on_their_own_port()
     {
-        // The enrollment bundle URLs are capabilities: the 24-byte token is the credential, each part
-        // is served once, expires in 5 minutes and the routes are rate limited (Swarm/Enrollment tests).
         var anonymous = Endpoints(_factory.Services).Where(e => e.AllowsAnonymous).Select(e => e.ToString()).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(
-            ["GET /api/v1/swarm/enroll-bundle/{token}.sh", "GET /api/v1/swarm/enroll-bundle/{token}.tgz", "POST /api/v1/auth/login"],
-            anonymous);
+        Assert.Equal(["POST /api/v1/auth/login"], anonymous);
+
+        // The enrollment bundle URLs are capabilities (the 24-byte token is the credential, limited
+        // downloads, 5 minutes, rate limited: Swarm/Enrollment tests), anonymous on purpose, and routed
+        // only on the HTTPS enrollment endpoint, never the dashboard's.
+        var downloads = _factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith(Decnet.Core.Swarm.Enrollment.EnrollmentService.DownloadRoute + "/", StringComparison.Ordinal) == true)
+            .ToList();
+        Assert.Equal(["/enroll/{token}.sh", "/enroll/{token}.tgz"], downloads.Select(e => e.RoutePattern.RawText).Order(StringComparer.Ordinal));
+        Assert.All(downloads, e =>
+        {
+            Assert.NotNull(e.Metadata.GetMetadata<IAllowAnonymous>());
+            Assert.Equal(Decnet.Web.Swarm.Controller.SwarmPort.Enrollment, e.Metadata.GetMetadata<Decnet.Web.Swarm.Controller.SwarmEndpointMetadata>()?.Port);
+        });
     }
 
     [Fact]

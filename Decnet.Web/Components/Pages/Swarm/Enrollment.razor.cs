@@ -33,6 +33,9 @@ public partial class Enrollment : IAsyncDisposable
     [Inject]
     public required IOptions<SwarmOptions> Options { get; init; }
 
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
     private string? _masterHost;
     private string? _agentName;
     private string? _agentAddress;
@@ -84,6 +87,12 @@ public partial class Enrollment : IAsyncDisposable
         _generating = true;
         try
         {
+            // The page is admin-only when opened; the click is checked again, the rights may be gone.
+            if (await Operator.AuthorizeAdminAsync() is null)
+            {
+                _error = CurrentOperator.AdminRightsGone;
+                return;
+            }
             var ticket = await Enrollments.CreateBundleAsync(
                 new BundleEnrollmentRequest(_masterHost ?? "", _agentName?.Trim() ?? "", _withUpdater, _useIpvlan,
                     string.IsNullOrWhiteSpace(_servicesIni) ? null : _servicesIni, _agentAddress),
