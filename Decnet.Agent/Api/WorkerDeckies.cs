@@ -3,7 +3,6 @@ using Decnet.Agent.Serve;
 using Decnet.Core.Deckies;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Protocol;
 using Microsoft.Extensions.Logging;
@@ -18,7 +17,6 @@ namespace Decnet.Agent.Api;
 /// </summary>
 public sealed partial class WorkerDeckies(
     IDeckyRuntime runtime,
-    HoneypotServiceRegistry registry,
     AgentServeSettings settings,
     TimeProvider time,
     ILogger<WorkerDeckies> logger)
@@ -66,6 +64,10 @@ public sealed partial class WorkerDeckies(
             {
                 return $"{decky.Name}: {error}";
             }
+            if (ValidateCustomServices(decky.CustomServices) is { } customError)
+            {
+                return $"{decky.Name}: {customError}";
+            }
         }
         var duplicate = config.Deckies.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         return duplicate is null ? null : $"decky '{duplicate.Key}' appears twice";
@@ -75,6 +77,15 @@ public sealed partial class WorkerDeckies(
         services.Count is 0 ? "at least one service is required"
         : services.Count > MaxServicesPerDecky ? $"at most {MaxServicesPerDecky} services per decky"
         : services.FirstOrDefault(s => !ServiceName().IsMatch(s)) is { } bad ? $"'{bad}' is not a valid service name"
+        : null;
+
+    /// <summary>Custom services become containers named after them and run the image they name: both must be plain.</summary>
+    public static string? ValidateCustomServices(IReadOnlyList<CustomService> custom) =>
+        custom.Count > MaxServicesPerDecky ? $"at most {MaxServicesPerDecky} custom services per decky"
+        : custom.FirstOrDefault(c => !ServiceName().IsMatch(c.Name)) is { } badName ? $"'{badName.Name}' is not a valid custom service name"
+        : custom.FirstOrDefault(c => string.IsNullOrWhiteSpace(c.Image) || c.Image.Length > 255 || c.Image.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch))) is { } badImage
+            ? $"custom service '{badImage.Name}' has no usable image reference"
+        : custom.FirstOrDefault(c => c.Command.Count > 64 || c.Ports.Count > 64) is { } tooBig ? $"custom service '{tooBig.Name}' has more than 64 command words or ports"
         : null;
 
     /// <summary>
@@ -247,7 +258,7 @@ public sealed partial class WorkerDeckies(
     }
 
     // The Docker runtime hosts every catalog service in its honeypot image; the embedded one only those compiled in.
-    private bool CanHost(string service) => runtime.Kind != RuntimeSelection.Embedded ? ServiceCatalog.Find(service) is not null : registry.TryGet(service, out _);
+    private bool CanHost(string service) => runtime.CanHost(service);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ServiceName();

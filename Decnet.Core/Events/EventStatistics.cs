@@ -18,15 +18,15 @@ public sealed class EventStatistics : IDisposable
 {
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
 
-    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly DatabaseReaders _readers;
     private readonly SingleFlightCache<StatsSummary> _summary;
     private readonly IDisposable _fleetSubscription;
     private readonly IDisposable _swarmSubscription;
     private long _fleetChanges;
 
-    public EventStatistics(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, AttackerProfiler profiler, NotificationHub hub, TimeProvider time)
+    public EventStatistics(DatabaseReaders readers, EventIngester ingester, AttackerProfiler profiler, NotificationHub hub, TimeProvider time)
     {
-        _dbFactory = dbFactory;
+        _readers = readers;
         _fleetSubscription = hub.Subscribe<FleetChanged>(_ =>
         {
             Interlocked.Increment(ref _fleetChanges);
@@ -50,17 +50,17 @@ public sealed class EventStatistics : IDisposable
 
     public Task<StatsSummary> GetSummaryAsync(CancellationToken cancellationToken) => _summary.GetAsync(cancellationToken);
 
-    private async Task<StatsSummary> LoadAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        var interactions = await db.Logs.LongCountAsync(cancellationToken);
-        var attackers = await db.Attackers.CountAsync(cancellationToken);
-        var deckies = await db.Deckies.CountAsync(cancellationToken);
-        // Deckies on swarm workers count while their worker is active and reports them up.
-        var onWorkers = await db.DeckyShards.CountAsync(
-            s => (s.State == DeckyShardState.Running || s.State == DeckyShardState.Degraded) && s.Host!.Status == SwarmHostStatus.Active, cancellationToken);
-        return new StatsSummary(interactions, attackers, deckies + onWorkers);
-    }
+    private Task<StatsSummary> LoadAsync(CancellationToken cancellationToken) =>
+        _readers.ReadAsync(async (db, ct) =>
+        {
+            var interactions = await db.Logs.LongCountAsync(ct).ConfigureAwait(false);
+            var attackers = await db.Attackers.CountAsync(ct).ConfigureAwait(false);
+            var deckies = await db.Deckies.CountAsync(ct).ConfigureAwait(false);
+            // Deckies on swarm workers count while their worker is active and reports them up.
+            var onWorkers = await db.DeckyShards.CountAsync(
+                s => (s.State == DeckyShardState.Running || s.State == DeckyShardState.Degraded) && s.Host!.Status == SwarmHostStatus.Active, ct).ConfigureAwait(false);
+            return new StatsSummary(interactions, attackers, deckies + onWorkers);
+        }, cancellationToken);
 
     public void Dispose()
     {

@@ -54,13 +54,22 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_taken_name_is_a_409()
+    public async Task A_name_taken_by_a_connected_worker_is_a_409()
     {
         using var cli = MasterCli();
-        using var first = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.5" });
-        using var second = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.6" });
-
+        using var first = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "127.0.0.1" });
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        using var body = JsonDocument.Parse(await first.Content.ReadAsStringAsync());
+        var root = body.RootElement;
+        var identity = new IssuedIdentity("twin", root.GetProperty("worker_cert_pem").GetString()!, root.GetProperty("worker_key_pem").GetString()!, root.GetProperty("fingerprint").GetString()!);
+        using (var workerClient = _master.WorkerClient(identity))
+        using (var heartbeat = await SwarmMaster.SendHeartbeatAsync(workerClient, SwarmMaster.Heartbeat(root.GetProperty("host_uuid").GetGuid())))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, heartbeat.StatusCode);
+        }
+
+        // A name whose worker never connected may be enrolled again (EnrollmentTokens tests); once it has, not.
+        using var second = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.6" });
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
     }
 

@@ -35,10 +35,7 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();
         Admin = await _bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin);
-        var auth = AddAuthorization();
-        auth.SetAuthorized(Admin.Username);
-        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(Admin)).ToArray());
-        auth.SetPolicies(Policies.Viewer, Policies.Admin);
+        Decnet.Tests.Web.Components.DashboardAuthorization.SignIn(this, Admin);
     }
 
     private User Admin { get; set; } = null!;
@@ -158,6 +155,6 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal(CurrentOperator.AdminRightsGone, cut.Find("[data-testid=enroll-error]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=enroll-command]"));
-        Assert.Empty(await _bed.Services.GetRequiredService<SwarmOverview>().HostRecordsAsync(null, withShards: false, CancellationToken.None));
+        Assert.Empty(await _bed.Services.GetRequiredService<Decnet.Core.Swarm.SwarmOverview>().HostRecordsAsync(null, false, CancellationToken.None));
     }
 }

@@ -1,13 +1,15 @@
 using System.Net;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
+using Decnet.Web.Extensions;
 using Decnet.Web.Swarm.Shipping;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Web.Swarm.Controller;
 
 /// <summary>The swarm endpoints as Kestrel and the log listener bound them (real ports when configured with 0).</summary>
-public sealed class BoundSwarmEndpoints(SwarmControllerListener listener, SwarmLogListenerService syslog, IOptions<SwarmOptions> options) : ISwarmEndpoints
+public sealed class BoundSwarmEndpoints(SwarmControllerListener listener, SwarmLogListenerService syslog, IOptions<SwarmOptions> options, IConfiguration configuration) : ISwarmEndpoints
 {
     private readonly ConfiguredSwarmEndpoints _configured = new(options);
 
@@ -17,12 +19,14 @@ public sealed class BoundSwarmEndpoints(SwarmControllerListener listener, SwarmL
 
     public SwarmEndpoint Syslog => From(syslog.Endpoint) ?? _configured.Syslog;
 
+    /// <summary>Every dashboard address (as declared by <see cref="ListenAddresses"/>) is a loopback one.</summary>
     public bool DashboardLoopbackOnly
     {
         get
         {
-            var bound = listener.DashboardEndpoints.Select(e => e.IPEndPoint).ToList();
-            return bound.Count > 0 && bound.All(e => e is not null && IPAddress.IsLoopback(e.Address));
+            var hosts = ListenAddresses.Dashboard(configuration).Select(url => BindingAddress.Parse(url).Host.Trim('[', ']')).ToList();
+            return hosts.Count > 0 && hosts.All(host =>
+                string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip)));
         }
     }
 

@@ -29,7 +29,7 @@ public static class SwarmControlSetup
         {
             var current = context.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
             kestrel.ApplicationServices.GetRequiredService<SwarmControllerListener>().Configure(
-                kestrel, context.Configuration, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>(),
+                kestrel, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>(),
                 kestrel.ApplicationServices.GetRequiredService<Decnet.Core.Swarm.Security.SwarmGate>());
         });
         return builder;

@@ -5,6 +5,7 @@ using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Security;
+using Decnet.Web.Extensions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -41,14 +42,13 @@ public sealed record SwarmEndpointMetadata(SwarmPort Port);
 /// The swarm's Kestrel endpoints, both served with the master identity: the controller (a client
 /// certificate required, admitted at the handshake by <see cref="SwarmGate"/>: issued by the swarm CA
 /// for client use and not revoked) and the
-/// enrollment download endpoint (no client certificate). Declaring any endpoint makes Kestrel ignore
-/// <c>urls</c>, so the dashboard's addresses are declared here as well.
+/// enrollment download endpoint (no client certificate). The dashboard's endpoints are declared beside
+/// them (<see cref="Decnet.Web.Extensions.ListenAddresses"/>).
 /// </summary>
 public sealed class SwarmControllerListener
 {
     private ListenOptions? _options;
     private ListenOptions? _enrollment;
-    private readonly List<ListenOptions> _dashboard = [];
 
     /// <summary>The bound controller endpoint (after start; the real port when configured with 0).</summary>
     public IPEndPoint? BoundEndPoint => _options?.IPEndPoint;
@@ -56,31 +56,14 @@ public sealed class SwarmControllerListener
     /// <summary>The bound enrollment endpoint.</summary>
     public IPEndPoint? EnrollmentEndPoint => _enrollment?.IPEndPoint;
 
-    /// <summary>The dashboard's endpoints as declared here (IP endpoints only; "localhost" counts as loopback).</summary>
-    public IReadOnlyList<ListenOptions> DashboardEndpoints => _dashboard;
-
-    internal void Configure(KestrelServerOptions kestrel, IConfiguration configuration, SwarmOptions swarm, SwarmMasterCredentials credentials, SwarmGate gate)
+    internal void Configure(KestrelServerOptions kestrel, SwarmOptions swarm, SwarmMasterCredentials credentials, SwarmGate gate)
     {
-        var urls = configuration[WebHostDefaults.ServerUrlsKey];
-        foreach (var url in (string.IsNullOrWhiteSpace(urls) ? "http://localhost:5000" : urls).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var address = BindingAddress.Parse(url);
-            Listen(kestrel, address, listen =>
-            {
-                _dashboard.Add(listen);
-                if (address.Scheme == Uri.UriSchemeHttps)
-                {
-                    listen.UseHttps();
-                }
-            });
-        }
-
         var controller = BindingAddress.Parse(swarm.ControllerUrl);
         if (controller.Scheme != Uri.UriSchemeHttps)
         {
             throw new InvalidOperationException($"Decnet:Swarm:ControllerUrl must be https (mutual TLS), not '{swarm.ControllerUrl}'.");
         }
-        Listen(kestrel, controller, listen =>
+        ListenAddresses.Listen(kestrel, controller, listen =>
         {
             _options = listen;
             listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -117,7 +100,7 @@ public sealed class SwarmControllerListener
         {
             throw new InvalidOperationException($"Decnet:Swarm:EnrollmentUrl must be https (bundles carry private keys), not '{swarm.EnrollmentUrl}'.");
         }
-        Listen(kestrel, enrollment, listen =>
+        ListenAddresses.Listen(kestrel, enrollment, listen =>
         {
             _enrollment = listen;
             listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -135,27 +118,5 @@ public sealed class SwarmControllerListener
                 HandshakeTimeout = TimeSpan.FromSeconds(10),
             });
         });
-    }
-
-    private static void Listen(KestrelServerOptions kestrel, BindingAddress address, Action<ListenOptions> configure)
-    {
-        var host = address.Host.Trim('[', ']');
-        if (IPAddress.TryParse(host, out var ip))
-        {
-            kestrel.Listen(ip, address.Port, configure);
-        }
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) && address.Port != 0)
-        {
-            kestrel.ListenLocalhost(address.Port, configure);
-        }
-        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            kestrel.Listen(IPAddress.Loopback, 0, configure);
-        }
-        else
-        {
-            // "*", "+" or a host name: every interface, as Kestrel does for urls.
-            kestrel.ListenAnyIP(address.Port, configure);
-        }
     }
 }
