@@ -1,4 +1,8 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm.Protocol;
 using Decnet.Core.Swarm.Shipping;
@@ -61,10 +65,17 @@ public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
             Assert.Equal("worker-docker", ShippingLab.Field(row, ShippedLine.SourceWorkerField));
             Assert.Equal("dnt-worker-cache", row.Decky);
 
-            // The agent dies and comes back: the container keeps running, its log is resumed, not replayed.
+            // The agent dies and comes back: it adopts the running container (an attacker's open session
+            // survives, nothing is redeployed) and resumes its log where it was, without replaying it.
+            using var attacker = new TcpClient();
+            await attacker.ConnectAsync(IPAddress.Parse(DeckyIp), 6379);
+            var session = attacker.GetStream();
+            Assert.Contains("+PONG", await RespAsync(session, "PING"), StringComparison.Ordinal);
             await sandbox.KillAsync();
             await sandbox.StartAsync(ini, environment);
-            await Clients.RunAsync("redis-cli", ["-h", DeckyIp, "AUTH", "after-restart"]);
+            await sandbox.WaitUntilAsync(() => sandbox.Output.Contains("Adopted 1 decky(ies) still running", StringComparison.Ordinal), "the restarted agent adopts the running decky", seconds: 60);
+            Assert.Single(Regex.Matches(sandbox.Output, "Deployed 1 decky"));
+            Assert.StartsWith("-", await RespAsync(session, "AUTH", "after-restart"), StringComparison.Ordinal);
             await sandbox.WaitUntilAsync(() => sandbox.SpoolLines().Any(l => l.Contains("after-restart", StringComparison.Ordinal)), "the line after the restart in the spool", seconds: 60);
             await StoredAsync(lab, "after-restart", sandbox);
             // One AUTH, one auth event: in the spool and on the master, before and after the restart alike.
@@ -86,6 +97,21 @@ public sealed class AgentDockerShippingTests(DockerEngineFixture engine)
             Assert.True(DateTime.UtcNow < deadline, $"the master never stored the '{password}' event. Agent output:\n{sandbox.Output}");
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>One RESP command on an open connection, and the first reply bytes.</summary>
+    private static async Task<string> RespAsync(NetworkStream stream, params string[] words)
+    {
+        var command = new StringBuilder().Append(CultureInfo.InvariantCulture, $"*{words.Length}\r\n");
+        foreach (var word in words)
+        {
+            command.Append(CultureInfo.InvariantCulture, $"${Encoding.UTF8.GetByteCount(word)}\r\n{word}\r\n");
+        }
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()));
+        var buffer = new byte[512];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var read = await stream.ReadAsync(buffer, timeout.Token);
+        return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
     private static bool IsAuth(Decnet.Core.Events.LogEntry row, string password) =>
