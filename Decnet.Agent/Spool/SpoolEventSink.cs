@@ -16,6 +16,9 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
     public const int Capacity = 100_000;
 
     private readonly ChannelEventSink _queue = new(Capacity);
+
+    // The pump and the container log lines (AppendLinesAsync) share the writer, one batch at a time.
+    private readonly SemaphoreSlim _write = new(1, 1);
     private readonly StreamWriter _writer;
     private readonly ILogger _logger;
     private readonly Task _pump;
@@ -43,6 +46,7 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
         long dropped = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await _write.WaitAsync().ConfigureAwait(false);
             try
             {
                 while (reader.TryRead(out var honeypotEvent))
@@ -56,11 +60,38 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
                 // A full disk must not end the pump: the events of this batch are lost and said so.
                 _logger.LogError(ex, "Writing the event spool {Path} failed", Path);
             }
+            finally
+            {
+                _write.Release();
+            }
             if (DroppedCount != dropped)
             {
                 dropped = DroppedCount;
                 _logger.LogWarning("The event spool queue was full: {Dropped} event(s) dropped so far", dropped);
             }
+        }
+    }
+
+    /// <summary>
+    /// Appends lines that are already RFC 5424 (a Docker decky's service container writes them on its
+    /// stdout) and flushes them, so the caller may record them as stored. Each is one line: the reader
+    /// split them on line feeds, and a stray carriage return is dropped rather than written.
+    /// </summary>
+    public async Task AppendLinesAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        await _write.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var line in lines)
+            {
+                await _writer.WriteLineAsync(line.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal)).ConfigureAwait(false);
+            }
+            await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _write.Release();
         }
     }
 
@@ -70,5 +101,6 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
         _queue.Complete();
         await _pump.ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
+        _write.Dispose();
     }
 }

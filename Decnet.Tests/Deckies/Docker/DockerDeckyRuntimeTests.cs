@@ -408,6 +408,45 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task A_new_runtime_adopts_exactly_the_running_deployment_without_restarting_a_container()
+    {
+        engine.RequireEngine();
+        using (var first = engine.CreateRuntime())
+        {
+            await first.DeployAsync(Deployment(Redis(), Web()), Token);
+        }
+        var before = (await LabelledAsync(null)).Select(c => c.ID).Order(StringComparer.Ordinal).ToList();
+
+        // Another process (a restarted agent) with another set, then with a changed snapshot: nothing to adopt.
+        using (var other = engine.CreateRuntime())
+        {
+            Assert.Null(await other.AdoptAsync(Deployment(Redis()), Token));
+            Assert.Null(await other.AdoptAsync(Deployment(Redis(), Web(services: ["http", "redis"])), Token));
+        }
+
+        // The same set: adopted as it runs, every container kept, and the runtime drives it from there.
+        using var restarted = engine.CreateRuntime();
+        var adopted = await restarted.AdoptAsync(Deployment(Redis(), Web()), Token);
+
+        Assert.NotNull(adopted);
+        Assert.Equal(["dnt-db1", "dnt-web1"], adopted.Deckies.Select(d => d.Name).Order(StringComparer.Ordinal));
+        Assert.All(adopted.Deckies, d => Assert.Equal(DeckyRunState.Running, d.State));
+        Assert.Equal(before, (await LabelledAsync(null)).Select(c => c.ID).Order(StringComparer.Ordinal));
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+        Assert.Null(await restarted.AdoptAsync(Deployment(Redis(), Web()), Token));
+        var mutated = await restarted.ApplyAsync(Web(services: ["redis"]), Token);
+        Assert.Equal(DeckyRunState.Running, mutated.State);
+
+        // A stopped service is not "exactly what runs": the caller redeploys instead.
+        var redis = await ContainerAsync("dnt-db1", DockerLabels.ServiceRole, "redis");
+        await engine.Client.Containers.KillContainerAsync(redis.ID, new ContainerKillParameters(), Token);
+        using var afterKill = engine.CreateRuntime();
+        await WaitForAsync(async () => (await afterKill.GetStatusAsync(Token)).Find("dnt-db1")!, d => d.State != DeckyRunState.Running);
+        Assert.Null(await afterKill.AdoptAsync(Deployment(Redis(), Web(services: ["redis"])), Token));
+        await afterKill.TeardownAsync(null, Token);
+    }
+
+    [Fact]
     public async Task The_docker_probe_reports_the_engine()
     {
         engine.RequireEngine();
