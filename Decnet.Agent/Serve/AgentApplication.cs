@@ -119,6 +119,7 @@ public static class AgentApplication
             sp.GetRequiredService<IHoneypotEventSink>(),
             sp.GetRequiredService<IOptions<EmbeddedRuntimeOptions>>(),
             sp.GetRequiredService<IOptions<StorageOptions>>(),
+            sp.GetRequiredService<IOptions<HoneypotLimitsOptions>>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
