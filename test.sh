@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
-  iproute2 procps debootstrap docker.io
+  iproute2 procps debootstrap docker.io systemd
 )
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1

@@ -7,6 +7,7 @@ AGENT_NAME='{{AGENT_NAME}}'
 BUNDLE_URL='{{BUNDLE_URL}}'
 INSTALL_DIR='{{INSTALL_DIR}}'
 LOG_DIR='{{LOG_DIR}}'
+STATE_DIR='{{STATE_DIR}}'
 UNITS='{{UNITS}}'
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -53,7 +54,8 @@ for dir in agent updater; do
         done
     fi
 done
-install -d -m 0750 "$LOG_DIR" /var/lib/decnet
+# The units confine the agent to these folders (ReadWritePaths): they must exist before it starts.
+install -d -m 0750 "$LOG_DIR" "$STATE_DIR"
 
 echo "decnet: installing systemd units: $UNITS"
 for unit in $UNITS; do

@@ -81,6 +81,7 @@ public static class WorkerBundle
             ["SYSLOG_PORT"] = settings.SyslogPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["INSTALL_DIR"] = settings.InstallDirectory,
             ["LOG_DIR"] = settings.LogDirectory,
+            ["STATE_DIR"] = settings.StateDirectory,
         });
     }
 
@@ -95,6 +96,7 @@ public static class WorkerBundle
             ["BUNDLE_URL"] = bundleUrl.AbsoluteUri,
             ["INSTALL_DIR"] = settings.InstallDirectory,
             ["LOG_DIR"] = settings.LogDirectory,
+            ["STATE_DIR"] = settings.StateDirectory,
             ["UNITS"] = string.Join(' ', Units(withUpdater)),
             ["EXPIRES_AT"] = expiresAt.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
         });
