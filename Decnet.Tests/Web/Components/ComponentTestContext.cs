@@ -25,6 +25,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();
     }
 
@@ -45,6 +46,13 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         {
             auth.SetPolicies(Policies.Viewer, Policies.Admin);
         }
+    }
+
+    /// <summary>Another administrator makes <paramref name="user"/> a viewer (its security stamp rotates).</summary>
+    protected async Task DemoteAsync(User user)
+    {
+        var demoted = await Bed.Users.SetRoleAsync(Guid.NewGuid(), "other-admin", user.Id, UserRole.Viewer, CancellationToken.None);
+        Assert.True(demoted.Succeeded, string.Join(" ", demoted.Errors));
     }
 
     protected static ClaimsPrincipal Principal(User user) =>
