@@ -73,6 +73,18 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
         {
             errors.Add("Decnet:Runtime:Docker:MaxRetryAttempts must be 0 to 10.");
         }
+        Range(errors, nameof(options.ServiceMemoryLimitMiB), options.ServiceMemoryLimitMiB, 64, 65_536);
+        Range(errors, nameof(options.ServicePidsLimit), options.ServicePidsLimit, 32, 65_536);
+        Range(errors, nameof(options.BaseMemoryLimitMiB), options.BaseMemoryLimitMiB, 8, 65_536);
+        Range(errors, nameof(options.BasePidsLimit), options.BasePidsLimit, 4, 65_536);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Range(List<string> errors, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Decnet:Runtime:Docker:{key} is {value}; it must be between {min} and {max}."));
+        }
     }
 }
