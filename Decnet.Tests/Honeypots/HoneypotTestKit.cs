@@ -25,6 +25,9 @@ public sealed class CapturingEventSink : IHoneypotEventSink
 
     public IReadOnlyList<HoneypotEvent> OfType(string eventType) => Events.Where(e => e.EventType == eventType).ToList();
 
+    /// <summary>Forgets what was recorded (a production sink writes events out instead of keeping them).</summary>
+    public void Clear() => _events.Clear();
+
     public async Task<HoneypotEvent> WaitForAsync(string eventType, Func<HoneypotEvent, bool>? predicate = null, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));

@@ -101,6 +101,12 @@ public sealed class BoundedSessionStream : Stream
             // The guard closed the socket under us: present it as the attacker hanging up.
             return 0;
         }
+        catch (IOException ex) when (!_sideChannel && IsPeerReset(ex))
+        {
+            // A scanner's RST is the attacker leaving, like a FIN: end-of-stream, not a fault of the service.
+            _guard.MarkEnded(SessionEndReason.PeerReset);
+            return 0;
+        }
         finally
         {
             Interlocked.Add(ref _counters.In, read - claim);
@@ -119,9 +125,22 @@ public sealed class BoundedSessionStream : Stream
             throw new IOException("The session was cut.");
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _guard.Token);
-        await _inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
+        try
+        {
+            await _inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (!_sideChannel && IsPeerReset(ex))
+        {
+            // The write still fails (the service must stop), but the session ends as reset, not faulted.
+            _guard.MarkEnded(SessionEndReason.PeerReset);
+            throw;
+        }
         Interlocked.Add(ref _counters.Out, buffer.Length);
     }
+
+    /// <summary>The peer reset or aborted the connection (RST, or a write after it went away).</summary>
+    private static bool IsPeerReset(IOException ex) =>
+        ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted or System.Net.Sockets.SocketError.Shutdown };
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -171,7 +171,7 @@ internal sealed class TcpServiceListener : IServiceListener
         }
         catch (Exception)
         {
-            // A cut raced the failure: the cut's reason is the truth, the exception its consequence.
+            // A cut or the peer's reset came first: its reason is the truth, the exception its consequence.
         }
         finally
         {
@@ -183,7 +183,7 @@ internal sealed class TcpServiceListener : IServiceListener
                 connection.Emit(
                     "disconnect",
                     null,
-                    reason is SessionEndReason.Closed or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
+                    reason is SessionEndReason.Closed or SessionEndReason.PeerReset or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
                     [
                         ("reason", reason.ToWire()),
                         ("duration_ms", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
