@@ -2,6 +2,7 @@ using Decnet.Core.Caching;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Attackers;
 
@@ -27,27 +28,40 @@ public sealed record CommandPage(int Total, IReadOnlyList<AttackerCommand> Data)
 /// <summary>
 /// Read side of the profiles for the API and the pages. The unfiltered first page of each sort is what
 /// every open Attackers page and API poll asks for: it is loaded by one caller at a time and shared for
-/// <see cref="FirstPageLifetime"/> or until the profiler commits; filtered or later pages always go to the
-/// database.
+/// <see cref="FirstPageLifetime"/> or until the profiler commits. Other pages (searches, filters, later
+/// pages) are shared the same way under their query for <see cref="QueryLifetime"/>. List reads run
+/// through <see cref="DatabaseReaders"/>.
 /// </summary>
 public sealed class AttackerDirectory
 {
     public const int MaxArtifacts = 200;
+    public const int QueryCacheCapacity = 256;
     public static readonly TimeSpan FirstPageLifetime = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
     private static readonly AttackerQuery DefaultQuery = new();
 
     private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly DatabaseReaders _readers;
+    private readonly bool _postgres;
     private readonly SingleFlightCache<AttackerPage>[] _firstPages;
+    private readonly QueryCache<AttackerQuery, AttackerPage> _pages;
 
-    public AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory, AttackerProfiler profiler, TimeProvider time)
+    public AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory, DatabaseReaders readers, IOptions<StorageOptions> storage, AttackerProfiler profiler, TimeProvider time)
     {
         _dbFactory = dbFactory;
+        _readers = readers;
+        _postgres = storage.Value.Kind == StorageProvider.Postgres;
+        Func<long> committed = () => profiler.CommittedBatches;
         _firstPages = [.. Enum.GetValues<AttackerSort>().Select(sort =>
-            new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), () => profiler.CommittedBatches))];
+            new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), committed))];
+        _pages = new QueryCache<AttackerQuery, AttackerPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, committed);
     }
 
     /// <summary>Loads of the cached first pages started so far, all sorts together (diagnostics and tests).</summary>
     public long FirstPageLoads => _firstPages.Sum(c => c.Loads);
+
+    /// <summary>Loads of the per-query cache started so far (diagnostics and tests).</summary>
+    public long QueryLoads => _pages.Loads;
 
     /// <summary>A page every reader shares (unfiltered, default size, first, one per sort): the same instance until it expires.</summary>
     public static bool IsSharedPage(AttackerQuery query) =>
@@ -60,34 +74,39 @@ public sealed class AttackerDirectory
         {
             return _firstPages[(int)query.Sort].GetAsync(cancellationToken);
         }
-        return LoadAsync(query, cancellationToken);
+        return _pages.GetAsync(query, cancellationToken);
     }
 
-    private async Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(query.Search))
+    private Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken) =>
+        _readers.ReadAsync(async (db, ct) =>
         {
-            var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
-            attackers = attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
-        }
-        if (!string.IsNullOrWhiteSpace(query.Service))
-        {
-            // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
-            var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
-            attackers = attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
-        }
-        var total = await attackers.CountAsync(cancellationToken);
-        var ordered = query.Sort switch
-        {
-            AttackerSort.Active => attackers.OrderByDescending(a => a.EventCount).ThenByDescending(a => a.LastSeen),
-            AttackerSort.Traversals => attackers.OrderByDescending(a => a.IsTraversal).ThenByDescending(a => a.DeckyCount).ThenByDescending(a => a.LastSeen),
-            _ => attackers.OrderByDescending(a => a.LastSeen),
-        };
-        var data = await ordered.ThenBy(a => a.Ip).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(cancellationToken);
-        return new AttackerPage(total, data);
-    }
+            IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
+            if (!string.IsNullOrWhiteSpace(query.Search))
+            {
+                var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
+                // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
+                attackers = _postgres
+                    ? attackers.Where(a => EF.Functions.ILike(a.Ip, pattern, "\\"))
+                    : attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
+            }
+            if (!string.IsNullOrWhiteSpace(query.Service))
+            {
+                // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
+                var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
+                attackers = _postgres
+                    ? attackers.Where(a => EF.Functions.ILike(a.Services, pattern, "\\"))
+                    : attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
+            }
+            var total = await attackers.CountAsync(ct).ConfigureAwait(false);
+            var ordered = query.Sort switch
+            {
+                AttackerSort.Active => attackers.OrderByDescending(a => a.EventCount).ThenByDescending(a => a.LastSeen),
+                AttackerSort.Traversals => attackers.OrderByDescending(a => a.IsTraversal).ThenByDescending(a => a.DeckyCount).ThenByDescending(a => a.LastSeen),
+                _ => attackers.OrderByDescending(a => a.LastSeen),
+            };
+            var data = await ordered.ThenBy(a => a.Ip).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(ct).ConfigureAwait(false);
+            return new AttackerPage(total, data);
+        }, cancellationToken);
 
     public async Task<Attacker?> GetAsync(Guid id, CancellationToken cancellationToken)
     {

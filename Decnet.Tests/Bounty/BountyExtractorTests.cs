@@ -57,6 +57,16 @@ public sealed class BountyExtractorTests
     }
 
     [Fact]
+    public void A_captured_ntlm_hash_is_a_credential_in_hashcat_format()
+    {
+        const string line = "alice::CORP:1122334455667788:0123456789abcdef0123456789abcdef:0101000000000000";
+        var e = Wire("smb", "auth", ("username", "alice"), ("domain", "CORP"), ("ntlm_version", "NTLMv2"), ("hash", line), ("hash_type", "netntlmv2"), ("hashcat_mode", "5600"));
+        var payload = Payload(Single(e, BountyExtractor.Credential));
+        Assert.Equal(new Dictionary<string, string> { ["username"] = "alice", ["domain"] = "CORP", ["hash"] = line, ["hash_type"] = "netntlmv2", ["hashcat_mode"] = "5600" }, payload);
+        Assert.Empty(BountyExtractor.Extract(Wire("smb", "auth", ("username", "guest"), ("ntlm_version", "anonymous"))));
+    }
+
+    [Fact]
     public void Short_spellings_user_and_pass_are_credentials_too()
     {
         var payload = Payload(Single(Hand("custom", "login", ("src_ip", "198.51.100.1"), ("user", "bob"), ("pass", "pw")), BountyExtractor.Credential));

@@ -10,10 +10,14 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Decnet.Tests.Events;
 
-/// <summary>The retention purge on a real, migrated SQLite database: by age, by row count, in batches.</summary>
+/// <summary>The retention purge on a real, migrated database of each provider: by age, by row count, in batches.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class LogRetentionTests
+public abstract class LogRetentionTests(StorageProvider provider)
 {
+    public sealed class OnSqlite() : LogRetentionTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : LogRetentionTests(StorageProvider.Postgres);
+
     private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     internal static async Task InsertAsync(IServiceProvider services, IEnumerable<DateTime> timestamps)
@@ -46,7 +50,7 @@ public sealed class LogRetentionTests
     [Fact]
     public async Task Rows_older_than_the_retention_days_are_deleted_in_batches_and_younger_ones_kept()
     {
-        await using var bed = await CoreTestBed.StartAsync(time: new FakeTimeProvider(Now));
+        await using var bed = await CoreTestBed.StartAsync(provider, time: new FakeTimeProvider(Now));
         // 23 rows 31-53 days old, 17 rows 0-16 days old; a batch of 5 needs several rounds.
         await InsertAsync(bed.Services, Enumerable.Range(31, 23).Select(d => Now.UtcDateTime.AddDays(-d)).Concat(Enumerable.Range(0, 17).Select(d => Now.UtcDateTime.AddDays(-d))));
         var settings = bed.Services.GetRequiredService<SystemSettingsService>();
@@ -64,7 +68,7 @@ public sealed class LogRetentionTests
     [Fact]
     public async Task Beyond_the_row_limit_the_oldest_stored_rows_go_first()
     {
-        await using var bed = await CoreTestBed.StartAsync(time: new FakeTimeProvider(Now));
+        await using var bed = await CoreTestBed.StartAsync(provider, time: new FakeTimeProvider(Now));
         await InsertAsync(bed.Services, Enumerable.Range(0, 2_600).Select(i => Now.UtcDateTime.AddMinutes(-i)));
         var before = await RowsAsync(bed.Services);
         Assert.True((await bed.Services.GetRequiredService<SystemSettingsService>().SetLogRetentionAsync("admin", 365, 1_000, CancellationToken.None)).Succeeded);
@@ -82,7 +86,7 @@ public sealed class LogRetentionTests
     [Fact]
     public async Task Defaults_apply_until_an_operator_sets_the_retention_and_bad_values_are_refused_with_every_reason()
     {
-        await using var bed = await CoreTestBed.StartAsync();
+        await using var bed = await CoreTestBed.StartAsync(provider);
         var settings = bed.Services.GetRequiredService<SystemSettingsService>();
         Assert.Equal(new LogRetentionPolicy(90, 5_000_000), LogRetentionPolicy.From(await settings.GetAsync(CancellationToken.None)));
 

@@ -33,9 +33,11 @@ public static class Extensions
     public static WebApplicationBuilder AddDecnetWeb(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddDecnetEnvironment();
+        builder.AnchorDataLocations();
         builder.AddDecnetLogging();
         builder.AddDecnetTelemetry();
-        builder.ConfigureListenAddress();
+        builder.ConfigureListenAddresses();
+        builder.UseBuildOutputStaticAssets();
 
         var services = builder.Services;
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -129,16 +131,19 @@ public static class Extensions
     private static Microsoft.Extensions.Logging.ILogger StartupLogger() =>
         LoggerFactory.Create(logging => logging.AddSimpleConsole()).CreateLogger("Decnet.Startup");
 
-    /// <summary>Dashboard on 127.0.0.1:8080 unless the operator chose otherwise (DECNET_WEB_HOST/PORT or --urls).</summary>
-    private static void ConfigureListenAddress(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Under <c>dotnet run</c> (any environment, Production included) the framework script, MudBlazor's
+    /// files, the scoped CSS bundle and wwwroot-assets are not in the content root's wwwroot: the build's
+    /// static web assets manifest says where each one is. ASP.NET Core reads it by itself only in
+    /// Development; without it MapStaticAssets answers every asset with an empty body. A published build
+    /// has no such manifest (its wwwroot holds every file), so this does nothing there.
+    /// </summary>
+    private static void UseBuildOutputStaticAssets(this WebApplicationBuilder builder)
     {
-        if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        if (!builder.Environment.IsDevelopment())
         {
-            return;
+            builder.WebHost.UseStaticWebAssets();
         }
-        var web = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
-        var host = web.Host.Contains(':', StringComparison.Ordinal) ? $"[{web.Host}]" : web.Host;
-        builder.WebHost.UseUrls($"{ExposureSetup.DashboardScheme(builder.Configuration)}://{host}:{web.Port}");
     }
 
     private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>

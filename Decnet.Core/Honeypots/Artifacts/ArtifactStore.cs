@@ -42,14 +42,28 @@ public static class ArtifactStore
         Path.Combine(context.ArtifactsDirectory, FolderName(context.DeckyName), FolderName(service));
 
     /// <summary>Copies at most <paramref name="maxBytes"/> from <paramref name="source"/>; a longer upload is stored truncated and flagged.</summary>
-    public static async Task<ArtifactCapture> SaveAsync(
+    public static Task<ArtifactCapture> SaveAsync(
         HoneypotConnection connection, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        return SaveAsync(connection.Context, connection.TryClaimArtifactSlot(), service, originalPath, source, maxBytes, cancellationToken, baseName);
+    }
+
+    /// <summary>
+    /// Stores a file of a connectionless service (a TFTP transfer is one file on its own port, bounded by
+    /// the service's per-address limits): the decky's and the host's quota apply, no session slot does.
+    /// </summary>
+    public static Task<ArtifactCapture> SaveAsync(
+        ServiceContext context, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null) =>
+        SaveAsync(context, slotClaimed: true, service, originalPath, source, maxBytes, cancellationToken, baseName);
+
+    private static async Task<ArtifactCapture> SaveAsync(
+        ServiceContext context, bool slotClaimed, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(source);
-        var context = connection.Context;
         var quota = context.Artifacts;
-        var refusal = connection.TryClaimArtifactSlot() ? ArtifactRefusal.None : ArtifactRefusal.FilesPerSession;
+        var refusal = slotClaimed ? ArtifactRefusal.None : ArtifactRefusal.FilesPerSession;
         var limit = refusal == ArtifactRefusal.FilesPerSession ? quota.Options.MaxFilesPerSession : 0L;
         var folder = FolderFor(context, service);
         string? partial = null;

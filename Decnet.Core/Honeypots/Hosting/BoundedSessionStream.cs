@@ -3,8 +3,11 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// <summary>
 /// The stream a service sees. Every read restarts the idle clock and counts against the session's byte
 /// cap; once the cap is reached the session is cut and reads return end-of-stream, so a parser that keeps
-/// reading simply sees the attacker hang up. Writes are bounded by the session token. Side channels of
-/// the session (an FTP data connection) share the same count through <see cref="CreateSideChannel"/>.
+/// reading simply sees the attacker hang up. Writes are bounded by the session token. A connection the
+/// attacker reset reads as end-of-stream too; a write into it still throws, and <see cref="PeerGone"/>
+/// tells the host that the session ended because the attacker left, not because the service failed.
+/// Side channels of the session (an FTP data connection) share the same count through
+/// <see cref="CreateSideChannel"/>.
 /// </summary>
 public sealed class BoundedSessionStream : Stream
 {
@@ -12,6 +15,10 @@ public sealed class BoundedSessionStream : Stream
     private readonly SessionGuard _guard;
     private readonly ByteCounters _counters;
     private readonly bool _sideChannel;
+    private int _peerGone;
+
+    /// <summary>True once the transport failed under a read or a write: the attacker reset or vanished.</summary>
+    public bool PeerGone => Volatile.Read(ref _peerGone) == 1;
 
     /// <summary>Bytes in and out of one session, shared by its main stream and its side channels.</summary>
     private sealed class ByteCounters(long maxBytesIn)
@@ -101,10 +108,10 @@ public sealed class BoundedSessionStream : Stream
             // The guard closed the socket under us: present it as the attacker hanging up.
             return 0;
         }
-        catch (IOException ex) when (!_sideChannel && IsPeerReset(ex))
+        catch (IOException) when (!_sideChannel)
         {
-            // A scanner's RST is the attacker leaving, like a FIN: end-of-stream, not a fault of the service.
-            _guard.MarkEnded(SessionEndReason.PeerReset);
+            // Reset by the peer: to a parser that is the attacker hanging up.
+            Volatile.Write(ref _peerGone, 1);
             return 0;
         }
         finally
@@ -129,18 +136,14 @@ public sealed class BoundedSessionStream : Stream
         {
             await _inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
         }
-        catch (IOException ex) when (!_sideChannel && IsPeerReset(ex))
+        catch (IOException) when (!_sideChannel && !_guard.IsCut)
         {
-            // The write still fails (the service must stop), but the session ends as reset, not faulted.
-            _guard.MarkEnded(SessionEndReason.PeerReset);
+            // Broken pipe or reset: the attacker left while we answered.
+            Volatile.Write(ref _peerGone, 1);
             throw;
         }
         Interlocked.Add(ref _counters.Out, buffer.Length);
     }
-
-    /// <summary>The peer reset or aborted the connection (RST, or a write after it went away).</summary>
-    private static bool IsPeerReset(IOException ex) =>
-        ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted or System.Net.Sockets.SocketError.Shutdown };
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -9,9 +9,6 @@ public enum SessionEndReason
     ByteCap,
     Fault,
     HostStopped,
-
-    /// <summary>The attacker's side reset the connection (RST) instead of closing it.</summary>
-    PeerReset,
 }
 
 public static class SessionEndReasonNames
@@ -24,7 +21,6 @@ public static class SessionEndReasonNames
         SessionEndReason.ByteCap => "byte_cap",
         SessionEndReason.Fault => "fault",
         SessionEndReason.HostStopped => "host_stopped",
-        SessionEndReason.PeerReset => "reset",
         _ => "closed",
     };
 }

@@ -28,10 +28,13 @@ internal sealed class TcpServiceListener : IServiceListener
     private long _rejected;
     private long _faulted;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ILogger logger, string decky, SessionAdmission admission)
+    private readonly ServicePort _port;
+
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger, string decky, SessionAdmission admission)
     {
         _socket = socket;
         _binding = binding;
+        _port = port;
         _logger = logger;
         _decky = decky;
         _admission = admission;
@@ -149,7 +152,7 @@ internal sealed class TcpServiceListener : IServiceListener
 
         using var guard = new SessionGuard(Context.Limits, Context.Time, () => Abort(client), _stopping.Token);
         var stream = new BoundedSessionStream(new NetworkStream(client, ownsSocket: true), guard, Context.Limits.MaxBytesPerSession);
-        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard };
+        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard, ServicePort = _port };
         _sessions[connection.SessionId] = guard;
         try
         {
@@ -164,6 +167,10 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             // A limit or the host cut the session; the service noticing it late is expected.
         }
+        catch (Exception ex) when ((stream.PeerGone || PeerLeft(ex)) && guard.MarkEnded(SessionEndReason.Closed))
+        {
+            // The attacker reset the connection while the service read or wrote (or under a wrapping TLS stream): a hang-up, not a fault.
+        }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
             Interlocked.Increment(ref _faulted);
@@ -171,7 +178,7 @@ internal sealed class TcpServiceListener : IServiceListener
         }
         catch (Exception)
         {
-            // A cut or the peer's reset came first: its reason is the truth, the exception its consequence.
+            // A cut raced the failure: the cut's reason is the truth, the exception its consequence.
         }
         finally
         {
@@ -183,7 +190,7 @@ internal sealed class TcpServiceListener : IServiceListener
                 connection.Emit(
                     "disconnect",
                     null,
-                    reason is SessionEndReason.Closed or SessionEndReason.PeerReset or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
+                    reason is SessionEndReason.Closed or SessionEndReason.HostStopped ? EventSeverity.Informational : EventSeverity.Notice,
                     [
                         ("reason", reason.ToWire()),
                         ("duration_ms", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)),
@@ -200,6 +207,19 @@ internal sealed class TcpServiceListener : IServiceListener
             await stream.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>A reset, abort or broken pipe from the peer, however deep the stream layers wrapped it.</summary>
+    internal static bool PeerLeft(Exception ex)
+    {
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void Abort(Socket client)
