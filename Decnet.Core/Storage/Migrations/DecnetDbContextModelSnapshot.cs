@@ -425,6 +425,12 @@ namespace Decnet.Core.Storage.Migrations
                     b.Property<int>("GlobalMutationIntervalMinutes")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("LogRetentionDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LogRetentionMaxRows")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 

@@ -38,7 +38,7 @@ public sealed class SnmpHoneypotTests
 
     /// <summary>A net-snmp tool with numeric OIDs (Debian ships no MIB files) against the decky.</summary>
     private static Task<RealClient.Result> Snmp(string tool, TestDecky decky, string[] options, params string[] oids) =>
-        RealClient.RunAsync(tool, ["-On", "-t", "2", "-r", "1", .. options, $"{decky.Address}:161", .. oids]);
+        RealClient.RunAsync(tool, ["-On", "-t", "5", "-r", "2", .. options, $"{decky.Address}:161", .. oids]);
 
     [Fact]
     [Trait("Category", "Integration")]

@@ -437,6 +437,12 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     b.Property<int>("GlobalMutationIntervalMinutes")
                         .HasColumnType("integer");
 
+                    b.Property<int?>("LogRetentionDays")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("LogRetentionMaxRows")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
