@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Decnet.Core.Storage.Migrations
 {
     [DbContext(typeof(DecnetDbContext))]
-    [Migration("20261205222351_DeckyCustomServices")]
+    [Migration("20261205234923_DeckyCustomServices")]
     partial class DeckyCustomServices
     {
         /// <inheritdoc />
@@ -426,6 +426,12 @@ namespace Decnet.Core.Storage.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("GlobalMutationIntervalMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LogRetentionDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LogRetentionMaxRows")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("UpdatedAt")
