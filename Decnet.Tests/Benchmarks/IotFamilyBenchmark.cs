@@ -80,6 +80,7 @@ public sealed partial class IotFamilyBenchmark(ITestOutputHelper output)
         await using (var decky = await BenchmarkDecky.StartAsync(factory, sink, new Dictionary<string, string>(), new SessionLimits(), port))
         {
             honeypotLogins = await DriveAsync(decky.EndPoint, login);
+            Assert.All(decky.Hosted.Statistics(), s => Assert.Equal(0L, s.FaultedSessions));
         }
         sink.Complete();
         await drain.WaitAsync(TimeSpan.FromSeconds(30));
