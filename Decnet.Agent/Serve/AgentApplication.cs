@@ -9,6 +9,7 @@ using Decnet.Agent.Spool;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Events.Collection;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Storage;
@@ -112,7 +113,13 @@ public static class AgentApplication
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
         if (RuntimeSelection.Choose(builder.Configuration, loggers.CreateLogger("Decnet.Agent")) == RuntimeSelection.Docker)
         {
+            // The service containers log their events on stdout: followed into the spool, shipped like the rest.
+            services.AddSingleton<IContainerLineSink>(sp => new SpoolLineSink(
+                sp.GetRequiredService<SpoolEventSink>(),
+                Path.Combine(sp.GetRequiredService<AgentServeSettings>().Host.StateDirectory, "docker-cursors.json"),
+                sp.GetRequiredService<ILogger<SpoolLineSink>>()));
             services.AddDockerDeckyRuntime();
+            services.AddHostedService<ContainerLogShipping>();
             return;
         }
         services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);

@@ -22,7 +22,8 @@ public sealed record SpoolRotation(long MaxBytes, int RetainedFiles)
 /// the log forwarder follows the generations by file identity, so a rotation loses nothing it has not
 /// shipped while the generation is kept. Disk use is bounded by MaxBytes × (RetainedFiles + 1).
 /// Publishing only enqueues, so attacker sessions never wait on the disk; the queue is bounded (an
-/// attacker can reach it) and counts what it had to drop.
+/// attacker can reach it) and counts what it had to drop. Container log lines of a Docker worker
+/// (<see cref="AppendLinesAsync"/>) go through the same writer and the same rotation.
 /// </summary>
 public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
 {
@@ -32,6 +33,9 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
 
     private readonly ChannelEventSink _queue = new(Capacity);
     private readonly SpoolRotation _rotation;
+
+    // The pump and the container log lines (AppendLinesAsync) share the writer and its rotation, one batch at a time.
+    private readonly SemaphoreSlim _write = new(1, 1);
     private readonly ILogger _logger;
     private readonly Task _pump;
     private StreamWriter _writer;
@@ -72,18 +76,12 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
         long dropped = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            await _write.WaitAsync().ConfigureAwait(false);
             try
             {
                 while (reader.TryRead(out var honeypotEvent))
                 {
-                    var line = Rfc5424Formatter.Format(honeypotEvent);
-                    var bytes = Utf8.GetByteCount(line) + 1;
-                    if (_length > 0 && _length + bytes > _rotation.MaxBytes)
-                    {
-                        await RotateAsync().ConfigureAwait(false);
-                    }
-                    await _writer.WriteLineAsync(line).ConfigureAwait(false);
-                    _length += bytes;
+                    await WriteLineAsync(Rfc5424Formatter.Format(honeypotEvent)).ConfigureAwait(false);
                 }
                 await _writer.FlushAsync().ConfigureAwait(false);
             }
@@ -92,12 +90,51 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
                 // A full disk must not end the pump: the events of this batch are lost and said so.
                 _logger.LogError(ex, "Writing the event spool {Path} failed", Path);
             }
+            finally
+            {
+                _write.Release();
+            }
             if (DroppedCount != dropped)
             {
                 dropped = DroppedCount;
                 _logger.LogWarning("The event spool queue was full: {Dropped} event(s) dropped so far", dropped);
             }
         }
+    }
+
+    /// <summary>
+    /// Appends lines that are already RFC 5424 (a Docker decky's service container writes them on its
+    /// stdout) and flushes them, so the caller may record them as stored. Each is one line: the reader
+    /// split them on line feeds, and a stray carriage return is dropped rather than written.
+    /// </summary>
+    public async Task AppendLinesAsync(IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        await _write.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var line in lines)
+            {
+                await WriteLineAsync(line.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal)).ConfigureAwait(false);
+            }
+            await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
+    /// <summary>One whole line, rotating first when it would take the file past the limit. Callers hold the write lock.</summary>
+    private async Task WriteLineAsync(string line)
+    {
+        var bytes = Utf8.GetByteCount(line) + 1;
+        if (_length > 0 && _length + bytes > _rotation.MaxBytes)
+        {
+            await RotateAsync().ConfigureAwait(false);
+        }
+        await _writer.WriteLineAsync(line).ConfigureAwait(false);
+        _length += bytes;
     }
 
     /// <summary>Closes the current file and shifts the generations; the oldest kept one is deleted by the overwrite.</summary>
@@ -137,5 +174,6 @@ public sealed class SpoolEventSink : IHoneypotEventSink, IAsyncDisposable
         _queue.Complete();
         await _pump.ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
+        _write.Dispose();
     }
 }

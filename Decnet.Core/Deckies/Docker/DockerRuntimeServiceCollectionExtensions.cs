@@ -1,8 +1,6 @@
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Events;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 using Decnet.Core.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,11 +30,12 @@ public static class DockerRuntimeServiceCollectionExtensions
         services.AddSingleton<IHealthProbe, DockerProbe>();
         // The containers' stdout is where their events are: the collector follows it into the ingest.
         services.AddOptions<DockerLogCollectorOptions>().BindConfiguration(DockerLogCollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // The master's ingest unless the host registered its own sink first (a worker's spool).
+        services.TryAddSingleton<IContainerLineSink, IngestLineSink>();
         services.TryAddSingleton(sp => new DockerLogCollector(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
             sp.GetRequiredService<IOptions<DockerLogCollectorOptions>>().Value,
-            sp.GetRequiredService<EventIngester>(),
-            sp.GetRequiredService<IDbContextFactory<DecnetDbContext>>(),
+            sp.GetRequiredService<IContainerLineSink>(),
             sp.GetRequiredService<ILogger<DockerLogCollector>>()));
         return services;
     }

@@ -241,6 +241,7 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             try
             {
+                DropUnread(client);
                 // FIN after the last reply, so a client reading a final "221 Bye" still gets it.
                 client.Shutdown(SocketShutdown.Send);
             }
@@ -250,6 +251,25 @@ internal sealed class TcpServiceListener : IServiceListener
             }
         }
         client.Dispose();
+    }
+
+    /// <summary>
+    /// Closing a socket with unread bytes makes the kernel send RST instead of FIN, and a RST can destroy a
+    /// reply the client has not read yet (a 400 to a scanner's probe, a final "221 Bye"). What has already
+    /// arrived is read and dropped first, bounded; it never waits for more.
+    /// </summary>
+    private static void DropUnread(Socket client)
+    {
+        var scratch = new byte[4096];
+        for (var budget = 64 * 1024; budget > 0 && client.Available > 0;)
+        {
+            var read = client.Receive(scratch, 0, Math.Min(scratch.Length, budget), SocketFlags.None);
+            if (read <= 0)
+            {
+                return;
+            }
+            budget -= read;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -268,6 +268,7 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     Archetype = table.Column<string>(type: "text", nullable: true),
                     Services = table.Column<string>(type: "text", nullable: false),
                     ServiceConfig = table.Column<string>(type: "text", nullable: false),
+                    CustomServices = table.Column<string>(type: "text", nullable: false, defaultValue: "[]"),
                     NmapOs = table.Column<string>(type: "text", nullable: false),
                     MutateIntervalMinutes = table.Column<int>(type: "integer", nullable: true),
                     LastMutated = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
