@@ -51,13 +51,16 @@ public static class ProtocolFuzzer
         var source = TestDecky.NextAddress();
         await FuzzFrames.SessionGen(protocol).SampleAsync(async session =>
         {
+            // Only what this session caused counts, so shrinking converges on an input that fails by itself.
             var faultsBefore = Faulted(decky);
+            var exceptionsBefore = Exceptions(decky).Count;
             await RunSessionAsync(protocol, target, source, session);
             await WaitForNoSessionsAsync(decky, $"after the session\n{session}");
             var faults = Faulted(decky) - faultsBefore;
-            if (faults > 0 || Exceptions(decky).Count > 0)
+            var exceptions = Exceptions(decky).Skip(exceptionsBefore).ToList();
+            if (faults > 0 || exceptions.Count > 0)
             {
-                throw new InvalidOperationException($"{faults} session(s) faulted: {string.Join("\n", Exceptions(decky).Take(2))}\nSession: {session}");
+                throw new InvalidOperationException($"{faults} session(s) faulted: {string.Join("\n", exceptions.Take(2))}\nSession: {session}");
             }
             sessions++;
             bytes += session.Bytes;
