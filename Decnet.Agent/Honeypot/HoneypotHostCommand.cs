@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.Extensions.Logging;
@@ -53,7 +54,24 @@ public static class HoneypotHostCommand
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddFilter("Microsoft", LogLevel.Warning));
         await using var sink = new StdoutEventSink(stdout);
-        await using var host = new ServiceHost(loggerFactory);
+        // This container is one service of the decky: the bounds it gets are its share of the decky's.
+        await using var host = new ServiceHost(loggerFactory, new ServiceHostOptions
+        {
+            Admission = new SessionAdmissionOptions
+            {
+                MaxSessionsPerSourcePerDecky = settings.SessionsPerSource,
+                MaxSessionsPerSourcePerHost = settings.SessionsPerSource,
+                MaxSessionsPerDecky = settings.Sessions,
+                MaxSessionsPerHost = settings.Sessions,
+            },
+        });
+        var artifactsDirectory = Directory.CreateDirectory(settings.ArtifactsDirectory).FullName;
+        var artifacts = new ArtifactQuota(artifactsDirectory, new ArtifactQuotaOptions
+        {
+            MaxBytesPerDecky = settings.ArtifactBytes,
+            MaxBytesTotal = settings.ArtifactBytes,
+            MaxFilesPerSession = settings.FilesPerSession,
+        });
 
         var bindings = settings.Services.Select(service => registry.CreateBinding(service, new ServiceContext
         {
@@ -64,7 +82,8 @@ public static class HoneypotHostCommand
             Archetype = settings.Archetype,
             Persona = settings.PersonaFor(service),
             StateDirectory = Directory.CreateDirectory(Path.Combine(settings.StateDirectory, settings.Decky, service)).FullName,
-            ArtifactsDirectory = Directory.CreateDirectory(settings.ArtifactsDirectory).FullName,
+            ArtifactsDirectory = artifactsDirectory,
+            Artifacts = artifacts,
             Events = sink,
             LoggerFactory = loggerFactory,
         }, settings.BindAddress)).ToList();
@@ -99,6 +118,10 @@ public static class HoneypotHostCommand
             DECNET_PERSONA_JSON   {"service": {"key": "value"}} persona settings
             DECNET_STATE_DIR      per-service state (default: /var/lib/decnet/state)
             DECNET_ARTIFACTS_DIR  captured artifacts (default: /var/lib/decnet/artifacts)
+            DECNET_ARTIFACTS_MAX_BYTES          artifact bytes this container may keep (default: 268435456)
+            DECNET_ARTIFACTS_FILES_PER_SESSION  files one session may store (default: 64)
+            DECNET_SESSIONS_PER_SOURCE          concurrent sessions per source address (default: 32)
+            DECNET_SESSIONS_MAX                 concurrent sessions in all (default: 1024)
         """;
 
     // docker stop sends SIGTERM (through the init process); Ctrl+C is SIGINT. Either ends the host cleanly

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Decnet.Core.Honeypots.Artifacts;
+using Decnet.Core.Honeypots.Hosting;
 
 namespace Decnet.Agent.Honeypot;
 
@@ -19,6 +21,10 @@ public sealed record HoneypotHostSettings
     public const string PersonaVariable = "DECNET_PERSONA_JSON";
     public const string StateDirectoryVariable = "DECNET_STATE_DIR";
     public const string ArtifactsDirectoryVariable = "DECNET_ARTIFACTS_DIR";
+    public const string ArtifactBytesVariable = "DECNET_ARTIFACTS_MAX_BYTES";
+    public const string FilesPerSessionVariable = "DECNET_ARTIFACTS_FILES_PER_SESSION";
+    public const string SessionsPerSourceVariable = "DECNET_SESSIONS_PER_SOURCE";
+    public const string SessionsVariable = "DECNET_SESSIONS_MAX";
 
     public required string Decky { get; init; }
     public required string Hostname { get; init; }
@@ -39,6 +45,20 @@ public sealed record HoneypotHostSettings
 
     public string StateDirectory { get; init; } = "/var/lib/decnet/state";
     public string ArtifactsDirectory { get; init; } = "/var/lib/decnet/artifacts";
+
+    /// <summary>
+    /// Bytes of artifacts this container may keep: its share of the decky's quota (the runtime divides the
+    /// decky's quota among its service containers, each of which sees only its own folder).
+    /// </summary>
+    public long ArtifactBytes { get; init; } = new ArtifactQuotaOptions().MaxBytesPerDecky;
+
+    public int FilesPerSession { get; init; } = new ArtifactQuotaOptions().MaxFilesPerSession;
+
+    /// <summary>Concurrent sessions one source address may hold on this container's services.</summary>
+    public int SessionsPerSource { get; init; } = new SessionAdmissionOptions().MaxSessionsPerSourcePerDecky;
+
+    /// <summary>Concurrent sessions of this container, all sources together: its share of the decky's cap.</summary>
+    public int Sessions { get; init; } = new SessionAdmissionOptions().MaxSessionsPerDecky;
 
     public IReadOnlyDictionary<string, string> PersonaFor(string service) =>
         Personas.TryGetValue(service, out var persona)
@@ -74,6 +94,14 @@ public sealed record HoneypotHostSettings
         }
 
         var personas = ReadPersonas(Value(PersonaVariable), errors);
+        var artifactBytes = Number(Value(ArtifactBytesVariable), ArtifactBytesVariable, new ArtifactQuotaOptions().MaxBytesPerDecky, 0, long.MaxValue, errors);
+        var filesPerSession = Number(Value(FilesPerSessionVariable), FilesPerSessionVariable, new ArtifactQuotaOptions().MaxFilesPerSession, 0, 100_000, errors);
+        var perSource = Number(Value(SessionsPerSourceVariable), SessionsPerSourceVariable, new SessionAdmissionOptions().MaxSessionsPerSourcePerDecky, 1, 100_000, errors);
+        var sessions = Number(Value(SessionsVariable), SessionsVariable, new SessionAdmissionOptions().MaxSessionsPerDecky, 1, 1_000_000, errors);
+        if (perSource > sessions)
+        {
+            errors.Add($"{SessionsPerSourceVariable} ({perSource}) cannot exceed {SessionsVariable} ({sessions}).");
+        }
         if (errors.Count > 0)
         {
             return (null, errors);
@@ -91,7 +119,26 @@ public sealed record HoneypotHostSettings
             Personas = personas,
             StateDirectory = Value(StateDirectoryVariable) ?? "/var/lib/decnet/state",
             ArtifactsDirectory = Value(ArtifactsDirectoryVariable) ?? "/var/lib/decnet/artifacts",
+            ArtifactBytes = artifactBytes,
+            FilesPerSession = (int)filesPerSession,
+            SessionsPerSource = (int)perSource,
+            Sessions = (int)sessions,
         }, errors);
+    }
+
+    /// <summary>An optional whole number within its range; its default when absent.</summary>
+    private static long Number(string? text, string variable, long fallback, long min, long max, List<string> errors)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{variable} '{text}' must be a whole number from {min} to {max}."));
+            return fallback;
+        }
+        return value;
     }
 
     private static Dictionary<string, IReadOnlyDictionary<string, string>> ReadPersonas(string? json, List<string> errors)

@@ -106,4 +106,128 @@ public sealed class HoneypotHostCommandTests
         Assert.Matches(@"(?m)^<\d+>1 \S+ dnt-agent redis - command \[relay@55555 ", stdout.ToString());
         Assert.Contains("127.77.91.10:6379 bound", stderr.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Bounds_come_from_the_environment_within_their_ranges_or_are_refused_by_name()
+    {
+        var (settings, errors) = HoneypotHostSettings.Read(Environment(new()
+        {
+            ["DECNET_DECKY"] = "d1",
+            ["DECNET_SERVICES"] = "ftp",
+            ["DECNET_ARTIFACTS_MAX_BYTES"] = "8192",
+            ["DECNET_ARTIFACTS_FILES_PER_SESSION"] = "3",
+            ["DECNET_SESSIONS_PER_SOURCE"] = "2",
+            ["DECNET_SESSIONS_MAX"] = "5",
+        }));
+        Assert.Empty(errors);
+        Assert.Equal((8192L, 3, 2, 5), (settings!.ArtifactBytes, settings.FilesPerSession, settings.SessionsPerSource, settings.Sessions));
+
+        var (defaults, _) = HoneypotHostSettings.Read(Environment(new() { ["DECNET_DECKY"] = "d1", ["DECNET_SERVICES"] = "ftp" }));
+        Assert.Equal((256L * 1024 * 1024, 64, 32, 1024), (defaults!.ArtifactBytes, defaults.FilesPerSession, defaults.SessionsPerSource, defaults.Sessions));
+
+        var (refused, problems) = HoneypotHostSettings.Read(Environment(new()
+        {
+            ["DECNET_DECKY"] = "d1",
+            ["DECNET_SERVICES"] = "ftp",
+            ["DECNET_ARTIFACTS_MAX_BYTES"] = "-1",
+            ["DECNET_ARTIFACTS_FILES_PER_SESSION"] = "lots",
+            ["DECNET_SESSIONS_PER_SOURCE"] = "0",
+            ["DECNET_SESSIONS_MAX"] = "99999999999",
+        }));
+        Assert.Null(refused);
+        Assert.Equal(4, problems.Count);
+        Assert.Contains(problems, e => e.StartsWith("DECNET_ARTIFACTS_MAX_BYTES '-1'", StringComparison.Ordinal));
+        Assert.Contains(problems, e => e.StartsWith("DECNET_ARTIFACTS_FILES_PER_SESSION 'lots'", StringComparison.Ordinal));
+        Assert.Contains(problems, e => e.StartsWith("DECNET_SESSIONS_PER_SOURCE '0'", StringComparison.Ordinal));
+        Assert.Contains(problems, e => e.StartsWith("DECNET_SESSIONS_MAX '99999999999'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
+    public async Task A_service_container_holds_its_share_of_the_deckys_sessions_and_artifact_quota()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var stop = new CancellationTokenSource();
+        using var state = new Infrastructure.TempDirectory();
+        var address = Honeypots.TestDecky.NextAddress();
+        var run = HoneypotHostCommand.RunAsync([], Environment(new()
+        {
+            ["DECNET_DECKY"] = "dnt-share",
+            ["DECNET_SERVICES"] = "ftp",
+            ["DECNET_BIND_ADDRESS"] = address.ToString(),
+            ["DECNET_STATE_DIR"] = Path.Combine(state.Path, "state"),
+            ["DECNET_ARTIFACTS_DIR"] = Path.Combine(state.Path, "artifacts"),
+            ["DECNET_ARTIFACTS_MAX_BYTES"] = "8192",
+            ["DECNET_SESSIONS_PER_SOURCE"] = "2",
+            ["DECNET_SESSIONS_MAX"] = "3",
+        }), stdout, stderr, stop.Token);
+        var clients = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            var attacker = Honeypots.TestDecky.NextAddress();
+            for (var attempt = 0; attempt < 50 && await BannerAsync(attacker, address, clients) is null; attempt++)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+            Assert.NotNull(await BannerAsync(attacker, address, clients));
+            Assert.Null(await BannerAsync(attacker, address, clients)); // a third from one address: reset
+            Assert.StartsWith("220", await BannerAsync(Honeypots.TestDecky.NextAddress(), address, clients), StringComparison.Ordinal);
+            Assert.Null(await BannerAsync(Honeypots.TestDecky.NextAddress(), address, clients)); // the container's cap
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+            clients.Clear();
+
+            var local = Path.Combine(state.Path, "kit.bin");
+            await File.WriteAllBytesAsync(local, new byte[20_000], TestContext.Current.CancellationToken);
+            var upload = -1;
+            for (var attempt = 0; attempt < 50 && upload != 70; attempt++)
+            {
+                // The closed sessions above may still be leaving: retry until one is admitted.
+                upload = (await Honeypots.RealClient.RunAsync("curl", ["-sS", "--max-time", "20", "--user", "root:toor", "-T", local, $"ftp://{address}/kit.bin"])).ExitCode;
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+            Assert.Equal(70, upload); // curl's code for the server's 552 "Exceeded storage allocation"
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+            await stop.CancelAsync();
+        }
+
+        Assert.Equal(HoneypotHostCommand.ExitOk, await run);
+        Assert.Matches(@"(?m)^<\d+>1 \S+ dnt-share ftp - file_skipped \[relay@55555 [^\n]*reason=""decky_quota""", stdout.ToString());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(state.Path, "artifacts"), "*", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Connects from <paramref name="source"/> and reads the greeting; null when the connection was refused or reset.</summary>
+    private static async Task<string?> BannerAsync(IPAddress source, IPAddress server, List<System.Net.Sockets.TcpClient> clients)
+    {
+        var client = new System.Net.Sockets.TcpClient(new IPEndPoint(source, 0));
+        try
+        {
+            await client.ConnectAsync(server, 21, TestContext.Current.CancellationToken);
+            var buffer = new byte[256];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var read = await client.GetStream().ReadAsync(buffer, timeout.Token);
+            if (read == 0)
+            {
+                client.Dispose();
+                return null;
+            }
+            clients.Add(client);
+            return System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            client.Dispose();
+            return null;
+        }
+    }
 }

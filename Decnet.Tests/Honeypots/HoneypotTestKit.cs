@@ -15,11 +15,26 @@ public sealed class CapturingEventSink : IHoneypotEventSink
     private readonly ConcurrentQueue<HoneypotEvent> _events = new();
     private readonly SemaphoreSlim _published = new(0);
 
+    private long _publishedCount;
+
     public IReadOnlyList<HoneypotEvent> Events => _events.ToArray();
+
+    /// <summary>
+    /// False while a test measures the heap: events are counted and dropped, as a production sink writes
+    /// them out instead of keeping them.
+    /// </summary>
+    public bool Retain { get; set; } = true;
+
+    /// <summary>Every event published, retained or not.</summary>
+    public long PublishedCount => Interlocked.Read(ref _publishedCount);
 
     public void Publish(HoneypotEvent honeypotEvent)
     {
-        _events.Enqueue(honeypotEvent);
+        Interlocked.Increment(ref _publishedCount);
+        if (Retain)
+        {
+            _events.Enqueue(honeypotEvent);
+        }
         _published.Release();
     }
 

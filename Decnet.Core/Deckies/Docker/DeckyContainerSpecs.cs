@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using Decnet.Core.Honeypots.Hosting;
 using Docker.DotNet.Models;
 
 namespace Decnet.Core.Deckies.Docker;
@@ -77,7 +79,7 @@ public static class DeckyContainerSpecs
         {
             Name = ServiceContainerName(decky, service),
             Image = options.ImageFor(service),
-            Env = ServiceEnvironment(decky, service),
+            Env = ServiceEnvironment(decky, service, options.HoneypotLimits),
             Labels = new Dictionary<string, string>
             {
                 [DockerLabels.Managed] = "true",
@@ -180,10 +182,18 @@ public static class DeckyContainerSpecs
         return (Path.Combine(root, "deckies", decky.Name, service), Path.Combine(root, "artifacts", decky.Name, service));
     }
 
-    /// <summary>The <c>DECNET_*</c> variables <c>decnet-agent honeypot</c> reads.</summary>
-    public static IList<string> ServiceEnvironment(DeckyConfig decky, string service)
+    /// <summary>
+    /// The <c>DECNET_*</c> variables <c>decnet-agent honeypot</c> reads. Its bounds are this service's share
+    /// of the decky's: the artifact quota and the session cap divided among the decky's services (so all
+    /// of them together stay within the decky's), the per-source limit whole (one client of one service,
+    /// a password sprayer with 16 threads, must still fit).
+    /// </summary>
+    public static IList<string> ServiceEnvironment(DeckyConfig decky, string service, HoneypotLimitsOptions? limits = null)
     {
         ArgumentNullException.ThrowIfNull(decky);
+        limits ??= new HoneypotLimitsOptions();
+        var shares = decky.Services.Count;
+        var perSource = limits.Admission.MaxSessionsPerSourcePerDecky;
         var persona = new Dictionary<string, IReadOnlyDictionary<string, string>> { [service] = decky.PersonaFor(service) };
         return
         [
@@ -195,6 +205,10 @@ public static class DeckyContainerSpecs
             $"DECNET_SERVICES={service}",
             "DECNET_BIND_ADDRESS=0.0.0.0",
             $"DECNET_PERSONA_JSON={JsonSerializer.Serialize(persona)}",
+            string.Create(CultureInfo.InvariantCulture, $"DECNET_ARTIFACTS_MAX_BYTES={limits.Artifacts.MaxBytesPerDecky / shares}"),
+            string.Create(CultureInfo.InvariantCulture, $"DECNET_ARTIFACTS_FILES_PER_SESSION={limits.Artifacts.MaxFilesPerSession}"),
+            string.Create(CultureInfo.InvariantCulture, $"DECNET_SESSIONS_PER_SOURCE={perSource}"),
+            string.Create(CultureInfo.InvariantCulture, $"DECNET_SESSIONS_MAX={Math.Max(perSource, limits.Admission.MaxSessionsPerDecky / shares)}"),
         ];
     }
 }

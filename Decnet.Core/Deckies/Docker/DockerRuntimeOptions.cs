@@ -1,3 +1,5 @@
+using Decnet.Core.Honeypots.Hosting;
+
 namespace Decnet.Core.Deckies.Docker;
 
 /// <summary>How the Docker runtime reaches its engine and which images it runs. Section "Docker".</summary>
@@ -82,6 +84,12 @@ public sealed class DockerRuntimeOptions
 
     /// <summary>Processes of each base container.</summary>
     public int BasePidsLimit { get; set; } = 32;
+
+    /// <summary>
+    /// The honeypot bounds (<c>Decnet:Honeypots</c>), copied in at start. Each service container runs its own
+    /// host and sees only its own artifacts folder, so it is given its share of the decky's bounds.
+    /// </summary>
+    public HoneypotLimitsOptions HoneypotLimits { get; set; } = new();
 
     /// <summary>The full image reference of service containers.</summary>
     public string ServiceImageReference => $"{HoneypotImage}:{HoneypotTag}";

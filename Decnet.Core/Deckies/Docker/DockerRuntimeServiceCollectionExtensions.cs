@@ -2,6 +2,7 @@ using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Storage;
 using Decnet.Core.Health;
+using Decnet.Core.Honeypots.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,8 @@ public static class DockerRuntimeServiceCollectionExtensions
         services.AddOptions<DockerRuntimeOptions>().BindConfiguration(DockerRuntimeOptions.SectionName).ValidateOnStart()
             // A local engine shares this host's folders: service state and artifacts land in our data folder.
             .PostConfigure<IOptions<StorageOptions>>((docker, storage) =>
-                docker.HostDataDirectory ??= docker.Endpoint.StartsWith("unix://", StringComparison.Ordinal) ? storage.Value.DataPath : null);
+                docker.HostDataDirectory ??= docker.Endpoint.StartsWith("unix://", StringComparison.Ordinal) ? storage.Value.DataPath : null)
+            .PostConfigure<IOptions<HoneypotLimitsOptions>>((docker, limits) => docker.HoneypotLimits = limits.Value);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
         services.TryAddSingleton(sp => new DockerDeckyRuntime(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,

@@ -23,6 +23,9 @@ public enum ArtifactRefusal
     DeckyQuota,
     TotalQuota,
     FilesPerSession,
+
+    /// <summary>The service dropped the file itself once it had it all (a message over its size limit, an empty aborted upload).</summary>
+    NotKept,
 }
 
 public static class ArtifactRefusalNames
@@ -34,6 +37,7 @@ public static class ArtifactRefusalNames
         ArtifactRefusal.DeckyQuota => "decky_quota",
         ArtifactRefusal.TotalQuota => "total_quota",
         ArtifactRefusal.FilesPerSession => "files_per_session",
+        ArtifactRefusal.NotKept => "not_kept",
         _ => "stored",
     };
 }

@@ -41,12 +41,18 @@ public static class ArtifactStore
     public static string FolderFor(ServiceContext context, string service) =>
         Path.Combine(context.ArtifactsDirectory, FolderName(context.DeckyName), FolderName(service));
 
-    /// <summary>Copies at most <paramref name="maxBytes"/> from <paramref name="source"/>; a longer upload is stored truncated and flagged.</summary>
+    /// <summary>
+    /// Copies at most <paramref name="maxBytes"/> from <paramref name="source"/>; a longer upload is stored
+    /// truncated and flagged. <paramref name="keep"/>, asked once the source has ended, may still drop
+    /// the file (an upload the protocol refused after streaming it): the capture then has no
+    /// <see cref="ArtifactCapture.Stored"/> file and the refusal <see cref="ArtifactRefusal.NotKept"/>.
+    /// </summary>
     public static Task<ArtifactCapture> SaveAsync(
-        HoneypotConnection connection, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null)
+        HoneypotConnection connection, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null,
+        Func<bool>? keep = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return SaveAsync(connection.Context, connection.TryClaimArtifactSlot(), service, originalPath, source, maxBytes, cancellationToken, baseName);
+        return SaveAsync(connection.Context, connection.TryClaimArtifactSlot(), service, originalPath, source, maxBytes, cancellationToken, baseName, keep);
     }
 
     /// <summary>
@@ -54,11 +60,13 @@ public static class ArtifactStore
     /// the service's per-address limits): the decky's and the host's quota apply, no session slot does.
     /// </summary>
     public static Task<ArtifactCapture> SaveAsync(
-        ServiceContext context, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null) =>
-        SaveAsync(context, slotClaimed: true, service, originalPath, source, maxBytes, cancellationToken, baseName);
+        ServiceContext context, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName = null,
+        Func<bool>? keep = null) =>
+        SaveAsync(context, slotClaimed: true, service, originalPath, source, maxBytes, cancellationToken, baseName, keep);
 
     private static async Task<ArtifactCapture> SaveAsync(
-        ServiceContext context, bool slotClaimed, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName)
+        ServiceContext context, bool slotClaimed, string service, string originalPath, Stream source, long maxBytes, CancellationToken cancellationToken, string? baseName,
+        Func<bool>? keep)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(source);
@@ -129,6 +137,11 @@ public static class ArtifactStore
                 }
             }
             var sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (file is not null && keep is not null && !keep())
+            {
+                // The finally drops the partial file and gives its reservation back.
+                return new ArtifactCapture(null, sha256, size, truncated, ArtifactRefusal.NotKept, 0);
+            }
             if (file is null)
             {
                 return new ArtifactCapture(null, sha256, size, truncated, refusal, limit);

@@ -142,15 +142,27 @@ public sealed class HttpHoneypot : IHoneypotService
         }
     }
 
+    /// <summary>
+    /// Headers for the request event. A name sent twice (two Host lines are a classic smuggling probe)
+    /// keeps every value, joined with ", " as HTTP folds repeated fields, within the logged length.
+    /// </summary>
+    private static Dictionary<string, string> LoggedHeaders(HttpRequest request)
+    {
+        var logged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in request.Headers)
+        {
+            var joined = logged.TryGetValue(name, out var earlier) ? earlier + ", " + value : value;
+            logged[name] = joined.Length > MaxLoggedHeaderValue ? joined[..MaxLoggedHeaderValue] : joined;
+        }
+        return logged;
+    }
+
     private (HttpPage Page, IReadOnlyList<KeyValuePair<string, string>> Headers) Respond(HoneypotConnection connection, HttpRequest request)
     {
         // Apache names the server from the Host header without its port (UseCanonicalName Off).
         var hostHeader = request.Header("Host");
         var host = string.IsNullOrWhiteSpace(hostHeader) ? Context.Hostname : StripPort(hostHeader);
-        var headersJson = JsonSerializer.Serialize(request.Headers.ToDictionary(
-            h => h.Key,
-            h => h.Value.Length > MaxLoggedHeaderValue ? h.Value[..MaxLoggedHeaderValue] : h.Value,
-            StringComparer.OrdinalIgnoreCase));
+        var headersJson = JsonSerializer.Serialize(LoggedHeaders(request));
         var preview = Encoding.UTF8.GetString(request.Body, 0, Math.Min(request.Body.Length, BodyPreviewBytes));
         connection.Emit(
             "request",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
 using Decnet.Core.Honeypots.Artifacts;
@@ -33,6 +34,9 @@ public sealed class SmtpRelayHoneypotFactory : IHoneypotServiceFactory
 public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHoneypotService
 {
     public const int MaxMessageBytes = 10_240_000;
+
+    /// <summary>The start of a message kept in memory while the rest streams to disk: where its headers are.</summary>
+    private const int HeaderBytes = 64 * 1024;
     private const int MaxRecipients = 100;
     private const int MaxErrors = 20;
     private const int MaxCommands = 1000;
@@ -280,37 +284,67 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
         };
     }
 
+    /// <summary>
+    /// Receives a message body. It streams into the artifact store as it arrives (hashed, charged to the
+    /// quota); only its first <see cref="HeaderBytes"/> stay in memory, for the Subject. A message over
+    /// <see cref="MaxMessageBytes"/>, or one the attacker never finished, is dropped once it has ended.
+    /// </summary>
     private async Task<bool> ReceiveDataAsync(HoneypotConnection connection, LineReader lines, Envelope envelope, CancellationToken ct)
     {
         await ReplyAsync(connection, "354 End data with <CR><LF>.<CR><LF>", ct).ConfigureAwait(false);
-        var message = new MemoryStream();
+        var queueId = Convert.ToHexString(RandomNumberGenerator.GetBytes(5));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 64 * 1024, resumeWriterThreshold: 32 * 1024));
+        var finished = false;
         var tooBig = false;
+        var save = SaveAsync();
+        var head = new MemoryStream();
+        long size = 0;
         var droppedLines = false;
-        while (true)
+        try
         {
-            var line = await lines.ReadLineAsync(ct).ConfigureAwait(false);
-            if (line.Status == LineStatus.EndOfStream)
+            while (true)
             {
-                return false;
+                var line = await lines.ReadLineAsync(ct).ConfigureAwait(false);
+                if (line.Status == LineStatus.EndOfStream)
+                {
+                    break;
+                }
+                if (line.Status == LineStatus.TooLong)
+                {
+                    droppedLines = true;
+                    continue;
+                }
+                if (line.Text == ".")
+                {
+                    finished = true;
+                    break;
+                }
+                // RFC 5321 §4.5.2: a leading dot was doubled by the client.
+                var text = line.Text.StartsWith('.') ? line.Text[1..] : line.Text;
+                if (tooBig || size + text.Length + 2 > MaxMessageBytes)
+                {
+                    // Read to the end of the message, keep nothing more: the whole message is refused.
+                    tooBig = true;
+                    continue;
+                }
+                var bytes = Encoding.Latin1.GetBytes(text + "\r\n");
+                size += bytes.Length;
+                if (head.Length < HeaderBytes)
+                {
+                    head.Write(bytes, 0, (int)Math.Min(bytes.Length, HeaderBytes - head.Length));
+                }
+                await pipe.Writer.WriteAsync(bytes, ct).ConfigureAwait(false);
             }
-            if (line.Status == LineStatus.TooLong)
-            {
-                droppedLines = true;
-                continue;
-            }
-            if (line.Text == ".")
-            {
-                break;
-            }
-            // RFC 5321 §4.5.2: a leading dot was doubled by the client.
-            var text = line.Text.StartsWith('.') ? line.Text[1..] : line.Text;
-            if (message.Length + text.Length + 2 > MaxMessageBytes)
-            {
-                tooBig = true;
-                continue;
-            }
-            message.Write(Encoding.Latin1.GetBytes(text));
-            message.Write("\r\n"u8);
+        }
+        finally
+        {
+            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            await save.ConfigureAwait(false);
+        }
+        var artifact = await save.ConfigureAwait(false);
+        if (!finished)
+        {
+            return false;
         }
 
         if (tooBig)
@@ -321,9 +355,6 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
             return true;
         }
 
-        var queueId = Convert.ToHexString(RandomNumberGenerator.GetBytes(5));
-        var bytes = message.ToArray();
-        var artifact = await ArtifactStore.SaveAsync(connection, ServiceName, queueId + ".eml", bytes, ct).ConfigureAwait(false);
         if (artifact.Stored is null)
         {
             // Over a quota or the session's file count: the message event stays, its bytes are not kept.
@@ -334,8 +365,8 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
             ("queue_id", queueId),
             ("mail_from", envelope.From),
             ("rcpt_to", string.Join(',', envelope.Recipients)),
-            ("subject", Subject(bytes)),
-            ("size", bytes.Length.ToString(CultureInfo.InvariantCulture)),
+            ("subject", Subject(head.ToArray())),
+            ("size", size.ToString(CultureInfo.InvariantCulture)),
             ("sha256", artifact.Sha256),
             ("stored_as", artifact.Stored?.StoredAs),
             ("lines_dropped", droppedLines ? "true" : null),
@@ -343,12 +374,27 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
         envelope.Reset();
         await ReplyAsync(connection, $"250 2.0.0 Ok: queued as {queueId}", ct).ConfigureAwait(false);
         return true;
+
+        // Not cancelled with the session: completing the pipe ends it, whatever happened to the session.
+        // A store that stops early completes the reader, so later writes are dropped instead of waiting.
+        async Task<ArtifactCapture> SaveAsync()
+        {
+            try
+            {
+                return await ArtifactStore.SaveAsync(connection, ServiceName, queueId + ".eml", pipe.Reader.AsStream(), MaxMessageBytes, CancellationToken.None,
+                    keep: () => finished && !tooBig).ConfigureAwait(false);
+            }
+            finally
+            {
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The Subject header of the message, unfolded and capped.</summary>
     private static string? Subject(byte[] message)
     {
-        var text = Encoding.Latin1.GetString(message, 0, Math.Min(message.Length, 64 * 1024));
+        var text = Encoding.Latin1.GetString(message);
         var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var headers = (headerEnd >= 0 ? text[..headerEnd] : text).Replace("\r\n ", " ", StringComparison.Ordinal).Replace("\r\n\t", " ", StringComparison.Ordinal);
         foreach (var header in headers.Split("\r\n"))

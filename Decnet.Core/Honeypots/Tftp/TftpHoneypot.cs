@@ -259,10 +259,12 @@ public sealed class TftpHoneypot : IHoneypotService
             return;
         }
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024));
-        // Not cancelled with the transfer: completing the pipe ends it, so an aborted upload still keeps what arrived.
-        var save = ArtifactStore.SaveAsync(Context, "tftp", request.FileName, pipe.Reader.AsStream(), MaxUploadBytes, CancellationToken.None);
         var received = 0L;
         var complete = false;
+        // Not cancelled with the transfer: completing the pipe ends it, so an aborted upload still keeps
+        // what arrived; one that delivered nothing leaves no empty file behind.
+        var save = ArtifactStore.SaveAsync(Context, "tftp", request.FileName, pipe.Reader.AsStream(), MaxUploadBytes, CancellationToken.None,
+            keep: () => complete || received > 0);
         var overLimit = false;
         string? clientError = null;
         try
@@ -312,11 +314,6 @@ public sealed class TftpHoneypot : IHoneypotService
         var capture = await save.ConfigureAwait(false);
         if (capture.Size == 0 && !complete)
         {
-            if (capture.Stored is { } empty)
-            {
-                File.Delete(empty.FullPath);
-                Context.Artifacts.Release(Context.DeckyName, ArtifactQuota.FileOverhead);
-            }
             Emit(remote, "upload_aborted", ("orig_path", request.FileName), ("error", clientError ?? "no data"));
             return;
         }

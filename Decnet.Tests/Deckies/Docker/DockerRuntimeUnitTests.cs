@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Decnet.Core.Deckies;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Honeypots.Hosting;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.Extensions.Configuration;
@@ -276,6 +277,34 @@ public sealed class DockerRuntimeOptionsTests
         Assert.True(result.Failed);
         Assert.Equal(10, result.Failures!.Count());
         Assert.Contains("Decnet:Runtime:Docker:ServiceMemoryLimitMiB is 0; it must be between 64 and 65536.", result.Failures!);
+    }
+
+    [Fact]
+    public void Each_service_container_is_told_its_share_of_the_deckys_artifact_quota_and_session_cap()
+    {
+        var options = new DockerRuntimeOptions
+        {
+            HoneypotLimits = new HoneypotLimitsOptions
+            {
+                Artifacts = new() { MaxBytesPerDecky = 300L * 1024 * 1024, MaxFilesPerSession = 10 },
+                Admission = new() { MaxSessionsPerSourcePerDecky = 20, MaxSessionsPerDecky = 600 },
+            },
+        };
+        var decky = new DeckyConfig { Name = "web1", Ip = "10.213.7.20", Hostname = "web1-host", Services = ["redis", "ssh", "http"], NmapOs = "linux" };
+
+        var environments = decky.Services.Select(service => DeckyContainerSpecs.Service(decky, service, "base-id", options).Env!).ToList();
+
+        // Three services: each keeps a third of the decky's quota and sessions, so together they hold the decky's.
+        Assert.All(environments, env =>
+        {
+            Assert.Contains("DECNET_ARTIFACTS_MAX_BYTES=104857600", env);
+            Assert.Contains("DECNET_ARTIFACTS_FILES_PER_SESSION=10", env);
+            Assert.Contains("DECNET_SESSIONS_PER_SOURCE=20", env);
+            Assert.Contains("DECNET_SESSIONS_MAX=200", env);
+        });
+        // A share is never below one source's limit: a lone client of one service must still fit.
+        var crowded = decky with { Services = [.. Enumerable.Range(0, 40).Select(i => "svc" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
+        Assert.Contains("DECNET_SESSIONS_MAX=20", DeckyContainerSpecs.ServiceEnvironment(crowded, "svc0", options.HoneypotLimits));
     }
 
     [Fact]

@@ -100,19 +100,45 @@ public sealed class BuiltInProtocolFuzzTests
         },
     });
 
+    private static readonly string[] s_smtpConversation =
+    [
+        "EHLO attacker.example", "AUTH LOGIN", "YWRtaW4=", "cGFzc3dvcmQ=", "MAIL FROM:<a@attacker.example> SIZE=1000",
+        "RCPT TO:<ceo@corp.example>", "DATA", "Subject: invoice\r\nFrom: a@attacker.example\r\n\r\nplease pay", ".", "VRFY root", "RSET", "QUIT",
+    ];
+
+    private static async Task<RealClient.Result> CurlMailAsync(FuzzTarget target, params string[] options)
+    {
+        var mail = Path.Combine(target.Decky.Root, "mail.txt");
+        await File.WriteAllTextAsync(mail, "Subject: after the fuzz\r\n\r\nstill served\r\n", TestContext.Current.CancellationToken);
+        return await RealClient.RunAsync("curl", ["-sS", "--max-time", "20", .. options, "--mail-from", "a@example.com", "--mail-rcpt", "b@example.com", "-T", mail,
+            $"smtp://{target.Address}:{target.Port}/"]);
+    }
+
     [Fact]
-    public Task Smtp_survives_random_and_mutated_commands_and_messages() => ProtocolFuzzer.RunAsync(new FuzzProtocol
+    public Task Smtp_survives_random_and_mutated_commands() => ProtocolFuzzer.RunAsync(new FuzzProtocol
     {
         Factory = new SmtpHoneypotFactory(),
-        ValidFrames = [.. FuzzFrames.Lines("EHLO attacker.example", "AUTH LOGIN", "YWRtaW4=", "cGFzc3dvcmQ=", "MAIL FROM:<a@attacker.example> SIZE=1000",
-            "RCPT TO:<ceo@corp.example>", "DATA", "Subject: invoice\r\nFrom: a@attacker.example\r\n\r\nplease pay", ".", "VRFY root", "RSET", "QUIT")],
+        ValidFrames = [.. FuzzFrames.Lines(s_smtpConversation)],
         RealClient = async target =>
         {
-            var mail = Path.Combine(target.Decky.Root, "mail.txt");
-            await File.WriteAllTextAsync(mail, "Subject: after the fuzz\r\n\r\nstill served\r\n", TestContext.Current.CancellationToken);
-            var sent = await RealClient.RunAsync("curl", ["-sS", "--max-time", "20", "--mail-from", "a@example.com", "--mail-rcpt", "b@example.com", "-T", mail, $"smtp://{target.Address}:{target.Port}/"]);
-            // The smtp persona is a Postfix that refuses relaying: curl is served up to Postfix's refusal.
-            Assert.True(sent.ExitCode == 55 && sent.StdErr.Contains("RCPT failed: 554", StringComparison.Ordinal), sent.StdErr);
+            // The credential harvester answers relaying with 554, as before the fuzz.
+            var sent = await CurlMailAsync(target);
+            Assert.Contains("554", sent.StdErr, StringComparison.Ordinal);
+            await target.Decky.Sink.WaitForAsync("rcpt_denied", e => e.Field("address") == "b@example.com");
+        },
+    });
+
+    [Fact]
+    public Task Smtp_relay_survives_random_and_mutated_commands_and_message_bodies() => ProtocolFuzzer.RunAsync(new FuzzProtocol
+    {
+        // The open relay takes DATA: held sessions sit inside message bodies.
+        Factory = new SmtpRelayHoneypotFactory(),
+        ValidFrames = [.. FuzzFrames.Lines(s_smtpConversation)],
+        RealClient = async target =>
+        {
+            var sent = await CurlMailAsync(target, "--user", "relay:relay123");
+            Assert.True(sent.ExitCode == 0, sent.StdErr);
+            await target.Decky.Sink.WaitForAsync("message_accepted", e => e.Field("subject") == "after the fuzz");
         },
     });
 

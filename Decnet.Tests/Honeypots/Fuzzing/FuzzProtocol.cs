@@ -42,16 +42,22 @@ public sealed record FuzzProtocol
     public bool Tls { get; init; }
 
     /// <summary>Random sessions in the property phase (CsCheck iterations).</summary>
-    public int Sessions { get; init; } = 120;
+    public int Sessions { get; init; } = 100;
 
-    /// <summary>Connections held open at once in the memory phase.</summary>
-    public int HeldSessions { get; init; } = 48;
+    /// <summary>Connections held open at once after each prefix of the valid conversation in the memory phase.</summary>
+    public int HeldSessionsPerDepth { get; init; } = 10;
 
     /// <summary>Bytes each held connection sends without ever finishing a message.</summary>
-    public int HeldSessionBytes { get; init; } = 1024 * 1024;
+    public int HeldSessionBytes { get; init; } = 512 * 1024;
 
-    /// <summary>Managed memory one held connection may keep alive (everything it sent is 4 times more).</summary>
-    public long RetainedBytesPerSession { get; init; } = 256 * 1024;
+    /// <summary>
+    /// Managed memory one held connection may gain while it sends all but its first 64 KiB: a quarter of
+    /// those bytes, so a service that buffers what it is sent fails, one that keeps bounded state passes.
+    /// </summary>
+    public long GrowthBytesPerSession { get; init; } = 112 * 1024;
+
+    /// <summary>Managed memory one held connection may cost after its first 64 KiB (its state, its buffers, the test's client socket).</summary>
+    public long FixedBytesPerSession { get; init; } = 512 * 1024;
 
     public string Name => Factory.Name;
 }

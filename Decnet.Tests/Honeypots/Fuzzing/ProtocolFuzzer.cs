@@ -17,10 +17,14 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// linger). After each one the session must have ended (no session outlives its client by more than a
 /// few seconds) and none may have faulted. A failure is shrunk to a minimal session and printed with
 /// its seed.</item>
-/// <item>Memory: <see cref="FuzzProtocol.HeldSessions"/> connections each send
-/// <see cref="FuzzProtocol.HeldSessionBytes"/> that never finish a message and stay open; the managed
-/// heap they keep alive must stay under <see cref="FuzzProtocol.RetainedBytesPerSession"/> each, and
-/// drop back when they close.</item>
+/// <item>Memory: after each prefix of the valid conversation (0 to all frames),
+/// <see cref="FuzzProtocol.HeldSessionsPerDepth"/> connections each send
+/// <see cref="FuzzProtocol.HeldSessionBytes"/> that never finish a message (runs of one byte, or short
+/// lines a message body would collect) and stay open. The managed heap is looked at after the first
+/// 64 KiB and after the rest: what a session gained in between must stay under
+/// <see cref="FuzzProtocol.GrowthBytesPerSession"/> (memory does not follow the attacker's bytes), what
+/// it cost at all under <see cref="FuzzProtocol.FixedBytesPerSession"/>, and the heap must drop back
+/// when they close.</item>
 /// <item>Service: the protocol's real client is still served.</item>
 /// </list>
 /// No session may fault at any point, and the host logs no exception.
@@ -28,6 +32,9 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 public static class ProtocolFuzzer
 {
     private static readonly TimeSpan SessionEndDeadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>The first filler chunk of a held session, before the first look at the heap.</summary>
+    private const int HeldChunkBytes = 64 * 1024;
 
     public static async Task<FuzzReport> RunAsync(FuzzProtocol protocol)
     {
@@ -44,47 +51,69 @@ public static class ProtocolFuzzer
         var source = TestDecky.NextAddress();
         await FuzzFrames.SessionGen(protocol).SampleAsync(async session =>
         {
+            // Only what this session caused counts, so shrinking converges on an input that fails by itself.
             var faultsBefore = Faulted(decky);
+            var exceptionsBefore = Exceptions(decky).Count;
             await RunSessionAsync(protocol, target, source, session);
             await WaitForNoSessionsAsync(decky, $"after the session\n{session}");
             var faults = Faulted(decky) - faultsBefore;
-            if (faults > 0 || Exceptions(decky).Count > 0)
+            var exceptions = Exceptions(decky).Skip(exceptionsBefore).ToList();
+            if (faults > 0 || exceptions.Count > 0)
             {
-                throw new InvalidOperationException($"{faults} session(s) faulted: {string.Join("\n", Exceptions(decky).Take(2))}\nSession: {session}");
+                throw new InvalidOperationException($"{faults} session(s) faulted: {string.Join("\n", exceptions.Take(2))}\nSession: {session}");
             }
             sessions++;
             bytes += session.Bytes;
         }, writeLine: output is null ? null : output.WriteLine, iter: protocol.Sessions, threads: 1, print: s => s.ToString());
 
-        // Phase 2: connections that hold unfinished messages, measured on the managed heap. The test's
-        // sink keeps every event; in production they are written out, so it is emptied before measuring.
+        // Phase 2: at every depth of the valid conversation, connections that hold unfinished messages,
+        // measured on the managed heap twice: after the first filler chunk (the session's fixed cost and
+        // warmed caches) and after all of it. What grows in between grew with the attacker's bytes. The
+        // test's sink keeps every event; in production they are written out, so here they are counted
+        // and dropped.
         decky.Sink.Clear();
+        decky.Sink.Retain = false;
         var baseline = RetainedBytes();
-        var held = await HoldSessionsAsync(protocol, target);
-        long retained;
-        try
+        var worst = (Depth: 0, Growth: 0L, Fixed: 0L);
+        for (var depth = 0; depth <= protocol.ValidFrames.Count; depth++)
         {
-            await WaitForActiveAsync(decky, held.Count);
-            // Give the service time to read (and buffer, if it does) everything that was sent.
-            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
-            decky.Sink.Clear();
-            retained = RetainedBytes() - baseline;
-        }
-        finally
-        {
-            foreach (var connection in held)
+            var before = RetainedBytes();
+            var held = await HoldSessionsAsync(protocol, target, depth);
+            long early;
+            long late;
+            try
             {
-                connection.Dispose();
+                await WaitForActiveAsync(decky, held.Count);
+                early = await SettledRetainedBytesAsync();
+                await FillHeldSessionsAsync(protocol, held);
+                late = await SettledRetainedBytesAsync();
             }
+            finally
+            {
+                foreach (var connection in held)
+                {
+                    connection.Dispose();
+                }
+            }
+            await WaitForNoSessionsAsync(decky, $"after the connections held at depth {depth} closed");
+            var growth = Math.Max(0, late - early) / held.Count;
+            var fixedCost = Math.Max(0, early - before) / held.Count;
+            output?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[fuzz] {protocol.Name} depth {depth}: {fixedCost:N0} bytes per held session after {HeldChunkBytes:N0} bytes, {growth:N0} more after {protocol.HeldSessionBytes:N0}"));
+            if (growth >= worst.Growth)
+            {
+                worst = (depth, growth, Math.Max(worst.Fixed, fixedCost));
+            }
+            worst.Fixed = Math.Max(worst.Fixed, fixedCost);
+            Assert.True(growth <= protocol.GrowthBytesPerSession, string.Create(CultureInfo.InvariantCulture,
+                $"{protocol.Name}: after {depth} valid frames each held session grew by {growth:N0} bytes while its attacker sent {protocol.HeldSessionBytes - HeldChunkBytes:N0} more, over the {protocol.GrowthBytesPerSession:N0} allowed"));
+            Assert.True(fixedCost <= protocol.FixedBytesPerSession, string.Create(CultureInfo.InvariantCulture,
+                $"{protocol.Name}: after {depth} valid frames each held session cost {fixedCost:N0} bytes, over the {protocol.FixedBytesPerSession:N0} allowed"));
         }
-        await WaitForNoSessionsAsync(decky, "after the held connections closed");
-        decky.Sink.Clear();
         var afterwards = RetainedBytes() - baseline;
-        var perSession = retained / held.Count;
+        decky.Sink.Retain = true;
         output?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[fuzz] {protocol.Name}: {sessions} sessions, {bytes:N0} bytes; {held.Count} held sessions of {protocol.HeldSessionBytes:N0} bytes kept {retained:N0} bytes ({perSession:N0} each), {afterwards:N0} after they closed"));
-        Assert.True(perSession <= protocol.RetainedBytesPerSession,
-            $"{protocol.Name}: each held session kept {perSession:N0} bytes alive, over the {protocol.RetainedBytesPerSession:N0} allowed");
+            $"[fuzz] {protocol.Name}: {sessions} sessions, {bytes:N0} bytes; {protocol.HeldSessionsPerDepth} sessions held at each of {protocol.ValidFrames.Count + 1} depths with {protocol.HeldSessionBytes:N0} bytes each: at most {worst.Growth:N0} bytes of growth per session (depth {worst.Depth}), at most {worst.Fixed:N0} bytes of fixed cost, {afterwards:N0} after all closed"));
         Assert.True(afterwards <= 16 * 1024 * 1024, $"{protocol.Name}: {afterwards:N0} bytes still alive after every fuzz session closed");
 
         // Phase 3: the listener still serves a real client.
@@ -92,7 +121,7 @@ public static class ProtocolFuzzer
 
         Assert.Equal(0, Faulted(decky));
         Assert.Empty(Exceptions(decky));
-        return new FuzzReport(sessions, bytes, perSession);
+        return new FuzzReport(sessions, bytes, worst.Growth, worst.Fixed);
     }
 
     private static long Faulted(TestDecky decky) => decky.Hosted.Statistics().Sum(s => s.FaultedSessions);
@@ -254,57 +283,111 @@ public static class ProtocolFuzzer
         }
     }
 
-    /// <summary>Opens the held connections: a valid prefix of varying depth, then bytes that never finish a message.</summary>
-    private static async Task<List<HeldConnection>> HoldSessionsAsync(FuzzProtocol protocol, FuzzTarget target)
+    /// <summary>Opens the held connections: <paramref name="depth"/> valid frames, then the first filler chunk.</summary>
+    private static async Task<List<HeldConnection>> HoldSessionsAsync(FuzzProtocol protocol, FuzzTarget target, int depth)
     {
-        var perSource = new SessionAdmissionOptions().MaxSessionsPerSourcePerDecky / 2;
-        var sources = Enumerable.Range(0, (protocol.HeldSessions + perSource - 1) / perSource).Select(_ => TestDecky.NextAddress()).ToList();
+        var source = TestDecky.NextAddress();
         var held = new List<HeldConnection>();
-        for (var i = 0; i < protocol.HeldSessions; i++)
+        for (var i = 0; i < protocol.HeldSessionsPerDepth; i++)
         {
-            var connection = new HeldConnection();
+            var connection = new HeldConnection(HeldFiller(i));
             held.Add(connection);
-            var stream = await ConnectAsync(protocol, target, sources[i / perSource], raw: false, connection.Owned, TestContext.Current.CancellationToken);
-            if (stream is null)
+            connection.Stream = await ConnectAsync(protocol, target, source, raw: false, connection.Owned, TestContext.Current.CancellationToken);
+            if (connection.Stream is null)
             {
                 continue;
             }
-            connection.Drain = DrainAsync(stream, connection.Stop.Token);
+            connection.Drain = DrainAsync(connection.Stream, connection.Stop.Token);
             try
             {
-                foreach (var frame in protocol.ValidFrames.Take(i % (protocol.ValidFrames.Count + 1)))
+                foreach (var frame in protocol.ValidFrames.Take(depth))
                 {
-                    await stream.WriteAsync(frame, TestContext.Current.CancellationToken);
-                }
-                var chunk = HeldFiller(i);
-                for (var sent = 0; sent < protocol.HeldSessionBytes; sent += chunk.Length)
-                {
-                    using var slow = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-                    // A service that stops reading is fine (that is a bound too): stop sending to it.
-                    slow.CancelAfter(TimeSpan.FromSeconds(2));
-                    await stream.WriteAsync(chunk, slow.Token);
+                    await connection.Stream.WriteAsync(frame, TestContext.Current.CancellationToken);
                 }
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
             {
-                // Cut for the bytes, or not reading: both keep the session bounded.
+                connection.Stream = null;
+                continue;
             }
+            await SendFillerAsync(connection, HeldChunkBytes);
         }
         return held;
     }
 
-    /// <summary>64 KiB that never end a message: one byte repeated, or (every fifth) 100-byte lines, which a message body would collect.</summary>
-    private static byte[] HeldFiller(int index) => (index % 5) switch
+    /// <summary>Sends the rest of <see cref="FuzzProtocol.HeldSessionBytes"/> on every held connection still open.</summary>
+    private static async Task FillHeldSessionsAsync(FuzzProtocol protocol, List<HeldConnection> held)
     {
-        0 => Enumerable.Repeat((byte)'A', 64 * 1024).ToArray(),
-        1 => Enumerable.Repeat((byte)'0', 64 * 1024).ToArray(),
-        2 => Enumerable.Repeat((byte)' ', 64 * 1024).ToArray(),
-        3 => Enumerable.Repeat((byte)0xFF, 64 * 1024).ToArray(),
-        _ => [.. Enumerable.Repeat(System.Text.Encoding.ASCII.GetBytes(new string('x', 98) + "\r\n"), 64 * 1024 / 100).SelectMany(l => l)],
-    };
+        foreach (var connection in held)
+        {
+            await SendFillerAsync(connection, protocol.HeldSessionBytes - HeldChunkBytes);
+        }
+    }
 
-    private sealed class HeldConnection : IDisposable
+    private static async Task SendFillerAsync(HeldConnection connection, int bytes)
     {
+        if (connection.Stream is null)
+        {
+            return;
+        }
+        try
+        {
+            for (var sent = 0; sent < bytes; sent += connection.Filler.Length)
+            {
+                using var slow = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+                // A service that stops reading is fine (that is a bound too): stop sending to it.
+                slow.CancelAfter(TimeSpan.FromSeconds(2));
+                await connection.Stream.WriteAsync(connection.Filler, slow.Token);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
+        {
+            // Cut for the bytes, or not reading: both keep the session bounded.
+            connection.Stream = null;
+        }
+    }
+
+    /// <summary>
+    /// The heap once the service has worked through what was sent: looked at every half second until two
+    /// looks agree within 64 KiB (at most 4 s), the highest look kept.
+    /// </summary>
+    private static async Task<long> SettledRetainedBytesAsync()
+    {
+        var highest = 0L;
+        var previous = long.MinValue;
+        for (var look = 0; look < 8; look++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+            var now = RetainedBytes();
+            highest = Math.Max(highest, now);
+            if (Math.Abs(now - previous) <= 64 * 1024)
+            {
+                break;
+            }
+            previous = now;
+        }
+        return highest;
+    }
+
+    /// <summary>
+    /// 64 KiB that never end a message: one byte repeated, or (every fifth) 100-byte lines, which a message
+    /// body would collect. Made once, so the test's own buffers are not measured as the service's.
+    /// </summary>
+    private static readonly byte[][] s_fillers =
+    [
+        [.. Enumerable.Repeat((byte)'A', HeldChunkBytes)],
+        [.. Enumerable.Repeat((byte)'0', HeldChunkBytes)],
+        [.. Enumerable.Repeat((byte)' ', HeldChunkBytes)],
+        [.. Enumerable.Repeat((byte)0xFF, HeldChunkBytes)],
+        [.. Enumerable.Repeat(System.Text.Encoding.ASCII.GetBytes(new string('x', 98) + "\r\n"), HeldChunkBytes / 100).SelectMany(l => l)],
+    ];
+
+    private static byte[] HeldFiller(int index) => s_fillers[index % s_fillers.Length];
+
+    private sealed class HeldConnection(byte[] filler) : IDisposable
+    {
+        public byte[] Filler => filler;
+        public Stream? Stream { get; set; }
         public List<IDisposable> Owned { get; } = [];
         public CancellationTokenSource Stop { get; } = new();
         public Task Drain { get; set; } = Task.CompletedTask;
@@ -321,5 +404,5 @@ public static class ProtocolFuzzer
     }
 }
 
-/// <summary>What a campaign did: sessions sent, their bytes, and the heap each held session kept.</summary>
-public sealed record FuzzReport(int Sessions, long Bytes, long RetainedBytesPerSession);
+/// <summary>What a campaign did: sessions sent, their bytes, and the most heap a held session grew by and cost.</summary>
+public sealed record FuzzReport(int Sessions, long Bytes, long GrowthPerSession, long FixedBytesPerSession);

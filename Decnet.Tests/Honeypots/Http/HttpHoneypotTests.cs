@@ -14,6 +14,22 @@ public sealed class HttpHoneypotTests
 
     [Fact]
     [Trait("Category", "Integration")]
+    public async Task A_header_sent_twice_is_answered_and_logged_with_both_values()
+    {
+        // Found by the protocol fuzzer: a repeated header name faulted the session.
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new HttpHoneypotFactory());
+
+        var result = await Curl("-i", "-H", "X-Forwarded-For: 10.0.0.1", "-H", "X-Forwarded-For: 127.0.0.1", Url(decky, "/server-status"));
+
+        Assert.StartsWith("HTTP/1.1 403 Forbidden", result.StdOut, StringComparison.Ordinal);
+        var request = await decky.Sink.WaitForAsync("request");
+        Assert.Contains("\"X-Forwarded-For\":\"10.0.0.1, 127.0.0.1\"", request.Field("headers"), StringComparison.Ordinal);
+        await decky.AssertNoSessionFaultsAsync();
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
     public async Task Without_a_fake_app_every_path_gets_an_apache_403_and_the_request_is_logged()
     {
         await using var decky = TestDecky.Create();

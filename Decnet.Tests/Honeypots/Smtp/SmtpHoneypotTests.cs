@@ -82,6 +82,36 @@ public sealed class SmtpHoneypotTests
 
     [Fact]
     [Trait("Category", "Integration")]
+    public async Task Relay_mode_refuses_a_message_over_the_size_limit_and_keeps_none_of_its_bytes()
+    {
+        await using var decky = TestDecky.Create();
+        await decky.StartAsync(new SmtpRelayHoneypotFactory(), ports: [new(25)]);
+        var big = Path.Combine(decky.Root, "big.eml");
+        var line = new string('z', 98) + "\r\n";
+        await File.WriteAllTextAsync(big, "Subject: too big\r\n\r\n" + string.Concat(Enumerable.Repeat(line, (SmtpHoneypot.MaxMessageBytes / line.Length) + 5_000)),
+            TestContext.Current.CancellationToken);
+
+        var refused = await Curl("-v", "--mail-from", "a@spam.example", "--mail-rcpt", "b@corp.example", "--upload-file", big, $"smtp://{decky.Address}");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("552 5.3.4 Error: message file too big", refused.StdErr, StringComparison.Ordinal);
+        Assert.Equal("too_big", (await decky.Sink.WaitForAsync("message_rejected")).Field("reason"));
+        // The body streamed to disk while it arrived; once refused, neither the file nor its quota remain.
+        var folder = Path.Combine(decky.ArtifactsDirectory, decky.Name, "smtp_relay");
+        Assert.Empty(Directory.Exists(folder) ? Directory.GetFiles(folder) : []);
+        Assert.Equal(0, decky.Artifacts.UsedBy(decky.Name));
+
+        var small = Path.Combine(decky.Root, "msg.eml");
+        await File.WriteAllTextAsync(small, Message, TestContext.Current.CancellationToken);
+        var sent = await Curl("--mail-from", "a@spam.example", "--mail-rcpt", "b@corp.example", "--upload-file", small, $"smtp://{decky.Address}");
+        Assert.True(sent.ExitCode == 0, sent.StdErr);
+        var accepted = await decky.Sink.WaitForAsync("message_accepted");
+        Assert.Equal("Invoice #4471 overdue", accepted.Field("subject"));
+        Assert.Equal(Message, await File.ReadAllTextAsync(Path.Combine(folder, accepted.Field("stored_as")!), TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    [Trait("Category", "Integration")]
     public async Task Swaks_auth_login_is_captured_by_the_relay()
     {
         await using var decky = TestDecky.Create();

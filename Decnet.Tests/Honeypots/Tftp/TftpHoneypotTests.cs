@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Tftp;
 
@@ -62,6 +63,29 @@ public sealed class TftpHoneypotTests
         var stored = Path.Combine(decky.ArtifactsDirectory, decky.Name, "tftp", captured.Field("stored_as")!);
         Assert.Equal(payload, await File.ReadAllBytesAsync(stored));
         Assert.EndsWith("_update.bin", captured.Field("stored_as"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_upload_over_the_decky_quota_is_reported_as_skipped_and_not_kept()
+    {
+        await using var decky = TestDecky.Create();
+        decky.UseArtifactQuota(new ArtifactQuotaOptions { MaxBytesPerDecky = 16 * 1024, MaxBytesTotal = 1024 * 1024 });
+        var hosted = await decky.StartAsync(new TftpHoneypotFactory());
+        var payload = RandomNumberGenerator.GetBytes(60_000);
+        var source = Path.Combine(decky.Root, "implant.bin");
+        await File.WriteAllBytesAsync(source, payload);
+
+        await Tftp(decky, Port(hosted), "put", source, "implant.bin");
+
+        var skipped = await decky.Sink.WaitForAsync("file_skipped");
+        Assert.Equal("decky_quota", skipped.Field("reason"));
+        Assert.Equal("60000", skipped.Field("size"));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(payload)), skipped.Field("sha256"));
+        Assert.Equal("implant.bin", skipped.Field("orig_path"));
+        Assert.Empty(decky.Sink.OfType("file_captured"));
+        var folder = Path.Combine(decky.ArtifactsDirectory, decky.Name, "tftp");
+        Assert.False(Directory.Exists(folder) && Directory.EnumerateFiles(folder).Any(), "nothing, not even a partial file, stays on disk");
+        Assert.Equal(0, decky.Artifacts.UsedBy(decky.Name));
     }
 
     [Fact]
