@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Decnet.Core.Honeypots.Elasticsearch;
-using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Mail;
 using Decnet.Core.Honeypots.Mongo;
@@ -13,9 +11,8 @@ using Decnet.Core.Honeypots.Postgres;
 using Decnet.Core.Honeypots.Snmp;
 using Decnet.Tests.Honeypots;
 using Decnet.Tests.Honeypots.Mongo;
-using Driver = MongoDB.Bson;
-
 using static Decnet.Tests.Benchmarks.LoginLoad;
+using Driver = MongoDB.Bson;
 
 namespace Decnet.Tests.Benchmarks;
 
@@ -36,8 +33,9 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
         var report = new BenchmarkReport(output, "data-family");
         report.Machine();
 
-        var bare = await BareAcceptLoopAsync();
-        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bare:0.0} connections/s");
+        // The reference runs first and last; the better of the two is the figure (the first run also warms the JIT and thread pool).
+        var bareFirst = await BareAcceptLoopAsync();
+        var results = new List<(string Name, double Rate, long Credentials, long Connections, long Dropped)>();
 
         var targets = new (string Name, IHoneypotServiceFactory Factory, Dictionary<string, string> Persona, int Port, Func<IPEndPoint, int, Task> Login)[]
         {
@@ -60,9 +58,16 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
             }
             await drain.DisposeAsync();
             var credentials = drain.Count("auth");
-            report.Figure($"{name}: login connections/s", rate, "conn/s", "bare TCP accept loop", bare);
-            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {drain.Sink.DroppedCount} events dropped by the bounded sink");
+            results.Add((name, rate, credentials, connections, drain.Sink.DroppedCount));
             Assert.True(credentials + drain.Sink.DroppedCount >= connections, $"{connections} logins but {credentials} auth events");
+        }
+        var bareLast = await BareAcceptLoopAsync();
+        var bare = Math.Max(bareFirst, bareLast);
+        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bareFirst:0.0} connections/s first, {bareLast:0.0} last");
+        foreach (var (name, rate, credentials, connections, dropped) in results)
+        {
+            report.Figure($"{name}: login connections/s", rate, "conn/s", "bare TCP accept loop", bare);
+            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {dropped} events dropped by the bounded sink");
         }
 
         await SnmpCommunityGuessesAsync(report);
@@ -189,7 +194,7 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
             {
                 await udp.SendAsync(payloads[i], target);
                 // Keep at most a socket buffer's worth in flight so the figure is processing, not drops.
-                while (i - counted() > 2000)
+                while (i - counted() > 200)
                 {
                     await Task.Delay(1);
                 }
