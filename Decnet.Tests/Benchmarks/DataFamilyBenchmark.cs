@@ -1,11 +1,9 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Decnet.Core.Honeypots.Elasticsearch;
-using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Mail;
 using Decnet.Core.Honeypots.Mongo;
@@ -13,9 +11,8 @@ using Decnet.Core.Honeypots.Postgres;
 using Decnet.Core.Honeypots.Snmp;
 using Decnet.Tests.Honeypots;
 using Decnet.Tests.Honeypots.Mongo;
-using Driver = MongoDB.Bson;
-
 using static Decnet.Tests.Benchmarks.LoginLoad;
+using Driver = MongoDB.Bson;
 
 namespace Decnet.Tests.Benchmarks;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Formats.Asn1;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -36,23 +35,22 @@ public sealed class WindowsFamilyBenchmark(ITestOutputHelper output)
         var report = new BenchmarkReport(output, "windows-family");
         report.Machine();
 
-        var bare = await BareAcceptLoopAsync();
-        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bare:0.0} connections/s");
-        // RDP's cost is its TLS handshake (RSA 2048, as Windows' self-signed RDP certificate): its fair
-        // reference is a bare TLS accept loop with the same key size, driven the same way.
-        var bareTls = await BareTlsAcceptLoopAsync();
-        report.Line($"reference: bare TLS accept loop (RSA 2048 handshake, one byte, close), {Workers} workers: {bareTls:0.0} connections/s");
+        // The references run first and last; the better of the two is the figure (the first run also warms
+        // the JIT and thread pool). RDP's cost is its TLS handshake (RSA 2048, as Windows' self-signed RDP
+        // certificate): its fair reference is a bare TLS accept loop with the same key size, driven the same way.
+        var bareFirst = await BareAcceptLoopAsync();
+        var bareTlsFirst = await BareTlsAcceptLoopAsync();
+        var results = new List<(string Name, bool Tls, double Rate, long Credentials, long Connections, long Dropped)>();
 
-        var tcp = ("bare TCP accept loop", bare);
-        var targets = new (string Name, IHoneypotServiceFactory Factory, int Port, string Event, Func<IPEndPoint, int, Task> Login, (string Name, double Rate) Reference)[]
+        var targets = new (string Name, IHoneypotServiceFactory Factory, int Port, string Event, Func<IPEndPoint, int, Task> Login, bool Tls)[]
         {
-            ("smb (SMB2 negotiate + NTLMSSP session setup)", new SmbHoneypotFactory(), 445, "auth", SmbLoginAsync, tcp),
-            ("mssql (PRELOGIN + LOGIN7)", new MssqlHoneypotFactory(), 1433, "auth", MssqlLoginAsync, tcp),
-            ("ldap (simple bind)", new LdapHoneypotFactory(), 389, "bind", LdapBindAsync, tcp),
-            ("vnc (RFB 3.8 VNC authentication)", new VncHoneypotFactory(), 5900, "auth_response", VncLoginAsync, tcp),
-            ("rdp (X.224 + TLS + CredSSP/NTLM)", new RdpHoneypotFactory(), 3389, "auth", RdpLoginAsync, ("bare TLS accept loop", bareTls)),
+            ("smb (SMB2 negotiate + NTLMSSP session setup)", new SmbHoneypotFactory(), 445, "auth", SmbLoginAsync, false),
+            ("mssql (PRELOGIN + LOGIN7)", new MssqlHoneypotFactory(), 1433, "auth", MssqlLoginAsync, false),
+            ("ldap (simple bind)", new LdapHoneypotFactory(), 389, "bind", LdapBindAsync, false),
+            ("vnc (RFB 3.8 VNC authentication)", new VncHoneypotFactory(), 5900, "auth_response", VncLoginAsync, false),
+            ("rdp (X.224 + TLS + CredSSP/NTLM)", new RdpHoneypotFactory(), 3389, "auth", RdpLoginAsync, true),
         };
-        foreach (var (name, factory, port, eventType, login, reference) in targets)
+        foreach (var (name, factory, port, eventType, login, tls) in targets)
         {
             await using var drain = new CountingDrain();
             double rate;
@@ -64,9 +62,19 @@ public sealed class WindowsFamilyBenchmark(ITestOutputHelper output)
             }
             await drain.DisposeAsync();
             var credentials = drain.Count(eventType);
-            report.Figure($"{name}: login connections/s", rate, "conn/s", reference.Name, reference.Rate);
-            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {drain.Sink.DroppedCount} events dropped by the bounded sink");
-            Assert.True(credentials + drain.Sink.DroppedCount >= connections, $"{connections} logins but {credentials} {eventType} events");
+            results.Add((name, tls, rate, credentials, connections, drain.Sink.DroppedCount));
+            Assert.True(credentials + drain.Sink.DroppedCount >= connections, $"{name}: {connections} logins but {credentials} {eventType} events");
+        }
+        var bareTlsLast = await BareTlsAcceptLoopAsync();
+        var bareLast = await BareAcceptLoopAsync();
+        var bare = Math.Max(bareFirst, bareLast);
+        var bareTls = Math.Max(bareTlsFirst, bareTlsLast);
+        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bareFirst:0.0} connections/s first, {bareLast:0.0} last");
+        report.Line($"reference: bare TLS accept loop (RSA 2048 handshake, one byte, close), {Workers} workers: {bareTlsFirst:0.0} connections/s first, {bareTlsLast:0.0} last");
+        foreach (var (name, tls, rate, credentials, connections, dropped) in results)
+        {
+            report.Figure($"{name}: login connections/s", rate, "conn/s", tls ? "bare TLS accept loop" : "bare TCP accept loop", tls ? bareTls : bare);
+            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {dropped} events dropped by the bounded sink");
         }
 
         await LlmnrQueriesAsync(report);
@@ -125,160 +133,38 @@ public sealed class WindowsFamilyBenchmark(ITestOutputHelper output)
         return rate;
     }
 
-    private static async Task<byte[]> ReadNetBiosFrameAsync(Stream stream)
-    {
-        var header = new byte[4];
-        await stream.ReadExactlyAsync(header);
-        var frame = new byte[(header[1] << 16) | (header[2] << 8) | header[3]];
-        await stream.ReadExactlyAsync(frame);
-        return frame;
-    }
-
-    private static byte[] Smb2Frame(ushort command, ulong messageId, ulong sessionId, byte[] body)
-    {
-        var length = 64 + body.Length;
-        var frame = new byte[4 + length];
-        frame[1] = (byte)(length >> 16);
-        frame[2] = (byte)(length >> 8);
-        frame[3] = (byte)length;
-        var message = frame.AsSpan(4);
-        message[0] = 0xFE;
-        "SMB"u8.CopyTo(message[1..]);
-        message[4] = 64;
-        BinaryPrimitives.WriteUInt16LittleEndian(message[12..], command);
-        BinaryPrimitives.WriteUInt16LittleEndian(message[14..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(message[24..], messageId);
-        BinaryPrimitives.WriteUInt64LittleEndian(message[40..], sessionId);
-        body.CopyTo(message[64..]);
-        return frame;
-    }
-
-    private static byte[] SmbSessionSetup(ulong messageId, ulong sessionId, byte[] token)
-    {
-        var body = new byte[24 + token.Length];
-        body[0] = 25;
-        BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(12), 64 + 24);
-        BinaryPrimitives.WriteUInt16LittleEndian(body.AsSpan(14), (ushort)token.Length);
-        token.CopyTo(body, 24);
-        return Smb2Frame(0x0001, messageId, sessionId, body);
-    }
-
-    private static byte[] NtlmNegotiate() => [.. "NTLMSSP\0"u8, 1, 0, 0, 0, 0x97, 0x82, 0x08, 0xE2, .. new byte[16]];
-
-    /// <summary>
-    /// An NTLM AUTHENTICATE with a NetNTLMv2-shaped response: 16-byte proof, then the client blob (version,
-    /// timestamp, client challenge, an empty AV list).
-    /// </summary>
-    private static byte[] NtlmAuthenticate(string user, string domain)
-    {
-        byte[] nt = [.. RandomNumberGenerator.GetBytes(16), 1, 1, 0, 0, 0, 0, 0, 0, .. BitConverter.GetBytes(DateTime.UtcNow.ToFileTimeUtc()), .. RandomNumberGenerator.GetBytes(8), 0, 0, 0, 0, 0, 0, 0, 0];
-        var fields = new[] { new byte[24], nt, Encoding.Unicode.GetBytes(domain), Encoding.Unicode.GetBytes(user), Encoding.Unicode.GetBytes("KALI"), Array.Empty<byte>() };
-        var message = new byte[64 + fields.Sum(f => f.Length)];
-        "NTLMSSP\0"u8.CopyTo(message);
-        message[8] = 3;
-        var offset = 64;
-        for (var i = 0; i < fields.Length; i++)
-        {
-            var at = 12 + (i * 8);
-            BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(at), (ushort)fields[i].Length);
-            BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(at + 2), (ushort)fields[i].Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(at + 4), (uint)offset);
-            fields[i].CopyTo(message, offset);
-            offset += fields[i].Length;
-        }
-        BinaryPrimitives.WriteUInt32LittleEndian(message.AsSpan(60), 0xE2088215);
-        return message;
-    }
-
     private static async Task SmbLoginAsync(IPEndPoint endPoint, int i)
     {
         using var tcp = await ConnectAsync(endPoint);
         var stream = tcp.GetStream();
-        byte[] negotiate = [36, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, .. Guid.NewGuid().ToByteArray(), 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x02, 0x10, 0x02];
-        await stream.WriteAsync(Smb2Frame(0x0000, 0, 0, negotiate));
-        await ReadNetBiosFrameAsync(stream);
-        await stream.WriteAsync(SmbSessionSetup(1, 0, NtlmNegotiate()));
-        var challenge = await ReadNetBiosFrameAsync(stream);
+        await stream.WriteAsync(WindowsWire.SmbNegotiate());
+        await WindowsWire.ReadNetBiosFrameAsync(stream);
+        await stream.WriteAsync(WindowsWire.SmbSessionSetup(1, 0, WindowsWire.NtlmNegotiate()));
+        var challenge = await WindowsWire.ReadNetBiosFrameAsync(stream);
         var sessionId = BinaryPrimitives.ReadUInt64LittleEndian(challenge.AsSpan(40));
-        await stream.WriteAsync(SmbSessionSetup(2, sessionId, NtlmAuthenticate("user" + i, "CORP")));
-        await ReadNetBiosFrameAsync(stream);
-    }
-
-    private static byte[] TdsPacket(byte type, byte[] payload)
-    {
-        byte[] packet = [type, 1, (byte)((payload.Length + 8) >> 8), (byte)(payload.Length + 8), 0, 0, 1, 0, .. payload];
-        return packet;
-    }
-
-    /// <summary>A LOGIN7 record with host, user, password (scrambled as TDS does) and application name.</summary>
-    private static byte[] Login7(string user, string password)
-    {
-        var strings = new (int At, byte[] Bytes)[]
-        {
-            (36, Encoding.Unicode.GetBytes("KALI")),
-            (40, Encoding.Unicode.GetBytes(user)),
-            (44, Encoding.Unicode.GetBytes(password).Select(b => (byte)(((b << 4) | (b >> 4)) ^ 0xA5)).ToArray()),
-            (48, Encoding.Unicode.GetBytes("sqlspray")),
-        };
-        var login = new byte[94 + strings.Sum(s => s.Bytes.Length)];
-        BinaryPrimitives.WriteUInt32LittleEndian(login, (uint)login.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(login.AsSpan(4), 0x74000004);
-        BinaryPrimitives.WriteUInt32LittleEndian(login.AsSpan(8), 4096);
-        var offset = 94;
-        foreach (var (at, bytes) in strings)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(login.AsSpan(at), (ushort)offset);
-            BinaryPrimitives.WriteUInt16LittleEndian(login.AsSpan(at + 2), (ushort)(bytes.Length / 2));
-            bytes.CopyTo(login, offset);
-            offset += bytes.Length;
-        }
-        return login;
+        await stream.WriteAsync(WindowsWire.SmbSessionSetup(2, sessionId, WindowsWire.NtlmAuthenticate("user" + i, "CORP")));
+        await WindowsWire.ReadNetBiosFrameAsync(stream);
     }
 
     private static async Task MssqlLoginAsync(IPEndPoint endPoint, int i)
     {
         using var tcp = await ConnectAsync(endPoint);
         var stream = tcp.GetStream();
-        byte[] prelogin = [0, 0, 11, 0, 6, 1, 0, 17, 0, 1, 0xFF, 15, 0, 0x10, 0x39, 0, 0, 2];
-        await stream.WriteAsync(TdsPacket(0x12, prelogin));
+        await stream.WriteAsync(WindowsWire.TdsPrelogin());
         var header = new byte[8];
         await stream.ReadExactlyAsync(header);
         await stream.ReadExactlyAsync(new byte[BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(2)) - 8]);
-        await stream.WriteAsync(TdsPacket(0x10, Login7("sa", "guess" + i)));
+        await stream.WriteAsync(WindowsWire.TdsLogin7("sa", "guess" + i));
         await DrainAsync(stream);
-    }
-
-    private static async Task ReadBerMessageAsync(Stream stream)
-    {
-        var head = new byte[2];
-        await stream.ReadExactlyAsync(head);
-        var length = (int)head[1];
-        if (head[1] >= 0x80)
-        {
-            var bytes = new byte[head[1] & 0x7F];
-            await stream.ReadExactlyAsync(bytes);
-            length = bytes.Aggregate(0, (n, b) => (n << 8) | b);
-        }
-        await stream.ReadExactlyAsync(new byte[length]);
     }
 
     private static async Task LdapBindAsync(IPEndPoint endPoint, int i)
     {
         using var tcp = await ConnectAsync(endPoint);
         var stream = tcp.GetStream();
-        var writer = new AsnWriter(AsnEncodingRules.BER);
-        using (writer.PushSequence())
-        {
-            writer.WriteInteger(1);
-            using (writer.PushSequence(new Asn1Tag(TagClass.Application, 0, isConstructed: true)))
-            {
-                writer.WriteInteger(3);
-                writer.WriteOctetString(Encoding.UTF8.GetBytes($"CN=user{i},CN=Users,DC=corp,DC=local"));
-                writer.WriteOctetString(Encoding.UTF8.GetBytes("guess" + i), new Asn1Tag(TagClass.ContextSpecific, 0));
-            }
-        }
-        await stream.WriteAsync(writer.Encode());
-        await ReadBerMessageAsync(stream);
+        await stream.WriteAsync(WindowsWire.LdapSimpleBind(1, $"CN=user{i},CN=Users,DC=corp,DC=local", "guess" + i));
+        await WindowsWire.ReadBerMessageAsync(stream);
+        // Unbind: the client ends the session, as ldapsearch does.
         await stream.WriteAsync(new byte[] { 0x30, 0x05, 0x02, 0x01, 0x02, 0x42, 0x00 });
         await DrainAsync(stream);
     }
@@ -298,46 +184,19 @@ public sealed class WindowsFamilyBenchmark(ITestOutputHelper output)
         await DrainAsync(stream);
     }
 
-    private static byte[] TsRequest(byte[] token)
-    {
-        var writer = new AsnWriter(AsnEncodingRules.DER);
-        using (writer.PushSequence())
-        {
-            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-            {
-                writer.WriteInteger(6);
-            }
-            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 1, isConstructed: true)))
-            using (writer.PushSequence())
-            using (writer.PushSequence())
-            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-            {
-                writer.WriteOctetString(token);
-            }
-        }
-        return writer.Encode();
-    }
-
     private static async Task RdpLoginAsync(IPEndPoint endPoint, int i)
     {
         using var tcp = await ConnectAsync(endPoint);
-        var stream = tcp.GetStream();
-        var cookie = Encoding.ASCII.GetBytes($"Cookie: mstshash=user{i}\r\n");
-        byte[] request = [3, 0, 0, 0, (byte)(6 + cookie.Length + 8), 0xE0, 0, 0, 0, 0, 0, .. cookie, 1, 0, 8, 0, 0x0B, 0, 0, 0];
-        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(2), (ushort)request.Length);
-        await stream.WriteAsync(request);
-        await stream.ReadExactlyAsync(new byte[19]);
-        using var tls = new SslStream(stream, leaveInnerStreamOpen: true, (_, _, _, _) => true);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "rdp" });
-        await tls.WriteAsync(TsRequest(NtlmNegotiate()));
-        await ReadBerMessageAsync(tls);
-        await tls.WriteAsync(TsRequest(NtlmAuthenticate("user" + i, "CORP")));
-        await ReadBerMessageAsync(tls);
+        await using var tls = await WindowsWire.RdpTlsAsync(tcp.GetStream(), "user" + i);
+        await tls.WriteAsync(WindowsWire.TsRequest(WindowsWire.NtlmNegotiate()));
+        await WindowsWire.ReadBerMessageAsync(tls);
+        await tls.WriteAsync(WindowsWire.TsRequest(WindowsWire.NtlmAuthenticate("user" + i, "CORP")));
+        await WindowsWire.ReadBerMessageAsync(tls);
     }
 
     /// <summary>
     /// Responder-style chatter turned flood: LLMNR queries for names nobody owns from 1000 askers, paced (at
-    /// most 500 in flight) to what the loopback keeps without drops. The figure is datagrams the decky
+    /// most 200 in flight) to what the loopback keeps without drops. The figure is datagrams the decky
     /// handled per second (recorded, or counted against a budget and dropped), next to a bare UDP receive
     /// loop fed the same datagrams the same way; recorded events stay within the decky-wide budget.
     /// </summary>
@@ -361,7 +220,7 @@ public sealed class WindowsFamilyBenchmark(ITestOutputHelper output)
                 for (var i = 0; i < payloads.Count; i++)
                 {
                     await askers[i % Askers].SendAsync(payloads[i], target);
-                    while (i - counted() > 500)
+                    while (i - counted() > 200)
                     {
                         await Task.Delay(1);
                     }

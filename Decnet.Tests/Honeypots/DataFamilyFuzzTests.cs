@@ -1,15 +1,14 @@
 using System.Buffers.Binary;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using CsCheck;
 using Decnet.Core.Honeypots.Auth;
 using Decnet.Core.Honeypots.Elasticsearch;
-using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Mail;
 using Decnet.Core.Honeypots.Mongo;
 using Decnet.Core.Honeypots.Postgres;
 using Decnet.Core.Honeypots.Snmp;
+using static Decnet.Tests.Honeypots.ProtocolFuzz;
 using Driver = MongoDB.Bson;
 
 namespace Decnet.Tests.Honeypots;
@@ -22,55 +21,6 @@ namespace Decnet.Tests.Honeypots;
 /// </summary>
 public sealed class DataFamilyFuzzTests
 {
-    private sealed record Mutation(int Kind, int Position, byte Value, int Length);
-
-    private static readonly Gen<Mutation> AnyMutation =
-        Gen.Select(Gen.Int[0, 5], Gen.Int[0, 1 << 16], Gen.Byte, Gen.Int[0, 64], (kind, position, value, length) => new Mutation(kind, position, value, length));
-
-    private static readonly int[] BoundaryLengths = [0, -1, int.MaxValue, int.MinValue, 4, 5, 16, 1 << 20];
-
-    /// <summary>One of the seeds with one to four mutations applied.</summary>
-    private static Gen<byte[]> Mutated(params byte[][] seeds) =>
-        Gen.Select(Gen.Int[0, seeds.Length - 1], AnyMutation.Array[1, 4], (index, mutations) => mutations.Aggregate(seeds[index], Apply));
-
-    private static byte[] Apply(byte[] data, Mutation m)
-    {
-        var bytes = new List<byte>(data);
-        var at = bytes.Count == 0 ? 0 : m.Position % bytes.Count;
-        switch (m.Kind)
-        {
-            case 0 when bytes.Count > 0:
-                bytes[at] ^= (byte)(m.Value | 1);
-                break;
-            case 1:
-                bytes.RemoveRange(at, bytes.Count - at);
-                break;
-            case 2:
-                bytes.InsertRange(at, Enumerable.Range(0, m.Length).Select(i => (byte)(m.Value + i)));
-                break;
-            case 3 or 4 when bytes.Count >= at + 4:
-                var value = BoundaryLengths[m.Value % BoundaryLengths.Length];
-                var span = new byte[4];
-                if (m.Kind == 3)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(span, value);
-                }
-                else
-                {
-                    BinaryPrimitives.WriteInt32BigEndian(span, value);
-                }
-                for (var i = 0; i < 4; i++)
-                {
-                    bytes[at + i] = span[i];
-                }
-                break;
-            case 5:
-                bytes.InsertRange(at, bytes.Skip(at).Take(m.Length).ToList());
-                break;
-        }
-        return [.. bytes];
-    }
-
     private static byte[] OpMsg(Driver.BsonDocument body)
     {
         var document = Driver.BsonExtensionMethods.ToBson(body);
@@ -164,46 +114,6 @@ public sealed class DataFamilyFuzzTests
                 Assert.True(reader.TryRead(out var message) && message.Tag == Ber.Sequence && message.End == bytes.Length);
             }
         }, iter: 3000, threads: 1);
-    }
-
-    /// <summary>Mutated sessions against a live decky over TCP, then one well-formed exchange that must still be answered.</summary>
-    private static async Task LiveAsync(IHoneypotServiceFactory factory, IReadOnlyDictionary<string, string>? persona, int port, byte[][] seeds, byte[] probe, string expected)
-    {
-        await using var decky = TestDecky.Create();
-        var hosted = await decky.StartAsync(factory, persona, ports: [new ServicePort(port)]);
-        var endPoint = hosted.EndPointOf(factory.Name, port);
-        await Mutated(seeds).SampleAsync(async payload =>
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(endPoint);
-            var stream = client.GetStream();
-            try
-            {
-                await stream.WriteAsync(payload);
-                using var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(60));
-                _ = await stream.ReadAsync(new byte[4096], brief.Token);
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
-            {
-                // Hanging up on garbage is a correct answer.
-            }
-            client.Client.LingerState = new LingerOption(true, 0);
-        }, iter: 80, threads: 1);
-
-        using var last = new TcpClient();
-        await last.ConnectAsync(endPoint);
-        var lastStream = last.GetStream();
-        await lastStream.WriteAsync(probe);
-        var answer = new StringBuilder();
-        var buffer = new byte[8192];
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!answer.ToString().Contains(expected, StringComparison.Ordinal))
-        {
-            var read = await lastStream.ReadAsync(buffer, deadline.Token);
-            Assert.True(read > 0, $"connection closed before '{expected}': {answer}");
-            answer.Append(Encoding.Latin1.GetString(buffer, 0, read));
-        }
-        DataFamilyKit.AssertNoFaults(decky);
     }
 
     [Fact]

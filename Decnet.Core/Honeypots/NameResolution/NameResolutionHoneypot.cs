@@ -113,7 +113,8 @@ public sealed class NameResolutionHoneypot : IHoneypotService
             ("answer", reply is null ? null : query.Type == 33 ? "node_status" : address?.ToString()),
             ("suppressed", suppressed),
             ("flood_suppressed", flood));
-        return ValueTask.FromResult<ReadOnlyMemory<byte>?>(reply);
+        // A null array would convert to an empty, non-null memory: "no answer" must stay null.
+        return ValueTask.FromResult(reply is null ? null : (ReadOnlyMemory<byte>?)reply);
     }
 
     /// <summary>LLMNR / mDNS: an A record for our own name, else silence (a real host does not answer for others).</summary>

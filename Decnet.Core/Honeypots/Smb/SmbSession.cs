@@ -243,7 +243,8 @@ internal sealed class SmbSession(SmbHoneypot server, HoneypotConnection connecti
             relatedTree = treeId ?? request.TreeId;
             relatedSession = sessionId ?? request.SessionId;
             responses.Add(Response(request, status, body, relatedSession, relatedTree));
-            if (next == 0)
+            // The last message, or one whose next offset points past the frame (it took the rest already).
+            if (next == 0 || next >= (uint)(frame.Length - offset))
             {
                 break;
             }

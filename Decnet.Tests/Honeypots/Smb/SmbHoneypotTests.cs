@@ -200,6 +200,7 @@ public sealed class SmbHoneypotTests
             Frame(Smb2(0x0000, new byte[2])),
             Frame(Smb2(0x0000, [36, 0, 0xFF, 0xFF, .. new byte[32]])),
             Frame(Smb2(0x0000, new byte[8], next: 8)),
+            Frame(Smb2(0x0000, [36, 0, 1, 0, .. new byte[32], 0x02, 0x02, 0, 0], next: 0xFFFFFFF8)),
             Frame([.. Enumerable.Range(0, 40).SelectMany(_ => Smb2(0x0000, [36, 0, 1, 0, .. new byte[32], 0x02, 0x02, 0, 0], next: 104))]),
             Frame(SessionSetup(new byte[4], 0, offset: 0xFFFF, length: 0xFFFF)),
             Frame(SessionSetup([0x60, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0xA0, 0x84, 0x7F, 0xFF, 0xFF, 0xFF], 0)),
