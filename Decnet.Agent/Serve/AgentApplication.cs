@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Decnet.Agent.Api;
 using Decnet.Agent.Heartbeat;
+using Decnet.Agent.Logging;
 using Decnet.Agent.SelfDestruct;
 using Decnet.Agent.Shipping;
 using Decnet.Agent.Spool;
@@ -34,6 +35,7 @@ public static class AgentApplication
         builder.Configuration[RuntimeSelection.KindKey] = settings.Runtime;
         builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = settings.Host.StateDirectory;
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddAgentLogFile(settings.Host.LogDirectory, "agent");
 
         var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint, LocalUpdaterFingerprint(settings.Host.UpdaterDirectory));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -65,7 +67,7 @@ public static class AgentApplication
             json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
-        services.AddSingleton(sp => new SpoolEventSink(settings.SpoolPath, sp.GetRequiredService<ILogger<SpoolEventSink>>()));
+        services.AddSingleton(sp => new SpoolEventSink(settings.SpoolPath, sp.GetRequiredService<ILogger<SpoolEventSink>>(), settings.SpoolRotation));
         services.AddSingleton<IHoneypotEventSink>(sp => sp.GetRequiredService<SpoolEventSink>());
         AddRuntime(builder);
         services.AddSingleton<WorkerDeckies>();
@@ -126,6 +128,7 @@ public static class AgentApplication
             sp.GetRequiredService<IHoneypotEventSink>(),
             sp.GetRequiredService<IOptions<EmbeddedRuntimeOptions>>(),
             sp.GetRequiredService<IOptions<StorageOptions>>(),
+            sp.GetRequiredService<IOptions<HoneypotLimitsOptions>>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
