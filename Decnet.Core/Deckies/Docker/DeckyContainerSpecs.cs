@@ -155,6 +155,43 @@ public static class DeckyContainerSpecs
     }
 
     /// <summary>
+    /// SHA-256 (hex) of <paramref name="parameters"/> as the engine receives them, without the
+    /// <see cref="DockerLabels.Spec"/> label itself; the specs are built in a fixed order, so equal inputs
+    /// hash equal.
+    /// </summary>
+    public static string SpecHash(CreateContainerParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var labels = parameters.Labels;
+        if (labels is null || !labels.ContainsKey(DockerLabels.Spec))
+        {
+            return Hash(parameters);
+        }
+        parameters.Labels = labels.Where(l => l.Key != DockerLabels.Spec).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+        try
+        {
+            return Hash(parameters);
+        }
+        finally
+        {
+            parameters.Labels = labels;
+        }
+
+        static string Hash(CreateContainerParameters value) =>
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(value)));
+    }
+
+    /// <summary>Adds the <see cref="DockerLabels.Spec"/> label to parameters about to be created.</summary>
+    public static CreateContainerParameters Stamped(CreateContainerParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var hash = SpecHash(parameters);
+        parameters.Labels ??= new Dictionary<string, string>();
+        parameters.Labels[DockerLabels.Spec] = hash;
+        return parameters;
+    }
+
+    /// <summary>
     /// The host folders of this decky's service, when <see cref="DockerRuntimeOptions.HostDataDirectory"/> is set:
     /// the same layout the embedded runtime writes, so the master's recordings and artifacts code finds them.
     /// </summary>

@@ -77,8 +77,10 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
 
     /// <summary>
     /// Adopts the containers a previous process started when they are exactly <paramref name="deployment"/>:
-    /// the same deckies, each base container carrying the same snapshot, every service running, on a
-    /// network of the same plan. Nothing is removed or restarted; a missing host shim is recreated.
+    /// the same deckies, each base container carrying the same snapshot, every service running, every
+    /// container made from the parameters this process would use (<see cref="DockerLabels.Spec"/>: image,
+    /// limits, persona, binds), on a network of the same plan. Nothing is removed or restarted; a missing
+    /// host shim is recreated.
     /// </summary>
     public async Task<RuntimeStatus?> AdoptAsync(DecnetConfig deployment, CancellationToken cancellationToken)
     {
@@ -110,7 +112,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
                     return null;
                 }
                 var status = DescribeDecky(decky.Name, decky, containers);
-                if (status.State != DeckyRunState.Running)
+                if (status.State != DeckyRunState.Running || !AsWouldBeCreated(decky, containers))
                 {
                     return null;
                 }
@@ -128,6 +130,27 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Every container of the decky is the one this process would create now, and none is extra.</summary>
+    private bool AsWouldBeCreated(DeckyConfig decky, List<ContainerListResponse> containers)
+    {
+        var baseContainers = containers.Where(c => Label(c, DockerLabels.Role) == DockerLabels.BaseRole).ToList();
+        var services = containers.Where(c => Label(c, DockerLabels.Role) == DockerLabels.ServiceRole).ToList();
+        if (baseContainers.Count != 1 || services.Count != decky.Services.Count || services.Count + 1 != containers.Count)
+        {
+            return false;
+        }
+        var baseId = baseContainers[0].ID;
+        if (Label(baseContainers[0], DockerLabels.Spec) != DeckyContainerSpecs.SpecHash(DeckyContainerSpecs.Base(decky, _options)))
+        {
+            return false;
+        }
+        return services.All(c => Label(c, DockerLabels.Service) is { } service
+            && decky.Services.Contains(service, StringComparer.Ordinal)
+            && Label(c, DockerLabels.Spec) == DeckyContainerSpecs.SpecHash(decky.CustomService(service) is { } custom
+                ? DeckyContainerSpecs.Custom(decky, custom, baseId, _options)
+                : DeckyContainerSpecs.Service(decky, service, baseId, _options)));
     }
 
     public async Task<DeckyStatus> ApplyAsync(DeckyConfig decky, CancellationToken cancellationToken)
@@ -311,7 +334,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
     private async Task<string> CreateAndStartAsync(CreateContainerParameters parameters, CancellationToken cancellationToken)
     {
         var created = await _pipeline.ExecuteAsync(
-            async token => await _client.Containers.CreateContainerAsync(parameters, token).ConfigureAwait(false),
+            async token => await _client.Containers.CreateContainerAsync(DeckyContainerSpecs.Stamped(parameters), token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         try
         {

@@ -20,6 +20,13 @@ public static class DockerLabels
     /// <summary>The decky's address, on custom service containers: their output names it, and it is not the attacker.</summary>
     public const string Ip = "decnet.ip";
 
+    /// <summary>
+    /// SHA-256 of the create parameters a container was made from (<see cref="DeckyContainerSpecs.SpecHash"/>):
+    /// a restarted process adopts a running container only when it would create exactly the same one
+    /// (image, limits, persona, binds), so an update or a changed setting still replaces it.
+    /// </summary>
+    public const string Spec = "decnet.spec";
+
     public const string BaseRole = "base";
     public const string ServiceRole = "service";
 

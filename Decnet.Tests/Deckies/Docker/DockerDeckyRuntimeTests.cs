@@ -423,6 +423,11 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
             Assert.Null(await other.AdoptAsync(Deployment(Redis()), Token));
             Assert.Null(await other.AdoptAsync(Deployment(Redis(), Web(services: ["http", "redis"])), Token));
         }
+        // The same set under another setting (an updated image or limit): replaced, not adopted.
+        using (var resized = engine.CreateRuntime(o => o.ServiceMemoryLimitMiB = 256))
+        {
+            Assert.Null(await resized.AdoptAsync(Deployment(Redis(), Web()), Token));
+        }
 
         // The same set: adopted as it runs, every container kept, and the runtime drives it from there.
         using var restarted = engine.CreateRuntime();

@@ -231,6 +231,30 @@ public sealed class DockerRuntimeUnitTests
         Assert.Equal(expected, mapped);
         Assert.Equal(expected == ServiceRunState.Running, error is null);
     }
+
+    [Fact]
+    public void The_spec_hash_names_what_a_container_is_made_from_and_ignores_its_own_label()
+    {
+        var options = new DockerRuntimeOptions();
+        var decky = Decky("web1", "10.213.7.20");
+        var stamped = DeckyContainerSpecs.Stamped(DeckyContainerSpecs.Service(decky, "redis", "base-id", options));
+
+        Assert.Equal(DeckyContainerSpecs.SpecHash(DeckyContainerSpecs.Service(decky, "redis", "base-id", options)), stamped.Labels[DockerLabels.Spec]);
+        Assert.Equal(stamped.Labels[DockerLabels.Spec], DeckyContainerSpecs.SpecHash(stamped));
+        Assert.Matches("^[0-9a-f]{64}$", stamped.Labels[DockerLabels.Spec]);
+
+        // Anything that changes the container changes the hash: image, limits, persona, namespace owner.
+        var changed = new[]
+        {
+            DeckyContainerSpecs.Service(decky, "redis", "base-id", new DockerRuntimeOptions { ServiceImages = { ["redis"] = "decnet/honeypot:next" } }),
+            DeckyContainerSpecs.Service(decky, "redis", "base-id", new DockerRuntimeOptions { ServiceMemoryLimitMiB = 256 }),
+            DeckyContainerSpecs.Service(decky with { Hostname = "renamed" }, "redis", "base-id", options),
+            DeckyContainerSpecs.Service(decky, "redis", "other-base", options),
+        };
+        Assert.All(changed, parameters => Assert.NotEqual(stamped.Labels[DockerLabels.Spec], DeckyContainerSpecs.SpecHash(parameters)));
+        Assert.NotEqual(DeckyContainerSpecs.SpecHash(DeckyContainerSpecs.Base(decky, options)),
+            DeckyContainerSpecs.SpecHash(DeckyContainerSpecs.Base(decky, new DockerRuntimeOptions { BaseMemoryLimitMiB = 64 })));
+    }
 }
 
 [Trait("Category", "Unit")]

@@ -161,6 +161,23 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=reconciling-worker-a]")), s_wait);
     }
 
+    [Fact]
+    public async Task The_shards_of_a_worker_that_falls_silent_turn_unreachable_without_reloading()
+    {
+        var (_, host) = await DeployedAsync(PersonaIni());
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+        var cut = Render<DecoyFleet>();
+        cut.WaitForAssertion(() => Assert.Equal("running", cut.Find("[data-testid=swarm-decky-d1] [data-testid=shard-state]").TextContent.Trim()), s_wait);
+
+        // The offline sweep finds the worker silent: its last "running" is no longer what the master knows.
+        Assert.Equal(1, await Get<SwarmStore>().MarkSilentHostsUnreachableAsync(DateTime.UtcNow.AddMinutes(1), CancellationToken.None));
+
+        cut.WaitForAssertion(() => Assert.All(cut.FindAll("[data-testid=shard-state]"),
+            state => Assert.Equal(DeckyShardState.Unreachable, state.TextContent.Trim())), s_wait);
+        Assert.Equal(3, cut.FindAll("[data-testid=shard-state]").Count);
+        Assert.Equal(SwarmHostStatus.Unreachable, (await Get<SwarmOverview>().HostAsync(host.Id, CancellationToken.None))!.Status);
+    }
+
     private async Task AddLegacyShardAsync(Guid hostId)
     {
         await using var db = await Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Storage.DecnetDbContext>>().CreateDbContextAsync();
