@@ -58,7 +58,10 @@ internal sealed class LogFilterSql
                 case LogTermKind.Field:
                     // The path is quoted ($."key") so keys starting with a digit are still one label.
                     // json_extract raises on malformed JSON; CASE (unlike AND) guarantees it only runs on valid rows.
-                    clauses.Add($"(CASE WHEN json_valid(Fields) THEN json_extract(Fields, {Next("$.\"" + term.Key + "\"")}) END) = {Next(term.Value)}");
+                    // Aliases (user/username ...) match any of their keys; every key is already reduced to [A-Za-z0-9_].
+                    var value = Next(term.Value);
+                    var matches = term.FieldKeys.Select(key => $"json_extract(Fields, {Next("$.\"" + key + "\"")}) = {value}");
+                    clauses.Add($"(CASE WHEN json_valid(Fields) THEN ({string.Join(" OR ", matches)}) END)");
                     break;
                 default:
                     var pattern = Next("%" + EscapeLike(term.Value) + "%");
