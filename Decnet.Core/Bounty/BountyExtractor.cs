@@ -78,9 +78,24 @@ public static class BountyExtractor
             // Web form credentials: which page and which form field layout carried them.
             ("path", e.Field("path")),
             ("source", e.Field("source")),
+            ("outcome", Outcome(e.Field("result") ?? e.Field("status"))),
         };
         Add(found, e, e.AttackerIp, Credential, payload);
     }
+
+    public const string Success = "success";
+    public const string Failure = "failure";
+
+    /// <summary>
+    /// Whether the decky let the attacker in: SSH and Telnet log <c>result</c> (success/failure), SMTP and
+    /// Redis <c>status</c> (success/failed). Services that never accept a login (MySQL, FTP) log neither: unknown.
+    /// </summary>
+    public static string? Outcome(string? reported) => reported?.Trim().ToLowerInvariant() switch
+    {
+        "success" or "succeeded" or "accepted" or "ok" => Success,
+        "failure" or "failed" or "fail" or "denied" or "rejected" => Failure,
+        _ => null,
+    };
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>
     private static void UserAgentRule(ParsedEvent e, List<ExtractedBounty> found)

@@ -39,7 +39,32 @@ public sealed class BountyExtractorTests
         var e = Wire("ssh", "auth_attempt", ("username", "root"), ("password", "toor \"]\\ é"), ("method", "keyboard-interactive"), ("result", "failure"));
         var bounty = Assert.Single(BountyExtractor.Extract(e));
         Assert.Equal((BountyExtractor.Credential, "203.0.113.9", "decky-1", "ssh", When), (bounty.BountyType, bounty.AttackerIp, bounty.Decky, bounty.Service, bounty.TimestampUtc));
-        Assert.Equal(new Dictionary<string, string> { ["username"] = "root", ["password"] = "toor \"]\\ é", ["method"] = "keyboard-interactive" }, Payload(bounty));
+        Assert.Equal(new Dictionary<string, string> { ["username"] = "root", ["password"] = "toor \"]\\ é", ["method"] = "keyboard-interactive", ["outcome"] = "failure" }, Payload(bounty));
+    }
+
+    [Theory]
+    [InlineData("ssh", "auth_attempt", "result", "success", "success")]
+    [InlineData("telnet", "auth_attempt", "result", "failure", "failure")]
+    [InlineData("smtp", "auth_attempt", "status", "success", "success")]
+    [InlineData("redis", "auth", "status", "failed", "failure")]
+    [InlineData("mysql", "auth_attempt", null, null, null)]
+    public void A_credential_says_whether_the_decky_let_the_attacker_in(string service, string eventType, string? key, string? reported, string? outcome)
+    {
+        var fields = new List<(string, string?)> { ("username", "root"), ("password", "letmein") };
+        if (key is not null)
+        {
+            fields.Add((key, reported));
+        }
+        var payload = Payload(Single(Wire(service, eventType, [.. fields]), BountyExtractor.Credential));
+        Assert.Equal(outcome, payload.GetValueOrDefault("outcome"));
+    }
+
+    [Fact]
+    public void A_successful_login_is_its_own_bounty_beside_the_failed_tries_of_the_same_password()
+    {
+        var failed = Single(Wire("ssh", "auth_attempt", ("username", "root"), ("password", "letmein"), ("result", "failure")), BountyExtractor.Credential);
+        var accepted = Single(Wire("ssh", "auth_attempt", ("username", "root"), ("password", "letmein"), ("result", "success")), BountyExtractor.Credential);
+        Assert.NotEqual(failed.DedupKey, accepted.DedupKey);
     }
 
     [Theory]

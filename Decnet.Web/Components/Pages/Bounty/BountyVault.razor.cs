@@ -138,6 +138,9 @@ public partial class BountyVault : IAsyncDisposable
 
         public string? Get(string key) => Fields.FirstOrDefault(f => f.Key == key).Value;
 
+        /// <summary>A credential the decky accepted: the attacker got in with it.</summary>
+        public bool Succeeded => Record.BountyType == BountyExtractor.Credential && Get("outcome") == BountyExtractor.Success;
+
         public static BountyRow From(BountyRecord record)
         {
             var fields = new List<KeyValuePair<string, string>>();
