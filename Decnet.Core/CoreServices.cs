@@ -25,6 +25,7 @@ public static class CoreServices
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<SystemSettingsService>();
         services.AddSingleton<EventStatistics>();
+        services.AddSingleton<Overview.DashboardOverview>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();

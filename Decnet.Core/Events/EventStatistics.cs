@@ -42,7 +42,9 @@ public sealed class EventStatistics : IDisposable
     {
         await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var interactions = await db.Logs.LongCountAsync(cancellationToken);
-        var attackers = await db.Attackers.CountAsync(cancellationToken);
+        // Distinct source addresses of the stored events, not attacker profiles: the profiler runs after the
+        // ingest, so counting profiles left the number behind the events the dashboard already listed.
+        var attackers = await db.Logs.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(cancellationToken);
         var deckies = await db.Deckies.CountAsync(cancellationToken);
         return new StatsSummary(interactions, attackers, deckies);
     }

@@ -57,6 +57,7 @@ public static class Extensions
         services.AddHostedService<IngestWorker>();
         services.AddHostedService<IngestSourcesWorker>();
         services.AddHostedService<Decnet.Web.Attackers.ProfilerWorker>();
+        services.AddHostedService<Decnet.Web.Overview.OverviewWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();

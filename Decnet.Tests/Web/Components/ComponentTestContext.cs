@@ -24,6 +24,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Bed.Services.GetRequiredService<SystemSettingsService>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>());
         Services.AddSingleton(TimeProvider.System);
         Services.AddScoped<CurrentOperator>();
     }
