@@ -88,6 +88,9 @@ public static class Extensions
     {
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
+        // A bare error status (an unknown address) shows the dashboard's own page; the status stays. API calls
+        // get their ProblemDetails from the inner middleware first, and a response with a body is left alone.
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
         app.UseAuthentication();

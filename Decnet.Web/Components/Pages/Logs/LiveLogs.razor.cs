@@ -14,8 +14,11 @@ public partial class LiveLogs : IAsyncDisposable
 {
     public const int PageSize = 50;
     public const int MaxChips = 6;
+
+    /// <summary>A chip shows this much of a value; the full text is in its tooltip and the expanded row.</summary>
+    public const int MaxChipValueLength = 48;
     public const string DefaultRange = "24h";
-    public static readonly IReadOnlyList<string> Ranges = ["15m", "1h", "24h", "all"];
+    public static readonly IReadOnlyList<string> Ranges = ["15m", "1h", "24h", "7d", "30d", "all"];
 
     [Inject]
     public required LogSearch Search { get; init; }
@@ -66,6 +69,7 @@ public partial class LiveLogs : IAsyncDisposable
         "15m" => 1,
         "1h" => 2,
         "24h" => 60,
+        "7d" => 360,
         _ => 1440,
     };
 
@@ -73,6 +77,7 @@ public partial class LiveLogs : IAsyncDisposable
     {
         1 => "minute",
         60 => "hour",
+        360 => "6 hours",
         1440 => "day",
         var m => $"{m} minutes",
     };
@@ -157,9 +162,15 @@ public partial class LiveLogs : IAsyncDisposable
             "15m" => now.AddMinutes(-15),
             "1h" => now.AddHours(-1),
             "24h" => now.AddDays(-1),
+            "7d" => now.AddDays(-7),
+            "30d" => now.AddDays(-30),
             _ => null,
         };
     }
+
+    /// <summary>Attacker-chosen values can be kilobytes long: a chip carries the start of one.</summary>
+    internal static string ChipText(string key, string value) =>
+        $"{key}={(value.Length > MaxChipValueLength ? value[..MaxChipValueLength] + "…" : value)}";
 
     private void Toggle(long id)
     {
