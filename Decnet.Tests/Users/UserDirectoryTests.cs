@@ -89,16 +89,23 @@ public sealed class UserDirectoryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Logins_are_throttled_per_username_after_repeated_failures()
+    public async Task Repeated_failures_slow_the_guessing_address_but_not_the_admin_elsewhere()
     {
-        for (var i = 0; i < 5; i++)
+        await using var bed = await CoreTestBed.StartAsync(new Dictionary<string, string?>
         {
-            Assert.Equal(LoginOutcome.InvalidCredentials, (await _bed.Users.LoginAsync("admin", "wrong-" + i, "10.1.1.1", CancellationToken.None)).Outcome);
+            ["Decnet:Users:UsernameDelayBase"] = "00:10:00",
+            ["Decnet:Users:UsernameDelayMax"] = "01:00:00",
+        });
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(LoginOutcome.InvalidCredentials, (await bed.Users.LoginAsync("admin", "wrong-" + i, "10.1.1.1", CancellationToken.None)).Outcome);
         }
-        // Even the right password is refused while the username is locked.
-        var locked = await _bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.2", CancellationToken.None);
-        Assert.Equal(LoginOutcome.Throttled, locked.Outcome);
-        Assert.True(locked.RetryAfter > TimeSpan.Zero);
+        // The guessing address now waits, even with the right password ...
+        var slowed = await bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.1", CancellationToken.None);
+        Assert.Equal(LoginOutcome.Throttled, slowed.Outcome);
+        Assert.InRange(slowed.RetryAfter, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
+        // ... while the admin at an address that never failed signs in at once.
+        Assert.Equal(LoginOutcome.Success, (await bed.Users.LoginAsync("admin", CoreTestBed.AdminPassword, "10.1.1.2", CancellationToken.None)).Outcome);
     }
 
     [Fact]

@@ -9,6 +9,12 @@ public static class AuthApi
 {
     public const string LoginRateLimit = "login";
 
+    /// <summary>
+    /// Largest login or password-change request body (API and dashboard forms). A real one is a few
+    /// hundred bytes; nobody gets to make the server read megabytes before it refuses a guess.
+    /// </summary>
+    public const long MaxCredentialRequestBytes = 4096;
+
     public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/auth").WithTags("Auth");
@@ -16,18 +22,22 @@ public static class AuthApi
         group.MapPost("/login", LoginAsync)
             .AllowAnonymous()
             .RequireRateLimiting(LoginRateLimit)
+            .WithMetadata(new RequestSizeLimitAttribute(MaxCredentialRequestBytes))
             .WithName("Login")
             .WithSummary("Exchange a username and password for a short-lived bearer token.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         group.MapPost("/change-password", ChangePasswordAsync)
             .RequireAuthorization(Policies.SignedIn)
+            .WithMetadata(new RequestSizeLimitAttribute(MaxCredentialRequestBytes))
             .WithName("ChangePassword")
             .WithSummary("Change your password; the only call allowed while a change is required. Revokes your other tokens.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/logout", LogoutAsync)
             .RequireAuthorization(Policies.SignedIn)

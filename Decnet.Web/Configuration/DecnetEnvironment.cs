@@ -17,11 +17,18 @@ public static class DecnetEnvironment
         ["DECNET_JWT_SECRET"] = "Decnet:Auth:JwtSecret",
         ["DECNET_WEB_HOST"] = "Decnet:Web:Host",
         ["DECNET_WEB_PORT"] = "Decnet:Web:Port",
+        ["DECNET_KNOWN_PROXIES"] = "Decnet:Web:ForwardedHeaders:KnownProxies",
+        ["DECNET_TLS_CERT"] = "Decnet:Web:Tls:CertificatePath",
+        ["DECNET_TLS_KEY"] = "Decnet:Web:Tls:KeyPath",
+        ["DECNET_TLS_PASSWORD"] = "Decnet:Web:Tls:Password",
         ["DECNET_OTEL_ENDPOINT"] = "Decnet:Telemetry:OtlpEndpoint",
         ["DECNET_DEVELOPER"] = "Decnet:Developer",
     };
 
-    /// <summary>Adds the mapped variables just before the command line, which keeps the last word.</summary>
+    /// <summary>
+    /// Adds the mapped variables just before the application's command line, which keeps the last word.
+    /// The host's own command-line source comes earlier (before appsettings.json): the last one is meant.
+    /// </summary>
     public static IConfigurationBuilder AddDecnetEnvironment(this IConfigurationBuilder configuration)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -34,7 +41,7 @@ public static class DecnetEnvironment
             }
         }
         var source = new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = values };
-        var commandLine = configuration.Sources.ToList().FindIndex(s => s is Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
+        var commandLine = configuration.Sources.ToList().FindLastIndex(s => s is Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationSource);
         if (commandLine >= 0)
         {
             configuration.Sources.Insert(commandLine, source);

@@ -12,6 +12,7 @@ using Decnet.Web.Components;
 using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
 using Decnet.Web.Events;
+using Decnet.Web.Exposure;
 using Decnet.Web.Health;
 using Decnet.Web.Swarm.Shipping;
 using Decnet.Web.Swarm.Controller;
@@ -64,11 +65,17 @@ public static class Extensions
         services.AddSwarmLogShipping();
         builder.AddSwarmControl();
 
+        builder.AddDashboardExposure();
         services.AddDecnetAuthentication();
         services.AddDecnetRateLimits();
         services.AddDecnetEventStream();
         // Framing is refused by our own headers (X-Frame-Options DENY, frame-ancestors 'none').
-        services.AddAntiforgery(o => o.SuppressXFrameOptionsHeader = true);
+        // Its cookie is Secure whenever the request is HTTPS, like the session cookie.
+        services.AddAntiforgery(o =>
+        {
+            o.SuppressXFrameOptionsHeader = true;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -86,12 +93,14 @@ public static class Extensions
 
     public static WebApplication UseDecnetWeb(this WebApplication app)
     {
+        app.UseDashboardExposure();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         // A bare error status (an unknown address) shows the dashboard's own page; the status stays. API calls
         // get their ProblemDetails from the inner middleware first, and a response with a body is left alone.
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
+        app.UseDeclaredSizeGate();
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
         app.UseAuthentication();
         app.UseAuthorization();
@@ -131,7 +140,7 @@ public static class Extensions
         }
         var web = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
         var host = web.Host.Contains(':', StringComparison.Ordinal) ? $"[{web.Host}]" : web.Host;
-        builder.WebHost.UseUrls($"http://{host}:{web.Port}");
+        builder.WebHost.UseUrls($"{ExposureSetup.DashboardScheme(builder.Configuration)}://{host}:{web.Port}");
     }
 
     private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>

@@ -55,6 +55,8 @@ public sealed class SwarmUpdates(
     SwarmRegistry registry, MasterCredentials credentials, IOptions<SwarmUpdateOptions> options,
     IOptions<SwarmControlOptions> control, ILogger<SwarmUpdates> logger)
 {
+    private const string NoAddressYet = "no address yet (not connected since enrollment)";
+
     public async Task<IReadOnlyList<HostReleaseInfo>> HostsAsync(CancellationToken cancellationToken)
     {
         var hosts = await UpdatableHostsAsync(cancellationToken);
@@ -172,6 +174,11 @@ public sealed class SwarmUpdates(
 
     private async Task<HostUpdateResult> PushOneAsync(SwarmHost host, ReleasePackage release, bool includeSelf, bool selfOnly, CancellationToken cancellationToken)
     {
+        if (string.IsNullOrWhiteSpace(host.Address))
+        {
+            // Enrolled with an updater but never connected: nowhere to send it, and the rest still go.
+            return new HostUpdateResult(host.Id, host.Name, selfOnly ? HostUpdateStatus.SelfFailed : HostUpdateStatus.Failed, null, release.Sha, NoAddressYet);
+        }
         using var client = ClientFor(host);
         var o = options.Value;
         HostUpdateResult result;
@@ -219,7 +226,7 @@ public sealed class SwarmUpdates(
     {
         if (string.IsNullOrWhiteSpace(host.Address))
         {
-            return new HostReleaseInfo(host.Id, host.Name, null, host.Status, false, null, null, [], "no address yet (not connected since enrollment)");
+            return new HostReleaseInfo(host.Id, host.Name, null, host.Status, false, null, null, [], NoAddressYet);
         }
         using var client = ClientFor(host);
         try

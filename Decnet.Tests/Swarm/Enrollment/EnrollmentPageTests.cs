@@ -3,7 +3,10 @@ using Bunit;
 using Decnet.Core.Notifications;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
+using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
+using Decnet.Web.Authentication;
+using Decnet.Web.Components;
 using EnrollmentPage = Decnet.Web.Components.Pages.Swarm.Enrollment;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -28,7 +31,17 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(_bed.Services.GetRequiredService<EnrollmentService>());
         Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
         Services.AddSingleton(_bed.Services.GetRequiredService<IOptions<SwarmControlOptions>>());
+        Services.AddSingleton(_bed.Users);
+        Services.AddSingleton<SessionValidator>();
+        Services.AddScoped<CurrentOperator>();
+        Admin = await _bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin);
+        var auth = AddAuthorization();
+        auth.SetAuthorized(Admin.Username);
+        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(Admin)).ToArray());
+        auth.SetPolicies(Policies.Viewer, Policies.Admin);
     }
+
+    private User Admin { get; set; } = null!;
 
     public new async ValueTask DisposeAsync()
     {
@@ -110,5 +123,19 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         await _bed.Services.GetRequiredService<SwarmRegistry>().RecordHeartbeatAsync(host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), CancellationToken.None);
 
         cut.WaitForAssertion(() => Assert.Contains("announce sent its first heartbeat", cut.Find("[data-testid=enroll-checked-in]").TextContent));
+    }
+
+    [Fact]
+    public async Task Generating_from_an_open_page_after_the_admin_was_demoted_is_refused()
+    {
+        var cut = Render<EnrollmentPage>();
+        Field(cut, "agent-name").Change("late-worker");
+        Assert.True((await _bed.Users.SetRoleAsync(Guid.NewGuid(), "other-admin", Admin.Id, UserRole.Viewer, CancellationToken.None)).Succeeded);
+
+        await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
+
+        cut.WaitForAssertion(() => Assert.Equal(CurrentOperator.AdminRightsGone, cut.Find("[data-testid=enroll-error]").TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=enroll-command]"));
+        Assert.Empty(await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None));
     }
 }

@@ -5,6 +5,7 @@ using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
 using Decnet.Tests.Web.Components;
+using Decnet.Web.Components;
 using Decnet.Web.Components.Pages.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -67,5 +68,27 @@ public sealed class RemoteUpdatesPageTests : ComponentTestContext
         Assert.NotNull(sha);
         Assert.Equal(sha[..12], cut.Find("[data-testid=update-host-worker-a] [data-testid=current-sha]").TextContent);
         Assert.False(cut.Find("[data-testid=update-host-worker-a] [data-testid=rollback]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task A_push_confirmed_after_the_admin_was_demoted_is_refused_and_nothing_is_sent()
+    {
+        var chief = await Bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin);
+        SignIn(chief);
+        Render<MudPopoverProvider>();
+        var snackbars = Render<MudSnackbarProvider>();
+        var dialogs = Render<MudDialogProvider>();
+        var cut = Render<RemoteUpdates>();
+        cut.WaitForAssertion(() => Assert.Contains("reachable", cut.Find("[data-testid=update-host-worker-a] [data-testid=updater-reachable]").TextContent, StringComparison.Ordinal), s_wait);
+
+        var pushing = cut.Find("[data-testid=update-host-worker-a] [data-testid=push]").ClickAsync(new());
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=confirm-yes]"));
+        await DemoteAsync(chief);
+        await dialogs.Find("[data-testid=confirm-yes]").ClickAsync(new());
+        await pushing;
+
+        snackbars.WaitForAssertion(() => Assert.Contains(CurrentOperator.AdminRightsGone, snackbars.Markup, StringComparison.Ordinal), s_wait);
+        Assert.Null(_sandbox.ManifestSha("active"));
+        Assert.Equal("—", cut.Find("[data-testid=update-host-worker-a] [data-testid=current-sha]").TextContent);
     }
 }

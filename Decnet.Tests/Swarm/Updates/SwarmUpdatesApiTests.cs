@@ -64,4 +64,23 @@ public sealed class SwarmUpdatesApiTests : IAsyncLifetime
         var hosts = await _admin.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/swarm-updates/hosts");
         Assert.Equal(0, hosts.GetProperty("hosts").GetArrayLength());
     }
+
+    [Fact]
+    public async Task A_push_to_all_reports_a_host_enrolled_with_an_updater_but_never_connected_instead_of_failing()
+    {
+        // Found by the API contract fuzz: such a host has no address, and the push used to answer 500.
+        var pending = TlsAgentServer.DeadHost("pending-worker", SwarmHostStatus.Enrolled);
+        pending.Address = null;
+        await SwarmBed.AddHostAsync(_factory.Services, pending);
+
+        foreach (var route in new[] { "push", "push-self" })
+        {
+            var response = await _admin.PostAsJsonAsync($"/api/v1/swarm-updates/{route}", new { all = true });
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{route}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var result = Assert.Single((await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("results").EnumerateArray());
+            Assert.Equal("pending-worker", result.GetProperty("host_name").GetString());
+            Assert.Equal(route == "push" ? "failed" : "self-failed", result.GetProperty("status").GetString());
+            Assert.Contains("no address yet", result.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
 }

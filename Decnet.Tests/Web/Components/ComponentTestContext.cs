@@ -26,6 +26,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>());
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();
     }
 
@@ -46,6 +47,13 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         {
             auth.SetPolicies(Policies.Viewer, Policies.Admin);
         }
+    }
+
+    /// <summary>Another administrator makes <paramref name="user"/> a viewer (its security stamp rotates).</summary>
+    protected async Task DemoteAsync(User user)
+    {
+        var demoted = await Bed.Users.SetRoleAsync(Guid.NewGuid(), "other-admin", user.Id, UserRole.Viewer, CancellationToken.None);
+        Assert.True(demoted.Succeeded, string.Join(" ", demoted.Errors));
     }
 
     protected static ClaimsPrincipal Principal(User user) =>

@@ -60,14 +60,31 @@ public partial class Config
         }
     }
 
+    /// <summary>Asked at every click: the rights the page was rendered with may be gone.</summary>
+    private async Task<OperatorInfo?> AdminAsync()
+    {
+        var admin = await Operator.AuthorizeAdminAsync();
+        if (admin is null)
+        {
+            _operator = _operator with { IsAdmin = false };
+            _users = [];
+            Snackbar.Add(CurrentOperator.AdminRightsGone, Severity.Error);
+        }
+        return admin;
+    }
+
     private static Color RoleColor(UserRole role) => role == UserRole.Admin ? Color.Primary : Color.Default;
 
     private bool IsBusy(Guid id) => _busy.Contains(id);
 
     private async Task SaveLimitAsync()
     {
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
         _savingLimit = true;
-        var result = await Settings.SetDeploymentLimitAsync(_operator.Username, _limitInput, CancellationToken.None);
+        var result = await Settings.SetDeploymentLimitAsync(admin.Username, _limitInput, CancellationToken.None);
         _savingLimit = false;
         _limitError = result.Error;
         if (result.Succeeded)
@@ -79,8 +96,12 @@ public partial class Config
 
     private async Task SaveIntervalAsync()
     {
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
         _savingInterval = true;
-        var result = await Settings.SetGlobalMutationIntervalAsync(_operator.Username, _intervalInput, CancellationToken.None);
+        var result = await Settings.SetGlobalMutationIntervalAsync(admin.Username, _intervalInput, CancellationToken.None);
         _savingInterval = false;
         _intervalError = result.Error;
         if (result.Succeeded)
@@ -92,7 +113,7 @@ public partial class Config
     }
 
     private Task<bool> ToggleRoleAsync(User user) =>
-        RunForUserAsync(user.Id, () => Users.SetRoleAsync(_operator.Id, _operator.Username, user.Id,
+        RunForUserAsync(user.Id, admin => Users.SetRoleAsync(admin.Id, admin.Username, user.Id,
             user.Role == UserRole.Admin ? UserRole.Viewer : UserRole.Admin, CancellationToken.None));
 
     private void StartReset(User user)
@@ -103,7 +124,7 @@ public partial class Config
 
     private async Task ResetPasswordAsync(User user)
     {
-        if (await RunForUserAsync(user.Id, () => Users.ResetPasswordAsync(_operator.Id, _operator.Username, user.Id, _resetPassword, CancellationToken.None)))
+        if (await RunForUserAsync(user.Id, admin => Users.ResetPasswordAsync(admin.Id, admin.Username, user.Id, _resetPassword, CancellationToken.None)))
         {
             _resetFor = null;
             _resetPassword = "";
@@ -121,13 +142,17 @@ public partial class Config
             return;
         }
         _confirmDelete = null;
-        await RunForUserAsync(user.Id, () => Users.DeleteAsync(_operator.Id, _operator.Username, user.Id, CancellationToken.None));
+        await RunForUserAsync(user.Id, admin => Users.DeleteAsync(admin.Id, admin.Username, user.Id, CancellationToken.None));
     }
 
     private async Task CreateUserAsync()
     {
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
         _creating = true;
-        var result = await Users.CreateAsync(_operator.Username, _newUsername.Trim(), _newPassword,
+        var result = await Users.CreateAsync(admin.Username, _newUsername.Trim(), _newPassword,
             _newIsAdmin ? UserRole.Admin : UserRole.Viewer, CancellationToken.None);
         _creating = false;
         _createErrors = result.Errors;
@@ -141,7 +166,7 @@ public partial class Config
         }
     }
 
-    private async Task<bool> RunForUserAsync(Guid id, Func<Task<UserOperation>> operation)
+    private async Task<bool> RunForUserAsync(Guid id, Func<OperatorInfo, Task<UserOperation>> operation)
     {
         if (!_busy.Add(id))
         {
@@ -149,7 +174,11 @@ public partial class Config
         }
         try
         {
-            var result = await operation();
+            if (await AdminAsync() is not { } admin)
+            {
+                return false;
+            }
+            var result = await operation(admin);
             if (result.Succeeded)
             {
                 Snackbar.Add("Saved.", Severity.Success);

@@ -1,3 +1,4 @@
+using Decnet.Core.Text;
 using System.Text.Json;
 using Decnet.Core.Bounty;
 using Decnet.Core.Notifications;
@@ -65,12 +66,16 @@ public partial class BountyVault : IAsyncDisposable
         await LoadAsync();
     }
 
-    /// <summary>Copies through the browser's clipboard API; a refused permission is not worth an error.</summary>
+    /// <summary>
+    /// Copies through the browser's clipboard API; a refused permission is not worth an error. The
+    /// attacker chose the text: control and invisible characters (a newline that runs a pasted command,
+    /// an escape sequence, a bidi override) never reach the clipboard.
+    /// </summary>
     private async Task CopyAsync(string text)
     {
         try
         {
-            await JS.InvokeVoidAsync("navigator.clipboard.writeText", _disposed.Token, text);
+            await JS.InvokeVoidAsync("navigator.clipboard.writeText", _disposed.Token, UntrustedText.StripUnsafe(text));
         }
         catch (JSException)
         {

@@ -110,7 +110,10 @@ public partial class DecoyFleet : IAsyncDisposable
         }
         try
         {
-            Report(await Fleet.MutateAsync(_operator.Username, name, CancellationToken.None));
+            if (await AdminAsync() is { } admin)
+            {
+                Report(await Fleet.MutateAsync(admin.Username, name, CancellationToken.None));
+            }
         }
         finally
         {
@@ -132,7 +135,11 @@ public partial class DecoyFleet : IAsyncDisposable
         }
         try
         {
-            var result = await Fleet.SetMutateIntervalAsync(_operator.Username, name, _intervalText, CancellationToken.None);
+            if (await AdminAsync() is not { } admin)
+            {
+                return;
+            }
+            var result = await Fleet.SetMutateIntervalAsync(admin.Username, name, _intervalText, CancellationToken.None);
             Report(result);
             if (result.Succeeded)
             {
@@ -161,12 +168,27 @@ public partial class DecoyFleet : IAsyncDisposable
         }
         try
         {
-            Report(await Fleet.TeardownAsync(_operator.Username, name, CancellationToken.None));
+            if (await AdminAsync() is { } admin)
+            {
+                Report(await Fleet.TeardownAsync(admin.Username, name, CancellationToken.None));
+            }
         }
         finally
         {
             _tearingDown.Remove(name);
         }
+    }
+
+    /// <summary>Asked at every click: the rights the page was rendered with may be gone.</summary>
+    private async Task<OperatorInfo?> AdminAsync()
+    {
+        var admin = await Operator.AuthorizeAdminAsync();
+        if (admin is null)
+        {
+            _operator = _operator with { IsAdmin = false };
+            Snackbar.Add(CurrentOperator.AdminRightsGone, Severity.Error);
+        }
+        return admin;
     }
 
     private void Report(FleetOperation result) =>

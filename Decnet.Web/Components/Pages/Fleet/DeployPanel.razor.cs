@@ -62,8 +62,12 @@ public partial class DeployPanel
         _result = null;
         try
         {
-            var actor = (await Operator.GetAsync()).Username;
-            _result = await Fleet.DeployAsync(actor, IniText, CancellationToken.None);
+            if (await Operator.AuthorizeAdminAsync() is not { } admin)
+            {
+                _result = new FleetOperation(FleetOperationStatus.Failed, CurrentOperator.AdminRightsGone);
+                return;
+            }
+            _result = await Fleet.DeployAsync(admin.Username, IniText, CancellationToken.None);
             if (_result.Status == FleetOperationStatus.Invalid)
             {
                 _preview = new DeploymentPreview(null, _result.Errors ?? [], null);

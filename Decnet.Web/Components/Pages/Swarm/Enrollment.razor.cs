@@ -32,6 +32,9 @@ public partial class Enrollment : IAsyncDisposable
     [Inject]
     public required IOptions<SwarmControlOptions> Options { get; init; }
 
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
     private string? _masterHost;
     private string? _agentName;
     private bool _withUpdater;
@@ -82,6 +85,12 @@ public partial class Enrollment : IAsyncDisposable
         _generating = true;
         try
         {
+            // The page is admin-only when opened; the click is checked again, the rights may be gone.
+            if (await Operator.AuthorizeAdminAsync() is null)
+            {
+                _error = CurrentOperator.AdminRightsGone;
+                return;
+            }
             var ticket = await Enrollments.CreateBundleAsync(
                 new BundleEnrollmentRequest(_masterHost ?? "", _agentName?.Trim() ?? "", _withUpdater, _useIpvlan, string.IsNullOrWhiteSpace(_servicesIni) ? null : _servicesIni),
                 new Uri(Navigation.BaseUri), CancellationToken.None);

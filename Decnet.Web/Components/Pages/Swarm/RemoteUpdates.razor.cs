@@ -23,6 +23,9 @@ public partial class RemoteUpdates : IDisposable
     [Inject]
     public required ISnackbar Snackbar { get; init; }
 
+    [Inject]
+    public required CurrentOperator Operator { get; init; }
+
     private IReadOnlyList<HostReleaseInfo>? _hosts;
     private readonly Dictionary<Guid, string> _inFlight = [];
     private readonly Dictionary<Guid, HostUpdateResult> _results = [];
@@ -114,6 +117,12 @@ public partial class RemoteUpdates : IDisposable
 
     private async Task RunAsync(IReadOnlyList<Guid> hosts, string action, Func<Task> call)
     {
+        // The page is admin-only when opened; every push and rollback is checked again after its confirmation.
+        if (await Operator.AuthorizeAdminAsync() is null)
+        {
+            Snackbar.Add(CurrentOperator.AdminRightsGone, Severity.Error);
+            return;
+        }
         foreach (var id in hosts)
         {
             _inFlight[id] = action;

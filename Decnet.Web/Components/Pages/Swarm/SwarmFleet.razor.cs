@@ -96,7 +96,13 @@ public partial class SwarmFleet : IAsyncDisposable
         }
         try
         {
-            var result = await Teardowns.EnqueueAsync(_operator.Username, decky.HostId, decky.Name, CancellationToken.None);
+            if (await Operator.AuthorizeAdminAsync() is not { } admin)
+            {
+                _operator = _operator with { IsAdmin = false };
+                Snackbar.Add(CurrentOperator.AdminRightsGone, Severity.Error);
+                return;
+            }
+            var result = await Teardowns.EnqueueAsync(admin.Username, decky.HostId, decky.Name, CancellationToken.None);
             Snackbar.Add(result.Message, result.Status == TeardownRequestStatus.Accepted ? Severity.Info : Severity.Error);
             await ReloadAsync();
         }

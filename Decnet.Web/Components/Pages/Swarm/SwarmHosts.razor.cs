@@ -77,10 +77,14 @@ public partial class SwarmHosts : IAsyncDisposable
         {
             return;
         }
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
         _requestingTeardown.Add(host.Id);
         try
         {
-            var result = await Teardowns.EnqueueAsync(_operator.Username, host.Id, null, CancellationToken.None);
+            var result = await Teardowns.EnqueueAsync(admin.Username, host.Id, null, CancellationToken.None);
             Snackbar.Add(result.Message, result.Status == TeardownRequestStatus.Accepted ? Severity.Info : Severity.Error);
             await ReloadAsync();
         }
@@ -97,11 +101,15 @@ public partial class SwarmHosts : IAsyncDisposable
         {
             return;
         }
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
         _decommissioning.Add(host.Id);
         StateHasChanged();
         try
         {
-            var result = await Decommissioner.DecommissionAsync(_operator.Username, host.Id, CancellationToken.None);
+            var result = await Decommissioner.DecommissionAsync(admin.Username, host.Id, CancellationToken.None);
             Snackbar.Add(result.Message, !result.Found ? Severity.Error : result.SelfDestructScheduled ? Severity.Success : Severity.Warning);
             await ReloadAsync();
         }
@@ -109,6 +117,18 @@ public partial class SwarmHosts : IAsyncDisposable
         {
             _decommissioning.Remove(host.Id);
         }
+    }
+
+    /// <summary>Asked after the confirmation, right before acting: the rights may be gone by then.</summary>
+    private async Task<OperatorInfo?> AdminAsync()
+    {
+        var admin = await Operator.AuthorizeAdminAsync();
+        if (admin is null)
+        {
+            _operator = _operator with { IsAdmin = false };
+            Snackbar.Add(CurrentOperator.AdminRightsGone, Severity.Error);
+        }
+        return admin;
     }
 
     private async Task<bool> ConfirmAsync(string text, string action)
