@@ -10,6 +10,7 @@ APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools netcat-openbsd telnet nmap hydra swaks lftp ftp
   iproute2 procps debootstrap docker.io
+  python3
 )
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1

@@ -26,6 +26,7 @@ public static class CoreServices
         services.AddSingleton<SystemSettingsService>();
         services.AddSingleton<EventStatistics>();
         services.AddSingleton<Overview.DashboardOverview>();
+        services.AddSingleton<Export.ExportGate>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();

@@ -18,6 +18,9 @@ public sealed class BountyQuery
     public const int MaxLimit = 1000;
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
 
+    /// <summary>Rows an export reads per query.</summary>
+    public const int ExportChunk = 500;
+
     private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
     private readonly SingleFlightCache<BountyPage> _firstPage;
 
@@ -56,6 +59,44 @@ public sealed class BountyQuery
     private async Task<BountyPage> LoadAsync(int limit, int offset, string? bountyType, string? search, CancellationToken cancellationToken)
     {
         await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var query = Filtered(db, bountyType, search);
+        var total = await query.CountAsync(cancellationToken).ConfigureAwait(false);
+        var items = await query.OrderByDescending(b => b.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new BountyPage(total, items);
+    }
+
+    /// <summary>
+    /// Every bounty the filter matches, newest first, for an export of any size: chunks of
+    /// <see cref="ExportChunk"/> rows, each a short query resuming below the last id sent.
+    /// </summary>
+    public async IAsyncEnumerable<BountyRecord> ExportAsync(string? bountyType, string? search,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        bountyType = string.IsNullOrWhiteSpace(bountyType) ? null : bountyType.Trim();
+        search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        var below = long.MaxValue;
+        while (true)
+        {
+            List<BountyRecord> chunk;
+            await using (var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
+            {
+                chunk = await Filtered(db, bountyType, search).Where(b => b.Id < below).OrderByDescending(b => b.Id)
+                    .Take(ExportChunk).ToListAsync(cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var record in chunk)
+            {
+                yield return record;
+            }
+            if (chunk.Count < ExportChunk)
+            {
+                yield break;
+            }
+            below = chunk[^1].Id;
+        }
+    }
+
+    private static IQueryable<BountyRecord> Filtered(DecnetDbContext db, string? bountyType, string? search)
+    {
         IQueryable<BountyRecord> query = db.Bounties.AsNoTracking();
         if (bountyType is not null)
         {
@@ -71,9 +112,7 @@ public sealed class BountyQuery
                 || EF.Functions.Like(b.AttackerIp!, pattern, "\\")
                 || EF.Functions.Like(b.Payload, pattern, "\\"));
         }
-        var total = await query.CountAsync(cancellationToken).ConfigureAwait(false);
-        var items = await query.OrderByDescending(b => b.Id).Skip(offset).Take(limit).ToListAsync(cancellationToken).ConfigureAwait(false);
-        return new BountyPage(total, items);
+        return query;
     }
 
     public static string EscapeLike(string text) =>

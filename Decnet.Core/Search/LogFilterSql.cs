@@ -25,7 +25,9 @@ internal sealed class LogFilterSql
     public IReadOnlyList<object> Parameters { get; }
 
     /// <param name="firstParameter">Index of the first placeholder, when the caller binds its own before these.</param>
-    public static LogFilterSql Build(LogQuery query, DateTime? start, DateTime? end, long? afterId = null, int firstParameter = 0)
+    /// <param name="before">Only rows after this one in newest-first order (an export's keyset cursor).</param>
+    public static LogFilterSql Build(LogQuery query, DateTime? start, DateTime? end, long? afterId = null, int firstParameter = 0,
+        (DateTime Timestamp, long Id)? before = null)
     {
         var clauses = new List<string>();
         var parameters = new List<object>();
@@ -46,6 +48,11 @@ internal sealed class LogFilterSql
         if (afterId is { } id)
         {
             clauses.Add($"Id > {Next(id)}");
+        }
+        if (before is { } cursor)
+        {
+            var at = Next(Utc(cursor.Timestamp));
+            clauses.Add($"(Timestamp < {at} OR (Timestamp = {at} AND Id < {Next(cursor.Id)}))");
         }
         foreach (var term in query.Terms)
         {

@@ -19,6 +19,9 @@ public sealed class LogSearch
     public const int MaxLimit = 1000;
     public const int MaxAfterLimit = 500;
 
+    /// <summary>Rows an export reads per query.</summary>
+    public const int ExportChunk = 500;
+
     /// <summary>Counting all of <c>logs</c> is the expensive part of any unfiltered page: shared this long.</summary>
     public static readonly TimeSpan UnfilteredTotalLifetime = TimeSpan.FromSeconds(2);
 
@@ -97,6 +100,36 @@ public sealed class LogSearch
         await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(cancellationToken);
         return [.. rows.Select(LogRow.From)];
+    }
+
+    /// <summary>
+    /// Every matching row, newest first, for an export of any size: read in chunks of
+    /// <see cref="ExportChunk"/> rows, each a short query resuming after the last row sent (keyset on the
+    /// time index), so neither memory nor a database read is held for the whole export.
+    /// </summary>
+    public async IAsyncEnumerable<LogEntry> ExportAsync(LogQuery query, DateTime? start, DateTime? end,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        (DateTime Timestamp, long Id)? cursor = null;
+        while (true)
+        {
+            var filter = LogFilterSql.Build(query, start, end, before: cursor);
+            List<LogEntry> chunk;
+            await using (var db = await _dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                chunk = await Filtered(db, filter).OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
+                    .Take(ExportChunk).ToListAsync(cancellationToken);
+            }
+            foreach (var entry in chunk)
+            {
+                yield return entry;
+            }
+            if (chunk.Count < ExportChunk)
+            {
+                yield break;
+            }
+            cursor = (chunk[^1].Timestamp, chunk[^1].Id);
+        }
     }
 
     /// <summary>Matching rows per <paramref name="intervalMinutes"/> bucket (aligned to the Unix epoch), oldest first; empty buckets are absent.</summary>

@@ -27,6 +27,9 @@ public sealed class MasterProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (its /proc entry: memory, open files).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public static MasterProcess Start(IReadOnlyDictionary<string, string> environment, IEnumerable<string>? arguments = null)

@@ -90,7 +90,7 @@ public static class LogsApi
         return SharedJson.Of(summary, () => new StatsResponse(summary.TotalInteractions, summary.UniqueAttackers, summary.ActiveDeckies));
     }
 
-    private static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)
+    internal static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)
     {
         filter = default;
         problem = null!;
@@ -125,7 +125,7 @@ public static class LogsApi
         return false;
     }
 
-    private readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
+    internal readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
 }
 
 public sealed record LogPageResponse(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data);

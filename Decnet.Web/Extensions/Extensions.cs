@@ -116,6 +116,7 @@ public static class Extensions
         app.MapBountyApi();
         app.MapAttackersApi();
         app.MapLogsApi();
+        Decnet.Web.Export.ExportApi.MapExportApi(app);
         app.MapArtifactsApi();
         Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
         app.MapSwarmControl();

@@ -40,6 +40,15 @@ public partial class BountyVault : IAsyncDisposable
 
     private int PageCount => Math.Max(1, (_total + PageSize - 1) / PageSize);
 
+    /// <summary>Every bounty of the chosen type and search, not only this page.</summary>
+    private string ExportHref => "/downloads/export/bounty" + QueryString(("bounty_type", _type), ("search", string.IsNullOrWhiteSpace(_search) ? null : _search));
+
+    private static string QueryString(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)).ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
     protected override async Task OnInitializedAsync()
     {
         _subscription = Notifications.Subscribe<BountiesFound>(OnBountiesFoundAsync);

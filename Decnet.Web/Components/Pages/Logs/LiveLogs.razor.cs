@@ -17,8 +17,8 @@ public partial class LiveLogs : IAsyncDisposable
 
     /// <summary>A chip shows this much of a value; the full text is in its tooltip and the expanded row.</summary>
     public const int MaxChipValueLength = 48;
-    public const string DefaultRange = "24h";
-    public static readonly IReadOnlyList<string> Ranges = ["15m", "1h", "24h", "7d", "30d", "all"];
+    public const string DefaultRange = LogRanges.Default;
+    public static readonly IReadOnlyList<string> Ranges = LogRanges.All;
 
     [Inject]
     public required LogSearch Search { get; init; }
@@ -154,19 +154,11 @@ public partial class LiveLogs : IAsyncDisposable
         }
     }
 
-    private DateTime? Start()
-    {
-        var now = Time.GetUtcNow().UtcDateTime;
-        return _range switch
-        {
-            "15m" => now.AddMinutes(-15),
-            "1h" => now.AddHours(-1),
-            "24h" => now.AddDays(-1),
-            "7d" => now.AddDays(-7),
-            "30d" => now.AddDays(-30),
-            _ => null,
-        };
-    }
+    private DateTime? Start() => LogRanges.Start(_range, Time.GetUtcNow().UtcDateTime);
+
+    /// <summary>The dashboard's download of what the page shows: this search over this window (resolved when clicked).</summary>
+    private string ExportHref =>
+        "/downloads/export/logs?range=" + Uri.EscapeDataString(_range) + (_query.Length == 0 ? "" : "&q=" + Uri.EscapeDataString(_query));
 
     /// <summary>Attacker-chosen values can be kilobytes long: a chip carries the start of one.</summary>
     internal static string ChipText(string key, string value) =>
