@@ -2,7 +2,8 @@
 # Runs the DECNET benchmarks (not part of ./test.sh): SSH brute force with hydra against a decky and
 # against Debian's OpenSSH sshd, concurrent SSH sessions with the failure delay on, and HTTP with wrk
 # against the http honeypot and a bare Kestrel endpoint, the REST API under 500 wrk connections (JWT, locust
-# mix, seeded database) next to bare Kestrel, and dashboard memory per live circuit (Chromium). Every figure is printed next to its
+# mix, seeded database) next to bare Kestrel, dashboard memory per live circuit (Chromium), and login connections and
+# credentials per second for the database, mail and SNMP deckies next to a bare accept loop. Every figure is printed next to its
 # reference measured in the same run; record them in docs/PERFORMANCE.md.
 # Built in Release, as the product is deployed (the figures in docs/PERFORMANCE.md say which build they used).
 # Installs what the benchmarks need when it is missing and it can (root + apt).
@@ -11,7 +12,7 @@ cd "$(dirname "$0")"
 
 # openssh-server provides the reference sshd (started by the benchmark itself on a loopback port with
 # its own temp config; the package's own service is not used), openssh-client its ssh-keygen.
-APT_PACKAGES=(openssh-server openssh-client hydra wrk)
+APT_PACKAGES=(openssh-server openssh-client hydra wrk postgresql)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 

@@ -3,7 +3,6 @@ using Decnet.Agent.Serve;
 using Decnet.Core.Deckies;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Protocol;
 using Microsoft.Extensions.Logging;
@@ -18,7 +17,6 @@ namespace Decnet.Agent.Api;
 /// </summary>
 public sealed partial class WorkerDeckies(
     IDeckyRuntime runtime,
-    HoneypotServiceRegistry registry,
     AgentServeSettings settings,
     TimeProvider time,
     ILogger<WorkerDeckies> logger)
@@ -29,7 +27,14 @@ public sealed partial class WorkerDeckies(
     public const int MaxServicesPerDecky = 32;
 
     private readonly SemaphoreSlim _saving = new(1, 1);
+
+    // One change of the running set at a time: a deploy, a teardown (the master's or a heartbeat's) or a mutation.
+    private readonly SemaphoreSlim _changing = new(1, 1);
     private DecnetConfig? _network;
+    private long _deployGeneration;
+
+    /// <summary>Counts deploys started; a heartbeat answer computed before the latest one may predate its placement.</summary>
+    public long DeployGeneration => Interlocked.Read(ref _deployGeneration);
 
     public string RuntimeKind => runtime.Kind;
 
@@ -59,6 +64,10 @@ public sealed partial class WorkerDeckies(
             {
                 return $"{decky.Name}: {error}";
             }
+            if (ValidateCustomServices(decky.CustomServices) is { } customError)
+            {
+                return $"{decky.Name}: {customError}";
+            }
         }
         var duplicate = config.Deckies.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         return duplicate is null ? null : $"decky '{duplicate.Key}' appears twice";
@@ -68,6 +77,15 @@ public sealed partial class WorkerDeckies(
         services.Count is 0 ? "at least one service is required"
         : services.Count > MaxServicesPerDecky ? $"at most {MaxServicesPerDecky} services per decky"
         : services.FirstOrDefault(s => !ServiceName().IsMatch(s)) is { } bad ? $"'{bad}' is not a valid service name"
+        : null;
+
+    /// <summary>Custom services become containers named after them and run the image they name: both must be plain.</summary>
+    public static string? ValidateCustomServices(IReadOnlyList<CustomService> custom) =>
+        custom.Count > MaxServicesPerDecky ? $"at most {MaxServicesPerDecky} custom services per decky"
+        : custom.FirstOrDefault(c => !ServiceName().IsMatch(c.Name)) is { } badName ? $"'{badName.Name}' is not a valid custom service name"
+        : custom.FirstOrDefault(c => string.IsNullOrWhiteSpace(c.Image) || c.Image.Length > 255 || c.Image.Any(ch => char.IsWhiteSpace(ch) || char.IsControl(ch))) is { } badImage
+            ? $"custom service '{badImage.Name}' has no usable image reference"
+        : custom.FirstOrDefault(c => c.Command.Count > 64 || c.Ports.Count > 64) is { } tooBig ? $"custom service '{tooBig.Name}' has more than 64 command words or ports"
         : null;
 
     /// <summary>
@@ -80,24 +98,80 @@ public sealed partial class WorkerDeckies(
         {
             config = config with { Ipvlan = true };
         }
-        var status = await runtime.DeployAsync(config, cancellationToken);
-        _network = config;
-        await SaveAsync(status, cancellationToken);
-        logger.LogInformation("Deployed {Count} decky(ies) through the {Runtime} runtime{Ipvlan}", config.Deckies.Count, runtime.Kind, config.Ipvlan ? " (ipvlan)" : "");
-        return AgentStatus.From(runtime.Kind, status);
+        Interlocked.Increment(ref _deployGeneration);
+        await _changing.WaitAsync(cancellationToken);
+        try
+        {
+            var status = await runtime.DeployAsync(config, cancellationToken);
+            _network = config;
+            await SaveAsync(status, cancellationToken);
+            logger.LogInformation("Deployed {Count} decky(ies) through the {Runtime} runtime{Ipvlan}", config.Deckies.Count, runtime.Kind, config.Ipvlan ? " (ipvlan)" : "");
+            return AgentStatus.From(runtime.Kind, status);
+        }
+        finally
+        {
+            _changing.Release();
+        }
     }
 
     /// <summary>False when <paramref name="deckyName"/> is given and does not run here.</summary>
     public async Task<bool> TeardownAsync(string? deckyName, CancellationToken cancellationToken)
     {
-        if (deckyName is not null && (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName) is null)
+        await _changing.WaitAsync(cancellationToken);
+        try
         {
-            return false;
+            if (deckyName is not null && (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName) is null)
+            {
+                return false;
+            }
+            await runtime.TeardownAsync(deckyName, cancellationToken);
+            await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
+            logger.LogInformation("Tore down {Target}", deckyName ?? "every decky");
+            return true;
         }
-        await runtime.TeardownAsync(deckyName, cancellationToken);
-        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
-        logger.LogInformation("Tore down {Target}", deckyName ?? "every decky");
-        return true;
+        finally
+        {
+            _changing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Tears down deckies the master placed elsewhere (its heartbeat answer), unless a deploy started since
+    /// <paramref name="generation"/>: that answer may predate the new placement, the next heartbeat decides.
+    /// Returns the names torn down.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TeardownStraysAsync(IReadOnlyList<string> names, long generation, CancellationToken cancellationToken)
+    {
+        await _changing.WaitAsync(cancellationToken);
+        try
+        {
+            if (DeployGeneration != generation)
+            {
+                logger.LogInformation("A deploy arrived since the heartbeat: the master's teardown of {Deckies} waits for the next one", string.Join(", ", names));
+                return [];
+            }
+            var running = await runtime.GetStatusAsync(cancellationToken);
+            var torn = new List<string>();
+            foreach (var name in names.Distinct(StringComparer.Ordinal))
+            {
+                if (running.Find(name) is null)
+                {
+                    continue;
+                }
+                await runtime.TeardownAsync(name, cancellationToken);
+                torn.Add(name);
+            }
+            if (torn.Count > 0)
+            {
+                await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
+                logger.LogWarning("The master placed {Deckies} elsewhere (or nowhere): torn down here", string.Join(", ", torn));
+            }
+            return torn;
+        }
+        finally
+        {
+            _changing.Release();
+        }
     }
 
     /// <summary>
@@ -107,20 +181,28 @@ public sealed partial class WorkerDeckies(
     /// </summary>
     public async Task<(DeckyConfig Config, AgentStatus Status)?> MutateAsync(string deckyName, IReadOnlyList<string>? services, CancellationToken cancellationToken)
     {
-        var current = (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName)?.Config;
-        if (current is null)
+        await _changing.WaitAsync(cancellationToken);
+        try
         {
-            return null;
+            var current = (await runtime.GetStatusAsync(cancellationToken)).Find(deckyName)?.Config;
+            if (current is null)
+            {
+                return null;
+            }
+            var next = services is null
+                ? ServiceRotation.Pick(current, ServiceRotation.Pool(current, CanHost), Random.Shared)
+                : services.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            var mutated = current with { Services = next, LastMutated = time.GetUtcNow().UtcDateTime };
+            var decky = await runtime.ApplyAsync(mutated, cancellationToken);
+            await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
+            logger.LogInformation("Mutated {Decky}: {Before} -> {After} ({State})", deckyName,
+                string.Join(",", current.Services), string.Join(",", next), decky.State.ToString().ToLowerInvariant());
+            return (mutated, await StatusAsync(cancellationToken));
         }
-        var next = services is null
-            ? ServiceRotation.Pick(current, ServiceRotation.Pool(current, CanHost), Random.Shared)
-            : services.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var mutated = current with { Services = next, LastMutated = time.GetUtcNow().UtcDateTime };
-        var decky = await runtime.ApplyAsync(mutated, cancellationToken);
-        await SaveAsync(await runtime.GetStatusAsync(cancellationToken), cancellationToken);
-        logger.LogInformation("Mutated {Decky}: {Before} -> {After} ({State})", deckyName,
-            string.Join(",", current.Services), string.Join(",", next), decky.State.ToString().ToLowerInvariant());
-        return (mutated, await StatusAsync(cancellationToken));
+        finally
+        {
+            _changing.Release();
+        }
     }
 
     /// <summary>Redeploys the set saved before the agent stopped; nothing when there is none or it is unreadable.</summary>
@@ -176,7 +258,7 @@ public sealed partial class WorkerDeckies(
     }
 
     // The Docker runtime hosts every catalog service in its honeypot image; the embedded one only those compiled in.
-    private bool CanHost(string service) => runtime.Kind != RuntimeSelection.Embedded ? ServiceCatalog.Find(service) is not null : registry.TryGet(service, out _);
+    private bool CanHost(string service) => runtime.CanHost(service);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ServiceName();

@@ -68,13 +68,19 @@ public sealed class HeartbeatLoop(
     {
         try
         {
+            var generation = 0L;
             using var response = await pipeline.ExecuteAsync(async token =>
             {
+                generation = deckies.DeployGeneration;
                 var beat = new HeartbeatRequest(settings.Host.HostUuid, AgentVersion, await deckies.StatusAsync(token));
                 using var content = JsonContent.Create(beat, options: DeckyConfigJson.Options);
                 return await client.PostAsync(Endpoint, content, token);
             }, stoppingToken);
-            if (response.IsSuccessStatusCode)
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                await ObeyAsync(response, generation, stoppingToken);
+            }
+            else if (response.IsSuccessStatusCode)
             {
                 logger.LogDebug("Heartbeat accepted ({Status})", (int)response.StatusCode);
             }
@@ -90,6 +96,33 @@ public sealed class HeartbeatLoop(
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or OperationCanceledException or IOException)
         {
             logger.LogWarning("Heartbeat to {Endpoint} failed after {Retries} retries: {Error}; next try in one interval", Endpoint, MaxRetries, ex.Message);
+        }
+    }
+
+    /// <summary>The master owns placement: deckies it answers with run elsewhere, or nowhere, and go down here.</summary>
+    private async Task ObeyAsync(HttpResponseMessage response, long generation, CancellationToken stoppingToken)
+    {
+        HeartbeatAnswer? answer;
+        try
+        {
+            answer = await response.Content.ReadFromJsonAsync<HeartbeatAnswer>(DeckyConfigJson.Options, stoppingToken);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            logger.LogWarning("The master's heartbeat answer is not valid JSON ({Error}); ignored", ex.Message);
+            return;
+        }
+        if (answer?.Teardown is not { Count: > 0 } strays)
+        {
+            return;
+        }
+        try
+        {
+            await deckies.TeardownStraysAsync(strays, generation, stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Tearing down {Deckies} as the master asked failed; the next heartbeat asks again", string.Join(", ", strays));
         }
     }
 

@@ -60,6 +60,8 @@ public static class HoneypotHostCommand
             DeckyName = settings.Decky,
             Hostname = settings.Hostname,
             Distro = settings.Distro,
+            OsFamily = settings.OsFamily,
+            Archetype = settings.Archetype,
             Persona = settings.PersonaFor(service),
             StateDirectory = Directory.CreateDirectory(Path.Combine(settings.StateDirectory, settings.Decky, service)).FullName,
             ArtifactsDirectory = Directory.CreateDirectory(settings.ArtifactsDirectory).FullName,

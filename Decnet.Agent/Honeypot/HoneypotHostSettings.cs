@@ -12,6 +12,8 @@ public sealed record HoneypotHostSettings
     public const string DeckyVariable = "DECNET_DECKY";
     public const string HostnameVariable = "DECNET_HOSTNAME";
     public const string DistroVariable = "DECNET_DISTRO";
+    public const string OsVariable = "DECNET_OS";
+    public const string ArchetypeVariable = "DECNET_ARCHETYPE";
     public const string ServicesVariable = "DECNET_SERVICES";
     public const string BindAddressVariable = "DECNET_BIND_ADDRESS";
     public const string PersonaVariable = "DECNET_PERSONA_JSON";
@@ -21,6 +23,8 @@ public sealed record HoneypotHostSettings
     public required string Decky { get; init; }
     public required string Hostname { get; init; }
     public string Distro { get; init; } = "debian";
+    public string OsFamily { get; init; } = "linux";
+    public string? Archetype { get; init; }
     public required IReadOnlyList<string> Services { get; init; }
 
     /// <summary>
@@ -80,6 +84,8 @@ public sealed record HoneypotHostSettings
             Decky = decky!,
             Hostname = Value(HostnameVariable) ?? decky!,
             Distro = Value(DistroVariable) ?? "debian",
+            OsFamily = Value(OsVariable) ?? "linux",
+            Archetype = Value(ArchetypeVariable),
             Services = services,
             BindAddress = bind,
             Personas = personas,

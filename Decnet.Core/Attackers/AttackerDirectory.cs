@@ -2,6 +2,7 @@ using Decnet.Core.Caching;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Attackers;
 
@@ -35,27 +36,40 @@ public sealed record AttackerExportRow(
 /// <summary>
 /// Read side of the profiles for the API and the pages. The unfiltered first page of each sort is what
 /// every open Attackers page and API poll asks for: it is loaded by one caller at a time and shared for
-/// <see cref="FirstPageLifetime"/> or until the profiler commits; filtered or later pages always go to the
-/// database.
+/// <see cref="FirstPageLifetime"/> or until the profiler commits. Other pages (searches, filters, later
+/// pages) are shared the same way under their query for <see cref="QueryLifetime"/>. List reads run
+/// through <see cref="DatabaseReaders"/>.
 /// </summary>
 public sealed class AttackerDirectory
 {
     public const int MaxArtifacts = 200;
+    public const int QueryCacheCapacity = 256;
     public static readonly TimeSpan FirstPageLifetime = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
     private static readonly AttackerQuery DefaultQuery = new();
 
     private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly DatabaseReaders _readers;
+    private readonly bool _postgres;
     private readonly SingleFlightCache<AttackerPage>[] _firstPages;
+    private readonly QueryCache<AttackerQuery, AttackerPage> _pages;
 
-    public AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory, AttackerProfiler profiler, TimeProvider time)
+    public AttackerDirectory(IDbContextFactory<DecnetDbContext> dbFactory, DatabaseReaders readers, IOptions<StorageOptions> storage, AttackerProfiler profiler, TimeProvider time)
     {
         _dbFactory = dbFactory;
+        _readers = readers;
+        _postgres = storage.Value.Kind == StorageProvider.Postgres;
+        Func<long> committed = () => profiler.CommittedBatches;
         _firstPages = [.. Enum.GetValues<AttackerSort>().Select(sort =>
-            new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), () => profiler.CommittedBatches))];
+            new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), committed))];
+        _pages = new QueryCache<AttackerQuery, AttackerPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, committed);
     }
 
     /// <summary>Loads of the cached first pages started so far, all sorts together (diagnostics and tests).</summary>
     public long FirstPageLoads => _firstPages.Sum(c => c.Loads);
+
+    /// <summary>Loads of the per-query cache started so far (diagnostics and tests).</summary>
+    public long QueryLoads => _pages.Loads;
 
     /// <summary>A page every reader shares (unfiltered, default size, first, one per sort): the same instance until it expires.</summary>
     public static bool IsSharedPage(AttackerQuery query) =>
@@ -68,22 +82,24 @@ public sealed class AttackerDirectory
         {
             return _firstPages[(int)query.Sort].GetAsync(cancellationToken);
         }
-        return LoadAsync(query, cancellationToken);
+        return _pages.GetAsync(query, cancellationToken);
     }
 
-    private async Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        var attackers = Filtered(db, query);
-        var total = await attackers.CountAsync(cancellationToken);
-        var data = await Ordered(attackers, query.Sort).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(cancellationToken);
-        return new AttackerPage(total, data);
-    }
+    private Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken) =>
+        _readers.ReadAsync(async (db, ct) =>
+        {
+            var attackers = Filtered(db, query);
+            var total = await attackers.CountAsync(ct).ConfigureAwait(false);
+            var data = await Ordered(attackers, query.Sort).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(ct).ConfigureAwait(false);
+            return new AttackerPage(total, data);
+        }, cancellationToken);
 
     /// <summary>
     /// Every profile the filter matches, in the list's order, for an export of any size. One streamed
     /// query (rows are read as they are written out, never held together): profiles change while the
     /// profiler runs, and one read snapshot exports each exactly once. The command list is not read.
+    /// An export holds its connection for as long as the client reads, so it does not take one of the
+    /// bounded pool's readers.
     /// </summary>
     public async IAsyncEnumerable<AttackerExportRow> ExportAsync(AttackerQuery query,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -101,19 +117,24 @@ public sealed class AttackerDirectory
         }
     }
 
-    private static IQueryable<Attacker> Filtered(DecnetDbContext db, AttackerQuery query)
+    private IQueryable<Attacker> Filtered(DecnetDbContext db, AttackerQuery query)
     {
         IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
-            attackers = attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
+            attackers = _postgres
+                ? attackers.Where(a => EF.Functions.ILike(a.Ip, pattern, "\\"))
+                : attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
         }
         if (!string.IsNullOrWhiteSpace(query.Service))
         {
             // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
             var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
-            attackers = attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
+            attackers = _postgres
+                ? attackers.Where(a => EF.Functions.ILike(a.Services, pattern, "\\"))
+                : attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
         }
         return attackers;
     }

@@ -39,6 +39,9 @@ public static class BountyExtractor
     {
         var found = new List<ExtractedBounty>(2);
         CredentialRule(e, found);
+        HashRule(e, found);
+        CommunityRule(e, found);
+        TokenRule(e, found);
         UserAgentRule(e, found);
         VncClientRule(e, found);
         SshClientRule(e, found);
@@ -96,6 +99,61 @@ public static class BountyExtractor
         "failure" or "failed" or "fail" or "denied" or "rejected" => Failure,
         _ => null,
     };
+
+    /// <summary>
+    /// Beyond upstream: what a client computed from its password (PostgreSQL MD5 as hashcat 11100, a SCRAM
+    /// exchange, NetNTLMv2 from SMB, MSSQL or RDP, the VNC DES response, a SIP digest as hashcat 11400), in the form its cracker takes. No
+    /// password, but the means to recover it offline, so it is a credential too. An event that also carries
+    /// the clear text is rule 1's.
+    /// </summary>
+    private static void HashRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("password") is not null || e.Field("hash") is not { Length: > 0 } hash)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+        [
+            ("username", e.Field("username") ?? e.Field("user")),
+            ("domain", e.Field("domain")),
+            ("hash", hash),
+            ("hash_type", e.Field("hash_type")),
+            ("hashcat_mode", e.Field("hashcat_mode")),
+            ("outcome", Outcome(e.Field("result") ?? e.Field("status"))),
+        ]);
+    }
+
+    /// <summary>
+    /// Beyond upstream: an SNMP v1/v2c community string is the whole credential of those versions (no user),
+    /// and the one attackers guess by the hundred. Stored with the version it was tried with.
+    /// </summary>
+    private static void CommunityRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("community") is not { Length: > 0 } community)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+        [
+            ("community", community),
+            ("method", "snmp_community"),
+            ("version", e.Field("version")),
+            // The agent answers a community it knows and ignores the others.
+            ("outcome", e.Field("status") switch { "answered" => Success, "bad_community" => Failure, _ => null }),
+        ]);
+    }
+
+    /// <summary>Beyond upstream: a bearer token presented to an API (Kubernetes service-account tokens ...).</summary>
+    private static void TokenRule(ParsedEvent e, List<ExtractedBounty> found)
+    {
+        if (e.Field("token") is not { Length: > 0 } token)
+        {
+            return;
+        }
+        Add(found, e, e.AttackerIp, Credential,
+            [("username", e.Field("username")), ("token", token), ("method", e.Field("method")), ("path", e.Field("path")),
+             ("outcome", Outcome(e.Field("result") ?? e.Field("status")))]);
+    }
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>
     private static void UserAgentRule(ParsedEvent e, List<ExtractedBounty> found)

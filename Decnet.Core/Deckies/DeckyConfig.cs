@@ -25,6 +25,17 @@ public sealed record DeckyConfig
             : throw new ArgumentException("A decky needs at least one service.", nameof(value));
     }
 
+    /// <summary>
+    /// Definitions of the bring-your-own services among <see cref="Services"/> (<c>[custom-&lt;name&gt;]</c>
+    /// sections): the runtime needs the image and command wherever the decky runs, a swarm worker included.
+    /// </summary>
+    [JsonPropertyName("custom_services")]
+    public IReadOnlyList<CustomService> CustomServices
+    {
+        get;
+        init => field = value is null ? [] : [.. value];
+    } = [];
+
     [JsonPropertyName("distro")]
     public string Distro { get; init; } = "debian";
 
@@ -77,6 +88,7 @@ public sealed record DeckyConfig
         && Name == other.Name
         && Ip == other.Ip
         && Services.SequenceEqual(other.Services, StringComparer.Ordinal)
+        && CustomServices.SequenceEqual(other.CustomServices)
         && Distro == other.Distro
         && BaseImage == other.BaseImage
         && BuildBase == other.BuildBase
@@ -89,6 +101,10 @@ public sealed record DeckyConfig
         && HostUuid == other.HostUuid;
 
     public override int GetHashCode() => HashCode.Combine(Name, Ip, Hostname, Services.Count);
+
+    /// <summary>The definition of a custom service the decky runs, or null for a built-in name.</summary>
+    public CustomService? CustomService(string service) =>
+        CustomServices.FirstOrDefault(c => string.Equals(c.Name, service, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The persona settings of one service, or an empty map.</summary>
     public IReadOnlyDictionary<string, string> PersonaFor(string service) =>

@@ -23,6 +23,12 @@ public sealed record DeckyPlanOptions
 
     public DeploymentMode Mode { get; init; } = DeploymentMode.Unihost;
 
+    /// <summary>
+    /// Which services the runtime that will host the deckies implements; random picks draw only from those,
+    /// so a decky without services or archetype never lands on a service that cannot run. Null: every service.
+    /// </summary>
+    public Func<string, bool>? CanHost { get; init; }
+
     /// <summary>Options for the loopback lab: <see cref="NetworkSpec.LoopbackLab"/> when the INI has no network.</summary>
     public static DeckyPlanOptions LoopbackLab { get; } = new() { FallbackNetwork = NetworkSpec.LoopbackLab };
 }
@@ -88,11 +94,13 @@ public sealed class DeckyPlanner(TimeProvider time, Random random)
             var decky = spec.Deckies[index];
             var archetype = Archetypes.Find(decky.Archetype);
             var distro = PickDistro(archetype, index);
+            var services = decky.Services ?? archetype?.Services ?? PickRandomServices(options.CanHost, decky);
             deckies.Add(new DeckyConfig
             {
                 Name = decky.Name,
                 Ip = addresses[index].ToString(),
-                Services = decky.Services ?? archetype?.Services ?? PickRandomServices(),
+                Services = services,
+                CustomServices = [.. spec.CustomServices.Where(c => services.Contains(c.Name, StringComparer.OrdinalIgnoreCase))],
                 Distro = distro.Slug,
                 BaseImage = distro.BaseImage,
                 BuildBase = distro.BuildBase,
@@ -166,9 +174,15 @@ public sealed class DeckyPlanner(TimeProvider time, Random random)
         return Distros.All[index % Distros.All.Count];
     }
 
-    private List<string> PickRandomServices()
+    /// <summary>1–3 services the runtime can host: a random decky must never deploy with nothing running.</summary>
+    private List<string> PickRandomServices(Func<string, bool>? canHost, DeckySpec decky)
     {
-        var pool = ServiceCatalog.PerDeckyServiceNames.ToArray();
+        var pool = ServiceCatalog.PerDeckyServiceNames.Where(canHost ?? (_ => true)).ToArray();
+        if (pool.Length == 0)
+        {
+            throw new IniValidationException(new IniError(decky.Line, decky.Section, "services",
+                "no services or archetype given, and the runtime hosts none of the catalog's services to pick from; list services"));
+        }
         _random.Shuffle(pool);
         return [.. pool.Take(_random.Next(1, MaxServicesPerRandomDecky + 1))];
     }

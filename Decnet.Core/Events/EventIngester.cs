@@ -8,9 +8,7 @@ using System.Threading.Channels;
 using Decnet.Core.Bounty;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
-using Decnet.Core.Storage;
-using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
+using Decnet.Core.Events.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Events;
@@ -19,12 +17,13 @@ namespace Decnet.Core.Events;
 /// Moves events into <c>logs</c>. Every event goes through its RFC 5424 line and back through the parser,
 /// the same path Docker and syslog lines take, so the stored raw line is exactly what a SIEM would see.
 /// Rows are written in batches (size or time bound, whichever comes first), one transaction per batch,
-/// with a prepared raw SQLite command: EF change tracking costs far more than the insert itself here.
+/// by the provider's <see cref="IngestStore"/> (raw commands: EF change tracking costs far more than the
+/// inserts themselves here).
 /// A unique <c>EventKey</c> makes replays harmless (at-least-once delivery, exactly-once rows).
 /// </summary>
 public sealed partial class EventIngester(
     ChannelEventSink sink,
-    IDbContextFactory<DecnetDbContext> dbFactory,
+    IngestStore store,
     NotificationHub hub,
     BountyWriter bounties,
     SiemFiles siem,
@@ -51,18 +50,6 @@ public sealed partial class EventIngester(
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
-
-    private const string InsertSql = """
-        INSERT INTO logs (Timestamp, Decky, Service, EventType, AttackerIp, RawLine, Fields, Msg, TraceId, SpanId, EventKey)
-        VALUES ($timestamp, $decky, $service, $eventType, $attackerIp, $rawLine, $fields, $msg, $traceId, $spanId, $eventKey)
-        ON CONFLICT(EventKey) DO NOTHING
-        """;
-
-    // The position of a durable source moves with the rows it produced, in the same transaction.
-    private const string CursorSql = """
-        INSERT INTO pipeline_cursors (Name, Position, Detail, UpdatedAt) VALUES ($name, $position, $detail, $updatedAt)
-        ON CONFLICT(Name) DO UPDATE SET Position = excluded.Position, Detail = excluded.Detail, UpdatedAt = excluded.UpdatedAt
-        """;
 
     private readonly Lock _malformedLock = new();
     private readonly Queue<string> _recentMalformed = new();
@@ -277,7 +264,7 @@ public sealed partial class EventIngester(
                 prepared.Rejected.Add(result.RawLine);
                 continue;
             }
-            prepared.Rows.Add(new PreparedRow(
+            prepared.Rows.Add(new IngestRow(
                 parsed,
                 // Same text format EF uses for DateTime columns, so EF queries sort and compare these rows.
                 parsed.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
@@ -297,69 +284,16 @@ public sealed partial class EventIngester(
         var traceId = activity?.TraceId.ToHexString();
         var spanId = activity?.SpanId.ToHexString();
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        // Opening through EF applies the same per-connection pragmas (busy timeout, synchronous) as the rest.
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = InsertSql;
-        var timestamp = command.Parameters.Add("$timestamp", SqliteType.Text);
-        var decky = command.Parameters.Add("$decky", SqliteType.Text);
-        var service = command.Parameters.Add("$service", SqliteType.Text);
-        var eventType = command.Parameters.Add("$eventType", SqliteType.Text);
-        var attackerIp = command.Parameters.Add("$attackerIp", SqliteType.Text);
-        var rawLine = command.Parameters.Add("$rawLine", SqliteType.Text);
-        var fields = command.Parameters.Add("$fields", SqliteType.Text);
-        var msg = command.Parameters.Add("$msg", SqliteType.Text);
-        command.Parameters.Add("$traceId", SqliteType.Text).Value = (object?)traceId ?? DBNull.Value;
-        command.Parameters.Add("$spanId", SqliteType.Text).Value = (object?)spanId ?? DBNull.Value;
-        var eventKey = command.Parameters.Add("$eventKey", SqliteType.Text);
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
-
-        var inserted = new List<ParsedEvent>(batch.Rows.Count);
-        var insertedJson = new List<string>(batch.Rows.Count);
-        List<ExtractedBounty>? found = null;
-        foreach (var row in batch.Rows)
+        var positions = (IReadOnlyCollection<SourcePosition>?)batch.Positions?.Values ?? [];
+        var stored = await store.StoreAsync(batch.Rows, positions, traceId, spanId, time.GetUtcNow().UtcDateTime, cancellationToken).ConfigureAwait(false);
+        bounties.Committed(stored.Bounties);
+        var inserted = new List<ParsedEvent>(stored.Inserted.Count);
+        var insertedJson = new List<string>(stored.Inserted.Count);
+        foreach (var index in stored.Inserted)
         {
-            var parsed = row.Event;
-            timestamp.Value = row.Timestamp;
-            decky.Value = parsed.Decky;
-            service.Value = parsed.Service;
-            eventType.Value = parsed.EventType;
-            attackerIp.Value = (object?)parsed.AttackerIp ?? DBNull.Value;
-            rawLine.Value = parsed.RawLine;
-            fields.Value = row.Fields;
-            msg.Value = (object?)parsed.Message ?? DBNull.Value;
-            eventKey.Value = row.EventKey;
-            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
-            {
-                inserted.Add(parsed);
-                insertedJson.Add(row.SiemJson);
-                if (row.Bounties.Count > 0)
-                {
-                    // Only rows stored now: a replayed event brings no bounty it did not already bring.
-                    (found ??= []).AddRange(row.Bounties);
-                }
-            }
+            inserted.Add(batch.Rows[index].Event);
+            insertedJson.Add(batch.Rows[index].SiemJson);
         }
-        long lastId = 0;
-        if (inserted.Count > 0)
-        {
-            await using var idCommand = connection.CreateCommand();
-            idCommand.Transaction = transaction;
-            idCommand.CommandText = "SELECT last_insert_rowid()";
-            lastId = (long)(await idCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) ?? 0L);
-        }
-        // After last_insert_rowid (bounty inserts would move it), in the same transaction as the logs.
-        var bountyCount = found is null ? 0 : await bounties.WriteAsync(connection, transaction, found, cancellationToken).ConfigureAwait(false);
-        if (batch.Positions is not null)
-        {
-            await WritePositionsAsync(connection, transaction, batch.Positions.Values, cancellationToken).ConfigureAwait(false);
-        }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        bounties.Committed(bountyCount);
         WriteSiemFiles(inserted, insertedJson, batch.Rejected);
 
         var malformed = batch.Rejected.Count;
@@ -385,28 +319,9 @@ public sealed partial class EventIngester(
                 }
                 newest.Add(new EventSummary(e.TimestampUtc, e.Decky, e.Service, e.EventType, e.AttackerIp, Fields: summaryFields));
             }
-            hub.Publish(new EventsIngested(inserted.Count, lastId, newest));
+            hub.Publish(new EventsIngested(inserted.Count, stored.LastId, newest));
         }
         return inserted.Count;
-    }
-
-    private async Task WritePositionsAsync(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<SourcePosition> positions, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = CursorSql;
-        var name = command.Parameters.Add("$name", SqliteType.Text);
-        var position = command.Parameters.Add("$position", SqliteType.Integer);
-        var detail = command.Parameters.Add("$detail", SqliteType.Text);
-        command.Parameters.Add("$updatedAt", SqliteType.Text).Value =
-            time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-        foreach (var p in positions)
-        {
-            name.Value = p.Cursor;
-            position.Value = p.Offset;
-            detail.Value = (object?)p.Detail ?? DBNull.Value;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
@@ -472,13 +387,11 @@ public sealed partial class EventIngester(
     private sealed class PreparedBatch(IReadOnlyList<IngestLine> lines)
     {
         public IReadOnlyList<IngestLine> Lines { get; } = lines;
-        public List<PreparedRow> Rows { get; } = new(lines.Count);
+        public List<IngestRow> Rows { get; } = new(lines.Count);
         public List<string> Rejected { get; } = [];
         public Dictionary<string, SourcePosition>? Positions { get; set; }
         public int Truncated { get; set; }
     }
-
-    private sealed record PreparedRow(ParsedEvent Event, string Timestamp, string Fields, string EventKey, IReadOnlyList<ExtractedBounty> Bounties, string SiemJson);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest batch of {Count} line(s) failed; it will be retried")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

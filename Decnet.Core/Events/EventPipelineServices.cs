@@ -17,6 +17,7 @@ public static class EventPipelineServices
         services.TryAddSingleton<ChannelEventSink>();
         services.AddOptions<SiemFileOptions>().BindConfiguration(SiemFileOptions.Section);
         services.TryAddSingleton<SiemFiles>();
+        services.TryAddSingleton(Storage.IngestStore.Create);
         services.TryAddSingleton<EventIngester>();
         services.AddOptions<FileIngestOptions>().BindConfiguration(FileIngestOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FileIngestOptions>, FileIngestOptionsValidator>());

@@ -16,14 +16,14 @@ public sealed class EventStatistics : IDisposable
 {
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
 
-    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly DatabaseReaders _readers;
     private readonly SingleFlightCache<StatsSummary> _summary;
     private readonly IDisposable _fleetSubscription;
     private long _fleetChanges;
 
-    public EventStatistics(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, AttackerProfiler profiler, NotificationHub hub, TimeProvider time)
+    public EventStatistics(DatabaseReaders readers, EventIngester ingester, AttackerProfiler profiler, NotificationHub hub, TimeProvider time)
     {
-        _dbFactory = dbFactory;
+        _readers = readers;
         _fleetSubscription = hub.Subscribe<FleetChanged>(_ =>
         {
             Interlocked.Increment(ref _fleetChanges);
@@ -38,16 +38,16 @@ public sealed class EventStatistics : IDisposable
 
     public Task<StatsSummary> GetSummaryAsync(CancellationToken cancellationToken) => _summary.GetAsync(cancellationToken);
 
-    private async Task<StatsSummary> LoadAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        var interactions = await db.Logs.LongCountAsync(cancellationToken);
-        // Distinct source addresses of the stored events, not attacker profiles: the profiler runs after the
-        // ingest, so counting profiles left the number behind the events the dashboard already listed.
-        var attackers = await db.Logs.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(cancellationToken);
-        var deckies = await db.Deckies.CountAsync(cancellationToken);
-        return new StatsSummary(interactions, attackers, deckies);
-    }
+    private Task<StatsSummary> LoadAsync(CancellationToken cancellationToken) =>
+        _readers.ReadAsync(async (db, ct) =>
+        {
+            var interactions = await db.Logs.LongCountAsync(ct).ConfigureAwait(false);
+            // Distinct source addresses of the stored events, not attacker profiles: the profiler runs after the
+            // ingest, so counting profiles left the number behind the events the dashboard already listed.
+            var attackers = await db.Logs.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(ct).ConfigureAwait(false);
+            var deckies = await db.Deckies.CountAsync(ct).ConfigureAwait(false);
+            return new StatsSummary(interactions, attackers, deckies);
+        }, cancellationToken);
 
     public void Dispose() => _fleetSubscription.Dispose();
 }

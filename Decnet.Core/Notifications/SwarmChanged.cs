@@ -10,6 +10,7 @@ public static class SwarmChangeReasons
 {
     public const string Enrolled = "enrolled";
     public const string Heartbeat = "heartbeat";
+    public const string Active = "active";
     public const string Unreachable = "unreachable";
     public const string Tombstoned = "tombstoned";
     public const string Deployed = "deployed";
@@ -17,4 +18,11 @@ public static class SwarmChangeReasons
     public const string TornDown = "torn_down";
     public const string TeardownFailed = "teardown_failed";
     public const string Decommissioned = "decommissioned";
+
+    /// <summary>A worker reported deckies placed elsewhere (or stopped reporting them): the strays changed.</summary>
+    public const string Reconciling = "reconciling";
+    public const string Mutated = "mutated";
+
+    /// <summary>An enrolled host that never connected was removed when its enrollment expired.</summary>
+    public const string Swept = "swept";
 }

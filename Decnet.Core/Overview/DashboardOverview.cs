@@ -8,6 +8,7 @@ using Decnet.Core.Search;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Overview;
 
@@ -31,7 +32,8 @@ public sealed class DashboardOverview : IDisposable
     /// <summary>Long: freshness comes from the writers' commit counters, the lifetime only bounds how stale a window's end may get.</summary>
     public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
 
-    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly DatabaseReaders _readers;
+    private readonly SqlDialect _dialect;
     private readonly EventStatistics _statistics;
     private readonly EventLog _events;
     private readonly LogSearch _search;
@@ -52,10 +54,11 @@ public sealed class DashboardOverview : IDisposable
     private static readonly object LatestKey = new();
     private static readonly object DeckiesKey = new();
 
-    public DashboardOverview(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, AttackerProfiler profiler, EventStatistics statistics,
+    public DashboardOverview(DatabaseReaders readers, IOptions<StorageOptions> storage, EventIngester ingester, AttackerProfiler profiler, EventStatistics statistics,
         EventLog events, LogSearch search, NotificationHub hub, TimeProvider time, ILogger<DashboardOverview> logger)
     {
-        _dbFactory = dbFactory;
+        _readers = readers;
+        _dialect = SqlDialect.For(storage);
         _statistics = statistics;
         _events = events;
         _search = search;
@@ -213,14 +216,17 @@ public sealed class DashboardOverview : IDisposable
         var to = _time.GetUtcNow().UtcDateTime;
         var from = to - range.Window;
         var buckets = await _search.HistogramAsync(LogQuery.Empty, from, null, range.BucketMinutes, cancellationToken).ConfigureAwait(false);
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var window = db.Logs.AsNoTracking().Where(l => l.Timestamp >= from);
-        var events = await window.LongCountAsync(cancellationToken).ConfigureAwait(false);
-        var attackers = await window.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(cancellationToken).ConfigureAwait(false);
-        var sources = await Top(window.Where(l => l.AttackerIp != null).GroupBy(l => l.AttackerIp!), cancellationToken).ConfigureAwait(false);
-        var services = await Top(window.GroupBy(l => l.Service), cancellationToken).ConfigureAwait(false);
-        var deckies = await Top(window.GroupBy(l => l.Decky), cancellationToken).ConfigureAwait(false);
-        var credentials = await CredentialsAsync(db, from, cancellationToken).ConfigureAwait(false);
+        var (events, attackers, sources, services, deckies, credentials) = await _readers.ReadAsync(async (db, ct) =>
+        {
+            var window = db.Logs.AsNoTracking().Where(l => l.Timestamp >= from);
+            var events = await window.LongCountAsync(ct).ConfigureAwait(false);
+            var attackers = await window.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(ct).ConfigureAwait(false);
+            var sources = await Top(window.Where(l => l.AttackerIp != null).GroupBy(l => l.AttackerIp!), ct).ConfigureAwait(false);
+            var services = await Top(window.GroupBy(l => l.Service), ct).ConfigureAwait(false);
+            var deckies = await Top(window.GroupBy(l => l.Decky), ct).ConfigureAwait(false);
+            var credentials = await CredentialsAsync(db, from, ct).ConfigureAwait(false);
+            return (events, attackers, sources, services, deckies, credentials);
+        }, cancellationToken).ConfigureAwait(false);
         return new OverviewSnapshot(range, from, to, events, attackers, Fill(range, buckets, from, to), credentials, sources, services, deckies);
     }
 
@@ -238,17 +244,26 @@ public sealed class DashboardOverview : IDisposable
     /// Username/password pairs by attempts, with the spellings the bounty rules accept (username or user,
     /// password or pass). The LIKE only skips rows that cannot carry a password before any JSON is parsed.
     /// </summary>
-    private static async Task<IReadOnlyList<TopCredential>> CredentialsAsync(DecnetDbContext db, DateTime from, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<TopCredential>> CredentialsAsync(DecnetDbContext db, DateTime from, CancellationToken cancellationToken)
     {
-        var filter = LogFilterSql.Build(LogQuery.Empty, from, null);
-        var sql = "SELECT Username, Password, COUNT(*) AS Attempts FROM (SELECT "
-                  + "CASE WHEN json_valid(Fields) THEN CAST(COALESCE(json_extract(Fields, '$.username'), json_extract(Fields, '$.user')) AS TEXT) END AS Username, "
-                  + "CASE WHEN json_valid(Fields) THEN CAST(COALESCE(json_extract(Fields, '$.password'), json_extract(Fields, '$.pass')) AS TEXT) END AS Password "
-                  + "FROM logs WHERE " + filter.Where + " AND Fields LIKE '%pass%') "
-                  + "WHERE Password IS NOT NULL GROUP BY Username, Password ORDER BY Attempts DESC, Username, Password LIMIT " + TopCount;
-        // EF1003: fixed text plus LogFilterSql's placeholders; the time is a bound parameter.
+        var filter = LogFilterSql.Build(_dialect, LogQuery.Empty, from, null);
+        var keys = new List<object>();
+        string Key(string key)
+        {
+            var placeholder = $"{{{filter.Parameters.Count + keys.Count}}}";
+            keys.Add(_dialect.JsonKey(key));
+            return placeholder;
+        }
+        var username = $"COALESCE({_dialect.FieldText(Key("username"))}, {_dialect.FieldText(Key("user"))})";
+        var password = $"COALESCE({_dialect.FieldText(Key("password"))}, {_dialect.FieldText(Key("pass"))})";
+        var sql = "SELECT \"Username\", \"Password\", COUNT(*) AS \"Attempts\" FROM (SELECT "
+                  + username + " AS \"Username\", " + password + " AS \"Password\" "
+                  + "FROM logs WHERE " + filter.Where + " AND " + _dialect.FieldsAsText + " LIKE '%pass%') AS credentials "
+                  + "WHERE \"Password\" IS NOT NULL GROUP BY \"Username\", \"Password\" "
+                  + "ORDER BY \"Attempts\" DESC, \"Username\", \"Password\" LIMIT " + TopCount;
+        // EF1003: fixed text plus placeholders; the time and the JSON keys are bound parameters.
 #pragma warning disable EF1003
-        var rows = await db.Database.SqlQueryRaw<CredentialRow>(sql, [.. filter.Parameters]).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await db.Database.SqlQueryRaw<CredentialRow>(sql, [.. filter.Parameters, .. keys]).ToListAsync(cancellationToken).ConfigureAwait(false);
 #pragma warning restore EF1003
         return [.. rows.Select(r => new TopCredential(r.Username, r.Password, r.Attempts))];
     }
@@ -272,19 +287,17 @@ public sealed class DashboardOverview : IDisposable
         var events = await _events.LatestAsync(LatestCount, cancellationToken).ConfigureAwait(false);
         var stats = await _statistics.GetSummaryAsync(cancellationToken).ConfigureAwait(false);
         var ips = events.Select(e => e.AttackerIp).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var profiles = await db.Attackers.AsNoTracking().Where(a => ips.Contains(a.Ip)).Select(a => new { a.Ip, a.Id })
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var profiles = await _readers.ReadAsync((db, ct) => db.Attackers.AsNoTracking().Where(a => ips.Contains(a.Ip))
+            .Select(a => new AttackerLink(a.Ip, a.Id)).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
         return new LatestActivity(stats, events, profiles.ToDictionary(p => p.Ip, p => p.Id, StringComparer.Ordinal));
     }
 
     private async Task<IReadOnlyDictionary<string, DeckyActivity>> LoadDeckiesAsync(CancellationToken cancellationToken)
     {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         // A walk of the (Decky, Timestamp) index: no row is read.
-        var rows = await db.Logs.AsNoTracking().GroupBy(l => l.Decky)
-            .Select(g => new { g.Key, Hits = g.LongCount(), LastSeen = g.Max(l => l.Timestamp) })
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await _readers.ReadAsync((db, ct) => db.Logs.AsNoTracking().GroupBy(l => l.Decky)
+            .Select(g => new DeckyHits(g.Key, g.LongCount(), g.Max(l => l.Timestamp)))
+            .ToListAsync(ct), cancellationToken).ConfigureAwait(false);
         var activity = new Dictionary<string, DeckyActivity>(StringComparer.OrdinalIgnoreCase);
         foreach (var row in rows)
         {
@@ -317,6 +330,10 @@ public sealed class DashboardOverview : IDisposable
             }
         }
     }
+
+    private sealed record AttackerLink(string Ip, Guid Id);
+
+    private sealed record DeckyHits(string Key, long Hits, DateTime LastSeen);
 
     /// <summary>Shape of the credentials SQL's rows (EF Core maps the columns by name).</summary>
     private sealed class CredentialRow

@@ -1,4 +1,5 @@
 using System.Text;
+using Decnet.Core.Storage;
 
 namespace Decnet.Core.Search;
 
@@ -6,8 +7,9 @@ namespace Decnet.Core.Search;
 /// The WHERE clause of a search over <c>logs</c>. The SQL text is assembled only from fixed fragments,
 /// the column names of <see cref="LogQuery"/>'s own table and <c>{n}</c> placeholders; every value the
 /// user typed (including the JSON path) travels in <see cref="Parameters"/>, bound by EF Core.
-/// Raw SQL rather than LINQ because the JSON match (<c>json_extract</c>) and the histogram's time buckets
-/// have no LINQ translation on SQLite, and one builder keeps list, count and histogram filtering identical.
+/// Raw SQL rather than LINQ because the JSON match and the histogram's time buckets have no common LINQ
+/// translation, and one builder keeps list, count and histogram filtering identical. What SQLite and
+/// PostgreSQL spell differently comes from the <see cref="SqlDialect"/>.
 /// </summary>
 internal sealed class LogFilterSql
 {
@@ -19,15 +21,13 @@ internal sealed class LogFilterSql
         Parameters = parameters;
     }
 
-    /// <summary>A boolean SQL expression over the unaliased <c>logs</c> columns ("1" when unfiltered).</summary>
+    /// <summary>A boolean SQL expression over the unaliased <c>logs</c> columns ("1 = 1" when unfiltered).</summary>
     public string Where { get; }
 
     public IReadOnlyList<object> Parameters { get; }
 
     /// <param name="firstParameter">Index of the first placeholder, when the caller binds its own before these.</param>
-    /// <param name="before">Only rows after this one in newest-first order (an export's keyset cursor).</param>
-    public static LogFilterSql Build(LogQuery query, DateTime? start, DateTime? end, long? afterId = null, int firstParameter = 0,
-        (DateTime Timestamp, long Id)? before = null)
+    public static LogFilterSql Build(SqlDialect dialect, LogQuery query, DateTime? start, DateTime? end, long? afterId = null, int firstParameter = 0, LogCursor? before = null)
     {
         var clauses = new List<string>();
         var parameters = new List<object>();
@@ -39,20 +39,20 @@ internal sealed class LogFilterSql
 
         if (start is { } from)
         {
-            clauses.Add($"Timestamp >= {Next(Utc(from))}");
+            clauses.Add($"\"Timestamp\" >= {Next(dialect.Time(Utc(from)))}");
         }
         if (end is { } to)
         {
-            clauses.Add($"Timestamp <= {Next(Utc(to))}");
+            clauses.Add($"\"Timestamp\" <= {Next(dialect.Time(Utc(to)))}");
         }
         if (afterId is { } id)
         {
-            clauses.Add($"Id > {Next(id)}");
+            clauses.Add($"\"Id\" > {Next(id)}");
         }
-        if (before is { } cursor)
+        if (before is not null)
         {
-            var at = Next(Utc(cursor.Timestamp));
-            clauses.Add($"(Timestamp < {at} OR (Timestamp = {at} AND Id < {Next(cursor.Id)}))");
+            // Row values: the (time, id) order of the pages, which the (column, Timestamp) indexes can seek into.
+            clauses.Add($"(\"Timestamp\", \"Id\") < ({Next(dialect.Time(Utc(before.Timestamp)))}, {Next(before.Id)})");
         }
         foreach (var term in query.Terms)
         {
@@ -63,21 +63,20 @@ internal sealed class LogFilterSql
                     clauses.Add($"{Column(term.Key)} = {Next(term.Value)}");
                     break;
                 case LogTermKind.Field:
-                    // The path is quoted ($."key") so keys starting with a digit are still one label.
-                    // json_extract raises on malformed JSON; CASE (unlike AND) guarantees it only runs on valid rows.
                     // Aliases (user/username ...) match any of their keys; every key is already reduced to [A-Za-z0-9_].
                     var value = Next(term.Value);
-                    var matches = term.FieldKeys.Select(key => $"json_extract(Fields, {Next("$.\"" + key + "\"")}) = {value}");
-                    clauses.Add($"(CASE WHEN json_valid(Fields) THEN ({string.Join(" OR ", matches)}) END)");
+                    var matches = term.FieldKeys.Select(key => dialect.FieldEquals(Next(dialect.JsonKey(key)), value));
+                    clauses.Add($"({string.Join(" OR ", matches)})");
                     break;
                 default:
                     var pattern = Next("%" + EscapeLike(term.Value) + "%");
-                    clauses.Add($"(RawLine LIKE {pattern} ESCAPE '{LikeEscape}' OR Decky LIKE {pattern} ESCAPE '{LikeEscape}' " +
-                                $"OR Service LIKE {pattern} ESCAPE '{LikeEscape}' OR AttackerIp LIKE {pattern} ESCAPE '{LikeEscape}')");
+                    var like = dialect.CaseInsensitiveLike;
+                    clauses.Add($"(\"RawLine\" {like} {pattern} ESCAPE '{LikeEscape}' OR \"Decky\" {like} {pattern} ESCAPE '{LikeEscape}' " +
+                                $"OR \"Service\" {like} {pattern} ESCAPE '{LikeEscape}' OR \"AttackerIp\" {like} {pattern} ESCAPE '{LikeEscape}')");
                     break;
             }
         }
-        var where = clauses.Count == 0 ? "1" : string.Join(" AND ", clauses);
+        var where = clauses.Count == 0 ? "1 = 1" : string.Join(" AND ", clauses);
         return new LogFilterSql(where, parameters);
     }
 
@@ -98,17 +97,13 @@ internal sealed class LogFilterSql
 
     private static string Column(string key) => key switch
     {
-        "Decky" => "Decky",
-        "Service" => "Service",
-        "EventType" => "EventType",
-        "AttackerIp" => "AttackerIp",
+        "Decky" => "\"Decky\"",
+        "Service" => "\"Service\"",
+        "EventType" => "\"EventType\"",
+        "AttackerIp" => "\"AttackerIp\"",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a searchable column."),
     };
 
-    /// <summary>
-    /// Bound as the same text EF Core writes for a DateTime ("yyyy-MM-dd HH:mm:ss.FFFFFFF"), so the
-    /// comparison with the TEXT column is a correct string comparison.
-    /// </summary>
-    private static string Utc(DateTime value) =>
-        (value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value).ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+    private static DateTime Utc(DateTime value) =>
+        DateTime.SpecifyKind(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : value, DateTimeKind.Utc);
 }

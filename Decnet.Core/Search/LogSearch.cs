@@ -1,16 +1,20 @@
+using System.Globalization;
 using System.Text.Json;
 using Decnet.Core.Caching;
 using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Search;
 
 /// <summary>
-/// Searches <c>logs</c> with a <see cref="LogQuery"/>: pages, time histograms and the live tail.
-/// The unfiltered first page, the unfiltered total and the default histogram are what every open page
-/// and API poll asks for: each is loaded by one caller at a time and shared briefly (until the lifetime
-/// ends or an ingest batch commits). Filtered requests always go to the database.
+/// Searches <c>logs</c> with a <see cref="LogQuery"/>: pages (by offset or by keyset cursor), time
+/// histograms and the live tail. The unfiltered first page, the unfiltered total and the default histogram
+/// are what every open page and API poll asks for: each is loaded by one caller at a time and shared briefly
+/// (until the lifetime ends or an ingest batch commits). Any other page, count or histogram is cached the
+/// same way under its query for <see cref="QueryLifetime"/>, so operators polling the same search share one
+/// database load. Queries run through <see cref="DatabaseReaders"/>.
 /// </summary>
 public sealed class LogSearch
 {
@@ -22,6 +26,9 @@ public sealed class LogSearch
     /// <summary>Rows an export reads per query.</summary>
     public const int ExportChunk = 500;
 
+    /// <summary>Different searches (pages, counts, histograms each) kept at once.</summary>
+    public const int QueryCacheCapacity = 256;
+
     /// <summary>Counting all of <c>logs</c> is the expensive part of any unfiltered page: shared this long.</summary>
     public static readonly TimeSpan UnfilteredTotalLifetime = TimeSpan.FromSeconds(2);
 
@@ -29,50 +36,82 @@ public sealed class LogSearch
 
     public static readonly TimeSpan HistogramLifetime = TimeSpan.FromSeconds(5);
 
-    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    /// <summary>How long a filtered page, count or histogram is shared under its query.</summary>
+    public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
+
+    private readonly DatabaseReaders _readers;
+    private readonly SqlDialect _dialect;
     private readonly SingleFlightCache<long> _total;
     private readonly SingleFlightCache<LogPage> _firstPage;
     private readonly SingleFlightCache<IReadOnlyList<HistogramBucket>> _histogram;
+    private readonly QueryCache<PageKey, LogPage> _pages;
+    private readonly QueryCache<FilterKey, long> _counts;
+    private readonly QueryCache<HistogramKey, IReadOnlyList<HistogramBucket>> _histograms;
 
-    public LogSearch(IDbContextFactory<DecnetDbContext> dbFactory, EventIngester ingester, TimeProvider time)
+    public LogSearch(DatabaseReaders readers, IOptions<StorageOptions> storage, EventIngester ingester, TimeProvider time)
     {
-        _dbFactory = dbFactory;
+        _readers = readers;
+        _dialect = SqlDialect.For(storage);
         Func<long> committed = () => ingester.CommittedBatches;
         _total = new SingleFlightCache<long>(time, UnfilteredTotalLifetime, CountAllAsync, committed);
         _firstPage = new SingleFlightCache<LogPage>(time, FirstPageLifetime,
-            ct => LoadPageAsync(LogQuery.Empty, null, null, DefaultLimit, 0, ct), committed);
+            ct => LoadPageAsync(new PageKey(LogQuery.Empty, null, null, DefaultLimit, 0, null), ct), committed);
         _histogram = new SingleFlightCache<IReadOnlyList<HistogramBucket>>(time, HistogramLifetime,
-            ct => LoadHistogramAsync(LogQuery.Empty, null, null, DefaultIntervalMinutes, ct), committed);
+            ct => LoadHistogramAsync(new HistogramKey(LogQuery.Empty, null, null, DefaultIntervalMinutes), ct), committed);
+        _pages = new QueryCache<PageKey, LogPage>(time, QueryLifetime, QueryCacheCapacity, LoadPageAsync, committed);
+        _counts = new QueryCache<FilterKey, long>(time, QueryLifetime, QueryCacheCapacity, CountAsync, committed);
+        _histograms = new QueryCache<HistogramKey, IReadOnlyList<HistogramBucket>>(time, QueryLifetime, QueryCacheCapacity, LoadHistogramAsync, committed);
     }
 
     /// <summary>Loads started by the shared entries (diagnostics and tests): first page, total, histogram.</summary>
     public (long FirstPage, long Total, long Histogram) CacheLoads => (_firstPage.Loads, _total.Loads, _histogram.Loads);
 
+    /// <summary>Loads started by the per-query caches (diagnostics and tests): pages, counts, histograms.</summary>
+    public (long Pages, long Counts, long Histograms) QueryCacheLoads => (_pages.Loads, _counts.Loads, _histograms.Loads);
+
     /// <summary>One page, newest first, with the number of rows matching in all.</summary>
-    public Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
+    public Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken) =>
+        SearchAsync(query, start, end, limit, offset, null, cancellationToken);
+
+    /// <summary>
+    /// One page, newest first: the rows after <paramref name="offset"/> others, or (keyset) the rows older
+    /// than <paramref name="before"/>, the cursor of the previous page's last row. A keyset page costs the
+    /// same however deep it is and never shows a row twice while new rows arrive.
+    /// </summary>
+    public Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, LogCursor? before, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (IsSharedPage(query, start, end, limit, offset))
+        if (before is not null && offset != 0)
+        {
+            throw new ArgumentException("A keyset page has no offset.", nameof(offset));
+        }
+        if (before is null && IsSharedPage(query, start, end, limit, offset))
         {
             return _firstPage.GetAsync(cancellationToken);
         }
-        return LoadPageAsync(query, start, end, limit, offset, cancellationToken);
+        return _pages.GetAsync(new PageKey(query, start, end, limit, offset, before), cancellationToken);
     }
 
-    private async Task<LogPage> LoadPageAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken)
+    private async Task<LogPage> LoadPageAsync(PageKey key, CancellationToken cancellationToken)
     {
-        var filter = LogFilterSql.Build(query, start, end);
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        var rows = await Filtered(db, filter)
+        var filter = LogFilterSql.Build(_dialect, key.Query, key.Start, key.End, before: key.Before);
+        var rows = await _readers.ReadAsync((db, ct) => Filtered(db, filter)
             .OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
-            .Skip(offset).Take(limit)
-            .ToListAsync(cancellationToken);
-        var total = IsUnfiltered(query, start, end)
-            ? await _total.GetAsync(cancellationToken)
-            : await Filtered(db, filter).LongCountAsync(cancellationToken);
-        return new LogPage(total, limit, offset, [.. rows.Select(LogRow.From)]);
+            .Skip(key.Offset).Take(key.Limit)
+            .ToListAsync(ct), cancellationToken).ConfigureAwait(false);
+        var total = IsUnfiltered(key.Query, key.Start, key.End)
+            ? await _total.GetAsync(cancellationToken).ConfigureAwait(false)
+            : await _counts.GetAsync(new FilterKey(key.Query, key.Start, key.End), cancellationToken).ConfigureAwait(false);
+        var next = rows.Count == key.Limit ? new LogCursor(DateTime.SpecifyKind(rows[^1].Timestamp, DateTimeKind.Utc), rows[^1].Id).ToString() : null;
+        return new LogPage(total, key.Limit, key.Offset, [.. rows.Select(LogRow.From)], next);
+    }
+
+    private Task<long> CountAsync(FilterKey key, CancellationToken cancellationToken)
+    {
+        var filter = LogFilterSql.Build(_dialect, key.Parsed, key.Start, key.End);
+        return _readers.ReadAsync((db, ct) => Filtered(db, filter).LongCountAsync(ct), cancellationToken);
     }
 
     private static bool IsUnfiltered(LogQuery query, DateTime? start, DateTime? end) => query.IsEmpty && start is null && end is null;
@@ -86,19 +125,15 @@ public sealed class LogSearch
         IsUnfiltered(query, start, end) && intervalMinutes == DefaultIntervalMinutes;
 
     /// <summary>The newest row's id (0 when empty): where a live tail starts.</summary>
-    public async Task<long> LatestIdAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Logs.MaxAsync(l => (long?)l.Id, cancellationToken) ?? 0;
-    }
+    public Task<long> LatestIdAsync(CancellationToken cancellationToken) =>
+        _readers.ReadAsync(async (db, ct) => await db.Logs.MaxAsync(l => (long?)l.Id, ct).ConfigureAwait(false) ?? 0, cancellationToken);
 
     /// <summary>Rows inserted after <paramref name="lastId"/> that match, oldest first: the live tail's increment.</summary>
     public async Task<IReadOnlyList<LogRow>> AfterIdAsync(long lastId, LogQuery query, int limit, CancellationToken cancellationToken)
     {
         limit = Math.Clamp(limit, 1, MaxAfterLimit);
-        var filter = LogFilterSql.Build(query, null, null, afterId: lastId);
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        var rows = await Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(cancellationToken);
+        var filter = LogFilterSql.Build(_dialect, query, null, null, afterId: lastId);
+        var rows = await _readers.ReadAsync((db, ct) => Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(LogRow.From)];
     }
 
@@ -110,16 +145,13 @@ public sealed class LogSearch
     public async IAsyncEnumerable<LogEntry> ExportAsync(LogQuery query, DateTime? start, DateTime? end,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        (DateTime Timestamp, long Id)? cursor = null;
+        LogCursor? cursor = null;
         while (true)
         {
-            var filter = LogFilterSql.Build(query, start, end, before: cursor);
-            List<LogEntry> chunk;
-            await using (var db = await _dbFactory.CreateDbContextAsync(cancellationToken))
-            {
-                chunk = await Filtered(db, filter).OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
-                    .Take(ExportChunk).ToListAsync(cancellationToken);
-            }
+            var filter = LogFilterSql.Build(_dialect, query, start, end, before: cursor);
+            var chunk = await _readers.ReadAsync((db, ct) => Filtered(db, filter)
+                .OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
+                .Take(ExportChunk).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
             foreach (var entry in chunk)
             {
                 yield return entry;
@@ -128,7 +160,7 @@ public sealed class LogSearch
             {
                 yield break;
             }
-            cursor = (chunk[^1].Timestamp, chunk[^1].Id);
+            cursor = new LogCursor(DateTime.SpecifyKind(chunk[^1].Timestamp, DateTimeKind.Utc), chunk[^1].Id);
         }
     }
 
@@ -140,20 +172,20 @@ public sealed class LogSearch
         {
             return _histogram.GetAsync(cancellationToken);
         }
-        return LoadHistogramAsync(query, start, end, intervalMinutes, cancellationToken);
+        return _histograms.GetAsync(new HistogramKey(query, start, end, intervalMinutes), cancellationToken);
     }
 
-    private async Task<IReadOnlyList<HistogramBucket>> LoadHistogramAsync(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<HistogramBucket>> LoadHistogramAsync(HistogramKey key, CancellationToken cancellationToken)
     {
-        var seconds = (long)intervalMinutes * 60;
+        var seconds = (long)key.IntervalMinutes * 60;
         // Placeholder {0} is the bucket width; the filter's placeholders follow it.
-        var filter = LogFilterSql.Build(query, start, end, firstParameter: 1);
-        var sql = "SELECT (CAST(strftime('%s', Timestamp) AS INTEGER) / {0}) * {0} AS Bucket, COUNT(*) AS Count FROM logs WHERE "
-                  + filter.Where + " GROUP BY Bucket ORDER BY Bucket";
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        var filter = LogFilterSql.Build(_dialect, key.Query, key.Start, key.End, firstParameter: 1);
+        var sql = $"SELECT ({_dialect.EpochSeconds("\"Timestamp\"")} / {{0}}) * {{0}} AS \"Bucket\", COUNT(*) AS \"Count\" FROM logs WHERE "
+                  + filter.Where + " GROUP BY 1 ORDER BY 1";
         // EF1003: sql is fixed text plus LogFilterSql's placeholders; the width and every value are bound parameters.
 #pragma warning disable EF1003
-        var rows = await db.Database.SqlQueryRaw<BucketRow>(sql, [seconds, .. filter.Parameters]).ToListAsync(cancellationToken);
+        var rows = await _readers.ReadAsync((db, ct) => db.Database.SqlQueryRaw<BucketRow>(sql, [seconds, .. filter.Parameters]).ToListAsync(ct), cancellationToken)
+            .ConfigureAwait(false);
 #pragma warning restore EF1003
         return [.. rows.Select(r => new HistogramBucket(DateTime.UnixEpoch.AddSeconds(r.Bucket), r.Count))];
     }
@@ -164,11 +196,8 @@ public sealed class LogSearch
         db.Logs.FromSqlRaw("SELECT * FROM logs WHERE " + filter.Where, [.. filter.Parameters]).AsNoTracking();
 #pragma warning restore EF1003
 
-    private async Task<long> CountAllAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Logs.LongCountAsync(cancellationToken);
-    }
+    private Task<long> CountAllAsync(CancellationToken cancellationToken) =>
+        _readers.ReadAsync((db, ct) => db.Logs.LongCountAsync(ct), cancellationToken);
 
     /// <summary>Shape of the histogram SQL's rows (EF Core maps the columns by name).</summary>
     private sealed class BucketRow
@@ -176,10 +205,80 @@ public sealed class LogSearch
         public long Bucket { get; set; }
         public long Count { get; set; }
     }
+
+    // LogQuery compares by reference; its text (as typed, trimmed) is what identifies a search.
+    private readonly record struct FilterKey(string Text, DateTime? Start, DateTime? End)
+    {
+        public FilterKey(LogQuery query, DateTime? start, DateTime? end)
+            : this(query.Text, start, end)
+        {
+            Parsed = query;
+        }
+
+        public LogQuery Parsed { get; init; } = LogQuery.Empty;
+
+        public bool Equals(FilterKey other) => Text == other.Text && Start == other.Start && End == other.End;
+
+        public override int GetHashCode() => HashCode.Combine(Text, Start, End);
+    }
+
+    private readonly record struct PageKey(FilterKey Filter, int Limit, int Offset, LogCursor? Before)
+    {
+        public PageKey(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, LogCursor? before)
+            : this(new FilterKey(query, start, end), limit, offset, before)
+        {
+        }
+
+        public LogQuery Query => Filter.Parsed;
+        public DateTime? Start => Filter.Start;
+        public DateTime? End => Filter.End;
+    }
+
+    private readonly record struct HistogramKey(FilterKey Filter, int IntervalMinutes)
+    {
+        public HistogramKey(LogQuery query, DateTime? start, DateTime? end, int intervalMinutes)
+            : this(new FilterKey(query, start, end), intervalMinutes)
+        {
+        }
+
+        public LogQuery Query => Filter.Parsed;
+        public DateTime? Start => Filter.Start;
+        public DateTime? End => Filter.End;
+    }
+}
+
+/// <summary>
+/// Where a keyset page starts: the time and id of the last row of the page before. Opaque to clients as
+/// text <c>ticks.id</c>; anything else does not parse.
+/// </summary>
+public sealed record LogCursor(DateTime Timestamp, long Id)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Timestamp.Ticks}.{Id}");
+
+    public static bool TryParse(string? text, out LogCursor? cursor)
+    {
+        cursor = null;
+        if (string.IsNullOrEmpty(text) || text.Length > 40)
+        {
+            return false;
+        }
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0
+            || !long.TryParse(text.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            || !long.TryParse(text.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            || ticks > DateTime.MaxValue.Ticks)
+        {
+            return false;
+        }
+        cursor = new LogCursor(new DateTime(ticks, DateTimeKind.Utc), id);
+        return true;
+    }
 }
 
 /// <summary>One page of a search.</summary>
-public sealed record LogPage(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data);
+/// <param name="NextCursor">The keyset cursor of the page after this one; null when this page is not full.</param>
+public sealed record LogPage(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data, string? NextCursor = null);
 
 /// <summary>A bucket of the histogram: its start (UTC) and how many rows fall in it.</summary>
 public sealed record HistogramBucket(DateTime Time, long Count);

@@ -1,7 +1,9 @@
+using Decnet.Core.Storage.Postgres;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Decnet.Core.Storage;
 
@@ -9,18 +11,29 @@ public static class StorageExtensions
 {
     public static IServiceCollection AddDecnetStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        // One data source (connection pool, prepared statement cache) for EF and the raw ingest commands alike.
+        services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.PostgresConnectionString()));
         services.AddPooledDbContextFactory<DecnetDbContext>((sp, options) =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            Configure(options, storage);
+            if (storage.Kind == StorageProvider.Postgres)
+            {
+                ConfigurePostgres(options, sp.GetRequiredService<NpgsqlDataSource>());
+            }
+            else
+            {
+                ConfigureSqlite(options, storage);
+            }
         });
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContext());
         services.AddSingleton<DatabaseMigrator>();
+        services.AddSingleton<DatabaseReaders>();
         return services;
     }
 
-    public static void Configure(DbContextOptionsBuilder options, StorageOptions storage)
+    public static void ConfigureSqlite(DbContextOptionsBuilder options, StorageOptions storage)
     {
         var connection = new SqliteConnectionStringBuilder
         {
@@ -32,4 +45,7 @@ public static class StorageExtensions
         options.UseSqlite(connection, sqlite => sqlite.MigrationsAssembly(typeof(DecnetDbContext).Assembly.GetName().Name))
             .AddInterceptors(new SqlitePragmas(storage.BusyTimeoutMs));
     }
+
+    public static void ConfigurePostgres(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource, npgsql => npgsql.MigrationsAssembly(typeof(PostgresMigrationContext).Assembly.GetName().Name));
 }

@@ -18,6 +18,15 @@ public sealed class SwarmHost
     public string? Notes { get; set; }
     public bool UseIpvlan { get; set; }
 
+    /// <summary>
+    /// JSON list of deckies the worker reported running that the master placed elsewhere (or nowhere):
+    /// it was told to tear them down. Null once its heartbeats match its placement.
+    /// </summary>
+    public string? StrayDeckies { get; set; }
+
+    /// <summary>When the worker first reported the current strays.</summary>
+    public DateTime? StraysSince { get; set; }
+
     public List<DeckyShard> Shards { get; set; } = [];
 }
 

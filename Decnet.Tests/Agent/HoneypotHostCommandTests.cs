@@ -19,6 +19,8 @@ public sealed class HoneypotHostCommandTests
             ["DECNET_DECKY"] = "db1",
             ["DECNET_HOSTNAME"] = "SQL-PROD-01",
             ["DECNET_DISTRO"] = "ubuntu22",
+            ["DECNET_OS"] = "embedded",
+            ["DECNET_ARCHETYPE"] = "printer",
             ["DECNET_SERVICES"] = "redis, http",
             ["DECNET_PERSONA_JSON"] = """{"redis":{"version":"7.0.15","port":6380}}""",
         }));
@@ -26,6 +28,7 @@ public sealed class HoneypotHostCommandTests
         Assert.Empty(errors);
         Assert.NotNull(settings);
         Assert.Equal(("db1", "SQL-PROD-01", "ubuntu22"), (settings.Decky, settings.Hostname, settings.Distro));
+        Assert.Equal(("embedded", "printer"), (settings.OsFamily, settings.Archetype));
         Assert.Equal(["redis", "http"], settings.Services);
         Assert.Equal(IPAddress.Any, settings.BindAddress);
         Assert.Equal("7.0.15", settings.PersonaFor("REDIS")["VERSION"]);

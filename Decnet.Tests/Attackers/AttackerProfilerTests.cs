@@ -7,11 +7,15 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Decnet.Tests.Attackers;
 
-public sealed class AttackerProfilerTests : IAsyncLifetime
+public abstract class AttackerProfilerTests(StorageProvider provider) : IAsyncLifetime
 {
+    public sealed class OnSqlite() : AttackerProfilerTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : AttackerProfilerTests(StorageProvider.Postgres);
+
     private CoreTestBed _bed = null!;
 
-    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync();
+    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync(provider);
 
     public async ValueTask DisposeAsync() => await _bed.DisposeAsync();
 

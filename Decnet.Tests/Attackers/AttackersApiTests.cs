@@ -3,6 +3,7 @@ using System.Text.Json;
 using Decnet.Core.Attackers;
 using Decnet.Core.Events;
 using Decnet.Core.Notifications;
+using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,13 +11,18 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Decnet.Tests.Attackers;
 
 [Trait("Category", TestCategories.Integration)]
-public sealed class AttackersApiTests : IAsyncLifetime
+public abstract class AttackersApiTests(StorageProvider provider) : IAsyncLifetime
 {
-    private readonly DecnetWebFactory _factory = new();
+    public sealed class OnSqlite() : AttackersApiTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : AttackersApiTests(StorageProvider.Postgres);
+
+    private DecnetWebFactory _factory = null!;
     private HttpClient _viewer = null!;
 
     public async ValueTask InitializeAsync()
     {
+        _factory = await DecnetWebFactory.CreateAsync(provider);
         _factory.CreateClient().Dispose();
         _viewer = _factory.CreateClient((await _factory.CreateActiveUserAsync("watcher", UserRole.Viewer)).Token);
     }

@@ -59,7 +59,13 @@ public sealed class BenchmarkDecky : IAsyncDisposable
     public HostedDecky Hosted { get; }
     public IPEndPoint EndPoint { get; }
 
-    public static async Task<BenchmarkDecky> StartAsync(IHoneypotServiceFactory factory, IHoneypotEventSink sink, IReadOnlyDictionary<string, string> persona, SessionLimits limits, int port)
+    public static Task<BenchmarkDecky> StartAsync(IHoneypotServiceFactory factory, IHoneypotEventSink sink, IReadOnlyDictionary<string, string> persona, SessionLimits limits, int port) =>
+        StartAsync(factory, sink, persona, limits, new ServicePort(port));
+
+    public static Task<BenchmarkDecky> StartUdpAsync(IHoneypotServiceFactory factory, IHoneypotEventSink sink, int port) =>
+        StartAsync(factory, sink, new Dictionary<string, string>(), new SessionLimits(), new ServicePort(port, ServiceTransport.Udp));
+
+    private static async Task<BenchmarkDecky> StartAsync(IHoneypotServiceFactory factory, IHoneypotEventSink sink, IReadOnlyDictionary<string, string> persona, SessionLimits limits, ServicePort port)
     {
         var address = TestDecky.NextAddress();
         var name = "bench-" + address.ToString().Replace('.', '-');
@@ -76,9 +82,9 @@ public sealed class BenchmarkDecky : IAsyncDisposable
             LoggerFactory = NullLoggerFactory.Instance,
         };
         var host = new ServiceHost(NullLoggerFactory.Instance);
-        var hosted = await host.StartDeckyAsync(name, [new HostedServiceBinding(factory.Name, factory.Create(context), address, [new ServicePort(port)])]);
+        var hosted = await host.StartDeckyAsync(name, [new HostedServiceBinding(factory.Name, factory.Create(context), address, [port])]);
         Assert.True(hosted.AllBound, string.Join("; ", hosted.Bindings));
-        return new BenchmarkDecky(root, host, hosted, hosted.EndPointOf(factory.Name, port));
+        return new BenchmarkDecky(root, host, hosted, hosted.EndPointOf(factory.Name, port.Port, port.Transport));
     }
 
     public async ValueTask DisposeAsync()

@@ -59,6 +59,29 @@ public sealed class BountyExtractorTests
         Assert.Equal(outcome, payload.GetValueOrDefault("outcome"));
     }
 
+    [Theory]
+    [InlineData("postgres", "success", "success")]
+    [InlineData("sip", "failed", "failure")]
+    [InlineData("mssql", null, null)]
+    public void A_captured_hash_says_whether_the_decky_let_the_attacker_in(string service, string? status, string? outcome)
+    {
+        var fields = new List<(string, string?)> { ("username", "sa"), ("hash", "sa:$postgres$abc"), ("hashcat_mode", "11100") };
+        if (status is not null)
+        {
+            fields.Add(("status", status));
+        }
+        Assert.Equal(outcome, Payload(Single(Wire(service, "auth", [.. fields]), BountyExtractor.Credential)).GetValueOrDefault("outcome"));
+    }
+
+    [Theory]
+    [InlineData("answered", "success")]
+    [InlineData("bad_community", "failure")]
+    public void A_community_string_says_whether_the_agent_answered_it(string status, string outcome)
+    {
+        var payload = Payload(Single(Wire("snmp", "get", ("community", "public"), ("version", "2c"), ("status", status)), BountyExtractor.Credential));
+        Assert.Equal(outcome, payload["outcome"]);
+    }
+
     [Fact]
     public void A_successful_login_is_its_own_bounty_beside_the_failed_tries_of_the_same_password()
     {
@@ -79,6 +102,16 @@ public sealed class BountyExtractorTests
         var payload = Payload(Single(e, BountyExtractor.Credential));
         Assert.Equal(("admin", "hunter2"), (payload["username"], payload["password"]));
         Assert.Equal(service == "smtp" ? "PLAIN" : null, payload.GetValueOrDefault("method"));
+    }
+
+    [Fact]
+    public void A_captured_ntlm_hash_is_a_credential_in_hashcat_format()
+    {
+        const string line = "alice::CORP:1122334455667788:0123456789abcdef0123456789abcdef:0101000000000000";
+        var e = Wire("smb", "auth", ("username", "alice"), ("domain", "CORP"), ("ntlm_version", "NTLMv2"), ("hash", line), ("hash_type", "netntlmv2"), ("hashcat_mode", "5600"));
+        var payload = Payload(Single(e, BountyExtractor.Credential));
+        Assert.Equal(new Dictionary<string, string> { ["username"] = "alice", ["domain"] = "CORP", ["hash"] = line, ["hash_type"] = "netntlmv2", ["hashcat_mode"] = "5600" }, payload);
+        Assert.Empty(BountyExtractor.Extract(Wire("smb", "auth", ("username", "guest"), ("ntlm_version", "anonymous"))));
     }
 
     [Fact]

@@ -11,8 +11,12 @@ namespace Decnet.Tests.Bounty;
 
 /// <summary>The running ingest on a real migrated database writes bounties with the batch, once each.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class BountyIngestTests : IngestTestContext
+public abstract class BountyIngestTests(StorageProvider provider) : IngestTestContext(provider)
 {
+    public sealed class OnSqlite() : BountyIngestTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : BountyIngestTests(StorageProvider.Postgres);
+
     private BountyQuery Query => Bed.Services.GetRequiredService<BountyQuery>();
 
     private static HoneypotEvent Attempt(string ip, string user, string password, int second) => new(

@@ -156,7 +156,7 @@ public sealed class CatalogTests
     [InlineData("snmp", "161/udp")]
     [InlineData("sip", "5060/udp,5060/tcp")]
     [InlineData("llmnr", "5355/udp,5353/udp")]
-    [InlineData("conpot", "502/tcp,161/udp,80/tcp")]
+    [InlineData("conpot", "502/tcp,102/tcp")]
     [InlineData("docker_api", "2375/tcp,2376/tcp")]
     public void Services_declare_their_ports_and_transports(string name, string ports)
     {
@@ -172,6 +172,12 @@ public sealed class CatalogTests
     [InlineData("smtp_relay", "banner,mta")]
     [InlineData("mysql", "version")]
     [InlineData("redis", "version,os_string")]
+    [InlineData("postgres", "version,auth,users,databases")]
+    [InlineData("mongodb", "version,auth,users")]
+    [InlineData("elasticsearch", "version,cluster_name,auth,users")]
+    [InlineData("imap", "users,domain,banner,tls_cert,tls_key,tls_cn")]
+    [InlineData("pop3", "users,domain,banner,tls_cert,tls_key,tls_cn")]
+    [InlineData("snmp", "community,write_community,persona,sys_descr,sys_object_id,sys_contact,sys_location,sys_name")]
     [InlineData("ftp", "")]
     public void Services_list_the_persona_keys_they_read(string name, string keys)
     {

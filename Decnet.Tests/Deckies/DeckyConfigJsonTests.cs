@@ -32,7 +32,7 @@ public sealed class DeckyConfigJsonTests
         var json = JsonNode.Parse(DeckyConfigJson.Serialize(_decky))!.AsObject();
 
         Assert.Equal(
-            ["name", "ip", "services", "distro", "base_image", "build_base", "hostname", "archetype", "service_config",
+            ["name", "ip", "services", "custom_services", "distro", "base_image", "build_base", "hostname", "archetype", "service_config",
              "nmap_os", "mutate_interval", "last_mutated", "host_uuid"],
             json.Select(p => p.Key));
         Assert.Equal("2026-03-14T09:26:53Z", json["last_mutated"]!.GetValue<string>());

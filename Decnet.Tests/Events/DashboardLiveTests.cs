@@ -30,7 +30,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
     {
         _bed = await CoreTestBed.StartAsync();
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
-        _context.AddAuthorization().SetAuthorized("analyst");
+        Decnet.Tests.Web.Components.DashboardAuthorization.SignIn(_context, await _bed.CreateActiveUserAsync("analyst", "analyst-password-1", Decnet.Core.Users.UserRole.Viewer));
         _context.Services.AddMudServices();
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<EventStatistics>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>());

@@ -14,8 +14,12 @@ namespace Decnet.Tests.Events;
 
 /// <summary>The ingest on a real migrated database, fed through the same channel the deckies publish to.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class EventIngesterTests : IngestTestContext
+public abstract class EventIngesterTests(StorageProvider provider) : IngestTestContext(provider)
 {
+    public sealed class OnSqlite() : EventIngesterTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : EventIngesterTests(StorageProvider.Postgres);
+
 
     private async Task<List<LogEntry>> RowsAsync()
     {
@@ -171,7 +175,7 @@ public sealed class EventIngesterTests : IngestTestContext
 
         var failing = await probe.ProbeAsync(CancellationToken.None);
         Assert.Equal(ProbeStatus.Failing, failing.Status);
-        Assert.Contains("no such table", failing.Detail, StringComparison.Ordinal);
+        Assert.Contains(Bed.Provider == StorageProvider.Postgres ? "relation \"logs\" does not exist" : "no such table", failing.Detail, StringComparison.Ordinal);
 
         await using (var db = await Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync())
         {

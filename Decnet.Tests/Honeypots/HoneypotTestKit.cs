@@ -127,6 +127,31 @@ public sealed class TestDecky : IAsyncDisposable
         };
     }
 
+    /// <summary>Exceptions of sessions the host logged as faulted (services log through <see cref="Logs"/>).</summary>
+    public IReadOnlyList<Exception> Errors => [.. Logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.Exception is not null).Select(e => e.Exception!)];
+
+    /// <summary>
+    /// Waits until every session the decky accepted has ended, then asserts that none faulted: garbage
+    /// is answered or hung up on, never ended by an exception the host had to catch.
+    /// </summary>
+    public async Task AssertNoSessionFaultsAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var statistics = Hosted.Statistics();
+        while (statistics.Any(s => s.ActiveSessions > 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            statistics = Hosted.Statistics();
+        }
+        Assert.True(Errors.Count == 0, "faulted sessions:\n" + string.Join("\n---\n", Errors));
+        Assert.All(statistics, s =>
+        {
+            Assert.True(s.AcceptedSessions > 0, $"{s.ServiceName} on {s.EndPoint} accepted no session");
+            Assert.True(s.FaultedSessions == 0, $"{s.ServiceName} on {s.EndPoint}: {s.FaultedSessions} faulted sessions");
+            Assert.True(s.ActiveSessions == 0, $"{s.ServiceName} on {s.EndPoint}: {s.ActiveSessions} sessions still open after every client left");
+        });
+    }
+
     public async Task<HostedDecky> StartAsync(params HostedServiceBinding[] bindings)
     {
         Host = new ServiceHost(NullLoggerFactory.Instance);
@@ -208,5 +233,22 @@ public static class RealClient
             throw new TimeoutException($"{binary} {string.Join(' ', info.ArgumentList)} did not finish. stderr: {await stderr}");
         }
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>What the ingest would store as bounty for an event a service published (formatter, parser, rules).</summary>
+public static class BountyOf
+{
+    public static IReadOnlyList<Decnet.Core.Bounty.ExtractedBounty> Event(HoneypotEvent honeypotEvent)
+    {
+        var parsed = Decnet.Core.Events.Rfc5424Parser.Parse(Rfc5424Formatter.Format(honeypotEvent));
+        Assert.True(parsed.Succeeded, parsed.Error);
+        return Decnet.Core.Bounty.BountyExtractor.Extract(parsed.Event!);
+    }
+
+    public static Dictionary<string, string> Credential(HoneypotEvent honeypotEvent)
+    {
+        var bounty = Assert.Single(Event(honeypotEvent), b => b.BountyType == Decnet.Core.Bounty.BountyExtractor.Credential);
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(bounty.Payload)!;
     }
 }

@@ -24,9 +24,20 @@ public static class Robustness
             try
             {
                 await stream.WriteAsync(payload);
-                // Read whatever comes back briefly, then reset: both halves of misbehaviour.
-                using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(150));
-                _ = await stream.ReadAsync(new byte[8192], cts.Token);
+                // Read whatever comes back until the service goes quiet (or 2 s pass), then reset: both halves
+                // of misbehaviour. Waiting for the quiet matters: a reset that overtakes unread bytes makes
+                // the kernel drop them, and the service would never see the payload it is being tested on.
+                var buffer = new byte[8192];
+                using var overall = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                while (!overall.IsCancellationRequested)
+                {
+                    using var quiet = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+                    quiet.CancelAfter(TimeSpan.FromMilliseconds(150));
+                    if (await stream.ReadAsync(buffer, quiet.Token) == 0)
+                    {
+                        break;
+                    }
+                }
             }
             catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
             {

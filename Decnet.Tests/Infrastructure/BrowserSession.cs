@@ -13,33 +13,45 @@ public sealed class BrowserSession : IAsyncDisposable
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    private BrowserSession(DecnetWebFactory factory, IPlaywright playwright, IBrowser browser, IPage page, string baseUrl)
+    private readonly DecnetWebFactory? _factory;
+
+    private BrowserSession(DecnetWebFactory? factory, IPlaywright playwright, IBrowser browser, IPage page, string baseUrl)
     {
-        Factory = factory;
+        _factory = factory;
         Playwright = playwright;
         Browser = browser;
         Page = page;
         BaseUrl = baseUrl;
     }
 
-    public DecnetWebFactory Factory { get; }
+    /// <summary>The in-test master (sessions from <see cref="StartAsync()"/>).</summary>
+    public DecnetWebFactory Factory => _factory ?? throw new InvalidOperationException("This session drives a master in another process.");
     public IPlaywright Playwright { get; }
     public IBrowser Browser { get; }
     public IPage Page { get; }
     public string BaseUrl { get; }
 
-    public static async Task<BrowserSession> StartAsync()
+    /// <summary>Starts the master in this process on a real Kestrel socket and opens Chromium on it.</summary>
+    /// <param name="settings">Master settings over the test defaults (e.g. the swarm turned on).</param>
+    public static async Task<BrowserSession> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var factory = new DecnetWebFactory(settings);
+        factory.UseKestrel();
+        factory.StartServer();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var baseUrl = addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
+        return await OpenAsync(factory, baseUrl);
+    }
+
+    /// <summary>Opens Chromium on a master that is already running (another process).</summary>
+    public static Task<BrowserSession> AttachAsync(string baseUrl) => OpenAsync(null, baseUrl);
+
+    private static async Task<BrowserSession> OpenAsync(DecnetWebFactory? factory, string baseUrl)
     {
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: the test command installs Debian's chromium package (apt-get install chromium).");
         }
-        var factory = new DecnetWebFactory();
-        factory.UseKestrel();
-        factory.StartServer();
-        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        var baseUrl = addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
-
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -78,6 +90,9 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         await Browser.DisposeAsync();
         Playwright.Dispose();
-        await Factory.DisposeAsync();
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
     }
 }

@@ -10,13 +10,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Decnet.Tests.Infrastructure;
 
 /// <summary>
-/// The real domain services on a real, migrated SQLite file in a temp folder. Used by unit tests of
+/// The real domain services on a real, migrated database: an SQLite file in a temp folder, or a fresh
+/// database of its own on the test PostgreSQL server (<see cref="PostgresServer"/>). Used by unit tests of
 /// the services and by bUnit tests of the pages (no fakes of our own code).
 /// </summary>
 public sealed class CoreTestBed : IAsyncDisposable
 {
     public const string AdminPassword = "initial-admin-pw";
     private readonly TempDirectory _directory = new("decnet-core");
+    private string? _postgresDatabase;
+    private PostgresServer? _server;
 
     private CoreTestBed(IReadOnlyDictionary<string, string?> settings, TimeProvider? time)
     {
@@ -32,9 +35,27 @@ public sealed class CoreTestBed : IAsyncDisposable
     public string DataDirectory => _directory.Path;
     public UserDirectory Users => Services.GetRequiredService<UserDirectory>();
 
-    public static async Task<CoreTestBed> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <summary>The PostgreSQL database of this bed (null on SQLite).</summary>
+    public string? PostgresConnectionString => _postgresDatabase;
+
+    public StorageProvider Provider => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageOptions>>().Value.Kind;
+
+    public static Task<CoreTestBed> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null) =>
+        StartAsync(StorageProvider.Sqlite, settings, time);
+
+    /// <param name="server">For PostgreSQL: the server to make the database on (default: the shared test server).</param>
+    public static async Task<CoreTestBed> StartAsync(StorageProvider provider, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null, PostgresServer? server = null)
     {
-        var bed = new CoreTestBed(settings ?? new Dictionary<string, string?>(), time);
+        var values = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+        string? database = null;
+        if (provider == StorageProvider.Postgres)
+        {
+            server ??= await PostgresServer.SharedAsync();
+            database = await server.CreateDatabaseAsync();
+            values["Decnet:Storage:Provider"] = "Postgres";
+            values["Decnet:Storage:ConnectionString"] = database;
+        }
+        var bed = new CoreTestBed(values, time) { _postgresDatabase = database, _server = server };
         await bed.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
         await bed.Users.SeedAdministratorAsync(CancellationToken.None);
         return bed;
@@ -85,6 +106,10 @@ public sealed class CoreTestBed : IAsyncDisposable
     {
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_postgresDatabase is not null)
+        {
+            await _server!.DropDatabaseAsync(_postgresDatabase);
+        }
         _directory.Dispose();
     }
 }

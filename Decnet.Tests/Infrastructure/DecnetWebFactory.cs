@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -14,6 +15,7 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
     private readonly TempDirectory _directory = new("decnet-web");
     private readonly Dictionary<string, string?> _overrides;
     private readonly Action<IServiceCollection>? _services;
+    private string? _postgresDatabase;
 
     /// <param name="services">Extra registrations after the application's own (e.g. a keyed test clock).</param>
     public DecnetWebFactory(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
@@ -31,6 +33,7 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
             // factory client's base address); swarm tests turn it on, on a free loopback port.
             ["Decnet:Swarm:Enabled"] = "false",
             ["Decnet:Swarm:ControllerUrl"] = "https://127.0.0.1:0",
+            ["Decnet:Swarm:EnrollmentUrl"] = "https://127.0.0.1:0",
             ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -41,13 +44,25 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
 
     public string DataDirectory => _directory.Path;
 
+    /// <summary>The master on <paramref name="provider"/>: for PostgreSQL, a fresh database on the test server.</summary>
+    public static async Task<DecnetWebFactory> CreateAsync(StorageProvider provider, IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
+    {
+        var values = new Dictionary<string, string?>(overrides ?? new Dictionary<string, string?>());
+        string? database = null;
+        if (provider == StorageProvider.Postgres)
+        {
+            database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync();
+            values["Decnet:Storage:Provider"] = "Postgres";
+            values["Decnet:Storage:ConnectionString"] = database;
+        }
+        return new DecnetWebFactory(values, services) { _postgresDatabase = database };
+    }
+
     public UserDirectory Users => Services.GetRequiredService<UserDirectory>();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        // Outside Development the host does not map package assets (MudBlazor css/js) from the build output by itself.
-        builder.UseStaticWebAssets();
         foreach (var (key, value) in CoreTestBed.Settings(_directory.Path, _overrides))
         {
             builder.UseSetting(key, value);
@@ -91,6 +106,10 @@ public sealed class DecnetWebFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (_postgresDatabase is not null)
+            {
+                PostgresServer.SharedAsync().GetAwaiter().GetResult().DropDatabaseAsync(_postgresDatabase).GetAwaiter().GetResult();
+            }
             _directory.Dispose();
         }
     }

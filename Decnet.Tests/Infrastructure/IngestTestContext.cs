@@ -1,11 +1,12 @@
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Infrastructure;
 
 /// <summary>The real ingester on a real migrated database, fed through the channel the deckies publish to.</summary>
-public abstract class IngestTestContext : IAsyncLifetime
+public abstract class IngestTestContext(StorageProvider provider = StorageProvider.Sqlite) : IAsyncLifetime
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
@@ -16,7 +17,7 @@ public abstract class IngestTestContext : IAsyncLifetime
 
     protected ChannelEventSink Sink => Bed.Services.GetRequiredService<ChannelEventSink>();
 
-    public virtual async ValueTask InitializeAsync() => Bed = await CoreTestBed.StartAsync();
+    public virtual async ValueTask InitializeAsync() => Bed = await CoreTestBed.StartAsync(provider);
 
     public async ValueTask DisposeAsync()
     {

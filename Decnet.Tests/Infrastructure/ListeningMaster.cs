@@ -45,7 +45,11 @@ public sealed partial class ListeningMaster : IAsyncDisposable
         IPAddress.Parse($"127.{Random.Shared.Next(10, 250)}.{Random.Shared.Next(1, 250)}.{Random.Shared.Next(2, 250)}");
 
     /// <summary>A client whose connections come from <paramref name="source"/> (any 127.x.y.z).</summary>
-    public HttpClient Client(IPAddress? source = null, RemoteCertificateValidationCallback? certificate = null, bool cookies = false)
+    public HttpClient Client(IPAddress? source = null, RemoteCertificateValidationCallback? certificate = null, bool cookies = false) =>
+        ClientFor(BaseAddress, source, certificate, cookies);
+
+    /// <summary>A client of any master (this process or another) whose connections come from <paramref name="source"/>.</summary>
+    public static HttpClient ClientFor(Uri baseAddress, IPAddress? source = null, RemoteCertificateValidationCallback? certificate = null, bool cookies = false)
     {
         var handler = new SocketsHttpHandler
         {
@@ -75,7 +79,7 @@ public sealed partial class ListeningMaster : IAsyncDisposable
         {
             handler.SslOptions.RemoteCertificateValidationCallback = certificate;
         }
-        return new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        return new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public static Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string username, string password) =>

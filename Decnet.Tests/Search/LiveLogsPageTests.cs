@@ -76,7 +76,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
 
         page.Find("[data-testid=range-15m]").Click();
-        Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal);
+        // The range change reloads before it navigates: wait for the address, as for the query above.
+        page.WaitForAssertion(() => Assert.Contains("range=15m", Navigation.Uri, StringComparison.Ordinal));
         Assert.Contains("q=service%3Ahttp", Navigation.Uri, StringComparison.Ordinal);
     }
 
@@ -84,6 +85,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
     public void A_bad_query_shows_the_reason()
     {
         var page = Render<LiveLogs>();
+        // The first load re-renders the form: type into the loaded page, not into the one it replaces.
+        page.WaitForAssertion(() => Assert.Equal(2, Deckies(page).Length));
         page.Find("[data-testid=query-input]").Input("'open");
         page.Find("[data-testid=query-form]").Submit();
 

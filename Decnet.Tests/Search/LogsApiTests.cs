@@ -54,6 +54,29 @@ public sealed class LogsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logs_page_by_cursor_and_refuse_a_forged_cursor_or_one_mixed_with_an_offset()
+    {
+        var (_, first) = await GetAsync("/api/v1/logs?limit=1");
+        Assert.Equal("d2", first.GetProperty("data")[0].GetProperty("decky").GetString());
+        var next = first.GetProperty("next_cursor").GetString();
+        Assert.False(string.IsNullOrEmpty(next));
+
+        var (status, second) = await GetAsync("/api/v1/logs?limit=1&cursor=" + Uri.EscapeDataString(next!));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("d1", second.GetProperty("data")[0].GetProperty("decky").GetString());
+        Assert.Equal(2, second.GetProperty("total").GetInt64());
+        var (_, last) = await GetAsync("/api/v1/logs?limit=1&cursor=" + Uri.EscapeDataString(second.GetProperty("next_cursor").GetString()!));
+        Assert.Equal(0, last.GetProperty("data").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, last.GetProperty("next_cursor").ValueKind);
+
+        var (forged, problem) = await GetAsync("/api/v1/logs?cursor=' OR 1=1 --");
+        Assert.Equal(HttpStatusCode.BadRequest, forged);
+        Assert.Contains("cursor", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var (mixed, _) = await GetAsync("/api/v1/logs?offset=5&cursor=" + Uri.EscapeDataString(next!));
+        Assert.Equal(HttpStatusCode.BadRequest, mixed);
+    }
+
+    [Fact]
     public async Task Logs_filter_by_search_and_time_and_treat_null_strings_as_absent()
     {
         var (_, bySearch) = await GetAsync("/api/v1/logs?search=" + Uri.EscapeDataString("user:root decky:d1"));

@@ -22,7 +22,7 @@ namespace Decnet.Tests.Swarm;
 /// <summary>
 /// The whole swarm for real: the master on Kestrel (dashboard, mutual-TLS controller, log listener) and
 /// two worker agents as separate processes on their own loopback addresses, each installed from the
-/// bundle the enrollment wizard's API hands out (downloaded by curl through the one-shot URL).
+/// bundle the enrollment wizard's API hands out (downloaded by curl from the pinned enrollment endpoint).
 /// </summary>
 [Trait("Category", TestCategories.EndToEnd)]
 public sealed class SwarmEndToEndTests : IAsyncLifetime
@@ -148,7 +148,7 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Accepted, all.StatusCode);
         }
         await WaitForAsync(async () => (await ShardsAsync()).All(s => s.Host != other.HostId), "the whole host is torn down", alpha, beta);
-        Assert.NotNull(await _master.Registry.GetHostAsync(other.HostId, CancellationToken.None));
+        Assert.NotNull(await _master.Overview.HostAsync(other.HostId, CancellationToken.None));
 
         // A stopped agent turns unreachable after three silent intervals.
         await other.StopAsync();
@@ -163,9 +163,79 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
         await WaitForAsync(() => Task.FromResult(!Directory.Exists(live.ConfigDirectory) && !Directory.Exists(live.InstallDirectory)),
             "the decommissioned worker's reaper wipes its sandbox", alpha, beta);
         Assert.True(Directory.Exists(live.LogDirectory));
+        // Revoked certificates are refused at the TLS handshake (SwarmGate), before any route runs.
         using var stale = _master.WorkerClient(live.Identity);
-        using var refused = await SwarmMaster.SendHeartbeatAsync(stale, SwarmMaster.Heartbeat(live.HostId));
-        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(stale, SwarmMaster.Heartbeat(live.HostId)));
+    }
+
+    [Fact]
+    public async Task A_worker_back_from_an_outage_never_takes_back_deckies_a_redeploy_moved_and_tears_them_down()
+    {
+        var agentNet = Clients.LabSubnetPrefix();
+        var deckyNet = Clients.LabSubnetPrefix();
+        var alpha = await EnrollAndStartAsync("worker-alpha", $"{agentNet}.1");
+        var beta = await EnrollAndStartAsync("worker-beta", $"{agentNet}.2");
+        await WaitForAsync(async () => (await HostAsync(alpha.HostId)).Status == SwarmHostStatus.Active
+            && (await HostAsync(beta.HostId)).Status == SwarmHostStatus.Active, "both workers heartbeat", alpha, beta);
+        var ini = new StringBuilder($"[general]\nnet = {deckyNet}.0/24\ngw = {deckyNet}.1\n\n");
+        for (var i = 0; i < 4; i++)
+        {
+            ini.Append(CultureInfo.InvariantCulture, $"[edge-{i}]\nip = {deckyNet}.{10 + i}\nservices = redis\n\n");
+        }
+        using (var deploy = await _admin.PostAsJsonAsync("/api/v1/deckies/deploy", new { ini_content = ini.ToString() }))
+        {
+            Assert.True(deploy.StatusCode == HttpStatusCode.OK, await deploy.Content.ReadAsStringAsync());
+        }
+        var alphasOwn = (await ShardsAsync()).Where(s => s.Host == alpha.HostId).Select(s => s.Name).ToList();
+        Assert.Equal(2, alphasOwn.Count);
+        Assert.True(File.Exists(Path.Combine(alpha.StateDirectory, "deployment.json")));
+
+        // alpha goes dark; the redeploy places every decky on beta.
+        await alpha.StopAsync();
+        await WaitForAsync(async () => (await HostAsync(alpha.HostId)).Status == SwarmHostStatus.Unreachable, "alpha turns unreachable", alpha, beta);
+        using (var redeploy = await _admin.PostAsJsonAsync("/api/v1/deckies/deploy", new { ini_content = ini.ToString() }))
+        {
+            Assert.True(redeploy.StatusCode == HttpStatusCode.OK, await redeploy.Content.ReadAsStringAsync());
+        }
+        Assert.All(await ShardsAsync(), s => Assert.Equal(beta.HostId, s.Host));
+
+        // alpha comes back and restores its old deckies from its state: its heartbeats never move a shard,
+        // the master tells it to tear them down, and the fleet view names it until it has.
+        var reconciling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _master.Services.GetRequiredService<NotificationHub>().Subscribe<SwarmChanged>(change =>
+        {
+            if (change.Reason == SwarmChangeReasons.Reconciling && change.HostId == alpha.HostId)
+            {
+                reconciling.TrySetResult();
+            }
+            return Task.CompletedTask;
+        });
+        alpha.Start();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            Assert.All(await ShardsAsync(), s => Assert.Equal(beta.HostId, s.Host));
+            var host = (await GetJsonAsync("/api/v1/swarm/hosts")).EnumerateArray().Single(h => h.GetProperty("uuid").GetGuid() == alpha.HostId);
+            if (reconciling.Task.IsCompleted && host.GetProperty("status").GetString() == SwarmHostStatus.Active && host.GetProperty("stray_deckies").GetArrayLength() == 0)
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "alpha did not reconcile within 90 s:\n" + alpha.Output);
+            await Task.Delay(200);
+        }
+        Assert.Contains("torn down here", alpha.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(alpha.StateDirectory, "deployment.json")), "alpha would restore the strays again at its next start");
+        // A few more heartbeats: still no flip, and beta serves every decky.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.All(await ShardsAsync(), s => Assert.Equal(beta.HostId, s.Host));
+        foreach (var name in alphasOwn)
+        {
+            var ip = $"{deckyNet}.{10 + int.Parse(name["edge-".Length..], CultureInfo.InvariantCulture)}";
+            var (exit, output) = await Clients.RunAsync("redis-cli", ["-h", ip, "-p", RedisPort.ToString(CultureInfo.InvariantCulture), "PING"]);
+            Assert.True(exit == 0 && output.Contains("PONG", StringComparison.Ordinal), $"{name} on beta: {output}\n{beta.Output}");
+        }
+        var audit = await _master.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>().RecentAsync(100, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "swarm.reconcile" && a.Target == "worker-alpha");
     }
 
     private async Task<Worker> EnrollAndStartAsync(string name, string address)
@@ -173,14 +243,13 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
         using var created = await _admin.PostAsJsonAsync("/api/v1/swarm/enroll-bundle", new { master_host = "127.0.0.1", agent_name = name });
         Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
-        var scriptUrl = new Uri(body.GetProperty("script_url").GetString()!);
-        // The capability URL names the operator's master host; the test master listens on its own port.
-        var bundleUrl = new Uri(_master.DashboardUri, scriptUrl.AbsolutePath[..^3] + ".tgz");
+        var bundleUrl = new Uri(body.GetProperty("archive_url").GetString()!);
+        var pin = body.GetProperty("public_key_pin").GetString()!;
 
         var worker = new Worker(name, body.GetProperty("host_uuid").GetGuid(), address);
         _workers.Add(worker);
         var archive = Path.Combine(worker.Root.Path, "bundle.tgz");
-        var (curlExit, curlOut) = await Clients.RunAsync("curl", ["-fsS", "-o", archive, bundleUrl.AbsoluteUri], TimeSpan.FromSeconds(120));
+        var (curlExit, curlOut) = await Clients.RunAsync("curl", ["-fsS", "--insecure", "--pinnedpubkey", "sha256//" + pin, "-o", archive, bundleUrl.AbsoluteUri], TimeSpan.FromSeconds(120));
         Assert.True(curlExit == 0, curlOut);
         var unpacked = Path.Combine(worker.Root.Path, "bundle");
         Directory.CreateDirectory(unpacked);
@@ -213,7 +282,7 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
     }
 
     private async Task<SwarmHost> HostAsync(Guid id) =>
-        await _master.Registry.GetHostAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"host {id} is gone");
+        await _master.Overview.HostAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"host {id} is gone");
 
     private async Task<List<ShardView>> ShardsAsync()
     {
@@ -308,6 +377,7 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
                 start.ArgumentList.Add(argument);
             }
             start.Environment["DOTNET_NOLOGO"] = "1";
+            _process?.Dispose();
             _process = Process.Start(start)!;
             _process.OutputDataReceived += (_, e) => Append(e.Data);
             _process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -1,3 +1,4 @@
+using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -5,11 +6,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Decnet.Tests.Users;
 
 [Trait("Category", TestCategories.Unit)]
-public sealed class UserDirectoryTests : IAsyncLifetime
+public abstract class UserDirectoryTests(StorageProvider provider) : IAsyncLifetime
 {
+    public sealed class OnSqlite() : UserDirectoryTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : UserDirectoryTests(StorageProvider.Postgres);
+
     private CoreTestBed _bed = null!;
 
-    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync();
+    public async ValueTask InitializeAsync() => _bed = await CoreTestBed.StartAsync(provider);
 
     public async ValueTask DisposeAsync() => await _bed.DisposeAsync();
 
@@ -91,7 +96,7 @@ public sealed class UserDirectoryTests : IAsyncLifetime
     [Fact]
     public async Task Repeated_failures_slow_the_guessing_address_but_not_the_admin_elsewhere()
     {
-        await using var bed = await CoreTestBed.StartAsync(new Dictionary<string, string?>
+        await using var bed = await CoreTestBed.StartAsync(provider, new Dictionary<string, string?>
         {
             ["Decnet:Users:UsernameDelayBase"] = "00:10:00",
             ["Decnet:Users:UsernameDelayMax"] = "01:00:00",
@@ -112,7 +117,7 @@ public sealed class UserDirectoryTests : IAsyncLifetime
     public async Task The_seeded_admin_follows_a_corrected_configured_password_until_it_changes_it()
     {
         var options = new Dictionary<string, string?> { ["Decnet:Users:AdminPassword"] = "corrected-password" };
-        await using var bed = await CoreTestBed.StartAsync(options);
+        await using var bed = await CoreTestBed.StartAsync(provider, options);
         Assert.Equal(LoginOutcome.Success, (await bed.Users.LoginAsync("admin", "corrected-password", "127.0.0.1", CancellationToken.None)).Outcome);
     }
 

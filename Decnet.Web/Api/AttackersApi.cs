@@ -44,7 +44,8 @@ public static class AttackersApi
         var query = new AttackerQuery(limit, offset, search, sort, service);
         var page = await directory.ListAsync(query, cancellationToken);
         AttackerListResponse Response() => new(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList());
-        return AttackerDirectory.IsSharedPage(query) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
+        // Every page comes from a cache shared by the readers of the same query: serialised once per instance.
+        return SharedJson.Of(page, Response);
     }
 
     /// <summary>The list's filter and order, shared with the export.</summary>

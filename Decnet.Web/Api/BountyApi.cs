@@ -32,7 +32,8 @@ public static class BountyApi
         }
         var page = await query.ListAsync(take, skip, bounty_type, search, cancellationToken);
         BountyListResponse Response() => new(page.Total, take, skip, page.Items.Select(BountyView.From).ToList());
-        return BountyQuery.IsSharedPage(take, skip, bounty_type, search) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
+        // Every page comes from a cache shared by the readers of the same query: serialised once per instance.
+        return SharedJson.Of(page, Response);
     }
 }
 

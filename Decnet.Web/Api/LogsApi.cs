@@ -21,7 +21,8 @@ public static class LogsApi
         var group = app.MapGroup("/api/v1").WithTags("Logs");
         group.MapGet("/logs", SearchAsync).RequireAuthorization(Policies.Viewer)
             .WithName("SearchLogs")
-            .WithSummary("Captured events, newest first, filtered by a search (decky:, service:, event:, attacker:, any field:, or words).")
+            .WithSummary("Captured events, newest first, filtered by a search (decky:, service:, event:, attacker:, any field:, or words). " +
+                         "Page by offset, or by cursor: pass the previous page's next_cursor to get the rows after it.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/logs/histogram", HistogramAsync).RequireAuthorization(Policies.Viewer)
             .WithName("LogHistogram").WithSummary("Matching events per time bucket of interval_minutes, oldest first.")
@@ -38,6 +39,7 @@ public static class LogsApi
         [FromQuery(Name = "search")] string? search,
         [FromQuery(Name = "start_time")] string? startTime,
         [FromQuery(Name = "end_time")] string? endTime,
+        [FromQuery(Name = "cursor")] string? cursor,
         CancellationToken cancellationToken)
     {
         var take = limit ?? DefaultLimit;
@@ -50,13 +52,25 @@ public static class LogsApi
         {
             return ApiProblems.Invalid("offset must be 0 or more.");
         }
+        LogCursor? before = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            if (!LogCursor.TryParse(cursor, out before))
+            {
+                return ApiProblems.Invalid("cursor is not a next_cursor this API returned.");
+            }
+            if (skip != 0)
+            {
+                return ApiProblems.Invalid("cursor and offset cannot be combined: a cursor page starts after the cursor's row.");
+            }
+        }
         if (!TryFilter(search, startTime, endTime, out var filter, out var problem))
         {
             return problem;
         }
-        var page = await logs.SearchAsync(filter.Query, filter.Start, filter.End, take, skip, cancellationToken);
-        LogPageResponse Response() => new(page.Total, page.Limit, page.Offset, page.Data);
-        return LogSearch.IsSharedPage(filter.Query, filter.Start, filter.End, take, skip) ? SharedJson.Of(page, Response) : TypedResults.Ok(Response());
+        var page = await logs.SearchAsync(filter.Query, filter.Start, filter.End, take, skip, before, cancellationToken);
+        // Every page comes from a cache shared by the readers of the same search: serialised once per instance.
+        return SharedJson.Of(page, () => new LogPageResponse(page.Total, page.Limit, page.Offset, page.Data, page.NextCursor));
     }
 
     public static async Task<Results<Ok<IReadOnlyList<HistogramBucket>>, SharedJson<IReadOnlyList<HistogramBucket>>, ProblemHttpResult>> HistogramAsync(
@@ -77,11 +91,7 @@ public static class LogsApi
             return problem;
         }
         var buckets = await logs.HistogramAsync(filter.Query, filter.Start, filter.End, interval, cancellationToken);
-        if (LogSearch.IsSharedHistogram(filter.Query, filter.Start, filter.End, interval))
-        {
-            return SharedJson.Of(buckets, () => buckets);
-        }
-        return TypedResults.Ok(buckets);
+        return SharedJson.Of(buckets, () => buckets);
     }
 
     public static async Task<SharedJson<StatsResponse>> StatsAsync(EventStatistics statistics, CancellationToken cancellationToken)
@@ -128,6 +138,7 @@ public static class LogsApi
     internal readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
 }
 
-public sealed record LogPageResponse(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data);
+/// <param name="NextCursor">Pass as <c>cursor</c> for the rows after this page; null on a page that is not full.</param>
+public sealed record LogPageResponse(long Total, int Limit, int Offset, IReadOnlyList<LogRow> Data, string? NextCursor);
 
 public sealed record StatsResponse(long TotalLogs, int UniqueAttackers, int ActiveDeckies);

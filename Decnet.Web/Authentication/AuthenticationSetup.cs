@@ -28,7 +28,6 @@ public static class AuthenticationSetup
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<SessionValidator>();
-        services.AddSingleton<IAuthorizationHandler, PasswordChangedHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
 
         services.AddAuthentication(Scheme)
@@ -79,7 +78,8 @@ public static class AuthenticationSetup
         services.AddOptions<JwtBearerOptions>(BearerScheme).Configure<TokenService>((jwt, tokens) =>
             jwt.TokenValidationParameters = tokens.ValidationParameters());
 
-        services.AddAuthorization(Policies.Add);
+        services.AddAuthorization();
+        services.AddDecnetPolicies();
         services.AddCascadingAuthenticationState();
         return services;
     }

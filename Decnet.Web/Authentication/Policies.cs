@@ -1,5 +1,6 @@
 using Decnet.Core.Users;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Decnet.Web.Authentication;
 
@@ -14,6 +15,17 @@ public static class Policies
 
     /// <summary>Any signed-in user, even one that must still change its password (change-password, logout).</summary>
     public const string SignedIn = "signed-in";
+
+    /// <summary>
+    /// The policies and the handler they depend on. The product and the component tests register
+    /// exactly this, so a page's AuthorizeView decides in a test as it does in the dashboard.
+    /// </summary>
+    public static IServiceCollection AddDecnetPolicies(this IServiceCollection services)
+    {
+        services.AddAuthorizationCore(Add);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, PasswordChangedHandler>());
+        return services;
+    }
 
     public static void Add(AuthorizationOptions options)
     {

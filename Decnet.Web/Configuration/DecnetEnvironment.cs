@@ -2,8 +2,9 @@ namespace Decnet.Web.Configuration;
 
 /// <summary>
 /// Maps the documented <c>DECNET_*</c> environment variables onto configuration keys, so operators
-/// can use the same names as on every other DECNET host. Real configuration keys still win when set
-/// later in the chain (command line).
+/// can use the same names as on every other DECNET host. Precedence, lowest first: appsettings.json,
+/// appsettings.{Environment}.json, plain environment variables (<c>Decnet__Web__Port</c>), the
+/// <c>DECNET_*</c> variables, the command line.
 /// </summary>
 public static class DecnetEnvironment
 {
@@ -11,6 +12,8 @@ public static class DecnetEnvironment
     {
         ["DECNET_DATA_DIR"] = "Decnet:Storage:DataDirectory",
         ["DECNET_DB_PATH"] = "Decnet:Storage:DatabaseFile",
+        ["DECNET_DB_TYPE"] = "Decnet:Storage:Provider",
+        ["DECNET_DB_CONNECTION"] = "Decnet:Storage:ConnectionString",
         ["DECNET_LOG_DIRECTORY"] = "Decnet:Logging:Directory",
         ["DECNET_ADMIN_USER"] = "Decnet:Users:AdminUser",
         ["DECNET_ADMIN_PASSWORD"] = "Decnet:Users:AdminPassword",
@@ -22,12 +25,13 @@ public static class DecnetEnvironment
         ["DECNET_TLS_KEY"] = "Decnet:Web:Tls:KeyPath",
         ["DECNET_TLS_PASSWORD"] = "Decnet:Web:Tls:Password",
         ["DECNET_OTEL_ENDPOINT"] = "Decnet:Telemetry:OtlpEndpoint",
-        ["DECNET_DEVELOPER"] = "Decnet:Developer",
     };
 
     /// <summary>
-    /// Adds the mapped variables just before the application's command line, which keeps the last word.
-    /// The host's own command-line source comes earlier (before appsettings.json): the last one is meant.
+    /// Adds the mapped variables just before the application's command-line source, which keeps the
+    /// last word. The host also reads the command line early (before appsettings.json, for its own
+    /// settings), so the last command-line source is the one that counts: inserting before the first
+    /// one would let appsettings.json override every variable.
     /// </summary>
     public static IConfigurationBuilder AddDecnetEnvironment(this IConfigurationBuilder configuration)
     {

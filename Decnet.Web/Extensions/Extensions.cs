@@ -20,6 +20,7 @@ using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
@@ -33,9 +34,11 @@ public static class Extensions
     public static WebApplicationBuilder AddDecnetWeb(this WebApplicationBuilder builder)
     {
         builder.Configuration.AddDecnetEnvironment();
+        builder.AnchorDataLocations();
         builder.AddDecnetLogging();
         builder.AddDecnetTelemetry();
-        builder.ConfigureListenAddress();
+        builder.ConfigureListenAddresses();
+        builder.UseBuildOutputStaticAssets();
 
         var services = builder.Services;
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -96,9 +99,21 @@ public static class Extensions
         app.UseDashboardExposure();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
-        // A bare error status (an unknown address) shows the dashboard's own page; the status stays. API calls
-        // get their ProblemDetails from the inner middleware first, and a response with a body is left alone.
+        // A bare 404 of a page read (an unknown address) shows the dashboard's own page; the status stays. API
+        // calls get their ProblemDetails from the inner middleware first, and a response with a body is left
+        // alone. Every other status and method keeps its bare answer: a 403 is not "not found", and a page
+        // answers a POST only with its antiforgery form.
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.Use(async (context, next) =>
+        {
+            var pages = context.Features.Get<IStatusCodePagesFeature>();
+            await next(context);
+            if (pages is not null && (context.Response.StatusCode != StatusCodes.Status404NotFound
+                || !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))))
+            {
+                pages.Enabled = false;
+            }
+        });
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
         app.UseDeclaredSizeGate();
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
@@ -132,16 +147,19 @@ public static class Extensions
     private static Microsoft.Extensions.Logging.ILogger StartupLogger() =>
         LoggerFactory.Create(logging => logging.AddSimpleConsole()).CreateLogger("Decnet.Startup");
 
-    /// <summary>Dashboard on 127.0.0.1:8080 unless the operator chose otherwise (DECNET_WEB_HOST/PORT or --urls).</summary>
-    private static void ConfigureListenAddress(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Under <c>dotnet run</c> (any environment, Production included) the framework script, MudBlazor's
+    /// files, the scoped CSS bundle and wwwroot-assets are not in the content root's wwwroot: the build's
+    /// static web assets manifest says where each one is. ASP.NET Core reads it by itself only in
+    /// Development; without it MapStaticAssets answers every asset with an empty body. A published build
+    /// has no such manifest (its wwwroot holds every file), so this does nothing there.
+    /// </summary>
+    private static void UseBuildOutputStaticAssets(this WebApplicationBuilder builder)
     {
-        if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        if (!builder.Environment.IsDevelopment())
         {
-            return;
+            builder.WebHost.UseStaticWebAssets();
         }
-        var web = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
-        var host = web.Host.Contains(':', StringComparison.Ordinal) ? $"[{web.Host}]" : web.Host;
-        builder.WebHost.UseUrls($"{ExposureSetup.DashboardScheme(builder.Configuration)}://{host}:{web.Port}");
     }
 
     private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>

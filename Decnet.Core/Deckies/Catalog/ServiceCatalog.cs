@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Decnet.Core.Honeypots.Hosting;
 
 namespace Decnet.Core.Deckies;
@@ -20,15 +22,66 @@ public sealed record CatalogService(
 
 /// <summary>
 /// A bring-your-own service declared by a <c>[custom-&lt;name&gt;]</c> INI section: a prebuilt image
-/// the runtime starts next to the decky, with no build step and no persona keys.
+/// the runtime starts next to the decky, with no build step and no persona keys. It travels inside the
+/// decky's snapshot (to the database, the base container's label and swarm workers), so every field has a
+/// fixed snake_case JSON name.
 /// </summary>
 /// <param name="Image">Container image (the INI key is <c>binary</c>).</param>
 /// <param name="Command">The <c>exec</c> command split on whitespace; empty means the image's own entry point.</param>
+/// <param name="Ports">What the service listens on inside the decky, as <c>9000/tcp</c> in JSON.</param>
 public sealed record CustomService(
-    string Name,
-    string Image,
-    IReadOnlyList<string> Command,
-    IReadOnlyList<ServicePort> Ports);
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("image")] string Image,
+    [property: JsonPropertyName("command")] IReadOnlyList<string> Command,
+    [property: JsonPropertyName("ports"), JsonConverter(typeof(ServicePortListJsonConverter))] IReadOnlyList<ServicePort> Ports)
+{
+    /// <summary>Value equality, lists included (a record alone would compare them by reference).</summary>
+    public bool Equals(CustomService? other) =>
+        other is not null
+        && Name == other.Name
+        && Image == other.Image
+        && Command.SequenceEqual(other.Command, StringComparer.Ordinal)
+        && Ports.SequenceEqual(other.Ports);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Image, Command.Count, Ports.Count);
+}
+
+/// <summary>Ports as the strings operators write in the INI (<c>["9000/tcp", "5353/udp"]</c>).</summary>
+public sealed class ServicePortListJsonConverter : JsonConverter<IReadOnlyList<ServicePort>>
+{
+    public override IReadOnlyList<ServicePort> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("ports must be an array of \"port/tcp\" or \"port/udp\" strings");
+        }
+        var ports = new List<ServicePort>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? string.Empty : string.Empty;
+            var parts = text.Split('/', 2);
+            if (!int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+                || port is < 1 or > 65535
+                || parts.Length != 2
+                || parts[1] is not ("tcp" or "udp"))
+            {
+                throw new JsonException($"'{text}' is not a port such as \"9000/tcp\"");
+            }
+            ports.Add(new ServicePort(port, parts[1] == "udp" ? ServiceTransport.Udp : ServiceTransport.Tcp));
+        }
+        return ports;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<ServicePort> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var port in value)
+        {
+            writer.WriteStringValue(port.ToString());
+        }
+        writer.WriteEndArray();
+    }
+}
 
 /// <summary>Every built-in honeypot service: ports, persona keys, and which ones a decky may carry.</summary>
 public static class ServiceCatalog
@@ -41,6 +94,10 @@ public static class ServiceCatalog
     private static readonly string[] _shellPersona = ["password", "hostname"];
 
     private static readonly string[] _mailPersona = ["banner", "mta"];
+
+    private static readonly string[] _mailStorePersona = ["users", "domain", "banner", "tls_cert", "tls_key", "tls_cn"];
+
+    private static readonly string[] _tlsPersona = ["tls_cert", "tls_key", "tls_cn"];
 
     public static IReadOnlyList<CatalogService> All { get; } =
     [
@@ -57,23 +114,38 @@ public static class ServiceCatalog
         new("vnc", "VNC server that captures the authentication response", [Tcp(5900)], []),
         new("mysql", "MySQL server that rejects every login", [Tcp(3306)], ["version"]),
         new("mssql", "Microsoft SQL Server login endpoint", [Tcp(1433)], []),
-        new("postgres", "PostgreSQL server that captures MD5 password hashes", [Tcp(5432)], []),
+        new("postgres", "PostgreSQL 15 server that captures clear-text, MD5 and SCRAM logins",
+            [Tcp(5432)], ["version", "auth", "users", "databases"]),
         new("redis", "Redis server answering a subset of commands", [Tcp(6379)], ["version", "os_string"]),
-        new("mongodb", "MongoDB server answering handshake and listing commands", [Tcp(27017)], []),
-        new("elasticsearch", "Elasticsearch 7 REST API", [Tcp(9200)], []),
+        new("mongodb", "MongoDB 7 server without access control, bait databases and SCRAM login capture",
+            [Tcp(27017)], ["version", "auth", "users"]),
+        new("elasticsearch", "Elasticsearch 7 REST API, open with bait indices or behind Basic credentials it captures",
+            [Tcp(9200)], ["version", "cluster_name", "auth", "users"]),
         new("ldap", "LDAP directory that captures bind credentials", [Tcp(389), Tcp(636)], []),
-        new("snmp", "SNMP agent answering system OIDs", [Udp(161)], []),
-        new("sip", "SIP registrar that challenges every request", [Udp(5060), Tcp(5060)], []),
-        new("tftp", "TFTP server that refuses every transfer", [Udp(69)], []),
+        new("snmp", "SNMP v1/v2c/v3 agent describing the decky's device, recording communities and v3 logins",
+            [Udp(161)], ["community", "write_community", "persona", "sys_descr", "sys_object_id", "sys_contact", "sys_location", "sys_name"]),
+        new("sip", "Asterisk-like SIP registrar that digest-challenges every REGISTER and INVITE",
+            [Udp(5060), Tcp(5060)], ["version", "realm", "users"]),
+        new("tftp", "TFTP server with bait configuration files that keeps every upload",
+            [Udp(69)], ["files", "max_upload_bytes"]),
         new("llmnr", "LLMNR and mDNS listener that spots name-poisoning tools", [Udp(5355), Udp(5353)], []),
-        new("mqtt", "MQTT broker with retained industrial topics", [Tcp(1883)], []),
-        new("imap", "IMAP mail store with bait messages", [Tcp(143), Tcp(993)], []),
-        new("pop3", "POP3 mail store with bait messages", [Tcp(110), Tcp(995)], []),
+        new("mqtt", "Mosquitto-like MQTT broker with retained industrial topics",
+            [Tcp(1883)], ["persona", "version", "topics", "accept_all", "users"]),
+        // 143/110 offer STARTTLS/STLS, 993/995 are implicit TLS.
+        new("imap", "Dovecot IMAP store whose logins are captured and whose bait mailbox opens for known users",
+            [Tcp(143), Tcp(993)], _mailStorePersona),
+        new("pop3", "Dovecot POP3 store whose logins are captured and whose bait mailbox opens for known users",
+            [Tcp(110), Tcp(995)], _mailStorePersona),
         new("smtp", "Mail server that harvests AUTH credentials", [Tcp(25), Tcp(587)], _mailPersona),
         new("smtp_relay", "Mail server posing as an open relay", [Tcp(25), Tcp(587)], _mailPersona),
-        new("docker_api", "Unauthenticated Docker Engine API", [Tcp(2375), Tcp(2376)], []),
-        new("k8s", "Kubernetes API server over plain HTTP", [Tcp(6443), Tcp(8080)], []),
-        new("conpot", "Industrial control system (Modbus, SNMP, web HMI)", [Tcp(502), Udp(161), Tcp(80)], []),
+        new("docker_api", "Unauthenticated Docker Engine API that records what attackers try to run",
+            [Tcp(2375), Tcp(2376)], ["version", "api_version", "kernel_version", .. _tlsPersona]),
+        // 6443 is the secure port (TLS, self-signed like a kubeadm cluster), 8080 the legacy insecure one.
+        new("k8s", "Kubernetes API server with anonymous access to bait secrets",
+            [Tcp(6443), Tcp(8080)], ["version", "anonymous", .. _tlsPersona]),
+        // SNMP is the decky's own snmp service (the industrial-control archetype carries both): one owner of 161/udp.
+        new("conpot", "Industrial controller speaking Modbus/TCP and Siemens S7comm",
+            [Tcp(502), Tcp(102)], ["persona", "system_name", "plant", "serial"]),
         new("sniffer", "Passive TLS fingerprinting of traffic to the whole fleet", _noPorts, [], FleetSingleton: true),
     ];
 

@@ -94,6 +94,56 @@ public static class DeckyContainerSpecs
     }
 
     /// <summary>
+    /// A bring-your-own service: the operator's image and command in the decky's network namespace, labelled
+    /// like the built-in services so status, teardown and the log collector find it. Attackers reach it, so
+    /// memory and processes are capped and it cannot gain privileges; it gets no host folders.
+    /// </summary>
+    public static CreateContainerParameters Custom(DeckyConfig decky, CustomService custom, string baseContainerId, DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        ArgumentNullException.ThrowIfNull(custom);
+        ArgumentException.ThrowIfNullOrWhiteSpace(baseContainerId);
+        ArgumentNullException.ThrowIfNull(options);
+        var parameters = new CreateContainerParameters
+        {
+            Name = ServiceContainerName(decky, custom.Name),
+            Image = custom.Image,
+            Env =
+            [
+                $"NODE_NAME={decky.Name}",
+                $"DECNET_DECKY={decky.Name}",
+                $"DECNET_HOSTNAME={decky.Hostname}",
+                $"DECNET_SERVICE={custom.Name}",
+            ],
+            Labels = new Dictionary<string, string>
+            {
+                [DockerLabels.Managed] = "true",
+                [DockerLabels.Decky] = decky.Name,
+                [DockerLabels.Service] = custom.Name,
+                [DockerLabels.Role] = DockerLabels.ServiceRole,
+                [DockerLabels.Custom] = "true",
+                [DockerLabels.Ip] = decky.Ip,
+            },
+            HostConfig = new HostConfig
+            {
+                NetworkMode = $"container:{baseContainerId}",
+                Init = true,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+                LogConfig = Logging(),
+                Memory = options.CustomServiceMemoryBytes,
+                PidsLimit = options.CustomServicePidsLimit > 0 ? options.CustomServicePidsLimit : null,
+                SecurityOpt = ["no-new-privileges"],
+            },
+        };
+        if (custom.Command.Count > 0)
+        {
+            // Without exec the image's own command runs, as the INI means.
+            parameters.Cmd = [.. custom.Command];
+        }
+        return parameters;
+    }
+
+    /// <summary>
     /// The host folders of this decky's service, when <see cref="DockerRuntimeOptions.HostDataDirectory"/> is set:
     /// the same layout the embedded runtime writes, so the master's recordings and artifacts code finds them.
     /// </summary>
@@ -131,6 +181,8 @@ public static class DeckyContainerSpecs
             $"DECNET_DECKY={decky.Name}",
             $"DECNET_HOSTNAME={decky.Hostname}",
             $"DECNET_DISTRO={decky.Distro}",
+            $"DECNET_OS={decky.NmapOs}",
+            $"DECNET_ARCHETYPE={decky.Archetype}",
             $"DECNET_SERVICES={service}",
             "DECNET_BIND_ADDRESS=0.0.0.0",
             $"DECNET_PERSONA_JSON={JsonSerializer.Serialize(persona)}",

@@ -40,7 +40,12 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         _pipeline = DockerErrors.CreatePipeline(options);
     }
 
+    private static readonly HashSet<string> _builtIn = new(BuiltInFactories.All().Select(f => f.Name), StringComparer.OrdinalIgnoreCase);
+
     public string Kind => "docker";
+
+    /// <summary>The honeypot image hosts the built-in services; an image override is trusted to know its service.</summary>
+    public bool CanHost(string service) => _options.ServiceImages.ContainsKey(service) || _builtIn.Contains(service);
 
     public async Task<RuntimeStatus> DeployAsync(DecnetConfig deployment, CancellationToken cancellationToken)
     {
@@ -191,10 +196,14 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
 
     private async Task<ServiceStatus> StartServiceAsync(DeckyConfig decky, string service, string baseId, CancellationToken cancellationToken)
     {
+        if (decky.CustomService(service) is { } custom)
+        {
+            return await StartCustomServiceAsync(decky, custom, baseId, cancellationToken).ConfigureAwait(false);
+        }
+
         // The honeypot image hosts the built-in services only; an unknown one would start and exit at
         // once, so it fails here with the reason. An image override is trusted to know its service.
-        if (!_options.ServiceImages.ContainsKey(service)
-            && !BuiltInFactories.All().Any(f => string.Equals(f.Name, service, StringComparison.OrdinalIgnoreCase)))
+        if (!CanHost(service))
         {
             return Fail(decky, service, $"no honeypot implementation of '{service}' in {_options.ServiceImageReference}");
         }
@@ -217,6 +226,24 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             var reason = DockerErrors.Describe(ex);
             _logger.LogError("Decky {Decky} service {Service}: {Reason}", decky.Name, service, reason);
             return Fail(decky, service, reason);
+        }
+    }
+
+    private async Task<ServiceStatus> StartCustomServiceAsync(DeckyConfig decky, CustomService custom, string baseId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CreateAndStartAsync(DeckyContainerSpecs.Custom(decky, custom, baseId, _options), cancellationToken).ConfigureAwait(false);
+            return new ServiceStatus(custom.Name, ServiceRunState.Running, null, EndpointsOf(decky, custom.Name));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Images are never pulled here (workers are often offline); the operator loads them on each host.
+            var reason = DockerErrors.IsNotFound(ex) && DockerErrors.Describe(ex).Contains("image", StringComparison.OrdinalIgnoreCase)
+                ? $"custom image '{custom.Image}' is not on this engine; load it first (docker load, or docker pull where a registry is reachable): {DockerErrors.Describe(ex)}"
+                : $"custom image '{custom.Image}': {DockerErrors.Describe(ex)}";
+            _logger.LogError("Decky {Decky} custom service {Service}: {Reason}", decky.Name, custom.Name, reason);
+            return Fail(decky, custom.Name, reason);
         }
     }
 
@@ -419,9 +446,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
     }
 
     private static IReadOnlyList<string> EndpointsOf(DeckyConfig decky, string service) =>
-        ServiceCatalog.Find(service) is { } entry
-            ? [.. entry.Ports.Select(p => $"{decky.Ip}:{p}")]
-            : [];
+        (decky.CustomService(service)?.Ports ?? ServiceCatalog.Find(service)?.Ports ?? []).Select(p => $"{decky.Ip}:{p}").ToList();
 
     private void ForgetFailures(string decky)
     {

@@ -14,6 +14,12 @@ public static class DockerLabels
     /// <summary>JSON snapshot of the decky's configuration, on the base container, so status survives a restart.</summary>
     public const string Config = "decnet.config";
 
+    /// <summary>"true" on the container of a bring-your-own service: its stdout is the operator's program's, not RFC 5424.</summary>
+    public const string Custom = "decnet.custom";
+
+    /// <summary>The decky's address, on custom service containers: their output names it, and it is not the attacker.</summary>
+    public const string Ip = "decnet.ip";
+
     public const string BaseRole = "base";
     public const string ServiceRole = "service";
 

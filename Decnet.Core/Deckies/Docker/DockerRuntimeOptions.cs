@@ -45,6 +45,12 @@ public sealed class DockerRuntimeOptions
     /// </summary>
     public string? HostDataDirectory { get; set; }
 
+    /// <summary>Memory cap of each custom service container (bytes); attackers reach it, so it is bounded. 0: no cap.</summary>
+    public long CustomServiceMemoryBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Process cap of each custom service container (a fork bomb stays inside it). 0: no cap.</summary>
+    public long CustomServicePidsLimit { get; set; } = 256;
+
     /// <summary>Where the honeypot image keeps state and artifacts (HoneypotHostSettings' defaults).</summary>
     public const string ContainerStateDirectory = "/var/lib/decnet/state";
 

@@ -73,6 +73,14 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
         {
             errors.Add("Decnet:Runtime:Docker:MaxRetryAttempts must be 0 to 10.");
         }
+        if (options.CustomServiceMemoryBytes is < 0 or (> 0 and < 6 * 1024 * 1024))
+        {
+            errors.Add("Decnet:Runtime:Docker:CustomServiceMemoryBytes must be 0 (no cap) or at least 6 MiB, the engine's minimum.");
+        }
+        if (options.CustomServicePidsLimit < 0)
+        {
+            errors.Add("Decnet:Runtime:Docker:CustomServicePidsLimit must be 0 (no cap) or positive.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

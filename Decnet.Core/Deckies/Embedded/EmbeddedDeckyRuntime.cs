@@ -41,6 +41,8 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
 
     public string Kind => "embedded";
 
+    public bool CanHost(string service) => _registry.TryGet(service, out _);
+
     public int PortOffset => _host.Options.PrivilegedPortOffset;
 
     public async Task<RuntimeStatus> DeployAsync(DecnetConfig deployment, CancellationToken cancellationToken)
@@ -128,9 +130,11 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
         {
             if (!_registry.TryGet(service, out _))
             {
-                var reason = ServiceCatalog.Find(service) is null
-                    ? $"'{service}' is a custom service: it needs the Docker runtime"
-                    : $"'{service}' is not available in the embedded runtime";
+                var reason = decky.CustomService(service) is { } custom
+                    ? $"'{service}' is a custom service (image {custom.Image}): it runs only in the Docker runtime, and this host uses the embedded one"
+                    : ServiceCatalog.Find(service) is null
+                        ? $"'{service}' is neither a built-in service nor a custom service defined for this decky"
+                        : $"'{service}' is not available in the embedded runtime";
                 statuses[service] = new ServiceStatus(service, ServiceRunState.Failed, reason);
                 continue;
             }
@@ -173,6 +177,8 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
             DeckyName = decky.Name,
             Hostname = decky.Hostname,
             Distro = decky.Distro,
+            OsFamily = decky.NmapOs,
+            Archetype = decky.Archetype,
             Persona = decky.PersonaFor(service),
             StateDirectory = state,
             ArtifactsDirectory = Path.Combine(_storage.DataPath, "artifacts"),

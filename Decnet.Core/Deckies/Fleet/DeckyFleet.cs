@@ -1,6 +1,5 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Notifications;
 using Decnet.Core.Settings;
 using Microsoft.Extensions.Logging;
@@ -16,7 +15,6 @@ public sealed class DeckyFleet(
     IDeckyRuntime runtime,
     DeploymentStore store,
     SystemSettingsService settings,
-    HoneypotServiceRegistry registry,
     NotificationHub hub,
     AuditTrail audit,
     TimeProvider time,
@@ -34,7 +32,8 @@ public sealed class DeckyFleet(
         {
             var spec = DeploymentIniLoader.Load(iniText);
             // In-process deckies live on local addresses: no NIC needs naming for them.
-            var options = runtime.Kind == "embedded" ? DeckyPlanOptions.LoopbackLab with { HostInterface = "lo" } : DeckyPlanOptions.LoopbackLab;
+            var options = (runtime.Kind == "embedded" ? DeckyPlanOptions.LoopbackLab with { HostInterface = "lo" } : DeckyPlanOptions.LoopbackLab)
+                with { CanHost = runtime.CanHost };
             deployment = new DeckyPlanner(time, new Random(PlanningSeed(iniText))).Plan(spec, options);
         }
         catch (IniValidationException ex)
@@ -181,7 +180,7 @@ public sealed class DeckyFleet(
     }
 
     /// <summary>The services a decky may rotate through: its archetype's, else every service this runtime can host.</summary>
-    public IReadOnlyList<string> MutationPool(DeckyConfig decky) => ServiceRotation.Pool(decky, s => registry.TryGet(s, out _));
+    public IReadOnlyList<string> MutationPool(DeckyConfig decky) => ServiceRotation.Pool(decky, runtime.CanHost);
 
     /// <summary>1–3 services from the pool, different from the current set when the pool allows.</summary>
     public IReadOnlyList<string> PickServices(DeckyConfig decky, Random random) => ServiceRotation.Pick(decky, MutationPool(decky), random);

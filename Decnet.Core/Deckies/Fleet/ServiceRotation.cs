@@ -18,7 +18,7 @@ public static class ServiceRotation
         return ServiceCatalog.PerDeckyServiceNames.Where(runtimeCanHost).ToList();
     }
 
-    /// <summary>1–3 services from the pool, different from the current set when the pool allows.</summary>
+    /// <summary>1–3 services from the pool, different from the current set when the pool allows, plus the decky's custom services.</summary>
     public static IReadOnlyList<string> Pick(DeckyConfig decky, IReadOnlyList<string> pool, Random random)
     {
         ArgumentNullException.ThrowIfNull(decky);
@@ -28,7 +28,9 @@ public static class ServiceRotation
         {
             return decky.Services;
         }
-        var current = decky.Services.Order(StringComparer.Ordinal).ToList();
+        // The operator's own services are no rotation material: they stay, and only built-ins rotate around them.
+        var pinned = decky.Services.Where(s => decky.CustomService(s) is not null).ToList();
+        var current = decky.Services.Except(pinned, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
         IReadOnlyList<string> pick = current;
         for (var attempt = 0; attempt < 20; attempt++)
         {
@@ -39,6 +41,6 @@ public static class ServiceRotation
                 break;
             }
         }
-        return pick;
+        return [.. pick, .. pinned];
     }
 }

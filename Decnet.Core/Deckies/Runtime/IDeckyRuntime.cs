@@ -11,6 +11,12 @@ public interface IDeckyRuntime
     string Kind { get; }
 
     /// <summary>
+    /// True when this runtime implements the built-in service <paramref name="service"/>. Random picks and
+    /// mutations draw only from these. Custom services are not covered: they come with their own image.
+    /// </summary>
+    bool CanHost(string service);
+
+    /// <summary>
     /// Makes the running set equal to <paramref name="deployment"/>: deckies not in it are removed,
     /// the others are (re)started. Partial success is normal: one failing service never fails the
     /// others; the outcome says per decky and per service what happened.

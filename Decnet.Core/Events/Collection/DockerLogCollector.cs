@@ -287,6 +287,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
     private async Task<bool> ReadLogAsync(DockerClient client, ChannelWriter<IngestLine> writer, string containerId, CancellationToken cancellationToken)
     {
         var since = await PositionAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var custom = await CustomSourceAsync(client, containerId, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _attachments);
         LogAttached(_logger, Short(containerId), since is { } s ? DockerTimestamp.ToSince(s) : "the start");
         using var stream = await client.Containers.GetContainerLogsAsync(containerId, new ContainerLogsParameters
@@ -324,6 +325,12 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
                 }
                 var stamp = line[..space];
                 var text = line[(space + 1)..];
+                if (custom is { } source)
+                {
+                    // Same line, same engine timestamp, same event text: a re-read stays idempotent.
+                    var time = DateTimeOffset.UnixEpoch.AddTicks(nanos / 100);
+                    text = CustomServiceOutput.ToEventLine(text, source.Decky, source.Service, source.Ip, time);
+                }
                 await writer.WriteAsync(new IngestLine(text, $"{cursor}:{stamp}", new SourcePosition(cursor, nanos, stamp)), cancellationToken).ConfigureAwait(false);
                 lock (_gate)
                 {
@@ -345,6 +352,24 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The decky, service and decky address of a bring-your-own service container, whose output is the operator's
+    /// program's rather than RFC 5424; null for our own honeypot containers.
+    /// </summary>
+    private static async Task<(string Decky, string Service, string? Ip)?> CustomSourceAsync(DockerClient client, string containerId, CancellationToken cancellationToken)
+    {
+        var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var labels = inspected.Config?.Labels;
+        if (labels is null
+            || !labels.TryGetValue(DockerLabels.Custom, out var custom) || custom != "true"
+            || !labels.TryGetValue(DockerLabels.Decky, out var decky)
+            || !labels.TryGetValue(DockerLabels.Service, out var service))
+        {
+            return null;
+        }
+        return (decky, service, labels.TryGetValue(DockerLabels.Ip, out var ip) ? ip : null);
+    }
+
     /// <summary>Where to resume: what this collector already queued, else what the database committed, else the beginning.</summary>
     private async Task<long?> PositionAsync(string containerId, CancellationToken cancellationToken)
     {
@@ -363,7 +388,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
 
     private static bool IsEngineFailure(Exception ex) =>
         ex is DockerApiException or HttpRequestException or IOException or TimeoutException or System.Net.Sockets.SocketException
-            or OperationCanceledException or InvalidOperationException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException;
+            or OperationCanceledException or InvalidOperationException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException;
 
     private static string Short(string id) => id.Length > 12 ? id[..12] : id;
 

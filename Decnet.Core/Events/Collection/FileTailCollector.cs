@@ -77,7 +77,7 @@ public sealed partial class FileTailCollector(
             {
                 return;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DbUpdateException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
             {
                 // Starts over from the committed position; rows already stored are not stored twice.
                 _lastError = $"{path}: {ex.Message}";

@@ -3,12 +3,18 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// <summary>
 /// The stream a service sees. Every read restarts the idle clock and counts against the session's byte
 /// cap; once the cap is reached the session is cut and reads return end-of-stream, so a parser that keeps
-/// reading simply sees the attacker hang up. Writes are bounded by the session token.
+/// reading simply sees the attacker hang up. Writes are bounded by the session token. A connection the
+/// attacker reset reads as end-of-stream too; a write into it still throws, and <see cref="PeerGone"/>
+/// tells the host that the session ended because the attacker left, not because the service failed.
 /// </summary>
 public sealed class BoundedSessionStream(Stream inner, SessionGuard guard, long maxBytesIn) : Stream
 {
     private long _bytesIn;
     private long _bytesOut;
+    private int _peerGone;
+
+    /// <summary>True once the transport failed under a read or a write: the attacker reset or vanished.</summary>
+    public bool PeerGone => Volatile.Read(ref _peerGone) == 1;
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
     public long BytesOut => Interlocked.Read(ref _bytesOut);
@@ -48,6 +54,12 @@ public sealed class BoundedSessionStream(Stream inner, SessionGuard guard, long 
                 // The guard closed the socket under us: present it as the attacker hanging up.
                 return 0;
             }
+            catch (IOException)
+            {
+                // Reset by the peer: to a parser that is the attacker hanging up.
+                Volatile.Write(ref _peerGone, 1);
+                return 0;
+            }
         }
         if (read > 0)
         {
@@ -64,7 +76,16 @@ public sealed class BoundedSessionStream(Stream inner, SessionGuard guard, long 
             throw new IOException("The session was cut.");
         }
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, guard.Token);
-        await inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
+        try
+        {
+            await inner.WriteAsync(buffer, linked.Token).ConfigureAwait(false);
+        }
+        catch (IOException) when (!guard.IsCut)
+        {
+            // Broken pipe or reset: the attacker left while we answered.
+            Volatile.Write(ref _peerGone, 1);
+            throw;
+        }
         Interlocked.Add(ref _bytesOut, buffer.Length);
     }
 

@@ -5,14 +5,29 @@ public static class BuiltInFactories
 {
     public static IReadOnlyList<IHoneypotServiceFactory> All() =>
     [
+        new Docker.DockerApiHoneypotFactory(),
+        new Elasticsearch.ElasticsearchHoneypotFactory(),
         new Ftp.FtpHoneypotFactory(),
         new Http.HttpHoneypotFactory(),
         new Http.HttpsHoneypotFactory(),
+        new Ics.ConpotHoneypotFactory(),
+        new Kubernetes.KubernetesApiHoneypotFactory(),
+        new Mail.ImapHoneypotFactory(),
+        new Mail.Pop3HoneypotFactory(),
+        new Mongo.MongoHoneypotFactory(),
+        new Mqtt.MqttHoneypotFactory(),
+        new Mssql.MssqlHoneypotFactory(),
         new Mysql.MysqlHoneypotFactory(),
+        new Postgres.PostgresHoneypotFactory(),
         new Redis.RedisHoneypotFactory(),
+        new Sip.SipHoneypotFactory(),
+        new Smb.SmbHoneypotFactory(),
         new Smtp.SmtpHoneypotFactory(),
         new Smtp.SmtpRelayHoneypotFactory(),
+        new Snmp.SnmpHoneypotFactory(),
         new Ssh.SshServiceFactory(),
         new Telnet.TelnetServiceFactory(),
+        new Tftp.TftpHoneypotFactory(),
+        new Vnc.VncHoneypotFactory(),
     ];
 }

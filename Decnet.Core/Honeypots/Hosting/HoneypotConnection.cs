@@ -19,6 +19,15 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
     public Guid SessionId { get; } = Guid.NewGuid();
     public DateTimeOffset StartedAt { get; } = context.Time.GetUtcNow();
 
+    /// <summary>
+    /// The port as the service declared it (502, 2376 ...), whatever port offset or ephemeral port the host
+    /// really bound: services with several ports tell their protocols apart by it. Null outside the host.
+    /// </summary>
+    public ServicePort? ServicePort { get; init; }
+
+    /// <summary>The declared port of this connection, else the local one.</summary>
+    public int DeclaredPort => ServicePort?.Port ?? Local.Port;
+
     /// <summary>The guard enforcing this session's limits; null when a connection is built outside the host (tests).</summary>
     public SessionGuard? Session { get; init; }
 

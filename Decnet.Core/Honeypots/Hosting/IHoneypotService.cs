@@ -16,6 +16,9 @@ public interface IHoneypotServiceFactory
     IHoneypotService Create(ServiceContext context);
 }
 
+/// <summary>A datagram to send back to the sender's address; <paramref name="Port"/> null means the port it came from.</summary>
+public readonly record struct DatagramReply(ReadOnlyMemory<byte> Payload, int? Port = null);
+
 /// <summary>One service instance on one decky.</summary>
 public interface IHoneypotService : IAsyncDisposable
 {
@@ -34,6 +37,15 @@ public interface IHoneypotService : IAsyncDisposable
     /// <summary>Answer one datagram; return the reply, or null to stay silent.</summary>
     ValueTask<ReadOnlyMemory<byte>?> HandleDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{Context.DeckyName}: this service does not accept datagrams.");
+
+    /// <summary>
+    /// Answer one datagram with a reply that may go to another port of the sender (SIP answers the port its
+    /// Via header names). The address is always the sender's: a spoofed header can never turn a decky into a
+    /// reflector against a third host. By default the reply of <see cref="HandleDatagramAsync"/> goes back to
+    /// the sending port.
+    /// </summary>
+    async ValueTask<DatagramReply?> AnswerDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken) =>
+        await HandleDatagramAsync(datagram, remote, local, cancellationToken).ConfigureAwait(false) is { } reply ? new DatagramReply(reply) : null;
 
     ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -18,6 +18,12 @@ public sealed class ServiceContext
     /// <summary>Distro slug of the decky (debian, ubuntu22, rocky9 ...), for personas.</summary>
     public string Distro { get; init; } = "debian";
 
+    /// <summary>OS family the decky imitates (linux, windows, windows_server, bsd, embedded, cisco): what SNMP and banners describe.</summary>
+    public string OsFamily { get; init; } = "linux";
+
+    /// <summary>Archetype slug when the decky was built from one (printer, industrial-control ...), else null.</summary>
+    public string? Archetype { get; init; }
+
     /// <summary>Persona keys of this service from the decky's <c>service_config</c>.</summary>
     public IReadOnlyDictionary<string, string> Persona { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 

@@ -85,7 +85,7 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
                 socket.Bind(new IPEndPoint(address, actualPort));
                 socket.Listen(512);
                 var bound = ((IPEndPoint)socket.LocalEndPoint!).Port;
-                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, logger));
+                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, port, logger));
             }
             socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             socket.Bind(new IPEndPoint(address, actualPort));

@@ -25,10 +25,13 @@ internal sealed class TcpServiceListener : IServiceListener
     private long _rejected;
     private long _faulted;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ILogger logger)
+    private readonly ServicePort _port;
+
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger)
     {
         _socket = socket;
         _binding = binding;
+        _port = port;
         _logger = logger;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -114,7 +117,7 @@ internal sealed class TcpServiceListener : IServiceListener
 
         using var guard = new SessionGuard(Context.Limits, Context.Time, () => Abort(client), _stopping.Token);
         var stream = new BoundedSessionStream(new NetworkStream(client, ownsSocket: true), guard, Context.Limits.MaxBytesPerSession);
-        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard };
+        var connection = new HoneypotConnection(Context, _binding.ServiceName, stream, remote, local) { Session = guard, ServicePort = _port };
         _sessions[connection.SessionId] = guard;
         try
         {
@@ -128,6 +131,10 @@ internal sealed class TcpServiceListener : IServiceListener
         catch (Exception) when (guard.IsCut)
         {
             // A limit or the host cut the session; the service noticing it late is expected.
+        }
+        catch (Exception ex) when ((stream.PeerGone || PeerLeft(ex)) && guard.MarkEnded(SessionEndReason.Closed))
+        {
+            // The attacker reset the connection while the service read or wrote (or under a wrapping TLS stream): a hang-up, not a fault.
         }
         catch (Exception ex) when (guard.MarkEnded(SessionEndReason.Fault))
         {
@@ -165,6 +172,19 @@ internal sealed class TcpServiceListener : IServiceListener
             await stream.DisposeAsync().ConfigureAwait(false);
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>A reset, abort or broken pipe from the peer, however deep the stream layers wrapped it.</summary>
+    internal static bool PeerLeft(Exception ex)
+    {
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown })
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void Abort(Socket client)

@@ -65,11 +65,13 @@ internal sealed class UdpServiceListener : IServiceListener
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
                 timeout.CancelAfter(_handlerTimeout);
                 var reply = await _binding.Service
-                    .HandleDatagramAsync(buffer.AsMemory(0, received.ReceivedBytes), remote, EndPoint, timeout.Token)
+                    .AnswerDatagramAsync(buffer.AsMemory(0, received.ReceivedBytes), remote, EndPoint, timeout.Token)
                     .ConfigureAwait(false);
-                if (reply is { Length: > 0 } payload)
+                if (reply is { Payload.Length: > 0 } answer)
                 {
-                    await _socket.SendToAsync(payload, SocketFlags.None, remote, timeout.Token).ConfigureAwait(false);
+                    // Only the port may differ from the sender's: the address is never taken from the datagram.
+                    var target = answer.Port is int port and > 0 and <= IPEndPoint.MaxPort ? new IPEndPoint(remote.Address, port) : remote;
+                    await _socket.SendToAsync(answer.Payload, SocketFlags.None, target, timeout.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

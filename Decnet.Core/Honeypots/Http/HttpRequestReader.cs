@@ -55,7 +55,11 @@ public readonly record struct HttpReadResult(HttpReadStatus Status, HttpRequest?
 /// Content-Length or chunked body, each with its own limit. Anything malformed is a 400 and the end of
 /// the connection, like a strict real server.
 /// </summary>
-public sealed class HttpRequestReader(LineReader lines)
+/// <param name="skipLeadingBlankLines">
+/// Apache and most servers skip empty lines before a request line (RFC 9112 §2.2); Go's net/http does not and
+/// answers them with a 400, which scanners probing with a bare CRLF pair see.
+/// </param>
+public sealed class HttpRequestReader(LineReader lines, bool skipLeadingBlankLines = true)
 {
     public const int MaxHeaders = 100;
     public const int MaxHeaderBytes = 32 * 1024;
@@ -73,7 +77,7 @@ public sealed class HttpRequestReader(LineReader lines)
             // RFC 9112 §2.2: ignore at least one empty line before the request line.
             requestLine = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
         }
-        while (requestLine is { Status: LineStatus.Line, Text.Length: 0 } && ++blankLines < 4);
+        while (skipLeadingBlankLines && requestLine is { Status: LineStatus.Line, Text.Length: 0 } && ++blankLines < 4);
 
         switch (requestLine.Status)
         {

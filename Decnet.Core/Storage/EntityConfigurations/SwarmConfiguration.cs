@@ -44,3 +44,17 @@ internal sealed class RevokedFingerprintConfiguration : IEntityTypeConfiguration
         builder.Property(r => r.Fingerprint).HasMaxLength(64);
     }
 }
+
+internal sealed class EnrollmentTokenConfiguration : IEntityTypeConfiguration<Swarm.Enrollment.EnrollmentToken>
+{
+    public void Configure(EntityTypeBuilder<Swarm.Enrollment.EnrollmentToken> builder)
+    {
+        builder.ToTable("enrollment_tokens");
+        builder.HasKey(t => t.TokenHash);
+        builder.Property(t => t.TokenHash).HasMaxLength(64);
+        builder.Property(t => t.HostName).HasMaxLength(64);
+        builder.Property(t => t.ArchiveSha256).HasMaxLength(64);
+        builder.HasIndex(t => t.HostId);
+        builder.HasIndex(t => t.ExpiresAt);
+    }
+}

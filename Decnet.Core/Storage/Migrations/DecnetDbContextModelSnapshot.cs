@@ -481,6 +481,46 @@ namespace Decnet.Core.Storage.Migrations
                     b.ToTable("decky_shards", (string)null);
                 });
 
+            modelBuilder.Entity("Decnet.Core.Swarm.Enrollment.EnrollmentToken", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ArchiveDownloads")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ArchiveSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("HostId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HostName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ScriptDownloads")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TokenHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("HostId");
+
+                    b.ToTable("enrollment_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Decnet.Core.Swarm.RevokedFingerprint", b =>
                 {
                     b.Property<string>("Fingerprint")
@@ -539,6 +579,12 @@ namespace Decnet.Core.Storage.Migrations
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StrayDeckies")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("StraysSince")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("UpdaterCertFingerprint")

@@ -13,7 +13,7 @@ namespace Decnet.Core.Swarm.Dispatch;
 /// The cache key includes the address, port and pinned fingerprint, so a re-enrolled or moved worker
 /// gets a fresh client and the old one is released.
 /// </summary>
-public sealed class AgentClientFactory(MasterCredentials credentials, IOptions<AgentClientOptions> options) : IDisposable
+public sealed class AgentClientFactory(MasterCredentials credentials, IOptions<SwarmOptions> options) : IDisposable
 {
     /// <summary>Agent answers are JSON status maps; a worker cannot make the master buffer more than this.</summary>
     private const long MaxResponseBytes = 16 * 1024 * 1024;
@@ -72,7 +72,7 @@ public sealed class AgentClientFactory(MasterCredentials credentials, IOptions<A
 
     private Entry Create(SwarmHost host, string key)
     {
-        var o = options.Value;
+        var o = options.Value.Agent;
         var baseAddress = BaseAddress(host.Address!, host.AgentPort);
         var deploy = Client(PinnedTls.CreateHandler(credentials.Identity, credentials.Trust, host.ClientCertFingerprint, o.DeployConnectTimeout), baseAddress);
         var control = Client(PinnedTls.CreateHandler(credentials.Identity, credentials.Trust, host.ClientCertFingerprint, o.ControlConnectTimeout), baseAddress);

@@ -2,11 +2,9 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Decnet.Core.Swarm.Dispatch;
 
-/// <summary>How the master calls worker agents (<c>Decnet:Swarm:Agent</c>).</summary>
+/// <summary>How the master calls worker agents: <c>Decnet:Swarm:Agent</c>, part of <see cref="SwarmOptions"/>.</summary>
 public sealed class AgentClientOptions
 {
-    public const string Section = "Decnet:Swarm:Agent";
-
     /// <summary>A deploy may build images and start many containers on the worker.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DeployTimeout { get; set; } = TimeSpan.FromSeconds(600);

@@ -8,11 +8,8 @@ public static class DispatchServices
     /// <summary>The master's operations on workers: agent client, sharded deploy, async teardown, decommission, read side.</summary>
     public static IServiceCollection AddSwarmDispatch(this IServiceCollection services)
     {
-        services.AddOptions<AgentClientOptions>().BindConfiguration(AgentClientOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<MasterCredentials>();
         services.TryAddSingleton<AgentClientFactory>();
-        services.TryAddSingleton<ShardStore>();
-        services.TryAddSingleton<SwarmOverview>();
         services.TryAddSingleton<SwarmDispatcher>();
         services.TryAddSingleton<SwarmDeploymentMode>();
         services.TryAddSingleton<ShardTeardownQueue>();

@@ -25,7 +25,8 @@ public sealed record TeardownRequest(TeardownRequestStatus Status, string Messag
 /// </summary>
 public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
 {
-    private readonly ShardStore _store;
+    private readonly SwarmStore _store;
+    private readonly SwarmOverview _overview;
     private readonly AgentClientFactory _clients;
     private readonly NotificationHub _hub;
     private readonly AuditTrail _audit;
@@ -36,14 +37,15 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
     private long _nextId;
     private int _disposed;
 
-    public ShardTeardownQueue(ShardStore store, AgentClientFactory clients, NotificationHub hub, AuditTrail audit, IOptions<AgentClientOptions> options, ILogger<ShardTeardownQueue> logger)
+    public ShardTeardownQueue(SwarmStore store, AgentClientFactory clients, NotificationHub hub, AuditTrail audit, SwarmOverview overview, IOptions<SwarmOptions> options, ILogger<ShardTeardownQueue> logger)
     {
         _store = store;
         _clients = clients;
         _hub = hub;
         _audit = audit;
         _logger = logger;
-        _calls = new SemaphoreSlim(options.Value.MaxConcurrentCalls);
+        _calls = new SemaphoreSlim(options.Value.Agent.MaxConcurrentCalls);
+        _overview = overview;
     }
 
     /// <summary>Teardowns accepted and not finished yet.</summary>
@@ -52,12 +54,12 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
     /// <summary>Tears down one decky of the host, or every decky it runs when <paramref name="deckyName"/> is null (the host stays enrolled).</summary>
     public async Task<TeardownRequest> EnqueueAsync(string actor, Guid hostId, string? deckyName, CancellationToken cancellationToken)
     {
-        var host = await _store.HostAsync(hostId, cancellationToken);
+        var host = await _overview.HostAsync(hostId, cancellationToken);
         if (host is null)
         {
             return new TeardownRequest(TeardownRequestStatus.HostNotFound, $"No swarm host {hostId}.", []);
         }
-        var affected = await _store.SetStateAsync(hostId, deckyName is null ? null : [deckyName], Swarm.DeckyShardState.TearingDown, null, cancellationToken);
+        var affected = await _store.SetShardStateAsync(hostId, deckyName is null ? null : [deckyName], Swarm.DeckyShardState.TearingDown, null, cancellationToken);
         if (deckyName is not null && affected.Count == 0)
         {
             return new TeardownRequest(TeardownRequestStatus.DeckyNotFound, $"{host.Name} runs no decky named '{deckyName}'.", []);
@@ -112,7 +114,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
             {
                 _calls.Release();
             }
-            await _store.DeleteAsync(host.Id, affected, CancellationToken.None).ConfigureAwait(false);
+            await _store.DeleteShardsAsync(host.Id, affected, CancellationToken.None).ConfigureAwait(false);
             _logger.LogInformation("{Host} tore down {What}", host.Name, deckyName ?? "every decky");
             _hub.Publish(new SwarmChanged(SwarmChangeReasons.TornDown, host.Id));
         }
@@ -122,7 +124,7 @@ public sealed class ShardTeardownQueue : IAsyncDisposable, IDisposable
             _logger.LogWarning("Teardown on {Host} failed: {Error}", host.Name, error);
             try
             {
-                await _store.SetStateAsync(host.Id, affected, Swarm.DeckyShardState.TeardownFailed, error, CancellationToken.None).ConfigureAwait(false);
+                await _store.SetShardStateAsync(host.Id, affected, Swarm.DeckyShardState.TeardownFailed, error, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception store)
             {

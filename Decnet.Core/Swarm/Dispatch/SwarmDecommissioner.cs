@@ -1,5 +1,4 @@
 using Decnet.Core.Audit;
-using Decnet.Core.Notifications;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Swarm.Dispatch;
@@ -12,11 +11,11 @@ public sealed record DecommissionResult(bool Found, string Message, bool SelfDes
 /// does not block), then deletes its shards and its row and tombstones its certificate fingerprints,
 /// so the still-valid certificate can never heartbeat, ship logs or resurrect shards again.
 /// </summary>
-public sealed class SwarmDecommissioner(ShardStore store, AgentClientFactory clients, NotificationHub hub, AuditTrail audit, ILogger<SwarmDecommissioner> logger)
+public sealed class SwarmDecommissioner(SwarmOverview overview, SwarmStore store, AgentClientFactory clients, AuditTrail audit, ILogger<SwarmDecommissioner> logger)
 {
     public async Task<DecommissionResult> DecommissionAsync(string actor, Guid hostId, CancellationToken cancellationToken)
     {
-        var host = await store.HostAsync(hostId, cancellationToken);
+        var host = await overview.HostAsync(hostId, cancellationToken);
         if (host is null)
         {
             return new DecommissionResult(false, $"No swarm host {hostId}.", false);
@@ -32,12 +31,11 @@ public sealed class SwarmDecommissioner(ShardStore store, AgentClientFactory cli
         catch (AgentCallException ex)
         {
             logger.LogWarning("{Host} could not be asked to self-destruct; forgetting it anyway: {Error}", host.Name, ex.Message);
-            note = $"its agent could not be reached ({ShardStore.Clip(ex.Message)}), so the install stays on the machine";
+            note = $"its agent could not be reached ({SwarmStore.Clip(ex.Message)}), so the install stays on the machine";
         }
         clients.Forget(hostId);
         await store.RemoveHostAsync(hostId, $"decommissioned by {actor}", CancellationToken.None);
         await audit.RecordAsync(actor, "swarm.decommissioned", host.Name, scheduled ? "self-destruct scheduled" : "worker unreachable", CancellationToken.None);
-        hub.Publish(new SwarmChanged(SwarmChangeReasons.Decommissioned, hostId));
         return new DecommissionResult(true, $"{host.Name} was decommissioned and its certificate revoked; {note}.", scheduled);
     }
 }

@@ -24,7 +24,7 @@ public sealed record DeploymentModeInfo(bool Sharded, int LiveHostCount, IReadOn
 /// whatever the local runtime still ran, since the INI replaces the whole fleet.
 /// </summary>
 public sealed class SwarmDeploymentMode(
-    ShardStore shards,
+    SwarmOverview overview,
     SwarmDispatcher dispatcher,
     IDeckyRuntime runtime,
     DeploymentStore localDeployment,
@@ -34,7 +34,7 @@ public sealed class SwarmDeploymentMode(
 {
     public async Task<DeploymentModeInfo> GetAsync(CancellationToken cancellationToken)
     {
-        var live = (await shards.HostsAsync(cancellationToken)).Where(ShardPlanner.IsLive).OrderBy(h => h.Name, StringComparer.Ordinal).ToList();
+        var live = (await overview.HostRecordsAsync(null, withShards: false, cancellationToken)).Where(ShardPlanner.IsLive).OrderBy(h => h.Name, StringComparer.Ordinal).ToList();
         return new DeploymentModeInfo(live.Count > 0, live.Count, live.Select(h => h.Name).ToList());
     }
 

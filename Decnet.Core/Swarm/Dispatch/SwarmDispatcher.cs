@@ -7,35 +7,35 @@ namespace Decnet.Core.Swarm.Dispatch;
 
 /// <summary>
 /// Sends a deployment to the swarm: places the deckies on live workers (<see cref="ShardPlanner"/>),
-/// posts each worker its share in parallel, and records every decky as a shard with its full
-/// DeckyConfig snapshot and IP. A failed post is not taken at its word: the worker's <c>/status</c>
-/// says which deckies do run; only when that probe fails too is the whole share marked failed.
+/// writes that placement first (every shard names its host before any worker is called, so heartbeats
+/// arriving meanwhile are measured against it), then posts each worker its share in parallel and records
+/// what each decky became. A failed post is not taken at its word: the worker's <c>/status</c> says which
+/// deckies do run; only when that probe fails too is the whole share marked failed.
 /// </summary>
-public sealed class SwarmDispatcher(ShardStore store, AgentClientFactory clients, NotificationHub hub, ILogger<SwarmDispatcher> logger)
+public sealed class SwarmDispatcher(SwarmOverview overview, SwarmStore store, AgentClientFactory clients, NotificationHub hub, ILogger<SwarmDispatcher> logger)
 {
     public async Task<SwarmDispatchResult> DispatchAsync(DecnetConfig deployment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        var hosts = await store.HostsAsync(cancellationToken);
-        var previous = (await store.ShardsAsync(null, cancellationToken)).ToDictionary(s => s.DeckyName, s => s.HostId, StringComparer.Ordinal);
+        var hosts = await overview.HostRecordsAsync(null, withShards: false, cancellationToken);
+        var previous = (await overview.ShardsAsync(null, cancellationToken)).ToDictionary(s => s.DeckyName, s => s.HostId, StringComparer.Ordinal);
         var placed = ShardPlanner.Assign(deployment.Deckies, hosts, previous);
         var byId = hosts.ToDictionary(h => h.Id);
 
+        // The INI replaces the whole fleet: shards of deckies it no longer has go with the placement.
+        var emptied = await store.PlaceAsync(placed, cancellationToken);
         var shares = placed.GroupBy(d => d.HostUuid!.Value).Select(g => (Host: byId[g.Key], Deckies: (IReadOnlyList<DeckyConfig>)g.ToList())).ToList();
         var results = await Task.WhenAll(shares.Select(s => DispatchHostAsync(s.Host, deployment, s.Deckies, cancellationToken)));
 
-        // The INI replaces the whole fleet. Workers that got a share replaced their own set; a live worker
-        // that got nothing this time is asked to clear what it still runs.
-        var served = shares.Select(s => s.Host.Id).ToHashSet();
-        var stale = (await store.ShardsAsync(null, cancellationToken)).Where(s => !served.Contains(s.HostId)).Select(s => s.HostId).Distinct();
-        foreach (var hostId in stale)
+        // Workers that got a share replaced their own set; a live worker that held shards and got nothing
+        // this time is asked to clear what it still runs (its heartbeats would flag the rest as strays).
+        foreach (var hostId in emptied)
         {
             if (byId.TryGetValue(hostId, out var host) && ShardPlanner.IsLive(host))
             {
                 await TryClearAsync(host, cancellationToken);
             }
         }
-        await store.DeleteAllExceptAsync(placed.Select(d => d.Name).ToList(), cancellationToken);
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Deployed, null));
         return new SwarmDispatchResult(results);
     }
@@ -50,16 +50,16 @@ public sealed class SwarmDispatcher(ShardStore store, AgentClientFactory clients
             client = clients.For(host);
             var answer = await client.DeployAsync(share, cancellationToken);
             var outcomes = deckies.Select(d => new ShardOutcome(d, DeckyShardState.Running, null, View(answer.Runtime, d.Name))).ToList();
-            await store.UpsertAsync(host.Id, outcomes, hostReached: true, cancellationToken);
+            await store.RecordOutcomesAsync(host.Id, outcomes, hostReached: true, cancellationToken);
             logger.LogInformation("Dispatched {Count} decky(ies) to {Host}", deckies.Count, host.Name);
             return new HostDispatchResult(host.Id, host.Name, true, $"{deckies.Count} decky(ies) deployed", outcomes);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            var error = ShardStore.Clip(ex.Message)!;
+            var error = SwarmStore.Clip(ex.Message)!;
             logger.LogWarning("Dispatch to {Host} failed: {Error}", host.Name, error);
             var outcomes = await ProbeAsync(client, deckies, error, cancellationToken);
-            await store.UpsertAsync(host.Id, outcomes, hostReached: false, cancellationToken);
+            await store.RecordOutcomesAsync(host.Id, outcomes, hostReached: false, cancellationToken);
             return new HostDispatchResult(host.Id, host.Name, false, error, outcomes);
         }
     }

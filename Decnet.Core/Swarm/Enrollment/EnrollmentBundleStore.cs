@@ -1,7 +1,11 @@
-using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
+using Decnet.Core.Notifications;
 using Decnet.Core.Storage;
 using Decnet.Core.Swarm.Pki;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Swarm.Enrollment;
@@ -21,106 +25,174 @@ public enum BundleTakeStatus
 {
     Served,
 
-    /// <summary>No such token (never issued, or swept).</summary>
+    /// <summary>No such token (never issued, used by a completed install, or swept).</summary>
     Unknown,
 
-    /// <summary>The token existed but expired or this part was already downloaded.</summary>
+    /// <summary>The token expired, or this part was downloaded as often as a token allows.</summary>
     Gone,
 }
 
 /// <summary>
-/// Pending bundles on disk (0600 files named by their token) with their expiry. Each part is served
-/// exactly once: the file is opened delete-on-close by the first download and never again. The sweeper
-/// removes expired, served and orphaned files.
+/// Pending enrollment bundles: a row per token in <c>enrollment_tokens</c> (the token's SHA-256 only) and
+/// two owner-only files named by that hash. A failed install can download both parts again (up to
+/// <see cref="SwarmOptions.BundleDownloadsPerToken"/> times each) until the token ends: at the host's
+/// first heartbeat (<see cref="CompleteAsync"/>), or at expiry, when <see cref="SweepAsync"/> removes the
+/// bundle and, if the host never connected, the host itself (its fingerprints tombstoned). Everything
+/// lives on disk and in the database, so a master restart loses no pending enrollment.
 /// </summary>
 public sealed partial class EnrollmentBundleStore
 {
-    private readonly ConcurrentDictionary<string, PendingBundle> _pending = new(StringComparer.Ordinal);
-    private readonly TimeProvider _time;
-    private readonly TimeSpan _lifetime;
+    public const string SweptReason = "enrollment expired without a first heartbeat";
 
-    public EnrollmentBundleStore(IOptions<SwarmControlOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly SwarmStore _swarm;
+    private readonly NotificationHub _hub;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EnrollmentBundleStore> _logger;
+    private readonly SwarmOptions _options;
+
+    public EnrollmentBundleStore(
+        IDbContextFactory<DecnetDbContext> dbFactory, SwarmStore swarm, NotificationHub hub, IOptions<SwarmOptions> options,
+        IOptions<StorageOptions> storage, TimeProvider time, ILogger<EnrollmentBundleStore> logger)
     {
+        _dbFactory = dbFactory;
+        _swarm = swarm;
+        _hub = hub;
         _time = time;
-        _lifetime = options.Value.BundleLifetime;
-        Directory = options.Value.ResolveBundleDirectory(storage.Value.DataPath);
+        _logger = logger;
+        _options = options.Value;
+        Directory = _options.ResolveBundleDirectory(storage.Value.DataPath);
     }
 
     public string Directory { get; }
 
-    public int PendingCount => _pending.Count;
-
     /// <summary>A token is 24 random bytes, base64url: 32 characters, nothing a path could abuse.</summary>
     public static bool IsWellFormed(string? token) => token is not null && TokenShape().IsMatch(token);
 
-    public string PathOf(string token, BundlePart part) => Path.Combine(Directory, token + (part == BundlePart.Script ? ".sh" : ".tgz"));
+    /// <summary>What is stored for a token: its SHA-256, lower-case hex.</summary>
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(token)));
+
+    public string PathOf(string tokenHash, BundlePart part) => Path.Combine(Directory, tokenHash + (part == BundlePart.Script ? ".sh" : ".tgz"));
 
     /// <summary>Creates an owner-only file for a part of a bundle being built.</summary>
-    public FileStream Create(string token, BundlePart part)
+    public FileStream Create(string tokenHash, BundlePart part)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = SecretFile.OwnerOnly;
         }
-        return new FileStream(PathOf(token, part), options);
+        return new FileStream(PathOf(tokenHash, part), options);
     }
 
-    /// <summary>Makes a fully written bundle downloadable until <paramref name="expiresAt"/>.</summary>
-    public void Publish(string token, DateTimeOffset expiresAt) => _pending[token] = new PendingBundle(expiresAt);
-
-    /// <summary>Removes a bundle that will never be published (enrollment failed half way).</summary>
-    public void Discard(string token)
+    /// <summary>Makes a fully written bundle downloadable (the row is the token's only record).</summary>
+    public async Task PublishAsync(EnrollmentToken token, CancellationToken cancellationToken)
     {
-        _pending.TryRemove(token, out _);
-        Delete(token);
+        ArgumentNullException.ThrowIfNull(token);
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        db.EnrollmentTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Removes the files of a bundle that will never be published (enrollment failed half way).</summary>
+    public void Discard(string tokenHash) => DeleteFiles(tokenHash);
+
+    public async Task<int> PendingCountAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.EnrollmentTokens.CountAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Hands out one part of a bundle, once. The returned stream deletes the file when disposed, so the
-    /// bytes exist on disk only until the single download finishes.
+    /// Opens one part of a bundle for download while its token is valid and has downloads left; each
+    /// attempt is counted. The file stays for the next attempt (a failed install is retried).
     /// </summary>
-    public BundleTakeStatus TryTake(string token, BundlePart part, out Stream? content)
+    public async Task<(BundleTakeStatus Status, Stream? Content)> TakeAsync(string token, BundlePart part, CancellationToken cancellationToken)
     {
-        content = null;
-        if (!IsWellFormed(token) || !_pending.TryGetValue(token, out var pending))
+        if (!IsWellFormed(token))
         {
-            return BundleTakeStatus.Unknown;
+            return (BundleTakeStatus.Unknown, null);
         }
-        if (_time.GetUtcNow() >= pending.ExpiresAt)
+        var hash = Hash(token);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var max = _options.BundleDownloadsPerToken;
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await db.EnrollmentTokens.AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash, cancellationToken);
+        if (row is null)
         {
-            Discard(token);
-            return BundleTakeStatus.Gone;
+            return (BundleTakeStatus.Unknown, null);
         }
-        if (!pending.Claim(part))
+        if (now >= row.ExpiresAt)
         {
-            return BundleTakeStatus.Gone;
+            return (BundleTakeStatus.Gone, null);
+        }
+        // The count is claimed atomically: concurrent downloads cannot exceed the limit.
+        var claimed = part == BundlePart.Script
+            ? await db.EnrollmentTokens.Where(t => t.TokenHash == hash && t.ScriptDownloads < max)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.ScriptDownloads, t => t.ScriptDownloads + 1), cancellationToken)
+            : await db.EnrollmentTokens.Where(t => t.TokenHash == hash && t.ArchiveDownloads < max)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.ArchiveDownloads, t => t.ArchiveDownloads + 1), cancellationToken);
+        if (claimed == 0)
+        {
+            _logger.LogWarning("The enrollment bundle of {Host} was downloaded {Max} times ({Part}): refused", row.HostName, max, part);
+            return (BundleTakeStatus.Gone, null);
         }
         try
         {
-            content = new FileStream(PathOf(token, part), FileMode.Open, FileAccess.Read, FileShare.Delete, 64 * 1024, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-            return BundleTakeStatus.Served;
+            Stream content = new FileStream(PathOf(hash, part), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous);
+            _logger.LogInformation("Serving the enrollment {Part} of {Host}", part, row.HostName);
+            return (BundleTakeStatus.Served, content);
         }
         catch (FileNotFoundException)
         {
-            return BundleTakeStatus.Gone;
+            return (BundleTakeStatus.Gone, null);
         }
     }
 
-    /// <summary>Deletes expired and fully served bundles, and files no pending bundle owns (older than a lifetime).</summary>
-    public int Sweep()
+    /// <summary>The host's install works (its first heartbeat arrived): its tokens and bundle files go.</summary>
+    public async Task<int> CompleteAsync(Guid hostId, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
-        var removed = 0;
-        foreach (var (token, pending) in _pending)
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        var hashes = await db.EnrollmentTokens.Where(t => t.HostId == hostId).Select(t => t.TokenHash).ToListAsync(cancellationToken);
+        if (hashes.Count == 0)
         {
-            if (now >= pending.ExpiresAt || pending.FullyServed)
+            return 0;
+        }
+        await db.EnrollmentTokens.Where(t => t.HostId == hostId).ExecuteDeleteAsync(cancellationToken);
+        foreach (var hash in hashes)
+        {
+            DeleteFiles(hash);
+        }
+        return hashes.Count;
+    }
+
+    /// <summary>
+    /// Ends expired tokens: their files go, and a host that never sent a first heartbeat is removed with
+    /// its fingerprints tombstoned (the certificate in that bundle can never authenticate). Files no token
+    /// owns are deleted once older than a bundle lifetime. Returns how many tokens and files went.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        var removed = 0;
+        List<EnrollmentToken> expired;
+        HashSet<string> live;
+        await using (var db = await _dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            expired = await db.EnrollmentTokens.AsNoTracking().Where(t => t.ExpiresAt <= now).ToListAsync(cancellationToken);
+            live = (await db.EnrollmentTokens.AsNoTracking().Where(t => t.ExpiresAt > now).Select(t => t.TokenHash).ToListAsync(cancellationToken))
+                .ToHashSet(StringComparer.Ordinal);
+            foreach (var token in expired)
             {
-                if (_pending.TryRemove(token, out _))
+                var neverConnected = await db.SwarmHosts.AsNoTracking()
+                    .AnyAsync(h => h.Id == token.HostId && h.LastHeartbeat == null, cancellationToken);
+                await db.EnrollmentTokens.Where(t => t.TokenHash == token.TokenHash).ExecuteDeleteAsync(cancellationToken);
+                DeleteFiles(token.TokenHash);
+                removed++;
+                if (neverConnected && await _swarm.RemoveHostAsync(token.HostId, SweptReason, cancellationToken, SwarmChangeReasons.Swept))
                 {
-                    Delete(token);
-                    removed++;
+                    _logger.LogWarning("{Host} never connected before its enrollment expired: removed, its certificate revoked", token.HostName);
                 }
             }
         }
@@ -128,8 +200,8 @@ public sealed partial class EnrollmentBundleStore
         {
             foreach (var file in System.IO.Directory.EnumerateFiles(Directory))
             {
-                var token = Path.GetFileName(file).Split('.')[0];
-                if (!_pending.ContainsKey(token) && File.GetLastWriteTimeUtc(file) < now.UtcDateTime - _lifetime)
+                var hash = Path.GetFileName(file).Split('.')[0];
+                if (!live.Contains(hash) && File.GetLastWriteTimeUtc(file) < now - _options.BundleLifetime)
                 {
                     File.Delete(file);
                     removed++;
@@ -139,35 +211,21 @@ public sealed partial class EnrollmentBundleStore
         return removed;
     }
 
-    private void Delete(string token)
+    private void DeleteFiles(string tokenHash)
     {
         foreach (var part in new[] { BundlePart.Script, BundlePart.Archive })
         {
             try
             {
-                File.Delete(PathOf(token, part));
+                File.Delete(PathOf(tokenHash, part));
             }
-            catch (IOException)
+            catch (IOException ex)
             {
-                // Being downloaded right now: delete-on-close removes it.
+                _logger.LogWarning("Could not delete {File}: {Error}", PathOf(tokenHash, part), ex.Message);
             }
         }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{32}$")]
     private static partial Regex TokenShape();
-
-    private sealed class PendingBundle(DateTimeOffset expiresAt)
-    {
-        private int _scriptServed;
-        private int _archiveServed;
-
-        public DateTimeOffset ExpiresAt { get; } = expiresAt;
-
-        public bool FullyServed => Volatile.Read(ref _scriptServed) == 1 && Volatile.Read(ref _archiveServed) == 1;
-
-        public bool Claim(BundlePart part) => part == BundlePart.Script
-            ? Interlocked.Exchange(ref _scriptServed, 1) == 0
-            : Interlocked.Exchange(ref _archiveServed, 1) == 0;
-    }
 }

@@ -14,7 +14,7 @@ public sealed class SwarmMasterCredentials : IDisposable
 {
     private readonly Lazy<State> _state;
 
-    public SwarmMasterCredentials(IOptions<SwarmControlOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
+    public SwarmMasterCredentials(IOptions<SwarmOptions> options, IOptions<StorageOptions> storage, TimeProvider time)
     {
         var directory = options.Value.ResolveCaDirectory(storage.Value.DataPath);
         _state = new Lazy<State>(() =>
@@ -33,6 +33,12 @@ public sealed class SwarmMasterCredentials : IDisposable
     public X509Certificate2 MasterCertificate => _state.Value.Certificate;
 
     public string MasterFingerprint => _state.Value.Identity.Fingerprint;
+
+    /// <summary>
+    /// Base64 SHA-256 of the master identity's SubjectPublicKeyInfo: what <c>curl --pinnedpubkey sha256//…</c>
+    /// checks when a new worker downloads its bundle from the enrollment endpoint.
+    /// </summary>
+    public string MasterPublicKeyPin => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(_state.Value.Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
 
     public SwarmTrust Trust => _state.Value.Trust;
 

@@ -13,14 +13,13 @@ public sealed record WorkerBundleContent(
     string CaCertificatePem,
     IssuedIdentity Worker,
     IssuedIdentity? Updater,
-    string? ServicesIni,
-    string BootstrapScript);
+    string? ServicesIni);
 
 /// <summary>
 /// Writes the gzip tarball a new worker installs from. Layout: <c>release/</c> (the worker build only),
 /// <c>etc/decnet/decnet.ini</c> (+ <c>services.ini</c>), <c>etc/decnet/agent/{ca.crt,worker.crt,worker.key}</c>
-/// (+ <c>etc/decnet/updater/</c>), <c>etc/systemd/system/decnet-*.service</c> and <c>bootstrap.sh</c>.
-/// Keys are 0600 inside the archive as well.
+/// (+ <c>etc/decnet/updater/</c>) and <c>etc/systemd/system/decnet-*.service</c>. Keys are 0600 inside the
+/// archive as well. The bootstrap script is served beside it, not inside: it carries the archive's SHA-256.
 /// </summary>
 public static class WorkerBundle
 {
@@ -67,7 +66,6 @@ public static class WorkerBundle
         {
             Add(tar, "etc/systemd/system/" + unit, RenderUnit(unit, content.Settings), Public, timestamp);
         }
-        Add(tar, "bootstrap.sh", content.BootstrapScript, Executable, timestamp);
     }
 
     /// <summary>A systemd unit from <c>deploy/systemd</c>, rendered for this worker.</summary>
@@ -85,16 +83,24 @@ public static class WorkerBundle
     }
 
     /// <summary>The bootstrap script from <c>deploy/enroll/bootstrap.sh</c>, rendered for this bundle.</summary>
-    public static string RenderBootstrap(AgentHostSettings settings, Uri bundleUrl, DateTimeOffset expiresAt, bool withUpdater)
+    /// <param name="archiveSha256">Lower-case hex SHA-256 of the archive: the script refuses any other bytes.</param>
+    /// <param name="publicKeyPin">Base64 SHA-256 of the enrollment endpoint's public key, for <c>curl --pinnedpubkey</c>.</param>
+    public static string RenderBootstrap(AgentHostSettings settings, Uri bundleUrl, string archiveSha256, string publicKeyPin, DateTimeOffset expiresAt, bool withUpdater)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(bundleUrl);
+        if (archiveSha256.Length != 64 || !archiveSha256.All(char.IsAsciiHexDigitLower))
+        {
+            throw new ArgumentException("The archive hash must be 64 lower-case hex digits.", nameof(archiveSha256));
+        }
         return Render(Template("Decnet.Swarm.Enroll.bootstrap.sh"), new Dictionary<string, string>
         {
             ["AGENT_NAME"] = settings.Name,
+            ["MASTER_HOST"] = settings.MasterHost,
             ["BUNDLE_URL"] = bundleUrl.AbsoluteUri,
-            ["INSTALL_DIR"] = settings.InstallDirectory,
-            ["LOG_DIR"] = settings.LogDirectory,
+            ["ARCHIVE_SHA256"] = archiveSha256,
+            ["PUBLIC_KEY_PIN"] = publicKeyPin,
+            ["WITH_UPDATER"] = withUpdater ? "yes" : "no",
             ["UNITS"] = string.Join(' ', Units(withUpdater)),
             ["EXPIRES_AT"] = expiresAt.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
         });

@@ -31,11 +31,14 @@ public sealed class SwarmTrust : IDisposable
         FromPem(File.ReadAllText(caCertificatePath), time);
 
     /// <summary>True when <paramref name="certificate"/> chains to the swarm CA, is in date and allows <paramref name="usage"/>.</summary>
-    public bool HasIssued(X509Certificate? certificate, PeerUsage usage)
+    public bool HasIssued(X509Certificate? certificate, PeerUsage usage) => Check(certificate, usage) == PeerCheck.Trusted;
+
+    /// <summary>Whether <paramref name="certificate"/> is one of ours for <paramref name="usage"/>, and if not, why.</summary>
+    public PeerCheck Check(X509Certificate? certificate, PeerUsage usage)
     {
         if (certificate is null)
         {
-            return false;
+            return PeerCheck.Missing;
         }
         using var peer = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         using var chain = new X509Chain();
@@ -44,11 +47,18 @@ public sealed class SwarmTrust : IDisposable
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid(usage == PeerUsage.Server ? ServerAuthOid : ClientAuthOid));
-        if (!chain.Build(peer))
+        var built = chain.Build(peer);
+        var rootIsOurs = chain.ChainElements.Count >= 2 && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(_ca.RawData);
+        if (built && rootIsOurs)
         {
-            return false;
+            return PeerCheck.Trusted;
         }
-        return chain.ChainElements.Count >= 2 && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(_ca.RawData);
+        if (!rootIsOurs)
+        {
+            return peer.SubjectName.RawData.AsSpan().SequenceEqual(peer.IssuerName.RawData) ? PeerCheck.SelfSigned : PeerCheck.ForeignIssuer;
+        }
+        var status = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+        return (status & X509ChainStatusFlags.NotTimeValid) != 0 ? PeerCheck.Expired : PeerCheck.WrongUsage;
     }
 
     /// <summary>The CN of a peer certificate (used to label shipped logs, never the syslog HOSTNAME).</summary>
@@ -59,6 +69,27 @@ public sealed class SwarmTrust : IDisposable
     }
 
     public void Dispose() => _ca.Dispose();
+}
+
+/// <summary>The outcome of <see cref="SwarmTrust.Check"/>.</summary>
+public enum PeerCheck
+{
+    Trusted,
+
+    /// <summary>The peer presented no certificate.</summary>
+    Missing,
+
+    /// <summary>Issued by itself, not by the swarm CA.</summary>
+    SelfSigned,
+
+    /// <summary>Issued by some other authority.</summary>
+    ForeignIssuer,
+
+    /// <summary>Ours, but outside its validity period.</summary>
+    Expired,
+
+    /// <summary>Ours, but not for this role (a server certificate used as a client, say).</summary>
+    WrongUsage,
 }
 
 /// <summary>The role a peer certificate must be allowed to play.</summary>

@@ -70,3 +70,11 @@ public sealed record HeartbeatRequest(
     [property: JsonPropertyName("host_uuid")] Guid HostUuid,
     [property: JsonPropertyName("agent_version")] string AgentVersion,
     [property: JsonPropertyName("status")] AgentStatus Status);
+
+/// <summary>
+/// The master's answer to a heartbeat that reported deckies it did not place on this worker (200; a
+/// plain 204 means nothing to do). The master owns placement: the agent tears these down at once,
+/// unless a deploy reached it after it sent the heartbeat (the answer may predate that placement).
+/// </summary>
+public sealed record HeartbeatAnswer(
+    [property: JsonPropertyName("teardown")] IReadOnlyList<string> Teardown);

@@ -8,6 +8,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Decnet.Core.Events;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Swarm.Shipping;
@@ -45,8 +46,8 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
 
     private readonly SwarmLogListenerSettings _settings;
     private readonly SslStreamCertificateContext _serverCertificate;
-    private readonly SwarmTrust _trust;
-    private readonly SwarmPeerDirectory _peers;
+    private readonly SwarmGate _gate;
+    private readonly SwarmOverview _peers;
     private readonly EventIngester _ingester;
     private readonly ILogger<SwarmLogListener> _logger;
     private readonly Channel<Queued> _queue;
@@ -65,14 +66,14 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
     public SwarmLogListener(
         SwarmLogListenerSettings settings,
         X509Certificate2 serverCertificate,
-        SwarmTrust trust,
-        SwarmPeerDirectory peers,
+        SwarmGate gate,
+        SwarmOverview peers,
         EventIngester ingester,
         ILogger<SwarmLogListener> logger)
     {
         _settings = settings;
         _serverCertificate = SslStreamCertificateContext.Create(serverCertificate, additionalCertificates: null, offline: true);
-        _trust = trust;
+        _gate = gate;
         _peers = peers;
         _ingester = ingester;
         _logger = logger;
@@ -175,14 +176,15 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
             using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 handshake.CancelAfter(_settings.HandshakeTimeout);
-                await tls.AuthenticateAsServerAsync(ServerOptions(), handshake.Token).ConfigureAwait(false);
+                await tls.AuthenticateAsServerAsync(ServerOptions(socket.RemoteEndPoint), handshake.Token).ConfigureAwait(false);
                 peer = tls.RemoteCertificate is { } certificate
-                    ? await _peers.FindAsync(CertificateFingerprint.Of(certificate), handshake.Token).ConfigureAwait(false)
+                    ? await _peers.FindPeerAsync(CertificateFingerprint.Of(certificate), handshake.Token).ConfigureAwait(false)
                     : null;
                 if (peer is null)
                 {
                     Interlocked.Increment(ref _refused);
                     LogRefused(_logger, remote, tls.RemoteCertificate is { } c ? CertificateFingerprint.Of(c) : "none");
+                    _gate.Refuse(SwarmGate.LogListenerEndpoint, socket.RemoteEndPoint, SwarmRefusal.UnknownHost, tls.RemoteCertificate, "a swarm certificate of no live host");
                     return;
                 }
             }
@@ -213,14 +215,14 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
         }
     }
 
-    private SslServerAuthenticationOptions ServerOptions() => new()
+    private SslServerAuthenticationOptions ServerOptions(EndPoint? remote) => new()
     {
         ServerCertificateContext = _serverCertificate,
         ClientCertificateRequired = true,
         EnabledSslProtocols = PinnedTls.Protocols,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        // The chain gate; the fingerprint gate (a live swarm host) follows once the handshake is done.
-        RemoteCertificateValidationCallback = (_, certificate, _, _) => _trust.HasIssued(certificate, PeerUsage.Client),
+        // The handshake gate (our CA, client use, not revoked); a live swarm host is checked once it is done.
+        RemoteCertificateValidationCallback = (_, certificate, _, _) => _gate.Admit(certificate, SwarmGate.LogListenerEndpoint, remote),
     };
 
     private async Task ReceiveAsync(SslStream tls, SwarmPeer peer, CancellationToken cancellationToken)
@@ -248,10 +250,11 @@ public sealed partial class SwarmLogListener : IAsyncDisposable
                 throw new FramingException("unknown control frame");
             }
             // A host decommissioned while connected stops here (within the directory's cache lifetime).
-            if (await _peers.FindAsync(peer.Fingerprint, cancellationToken).ConfigureAwait(false) is null)
+            if (await _peers.FindPeerAsync(peer.Fingerprint, cancellationToken).ConfigureAwait(false) is null)
             {
                 Interlocked.Increment(ref _refused);
                 LogRevokedWhileConnected(_logger, peer.Name);
+                _gate.Refuse(SwarmGate.LogListenerEndpoint, (string?)null, SwarmRefusal.Revoked, peer.Fingerprint, $"{peer.Name} was revoked while connected");
                 return;
             }
             var offset = header.Start;

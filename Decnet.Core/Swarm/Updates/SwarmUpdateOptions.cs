@@ -2,11 +2,9 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Decnet.Core.Swarm.Updates;
 
-/// <summary><c>Decnet:Swarm:Updates</c>: how the master reaches worker updaters.</summary>
+/// <summary><c>Decnet:Swarm:Updates</c>, part of <see cref="SwarmOptions"/>: how the master reaches worker updaters.</summary>
 public sealed class SwarmUpdateOptions
 {
-    public const string Section = "Decnet:Swarm:Updates";
-
     /// <summary>The updater port on every worker (DECNET_UPDATER_PORT there).</summary>
     [Range(1, 65535)]
     public int UpdaterPort { get; set; } = UpdaterProtocol.DefaultPort;

@@ -52,8 +52,7 @@ public enum RollbackProblem
 /// (<see cref="AgentBuild"/>, agent code only) to many updaters in parallel, and rolls one back.
 /// </summary>
 public sealed class SwarmUpdates(
-    SwarmRegistry registry, MasterCredentials credentials, IOptions<SwarmUpdateOptions> options,
-    IOptions<SwarmControlOptions> control, ILogger<SwarmUpdates> logger)
+    SwarmOverview overview, MasterCredentials credentials, IOptions<SwarmOptions> swarm, ILogger<SwarmUpdates> logger)
 {
     private const string NoAddressYet = "no address yet (not connected since enrollment)";
 
@@ -99,7 +98,7 @@ public sealed class SwarmUpdates(
         }
         using (release)
         {
-            using var parallel = new SemaphoreSlim(options.Value.MaxParallelHosts);
+            using var parallel = new SemaphoreSlim(swarm.Value.Updates.MaxParallelHosts);
             var results = await Task.WhenAll(chosen.Select(async host =>
             {
                 await parallel.WaitAsync(cancellationToken);
@@ -118,7 +117,7 @@ public sealed class SwarmUpdates(
 
     public async Task<(HostUpdateResult? Result, RollbackProblem Problem, string? Detail)> RollbackAsync(Guid hostId, CancellationToken cancellationToken)
     {
-        var host = await registry.GetHostAsync(hostId, cancellationToken);
+        var host = await overview.HostAsync(hostId, cancellationToken);
         if (host is null || host.Status == SwarmHostStatus.Decommissioned)
         {
             return (null, RollbackProblem.UnknownHost, $"No enrolled host {hostId}.");
@@ -130,7 +129,7 @@ public sealed class SwarmUpdates(
         using var client = ClientFor(host);
         try
         {
-            var answer = await client.RollbackAsync(options.Value.ControlTimeout, cancellationToken);
+            var answer = await client.RollbackAsync(swarm.Value.Updates.ControlTimeout, cancellationToken);
             if (answer.Status == HttpStatusCode.NotFound)
             {
                 return (null, RollbackProblem.NoPrevious, $"{host.Name}: {answer.Detail}");
@@ -149,7 +148,7 @@ public sealed class SwarmUpdates(
     /// <exception cref="InvalidOperationException">No worker build is available.</exception>
     public async Task<ReleasePackage> BuildReleaseAsync(CancellationToken cancellationToken)
     {
-        var build = AgentBuild.Locate(control.Value.AgentBuildDirectory);
+        var build = AgentBuild.Locate(swarm.Value.AgentBuildDirectory);
         var path = Path.Combine(Path.GetTempPath(), $"decnet-release-{Guid.NewGuid():N}.tar.gz");
         try
         {
@@ -168,8 +167,8 @@ public sealed class SwarmUpdates(
     public UpdaterClient ClientFor(SwarmHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var baseAddress = AgentClientFactory.BaseAddress(host.Address!, options.Value.UpdaterPort);
-        return new UpdaterClient(host.Name, baseAddress, CertificateFingerprint(host)!, credentials.Identity, credentials.Trust, options.Value.ConnectTimeout);
+        var baseAddress = AgentClientFactory.BaseAddress(host.Address!, swarm.Value.Updates.UpdaterPort);
+        return new UpdaterClient(host.Name, baseAddress, CertificateFingerprint(host)!, credentials.Identity, credentials.Trust, swarm.Value.Updates.ConnectTimeout);
     }
 
     private async Task<HostUpdateResult> PushOneAsync(SwarmHost host, ReleasePackage release, bool includeSelf, bool selfOnly, CancellationToken cancellationToken)
@@ -180,7 +179,7 @@ public sealed class SwarmUpdates(
             return new HostUpdateResult(host.Id, host.Name, selfOnly ? HostUpdateStatus.SelfFailed : HostUpdateStatus.Failed, null, release.Sha, NoAddressYet);
         }
         using var client = ClientFor(host);
-        var o = options.Value;
+        var o = swarm.Value.Updates;
         HostUpdateResult result;
         if (!selfOnly)
         {
@@ -231,7 +230,7 @@ public sealed class SwarmUpdates(
         using var client = ClientFor(host);
         try
         {
-            var health = await client.HealthAsync(options.Value.ProbeTimeout, cancellationToken);
+            var health = await client.HealthAsync(swarm.Value.Updates.ProbeTimeout, cancellationToken);
             string? ShaOf(string slot) => health.Releases.FirstOrDefault(r => r.Slot == slot)?.Sha;
             return new HostReleaseInfo(host.Id, host.Name, host.Address, host.Status, true,
                 ShaOf(UpdaterProtocol.Active), ShaOf(UpdaterProtocol.Previous), health.Releases, null);
@@ -243,7 +242,7 @@ public sealed class SwarmUpdates(
     }
 
     private async Task<List<SwarmHost>> UpdatableHostsAsync(CancellationToken cancellationToken) =>
-        [.. (await registry.ListHostsAsync(null, cancellationToken))
+        [.. (await overview.HostRecordsAsync(null, withShards: false, cancellationToken))
             .Where(h => h.Status != SwarmHostStatus.Decommissioned && CertificateFingerprint(h) is not null)];
 
     private static string? CertificateFingerprint(SwarmHost host) => Pki.CertificateFingerprint.Normalize(host.UpdaterCertFingerprint);

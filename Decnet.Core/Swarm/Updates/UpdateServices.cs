@@ -8,7 +8,6 @@ public static class UpdateServices
     /// <summary>The master's remote updates of worker releases (updater clients, push fan-out, rollback).</summary>
     public static IServiceCollection AddSwarmUpdates(this IServiceCollection services)
     {
-        services.AddOptions<SwarmUpdateOptions>().BindConfiguration(SwarmUpdateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SwarmUpdates>();
         return services;
     }

@@ -152,6 +152,81 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task Database_mail_and_snmp_services_answer_real_clients_from_their_containers()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+        var decky = new DeckyConfig
+        {
+            Name = "dnt-data1",
+            Ip = LinuxIp,
+            Hostname = "PRN-FLOOR2",
+            Services = ["postgres", "mongodb", "elasticsearch", "imap", "pop3", "snmp"],
+            NmapOs = OsProfiles.EmbeddedSlug,
+            Archetype = "printer",
+            ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["postgres"] = new Dictionary<string, string> { ["auth"] = "password" },
+            },
+        };
+        var deployed = await runtime.DeployAsync(Deployment(decky), Token);
+        Assert.Equal(DeckyRunState.Running, Assert.Single(deployed.Deckies).State);
+
+        var psql = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("psql", [$"host={LinuxIp} user=dba dbname=postgres connect_timeout=5", "-c", "select 1"],
+                environment: new Dictionary<string, string> { ["PGPASSWORD"] = "in-a-container" });
+            return run.Stderr.Contains("password authentication failed", StringComparison.Ordinal) ? run : throw new IOException(run.Stderr);
+        });
+        Assert.Contains("password authentication failed for user \"dba\"", psql.Stderr, StringComparison.Ordinal);
+
+        var settings = MongoDB.Driver.MongoClientSettings.FromConnectionString($"mongodb://{LinuxIp}:27017/?directConnection=true");
+        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(20);
+        using (var mongo = new MongoDB.Driver.MongoClient(settings))
+        {
+            var names = await RetryAsync(async () => await MongoDB.Driver.IAsyncCursorExtensions.ToListAsync(await mongo.ListDatabaseNamesAsync(Token), Token));
+            Assert.Contains("shop_config", names);
+        }
+
+        var banner = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("curl", ["-s", "--max-time", "5", $"http://{LinuxIp}:9200/"]);
+            return run.ExitCode == 0 ? run : throw new IOException(run.Stderr);
+        });
+        Assert.Contains("\"tagline\" : \"You Know, for Search\"", banner.Stdout, StringComparison.Ordinal);
+
+        // 993 is implicit TLS inside the container too: the declared port travels with the connection.
+        var imaps = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("curl", ["-s", "-k", "--max-time", "10", "-u", "admin:admin123", $"imaps://{LinuxIp}/INBOX;UID=1"]);
+            return run.ExitCode == 0 ? run : throw new IOException(run.Stderr);
+        });
+        Assert.Contains("Subject: Your AWS access keys", imaps.Stdout, StringComparison.Ordinal);
+        var pop3 = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("curl", ["-s", "--max-time", "10", "-u", "root:toor", $"pop3://{LinuxIp}/"]);
+        Assert.Equal(10, pop3.Stdout.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // The printer archetype and embedded OS reached the SNMP agent through the container's environment.
+        var snmp = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("snmpget", ["-On", "-t", "2", "-r", "2", "-v2c", "-c", "public", LinuxIp, "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"]);
+            return run.ExitCode == 0 ? run : throw new IOException(run.Stderr);
+        });
+        Assert.Contains("HP ETHERNET MULTI-ENVIRONMENT", snmp.Stdout, StringComparison.Ordinal);
+        Assert.Contains("STRING: \"PRN-FLOOR2\"", snmp.Stdout, StringComparison.Ordinal);
+
+        var postgresContainer = await ContainerAsync("dnt-data1", DockerLabels.ServiceRole, "postgres");
+        var postgresLogs = await WaitForAsync(
+            () => LogsAsync(postgresContainer.ID),
+            text => text.Contains("password=\"in-a-container\"", StringComparison.Ordinal));
+        Assert.Matches(new Regex(@"^<\d+>1 \S+ dnt-data1 postgres - auth \[relay@55555 ", RegexOptions.Multiline), postgresLogs);
+        var snmpContainer = await ContainerAsync("dnt-data1", DockerLabels.ServiceRole, "snmp");
+        var snmpLogs = await WaitForAsync(
+            () => LogsAsync(snmpContainer.ID),
+            text => text.Contains("community=\"public\"", StringComparison.Ordinal));
+        Assert.Contains(" dnt-data1 snmp - get_request ", snmpLogs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_killed_service_container_leaves_its_decky_degraded_and_a_mutation_restarts_it()
     {
         engine.RequireEngine();

@@ -1,40 +1,63 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Decnet.Tests.Events.Collection;
 
 /// <summary>
 /// Crash safety of the ingest, with the master as a separate process: <c>Decnet.Web</c> runs on a real
-/// SQLite file and tails a spool file (the durable source: an event is "emitted" once its line is in the
+/// SQLite file, or on a real PostgreSQL database named by its DECNET_DB_* environment, and tails a spool
+/// file (the durable source: an event is "emitted" once its line is in the
 /// file, as with a container's log or an agent's spool). The test appends lines while the process ingests,
 /// SIGKILLs it mid-stream twice, starts it again each time, and then counts: every emitted line is
 /// exactly one row, none lost, none doubled.
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class IngestCrashSafetyTests : IDisposable
+public abstract class IngestCrashSafetyTests(StorageProvider provider) : IAsyncLifetime
 {
+    public sealed class OnSqlite() : IngestCrashSafetyTests(StorageProvider.Sqlite);
+
+    public sealed class OnPostgres() : IngestCrashSafetyTests(StorageProvider.Postgres);
+
     private const int Emitted = 30_000;
     private readonly TempDirectory _work = new("decnet-crash");
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _master;
+    private PostgresServer? _server;
+    private string? _database;
 
     private string DataDirectory => Path.Combine(_work.Path, "data");
     private string SpoolPath => Path.Combine(_work.Path, "spool", "agent.log");
     private string DatabasePath => Path.Combine(DataDirectory, "decnet.db");
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    public void Dispose()
+    public async ValueTask InitializeAsync()
+    {
+        if (provider == StorageProvider.Postgres)
+        {
+            _server = await PostgresServer.SharedAsync();
+            _database = await _server.CreateDatabaseAsync("decnet_crash");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
     {
         if (_master is { HasExited: false })
         {
             _master.Kill();
-            _master.WaitForExit();
+            await _master.WaitForExitAsync();
         }
         _master?.Dispose();
         SqliteConnection.ClearAllPools();
+        if (_database is not null)
+        {
+            await _server!.DropDatabaseAsync(_database);
+        }
         _work.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -77,14 +100,14 @@ public sealed class IngestCrashSafetyTests : IDisposable
         // Give a duplicate the time to show up, if the pipeline made one.
         await Task.Delay(2000, Token);
 
-        using var db = Open();
-        Assert.Equal(Emitted, Scalar(db, "SELECT COUNT(*) FROM logs WHERE Decky = 'crash-decky'"));
-        Assert.Equal(Emitted, Scalar(db, "SELECT COUNT(DISTINCT RawLine) FROM logs WHERE Decky = 'crash-decky'"));
+        var seq = provider == StorageProvider.Postgres ? "CAST(\"Fields\" ->> 'seq' AS bigint)" : "CAST(json_extract(\"Fields\", '$.seq') AS INTEGER)";
+        Assert.Equal(Emitted, Scalar("SELECT COUNT(*) FROM logs WHERE \"Decky\" = 'crash-decky'"));
+        Assert.Equal(Emitted, Scalar("SELECT COUNT(DISTINCT \"RawLine\") FROM logs WHERE \"Decky\" = 'crash-decky'"));
         // Every sequence number 0..N-1 is there once.
-        Assert.Equal(Emitted, Scalar(db, "SELECT COUNT(DISTINCT json_extract(Fields, '$.seq')) FROM logs"));
-        Assert.Equal(0, Scalar(db, "SELECT MIN(CAST(json_extract(Fields, '$.seq') AS INTEGER)) FROM logs"));
-        Assert.Equal(Emitted - 1, Scalar(db, "SELECT MAX(CAST(json_extract(Fields, '$.seq') AS INTEGER)) FROM logs"));
-        Assert.Equal(new FileInfo(SpoolPath).Length, Scalar(db, "SELECT Position FROM pipeline_cursors WHERE Name = 'file:agent1'"));
+        Assert.Equal(Emitted, Scalar($"SELECT COUNT(DISTINCT {seq}) FROM logs"));
+        Assert.Equal(0, Scalar($"SELECT MIN({seq}) FROM logs"));
+        Assert.Equal(Emitted - 1, Scalar($"SELECT MAX({seq}) FROM logs"));
+        Assert.Equal(new FileInfo(SpoolPath).Length, Scalar("SELECT \"Position\" FROM pipeline_cursors WHERE \"Name\" = 'file:agent1'"));
         Assert.All(kills, k => Assert.InRange(k, 1, Emitted - 1));
         TestContext.Current.TestOutputHelper?.WriteLine($"SIGKILLed at {string.Join(" and ", kills)} of {Emitted} rows; {Emitted} rows after the restarts");
     }
@@ -117,6 +140,16 @@ public sealed class IngestCrashSafetyTests : IDisposable
         }
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DECNET_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+        if (_database is not null)
+        {
+            // As an operator configures it: through the documented variables.
+            start.Environment["DECNET_DB_TYPE"] = "postgres";
+            start.Environment["DECNET_DB_CONNECTION"] = _database;
+        }
         _master = Process.Start(start) ?? throw new InvalidOperationException("Decnet.Web did not start");
         _master.OutputDataReceived += (_, e) => Keep(e.Data);
         _master.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -154,38 +187,41 @@ public sealed class IngestCrashSafetyTests : IDisposable
         throw new InvalidOperationException("Decnet.Web.dll not found next to " + AppContext.BaseDirectory);
     }
 
-    private SqliteConnection Open()
+    /// <summary>Runs one of this class's constant queries on whichever database the master uses.</summary>
+    private long Scalar(string sql)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+#pragma warning disable CA2100 // callers pass only the literal queries of this class, nothing from outside
+        if (_database is not null)
+        {
+            using var postgres = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_database) { Pooling = false }.ConnectionString);
+            postgres.Open();
+            using var query = new NpgsqlCommand(sql, postgres);
+            return Convert.ToInt64(query.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         connection.Open();
-        using var busy = connection.CreateCommand();
-        busy.CommandText = "PRAGMA busy_timeout = 5000";
-        busy.ExecuteNonQuery();
-        return connection;
-    }
-
-    /// <summary>Runs one of this class's constant queries.</summary>
-    private static long Scalar(SqliteConnection connection, string sql)
-    {
+        using (var busy = connection.CreateCommand())
+        {
+            busy.CommandText = "PRAGMA busy_timeout = 5000";
+            busy.ExecuteNonQuery();
+        }
         using var command = connection.CreateCommand();
-#pragma warning disable CA2100 // callers pass only the literal queries above, nothing from outside
         command.CommandText = sql;
-#pragma warning restore CA2100
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+#pragma warning restore CA2100
     }
 
     private long CountRows()
     {
-        if (!File.Exists(DatabasePath))
+        if (_database is null && !File.Exists(DatabasePath))
         {
             return 0;
         }
         try
         {
-            using var db = Open();
-            return Scalar(db, "SELECT COUNT(*) FROM logs");
+            return Scalar("SELECT COUNT(*) FROM logs");
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or PostgresException)
         {
             // Not migrated yet.
             return 0;

@@ -120,6 +120,7 @@ public sealed class FtpHoneypotTests
         ]);
         var listing = await Curl("--user", "a:b", $"ftp://{decky.Address}/");
         Assert.Contains("README.txt", listing.StdOut, StringComparison.Ordinal);
+        await decky.AssertNoSessionFaultsAsync();
     }
 
     [Theory]

@@ -14,8 +14,11 @@ public sealed class HoneypotServiceRegistryTests
         using var provider = services.BuildServiceProvider();
 
         var registry = provider.GetRequiredService<HoneypotServiceRegistry>();
-        Assert.Equal(["ftp", "http", "https", "mysql", "redis", "smtp", "smtp_relay", "ssh", "telnet"], registry.Names);
-        Assert.Equal(9, provider.GetServices<IHoneypotServiceFactory>().Count());
+        // Registered twice, listed once, in name order; every one is a per-decky service of the catalog.
+        Assert.Superset(new HashSet<string>(["conpot", "docker_api", "elasticsearch", "ftp", "http", "https", "imap", "k8s", "mongodb", "mqtt", "mssql", "mysql", "pop3", "postgres", "redis", "sip", "smb", "smtp", "smtp_relay", "snmp", "ssh", "telnet", "tftp", "vnc"]), registry.Names.ToHashSet());
+        Assert.Equal(registry.Names.Order(StringComparer.Ordinal), registry.Names);
+        Assert.All(registry.Names, name => Assert.True(Decnet.Core.Deckies.ServiceCatalog.IsPerDeckyService(name), name));
+        Assert.Equal(BuiltInFactories.All().Count, provider.GetServices<IHoneypotServiceFactory>().Count());
         Assert.Same(provider.GetRequiredService<ServiceHost>(), provider.GetRequiredService<ServiceHost>());
         Assert.Equal([new ServicePort(25), new ServicePort(587)], registry.Get("SMTP_RELAY").DefaultPorts);
     }
@@ -27,7 +30,7 @@ public sealed class HoneypotServiceRegistryTests
         var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
         var error = Assert.Throws<KeyNotFoundException>(() => registry.Get("gopher"));
         Assert.Contains("'gopher'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("ftp, http, https, mysql, redis, smtp, smtp_relay", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Available: " + string.Join(", ", registry.Names) + ".", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -219,6 +219,42 @@ public sealed class ServiceHostTests
             Assert.Equal("hello", await again.Reader.ReadLineAsync());
         }
         Assert.Equal(1, Assert.Single(hosted.Statistics()).FaultedSessions);
+        // The check the garbage tests end with catches exactly this.
+        var check = await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(decky.AssertNoSessionFaultsAsync);
+        Assert.Contains("service bug", check.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public async Task An_attacker_resetting_mid_conversation_ends_the_session_as_closed_not_as_a_fault()
+    {
+        await using var decky = TestDecky.Create();
+        var hosted = await decky.StartAsync(Echo(decky));
+        var endPoint = hosted.EndPointOf("echo", 7007);
+        for (var i = 0; i < 20; i++)
+        {
+            using var client = new TcpClient(endPoint.AddressFamily);
+            await client.ConnectAsync(endPoint);
+            // Lines the service echoes into a connection that is reset at once (RST, nothing read).
+            await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("ping\n", 2000))));
+            client.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        await decky.AssertNoSessionFaultsAsync();
+        var disconnects = await WaitForCountAsync(decky, "disconnect", 20);
+        Assert.All(disconnects, d => Assert.Equal("closed", d.Field("reason")));
+        Assert.Equal(20, Assert.Single(hosted.Statistics()).AcceptedSessions);
+    }
+
+    private static async Task<IReadOnlyList<Decnet.Core.Honeypots.Events.HoneypotEvent>> WaitForCountAsync(TestDecky decky, string eventType, int count)
+    {
+        for (var attempt = 0; attempt < 200 && decky.Sink.OfType(eventType).Count < count; attempt++)
+        {
+            await Task.Delay(50);
+        }
+        var events = decky.Sink.OfType(eventType);
+        Assert.Equal(count, events.Count);
+        return events;
     }
 
     [Fact]

@@ -221,6 +221,7 @@ public sealed class HttpHoneypotTests
         await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "413");
         await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "414");
         await decky.Sink.WaitForAsync("bad_request", e => e.Field("status") == "431");
+        await decky.AssertNoSessionFaultsAsync();
     }
 
     [Fact]
@@ -238,6 +239,7 @@ public sealed class HttpHoneypotTests
         await decky.Sink.WaitForAsync("tls_error");
         var result = await Curl("-k", "-o", "/dev/null", "-w", "%{http_code}", Url(decky, "/", "https"));
         Assert.Equal("403", result.StdOut);
+        await decky.AssertNoSessionFaultsAsync();
     }
 
     private static int CountOf(string text, string needle)

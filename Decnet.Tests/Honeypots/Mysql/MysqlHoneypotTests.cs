@@ -110,6 +110,7 @@ public sealed class MysqlHoneypotTests
         await decky.Sink.WaitForAsync("ssl_request");
         var result = await Mariadb(decky, "--enable-cleartext-plugin", "-u", "after", "-pgarbage");
         Assert.Contains("Access denied for user 'after'", result.StdErr, StringComparison.Ordinal);
+        await decky.AssertNoSessionFaultsAsync();
     }
 
     [Fact]

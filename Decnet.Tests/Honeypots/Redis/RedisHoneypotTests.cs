@@ -85,6 +85,7 @@ public sealed class RedisHoneypotTests
         ]);
         Assert.Equal("PONG", (await RedisCli(decky, "PING")).StdOut.Trim());
         await decky.Sink.WaitForAsync("protocol_error");
+        await decky.AssertNoSessionFaultsAsync();
     }
 
     [Theory]

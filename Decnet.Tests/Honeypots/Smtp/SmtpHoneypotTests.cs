@@ -165,5 +165,6 @@ public sealed class SmtpHoneypotTests
         ]);
         var result = await RealClient.RunAsync("swaks", ["--server", decky.Address.ToString(), "--from", "x@spam.example", "--to", "y@corp.example", "--timeout", "10"]);
         Assert.True(result.ExitCode == 0, result.StdOut + result.StdErr);
+        await decky.AssertNoSessionFaultsAsync();
     }
 }

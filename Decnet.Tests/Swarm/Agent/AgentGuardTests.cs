@@ -64,7 +64,9 @@ public sealed class AgentGuardTests
             """;
         var plan = ReaperPlan.For(AgentServeSettings.Parse(ini));
 
-        Assert.Empty(plan.Trees);
+        // Only the agent's own state folder (default /var/lib/decnet) goes: install and config dirs named as
+        // system folders are skipped, and the log directory is never a tree to remove.
+        Assert.Equal(["/var/lib/decnet"], plan.Trees);
         Assert.Equal(["/opt/decnet", "/etc"], plan.Skipped);
         var script = plan.ToScript(4242, "/tmp/decnet-reaper-x");
         Assert.DoesNotContain("rm -rf -- '/etc'", script, StringComparison.Ordinal);

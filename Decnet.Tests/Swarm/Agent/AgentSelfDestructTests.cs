@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm.Protocol;
@@ -5,7 +7,7 @@ using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Swarm.Agent;
 
-/// <summary>Self-destruct in a sandboxed install: the detached reaper wipes the worker, keeping its logs.</summary>
+/// <summary>Self-destruct in a sandboxed install: the detached reaper wipes the worker (install, settings, state), stops supervised processes and keeps the logs.</summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class AgentSelfDestructTests
 {
@@ -15,6 +17,12 @@ public sealed class AgentSelfDestructTests
         await using var sandbox = new AgentSandbox();
         await sandbox.StartAsync();
         using var master = sandbox.MasterClient();
+        // Where systemd does not run, the bootstrap left a supervised forwarder with its pid file.
+        using var forwarder = Process.Start(new ProcessStartInfo("setsid", ["sleep", "300"]) { UseShellExecute = false })!;
+        var run = Path.Combine(sandbox.StateDirectory, "run");
+        Directory.CreateDirectory(run);
+        await File.WriteAllTextAsync(Path.Combine(run, "decnet-forwarder.pid"), forwarder.Id.ToString(CultureInfo.InvariantCulture));
+        await File.WriteAllTextAsync(Path.Combine(sandbox.StateDirectory, "deployment.json"), "{}");
 
         using var response = await master.PostAsync("self-destruct", null);
         sandbox.Process!.Kill();
@@ -23,6 +31,11 @@ public sealed class AgentSelfDestructTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("self_destruct_scheduled", (await AgentSandbox.ReadAsync<AgentActionResult>(response)).Status);
         await AssertWipedAsync(sandbox);
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await forwarder.WaitForExitAsync(exit.Token);
+        }
+        Assert.Contains("stopped supervised decnet-forwarder", await File.ReadAllTextAsync(Path.Combine(sandbox.LogDirectory, "self-destruct.log")));
     }
 
     [Fact]
@@ -59,7 +72,7 @@ public sealed class AgentSelfDestructTests
         var units = Path.Combine(sandbox.UnitsDirectory, "decnet-agent.service");
         var command = Path.Combine(sandbox.BinDirectory, "decnet-agent");
         await sandbox.WaitUntilAsync(() => !Directory.Exists(sandbox.InstallDirectory) && !Directory.Exists(sandbox.ConfigDirectory)
-            && !File.Exists(units) && !File.Exists(command), "the reaper's wipe", seconds: 60);
+            && !Directory.Exists(sandbox.StateDirectory) && !File.Exists(units) && !File.Exists(command), "the reaper's wipe", seconds: 60);
 
         // Only DECNET's own files went; the logs stay for the operator.
         Assert.True(File.Exists(Path.Combine(sandbox.UnitsDirectory, "unrelated.service")));

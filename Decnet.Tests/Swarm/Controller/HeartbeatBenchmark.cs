@@ -42,11 +42,20 @@ public sealed class HeartbeatBenchmark(ITestOutputHelper output)
             var workers = new List<(Guid Id, HttpClient Client)>();
             for (var i = 0; i < Workers; i++)
             {
-                using var response = await cli.PostAsJsonAsync("/swarm/enroll", new { name = $"bench-{i:000}", address = "127.0.0.1" });
+                using var response = await cli.PostAsJsonAsync("/swarm/enroll", new { name = $"bench-{i:000}", address = "127.0.0.1", agent_port = FreePort() });
                 response.EnsureSuccessStatusCode();
                 var body = await response.Content.ReadFromJsonAsync<JsonElement>();
                 var worker = new IssuedIdentity($"bench-{i:000}", body.GetProperty("worker_cert_pem").GetString()!, body.GetProperty("worker_key_pem").GetString()!, body.GetProperty("fingerprint").GetString()!);
                 workers.Add((body.GetProperty("host_uuid").GetGuid(), Client(worker)));
+            }
+            // The master owns placement: two deckies per worker are placed first (the agents are not
+            // running, so the dispatch records them failed), and the heartbeats then report on them.
+            var placed = workers.SelectMany(w => new[] { "-a", "-b" }.Select(suffix =>
+                new Decnet.Core.Deckies.DeckyConfig { Name = w.Id.ToString("N")[..12] + suffix, Ip = "10.0.0.1", Services = ["ssh"], Hostname = "bench", HostUuid = w.Id })).ToList();
+            var deployment = new Decnet.Core.Deckies.DecnetConfig { Mode = Decnet.Core.Deckies.DeploymentMode.Swarm, Interface = "lo", Subnet = "10.0.0.0/24", Gateway = "10.0.0.254", Deckies = placed };
+            using (var deploy = await cli.PostAsJsonAsync("/swarm/deploy", new { config = deployment }, Decnet.Core.Deckies.DeckyConfigJson.Options))
+            {
+                deploy.EnsureSuccessStatusCode();
             }
             // One heartbeat each first: every worker's TLS session exists before the clock starts.
             // Handshakes a few at a time: 200 at once on a loaded 2-core machine would measure the backlog.

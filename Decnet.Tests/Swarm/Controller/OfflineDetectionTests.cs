@@ -73,7 +73,7 @@ public sealed class OfflineDetectionTests : IAsyncLifetime
         Assert.Equal(SwarmHostStatus.Enrolled, await StatusAsync(worker.Host.Id));
     }
 
-    private async Task<string?> StatusAsync(Guid id) => (await _master.Registry.GetHostAsync(id, CancellationToken.None))?.Status;
+    private async Task<string?> StatusAsync(Guid id) => (await _master.Overview.HostAsync(id, CancellationToken.None))?.Status;
 
     /// <summary>Moves time one interval at a time and waits for the hosted worker's pass after each tick.</summary>
     private async Task AdvanceAndSweepAsync(OfflineHostsWorker sweeper, TimeSpan span)

@@ -43,7 +43,7 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
         using var updater = X509Certificate2.CreateFromPem(root.GetProperty("updater").GetProperty("updater_cert_pem").GetString());
         Assert.Equal("updater@dmz-7", updater.GetNameInfo(X509NameType.SimpleName, false));
 
-        var stored = await _master.Registry.GetHostAsync(hostId, CancellationToken.None);
+        var stored = await _master.Overview.HostAsync(hostId, CancellationToken.None);
         Assert.Equal(("127.0.0.1", SwarmHostStatus.Enrolled, "rack 3"), (stored!.Address, stored.Status, stored.Notes));
 
         // The returned bundle is what the worker then heartbeats with.
@@ -54,13 +54,22 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_taken_name_is_a_409()
+    public async Task A_name_taken_by_a_connected_worker_is_a_409()
     {
         using var cli = MasterCli();
-        using var first = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.5" });
-        using var second = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.6" });
-
+        using var first = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "127.0.0.1" });
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        using var body = JsonDocument.Parse(await first.Content.ReadAsStringAsync());
+        var root = body.RootElement;
+        var identity = new IssuedIdentity("twin", root.GetProperty("worker_cert_pem").GetString()!, root.GetProperty("worker_key_pem").GetString()!, root.GetProperty("fingerprint").GetString()!);
+        using (var workerClient = _master.WorkerClient(identity))
+        using (var heartbeat = await SwarmMaster.SendHeartbeatAsync(workerClient, SwarmMaster.Heartbeat(root.GetProperty("host_uuid").GetGuid())))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, heartbeat.StatusCode);
+        }
+
+        // A name whose worker never connected may be enrolled again (EnrollmentTokens tests); once it has, not.
+        using var second = await cli.PostAsJsonAsync("/swarm/enroll", new { name = "twin", address = "10.0.0.6" });
         Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
     }
 
@@ -75,7 +84,7 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Forbidden, enroll.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, hosts.StatusCode);
-        Assert.False(await _master.Registry.NameExistsAsync("sneaky", CancellationToken.None));
+        Assert.False(await _master.Overview.NameExistsAsync("sneaky", CancellationToken.None));
     }
 
     [Fact]
@@ -112,8 +121,8 @@ public sealed class SwarmControllerEndpointTests : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.Created, enroll.StatusCode);
         Assert.DoesNotContain("client_cert_fingerprint", await hosts.Content.ReadAsStringAsync());
         Assert.DoesNotContain("swarm-controller", await health.Content.ReadAsStringAsync());
-        Assert.False(await _master.Registry.NameExistsAsync("via-ui", CancellationToken.None));
-        Assert.Null((await _master.Registry.GetHostAsync(worker.Host.Id, CancellationToken.None))!.LastHeartbeat);
+        Assert.False(await _master.Overview.NameExistsAsync("via-ui", CancellationToken.None));
+        Assert.Null((await _master.Overview.HostAsync(worker.Host.Id, CancellationToken.None))!.LastHeartbeat);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed class SwarmControllerOperationsTests : IAsyncLifetime
         using var workerClient = _master.WorkerClient(worker.Worker);
         var identity = new Decnet.Core.Swarm.Pki.IssuedIdentity("edge-9", body.GetProperty("worker_cert_pem").GetString()!, body.GetProperty("worker_key_pem").GetString()!, body.GetProperty("fingerprint").GetString()!);
         using var edge9 = _master.WorkerClient(identity);
+        await _master.PlaceAsync((hostId, "web-1", "127.0.0.9"));
         using (var beat = await SwarmMaster.SendHeartbeatAsync(edge9, SwarmMaster.Heartbeat(hostId, ("web-1", "127.0.0.9", true))))
         {
             Assert.Equal(HttpStatusCode.NoContent, beat.StatusCode);
@@ -55,12 +56,12 @@ public sealed class SwarmControllerOperationsTests : IAsyncLifetime
         var result = JsonDocument.Parse(await check.Content.ReadAsStringAsync()).RootElement.GetProperty("results").EnumerateArray()
             .Single(r => r.GetProperty("host_uuid").GetGuid() == hostId);
         Assert.False(result.GetProperty("reachable").GetBoolean());
-        Assert.Equal(SwarmHostStatus.Unreachable, (await _master.Registry.GetHostAsync(hostId, CancellationToken.None))!.Status);
+        Assert.Equal(SwarmHostStatus.Unreachable, (await _master.Overview.HostAsync(hostId, CancellationToken.None))!.Status);
 
         // Decommission: a dead worker does not block it, and its certificate never heartbeats again.
         using var gone = await cli.DeleteAsync($"/swarm/hosts/{hostId}");
         Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
-        Assert.Null(await _master.Registry.GetHostAsync(hostId, CancellationToken.None));
+        Assert.Null(await _master.Overview.HostAsync(hostId, CancellationToken.None));
         using var refused = await SwarmMaster.SendHeartbeatAsync(edge9, SwarmMaster.Heartbeat(hostId));
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await cli.DeleteAsync($"/swarm/hosts/{hostId}")).StatusCode);

@@ -34,6 +34,9 @@ public sealed class SwarmMaster : IAsyncDisposable
         var endPoint = Services.GetRequiredService<SwarmControllerListener>().BoundEndPoint
             ?? throw new InvalidOperationException("The controller endpoint is not bound.");
         ControllerUri = new Uri($"https://127.0.0.1:{endPoint.Port}");
+        var enrollment = Services.GetRequiredService<SwarmControllerListener>().EnrollmentEndPoint
+            ?? throw new InvalidOperationException("The enrollment endpoint is not bound.");
+        EnrollmentUri = new Uri($"https://127.0.0.1:{enrollment.Port}");
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         DashboardUri = new Uri(addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
     }
@@ -41,8 +44,12 @@ public sealed class SwarmMaster : IAsyncDisposable
     public IServiceProvider Services => _host.Services;
     public Uri ControllerUri { get; }
     public Uri DashboardUri { get; }
+
+    /// <summary>Where workers download enrollment bundles (server TLS with the master identity).</summary>
+    public Uri EnrollmentUri { get; }
     public DecnetWebFactory Factory => _factory;
-    public SwarmRegistry Registry => Services.GetRequiredService<SwarmRegistry>();
+    public SwarmOverview Overview => Services.GetRequiredService<SwarmOverview>();
+    public SwarmStore Store => Services.GetRequiredService<SwarmStore>();
     public SwarmMasterCredentials Credentials => Services.GetRequiredService<SwarmMasterCredentials>();
     public EnrollmentService Enrollment => Services.GetRequiredService<EnrollmentService>();
 
@@ -70,6 +77,22 @@ public sealed class SwarmMaster : IAsyncDisposable
         return Task.FromResult(new SwarmMaster(factory, host));
     }
 
+    /// <summary>A dashboard API client of a new user (password already changed) of this master, signed in through the real login.</summary>
+    public async Task<HttpClient> SignedInClientAsync(string username, Decnet.Core.Users.UserRole role)
+    {
+        var users = Services.GetRequiredService<Decnet.Core.Users.UserDirectory>();
+        var password = username + "-password-1";
+        var created = await users.CreateAsync("test", username, password + "-temp", role, CancellationToken.None);
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors));
+        Assert.True((await users.ChangePasswordAsync(created.User!.Id, password + "-temp", password, CancellationToken.None)).Succeeded);
+        var client = new HttpClient { BaseAddress = DashboardUri };
+        using var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { username, password });
+        Assert.Equal(System.Net.HttpStatusCode.OK, login.StatusCode);
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     /// <summary>Enrolls a worker the CLI way and returns its identity.</summary>
     public async Task<EnrolledWorker> EnrollAsync(string name) =>
         await Enrollment.EnrollAsync(new WorkerEnrollmentRequest(name, "127.0.0.1"), CancellationToken.None);
@@ -77,6 +100,17 @@ public sealed class SwarmMaster : IAsyncDisposable
     /// <summary>A worker's client: its own certificate, the master pinned by fingerprint (the production handler).</summary>
     public HttpClient WorkerClient(IssuedIdentity identity) =>
         new(PinnedTls.CreateHandler(identity.ToCertificate(), Credentials.Trust, Credentials.MasterFingerprint, TimeSpan.FromSeconds(10))) { BaseAddress = ControllerUri };
+
+    /// <summary>An anonymous client of the enrollment endpoint that, like the bootstrap command, accepts only the master's key.</summary>
+    public HttpClient EnrollmentClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            TargetHost = SwarmCertificateAuthority.MasterCommonName,
+            RemoteCertificateValidationCallback = (_, server, _, _) => PinnedTls.IsExpectedServer(server, Credentials.Trust, Credentials.MasterFingerprint),
+        },
+    }) { BaseAddress = EnrollmentUri };
 
     /// <summary>A client presenting an arbitrary certificate, or none, while still pinning the master.</summary>
     public HttpClient RawClient(X509Certificate2? certificate)
@@ -111,6 +145,10 @@ public sealed class SwarmMaster : IAsyncDisposable
             d.Healthy ? DeckyShardState.Running : DeckyShardState.Degraded,
             new DeckyConfig { Name = d.Name, Ip = d.Ip, Services = ["ssh", "http"], Hostname = d.Name + "-host" },
             [new AgentServiceStatus("ssh", "running", null, null), new AgentServiceStatus("http", d.Healthy ? "running" : "failed", d.Healthy ? null : "bind failed", null)]))]));
+
+    /// <summary>Writes a placement as a deploy would before calling the workers: each decky belongs to its host (pending).</summary>
+    public async Task PlaceAsync(params (Guid Host, string Name, string Ip)[] deckies) =>
+        await Store.PlaceAsync([.. deckies.Select(d => new DeckyConfig { Name = d.Name, Ip = d.Ip, Services = ["ssh", "http"], Hostname = d.Name + "-host", HostUuid = d.Host })], CancellationToken.None);
 
     public static async Task<HttpResponseMessage> SendHeartbeatAsync(HttpClient client, HeartbeatRequest heartbeat) =>
         await client.PostAsync("/swarm/heartbeat", JsonContent.Create(heartbeat, options: DeckyConfigJson.Options));

@@ -102,7 +102,7 @@ public sealed class SwarmDispatchTests : IAsyncLifetime
         Assert.Null(shards["d1"].LastError);
         Assert.Equal(DeckyShardState.Failed, shards["d2"].State);
         Assert.Contains("agent answered 500: service http of d2 failed to start", shards["d2"].LastError, StringComparison.Ordinal);
-        Assert.Equal(ShardStore.MaxErrorLength, shards["d2"].LastError!.Length);
+        Assert.Equal(SwarmStore.MaxErrorLength, shards["d2"].LastError!.Length);
         Assert.NotNull(shards["d2"].DeckyConfig);
     }
 

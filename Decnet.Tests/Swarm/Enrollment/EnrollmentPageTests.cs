@@ -30,15 +30,12 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(_time);
         Services.AddSingleton(_bed.Services.GetRequiredService<EnrollmentService>());
         Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
-        Services.AddSingleton(_bed.Services.GetRequiredService<IOptions<SwarmControlOptions>>());
+        Services.AddSingleton(_bed.Services.GetRequiredService<IOptions<SwarmOptions>>());
         Services.AddSingleton(_bed.Users);
         Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();
         Admin = await _bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin);
-        var auth = AddAuthorization();
-        auth.SetAuthorized(Admin.Username);
-        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(Admin)).ToArray());
-        auth.SetPolicies(Policies.Viewer, Policies.Admin);
+        Decnet.Tests.Web.Components.DashboardAuthorization.SignIn(this, Admin);
     }
 
     private User Admin { get; set; } = null!;
@@ -67,10 +64,18 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Field(cut, "use-ipvlan").Change(true);
         await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
 
-        cut.WaitForAssertion(() => Assert.StartsWith("curl -fsSL http://10.1.2.3/api/v1/swarm/enroll-bundle/", cut.Find("[data-testid=enroll-command]").TextContent));
-        Assert.EndsWith(".sh | sudo bash", cut.Find("[data-testid=enroll-command]").TextContent);
+        var pin = _bed.Services.GetRequiredService<SwarmMasterCredentials>().MasterPublicKeyPin;
+        cut.WaitForAssertion(() => Assert.StartsWith($"curl -fsS --proto =https --insecure --pinnedpubkey 'sha256//{pin}' 'https://10.1.2.3:8771/enroll/", cut.Find("[data-testid=enroll-command]").TextContent));
+        Assert.EndsWith(".sh' | sudo bash", cut.Find("[data-testid=enroll-command]").TextContent);
+        // What the worker must reach, and no warning for a LAN address.
+        var reach = cut.FindAll("[data-testid=enroll-reach] li").Select(li => li.TextContent).ToList();
+        Assert.Equal(3, reach.Count);
+        Assert.StartsWith("10.1.2.3:8771", reach[0]);
+        Assert.StartsWith("10.1.2.3:8770", reach[1]);
+        Assert.StartsWith("10.1.2.3:6514", reach[2]);
+        Assert.Empty(cut.FindAll("[data-testid=enroll-warning]"));
         Assert.Equal("5:00", cut.Find("[data-testid=enroll-countdown]").TextContent.Trim());
-        var host = (await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None)).Single();
+        var host = (await _bed.Services.GetRequiredService<SwarmOverview>().HostRecordsAsync(null, withShards: false, CancellationToken.None)).Single();
         Assert.Equal(("wifi-7", true), (host.Name, host.UseIpvlan));
 
         _time.Advance(TimeSpan.FromSeconds(61));
@@ -99,9 +104,23 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_loopback_master_host_shows_a_warning_next_to_the_command()
+    {
+        var cut = Render<EnrollmentPage>();
+
+        Field(cut, "agent-name").Change("local-7");
+        await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
+
+        cut.WaitForAssertion(() => Assert.Contains("localhost is a loopback address", cut.Find("[data-testid=enroll-warning]").TextContent));
+        Assert.NotNull(cut.Find("[data-testid=enroll-command]"));
+    }
+
+    [Fact]
     public async Task A_taken_name_shows_the_error_and_no_command()
     {
-        await _bed.Services.GetRequiredService<EnrollmentService>().EnrollAsync(new WorkerEnrollmentRequest("busy", "10.0.0.2"), CancellationToken.None);
+        var busy = await _bed.Services.GetRequiredService<EnrollmentService>().EnrollAsync(new WorkerEnrollmentRequest("busy", "10.0.0.2"), CancellationToken.None);
+        // Connected once: the name is taken for good (a name that never connected could be enrolled again).
+        await _bed.Services.GetRequiredService<SwarmStore>().RecordHeartbeatAsync(busy.Host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), "10.0.0.2", CancellationToken.None);
         var cut = Render<EnrollmentPage>();
 
         Field(cut, "agent-name").Change("busy");
@@ -118,9 +137,9 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
         Field(cut, "agent-name").Change("announce");
         await cut.Find("[data-testid=enroll-generate]").ClickAsync(new());
         cut.WaitForAssertion(() => cut.Find("[data-testid=enroll-command]"));
-        var host = (await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None)).Single();
+        var host = (await _bed.Services.GetRequiredService<SwarmOverview>().HostRecordsAsync(null, withShards: false, CancellationToken.None)).Single();
 
-        await _bed.Services.GetRequiredService<SwarmRegistry>().RecordHeartbeatAsync(host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), CancellationToken.None);
+        await _bed.Services.GetRequiredService<SwarmStore>().RecordHeartbeatAsync(host.Id, new Decnet.Core.Swarm.Protocol.AgentStatus(false, "embedded", []), null, CancellationToken.None);
 
         cut.WaitForAssertion(() => Assert.Contains("announce sent its first heartbeat", cut.Find("[data-testid=enroll-checked-in]").TextContent));
     }
@@ -136,6 +155,6 @@ public sealed class EnrollmentPageTests : BunitContext, IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal(CurrentOperator.AdminRightsGone, cut.Find("[data-testid=enroll-error]").TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=enroll-command]"));
-        Assert.Empty(await _bed.Services.GetRequiredService<SwarmRegistry>().ListHostsAsync(null, CancellationToken.None));
+        Assert.Empty(await _bed.Services.GetRequiredService<Decnet.Core.Swarm.SwarmOverview>().HostRecordsAsync(null, false, CancellationToken.None));
     }
 }

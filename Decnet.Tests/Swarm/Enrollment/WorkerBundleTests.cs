@@ -2,11 +2,15 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using System.Text;
+using Decnet.Core.Storage;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Protocol;
 using Decnet.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -14,7 +18,8 @@ namespace Decnet.Tests.Swarm.Enrollment;
 
 /// <summary>
 /// The wizard's bundle, opened as the worker opens it: the agent build, certificates (key 0600), the
-/// pinned decnet.ini, systemd units and the bootstrap script; never the master's tree or its secrets.
+/// pinned decnet.ini and systemd units, and beside it the bootstrap script carrying the archive's hash;
+/// never the master's tree or its secrets. Tokens last until the first heartbeat or their expiry.
 /// The agent build is a copy of the real Decnet.Agent output with the master's kind of files planted in it.
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
@@ -62,9 +67,9 @@ public sealed class WorkerBundleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_bundle_holds_the_agent_build_certificates_pinned_ini_units_and_script()
+    public async Task The_bundle_holds_the_agent_build_certificates_pinned_ini_and_units_and_the_script_checks_it()
     {
-        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "wifi-node", WithUpdater: true, UseIpvlan: true, "[ssh]\nport = 22\n"), new Uri("https://master.lab:8443"), CancellationToken.None);
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "wifi-node", WithUpdater: true, UseIpvlan: true, "[ssh]\nport = 22\n", "10.9.8.7"), CancellationToken.None);
         var entries = await ReadArchiveAsync(ticket.Token);
 
         Assert.Contains("release/Decnet.Agent.dll", entries.Keys);
@@ -77,9 +82,10 @@ public sealed class WorkerBundleTests : IAsyncLifetime
         var credentials = _bed.Services.GetRequiredService<SwarmMasterCredentials>();
         Assert.True(credentials.Trust.HasIssued(worker, PeerUsage.Client));
         Assert.Equal(credentials.Authority.CertificatePem.Trim(), entries["etc/decnet/agent/ca.crt"].Text.Trim());
-        var sans = worker.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames().ToList();
-        Assert.Contains("wifi-node", sans);
-        Assert.Contains("master.lab", sans);
+        // The worker's certificate names the worker (its name and the address given), never the master.
+        var san = worker.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Equal(["wifi-node"], san.EnumerateDnsNames().ToList());
+        Assert.Equal([System.Net.IPAddress.Parse("10.9.8.7")], san.EnumerateIPAddresses().ToList());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, entries["etc/decnet/updater/updater.key"].Mode);
         using var updater = X509Certificate2.CreateFromPem(entries["etc/decnet/updater/updater.crt"].Text);
         Assert.Equal("updater@wifi-node", updater.GetNameInfo(X509NameType.SimpleName, false));
@@ -101,21 +107,32 @@ public sealed class WorkerBundleTests : IAsyncLifetime
             Assert.Contains("ExecStart=/opt/decnet/current/Decnet.Agent ", text);
             Assert.DoesNotContain("{{", text);
         }
-        var script = entries["bootstrap.sh"].Text;
-        Assert.Contains($"https://master.lab:8443/api/v1/swarm/enroll-bundle/{ticket.Token}.tgz", script);
-        Assert.Contains("systemctl enable --now", script);
+        // The script travels beside the archive, not in it, and carries the archive's hash and the pin.
+        Assert.DoesNotContain("bootstrap.sh", entries.Keys);
+        var script = await ReadScriptAsync(ticket.Token);
+        Assert.Contains($"BUNDLE_URL='https://master.lab:8771/enroll/{ticket.Token}.tgz'", script);
+        Assert.Contains($"ARCHIVE_SHA256='{Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Store.PathOf(EnrollmentBundleStore.Hash(ticket.Token), BundlePart.Archive))))}'", script);
+        Assert.Contains($"PUBLIC_KEY_PIN='{credentials.MasterPublicKeyPin}'", script);
+        Assert.Contains("WITH_UPDATER='yes'", script);
+        Assert.DoesNotContain("{{", script);
+        Assert.Equal($"curl -fsS --proto =https --insecure --pinnedpubkey 'sha256//{credentials.MasterPublicKeyPin}' 'https://master.lab:8771/enroll/{ticket.Token}.sh' | sudo bash", ticket.Command);
 
-        var host = await _bed.Services.GetRequiredService<SwarmRegistry>().GetHostAsync(ticket.HostId, CancellationToken.None);
+        var host = await _bed.Services.GetRequiredService<SwarmOverview>().HostAsync(ticket.HostId, CancellationToken.None);
         Assert.Equal((SwarmHostStatus.Enrolled, "", true), (host!.Status, host.Address, host.UseIpvlan));
         Assert.Equal(CertificateFingerprint.Of(worker), host.ClientCertFingerprint);
         Assert.Equal(CertificateFingerprint.Of(updater), host.UpdaterCertFingerprint);
+        Assert.Equal(["bundle download (HTTPS, during the install)", "heartbeats (mutual TLS)", "log shipping (RFC 5425, mutual TLS)"], ticket.Reach.Select(r => r.Purpose));
+        Assert.Equal([8771, 8770, 6514], ticket.Reach.Select(r => r.Port));
+        Assert.All(ticket.Reach, r => Assert.Equal("master.lab", r.Host));
+        Assert.Empty(ticket.Warnings);
     }
 
     [Fact]
     public async Task The_bundle_never_contains_the_master_tree_staging_databases_or_secrets()
     {
-        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("10.0.0.1", "plain-node", false, false, null), new Uri("http://10.0.0.1:8080"), CancellationToken.None);
-        var names = (await ReadArchiveAsync(ticket.Token)).Keys.ToList();
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("10.0.0.1", "plain-node", false, false, null), CancellationToken.None);
+        var entries = await ReadArchiveAsync(ticket.Token);
+        var names = entries.Keys.ToList();
 
         Assert.DoesNotContain(names, n => Path.GetFileName(n).StartsWith("Decnet.Web", StringComparison.Ordinal));
         Assert.DoesNotContain(names, n => n.Contains("wwwroot", StringComparison.Ordinal));
@@ -129,7 +146,7 @@ public sealed class WorkerBundleTests : IAsyncLifetime
         Assert.DoesNotContain("etc/decnet/services.ini", names);
         // The CA key is nowhere, under any name.
         var caKey = File.ReadAllText(Path.Combine(_bed.Services.GetRequiredService<SwarmMasterCredentials>().Authority.Directory, "ca.key"));
-        Assert.DoesNotContain((await ReadArchiveAsync(ticket.Token, reuse: true)).Values, e => e.Text.Contains(caKey.Trim(), StringComparison.Ordinal));
+        Assert.DoesNotContain(entries.Values, e => e.Text.Contains(caKey.Trim(), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -145,13 +162,8 @@ public sealed class WorkerBundleTests : IAsyncLifetime
     [Fact]
     public async Task The_bootstrap_script_is_valid_bash_that_refuses_to_run_without_root()
     {
-        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "scripted", false, false, null), new Uri("http://master.lab"), CancellationToken.None);
-        Assert.Equal(BundleTakeStatus.Served, Store.TryTake(ticket.Token, BundlePart.Script, out var content));
-        string script;
-        await using (content)
-        {
-            script = await new StreamReader(content!).ReadToEndAsync();
-        }
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "scripted", false, false, null), CancellationToken.None);
+        var script = await ReadScriptAsync(ticket.Token);
         var path = Path.Combine(_build.Path, "bootstrap-check.sh");
         await File.WriteAllTextAsync(path, script);
 
@@ -163,81 +175,182 @@ public sealed class WorkerBundleTests : IAsyncLifetime
             : await RunAsync("bash", path);
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("run this as root", run.Error);
-        Assert.Contains("http://master.lab/api/v1/swarm/enroll-bundle/" + ticket.Token + ".tgz", script);
+        // Bad options are refused before anything else, with what is allowed.
+        var badPrefix = await RunAsync("bash", path, "--prefix", "relative/dir");
+        Assert.Equal(2, badPrefix.ExitCode);
+        Assert.Contains("--prefix must be an absolute path", badPrefix.Error);
+        var unknown = await RunAsync("bash", path, "--frobnicate");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown option '--frobnicate'", unknown.Error);
         Assert.Contains("ln -sfn \"$INSTALL_DIR/releases/active\" \"$INSTALL_DIR/current\"", script);
     }
 
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public async Task Each_part_is_served_once_and_the_file_is_gone_afterwards()
+    public async Task A_failed_install_downloads_again_until_the_first_heartbeat_uses_the_token()
     {
-        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "once", false, false, null), new Uri("http://master.lab"), CancellationToken.None);
-        var archivePath = Store.PathOf(ticket.Token, BundlePart.Archive);
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "retry", false, false, null), CancellationToken.None);
+        var hash = EnrollmentBundleStore.Hash(ticket.Token);
+        var archivePath = Store.PathOf(hash, BundlePart.Archive);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(archivePath));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Store.PathOf(ticket.Token, BundlePart.Script)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Store.PathOf(hash, BundlePart.Script)));
+        // Files are named by the token's hash: the bundle folder does not give the URL away.
+        Assert.DoesNotContain(Directory.GetFiles(Store.Directory), f => f.Contains(ticket.Token, StringComparison.Ordinal));
 
-        Assert.Equal(BundleTakeStatus.Served, Store.TryTake(ticket.Token, BundlePart.Archive, out var first));
-        await first!.DisposeAsync();
+        // The first attempt broke off half way; the second one gets the same bytes.
+        var (status, first) = await Store.TakeAsync(ticket.Token, BundlePart.Archive, CancellationToken.None);
+        Assert.Equal(BundleTakeStatus.Served, status);
+        var head = new byte[512];
+        await first!.ReadExactlyAsync(head);
+        await first.DisposeAsync();
+        Assert.Equal(await File.ReadAllBytesAsync(archivePath), await ReadAllAsync(ticket.Token, BundlePart.Archive));
+        Assert.Equal(BundleTakeStatus.Served, (await Store.TakeAsync(ticket.Token, BundlePart.Script, CancellationToken.None)).Status);
+        Assert.Equal(1, await Store.PendingCountAsync(CancellationToken.None));
 
-        Assert.Equal(BundleTakeStatus.Gone, Store.TryTake(ticket.Token, BundlePart.Archive, out _));
+        // The worker's first heartbeat: the token is used up and its files go.
+        var heartbeat = await _bed.Services.GetRequiredService<SwarmHeartbeats>().AcceptAsync(
+            (await _bed.Services.GetRequiredService<SwarmOverview>().HostAsync(ticket.HostId, CancellationToken.None))!.ClientCertFingerprint,
+            new HeartbeatRequest(ticket.HostId, "test", new AgentStatus(false, "embedded", [])), "10.0.0.9", CancellationToken.None);
+        Assert.Equal(HeartbeatVerdictKind.Accepted, heartbeat.Kind);
+        Assert.Equal(BundleTakeStatus.Unknown, (await Store.TakeAsync(ticket.Token, BundlePart.Archive, CancellationToken.None)).Status);
         Assert.False(File.Exists(archivePath));
+        Assert.Equal(0, await Store.PendingCountAsync(CancellationToken.None));
     }
 
     [Fact]
-    public async Task An_unused_bundle_expires_after_five_minutes_and_the_sweeper_deletes_it()
+    public async Task Each_part_downloads_at_most_the_configured_number_of_times()
     {
-        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "late", false, false, null), new Uri("http://master.lab"), CancellationToken.None);
+        await using var bed = await CoreTestBed.StartAsync(new Dictionary<string, string?>
+        {
+            ["Decnet:Swarm:AgentBuildDirectory"] = _build.Path,
+            ["Decnet:Swarm:BundleDownloadsPerToken"] = "2",
+        }, _time);
+        var ticket = await bed.Services.GetRequiredService<EnrollmentService>().CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "limited", false, false, null), CancellationToken.None);
+        var store = bed.Services.GetRequiredService<EnrollmentBundleStore>();
+
+        var statuses = new List<BundleTakeStatus>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, content) = await store.TakeAsync(ticket.Token, BundlePart.Script, CancellationToken.None);
+            statuses.Add(status);
+            content?.Dispose();
+        }
+
+        Assert.Equal([BundleTakeStatus.Served, BundleTakeStatus.Served, BundleTakeStatus.Gone], statuses);
+        Assert.Equal(BundleTakeStatus.Served, (await store.TakeAsync(ticket.Token, BundlePart.Archive, CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task The_database_keeps_only_the_hash_of_a_token()
+    {
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "hashed", false, false, null), CancellationToken.None);
+
+        await using var db = await _bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>().CreateDbContextAsync();
+        var row = await db.EnrollmentTokens.SingleAsync();
+        Assert.Equal(EnrollmentBundleStore.Hash(ticket.Token), row.TokenHash);
+        Assert.Equal((ticket.HostId, "hashed"), (row.HostId, row.HostName));
+        await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE)");
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(_bed.DataDirectory, "decnet.db"));
+        Assert.DoesNotContain(ticket.Token, Encoding.Latin1.GetString(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_enrollment_that_expires_without_a_first_heartbeat_is_swept_and_its_certificate_revoked()
+    {
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "late", false, false, null), CancellationToken.None);
+        var connected = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "early", false, false, null), CancellationToken.None);
+        var overview = _bed.Services.GetRequiredService<SwarmOverview>();
+        var lateFingerprint = (await overview.HostAsync(ticket.HostId, CancellationToken.None))!.ClientCertFingerprint;
         Assert.Equal(_time.GetUtcNow().AddMinutes(5), ticket.ExpiresAt);
+        // "early" heartbeats once, but its install keeps the bundle around (say the token survived): it stays.
+        await _bed.Services.GetRequiredService<SwarmStore>().RecordHeartbeatAsync(connected.HostId, new AgentStatus(false, "embedded", []), "10.0.0.3", CancellationToken.None);
 
         _time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(1));
-        Assert.Equal(0, Store.Sweep());
-        Assert.True(File.Exists(Store.PathOf(ticket.Token, BundlePart.Script)));
+        Assert.Equal(0, await Store.SweepAsync(CancellationToken.None));
+        Assert.True(File.Exists(Store.PathOf(EnrollmentBundleStore.Hash(ticket.Token), BundlePart.Script)));
+        Assert.NotNull(await overview.HostAsync(ticket.HostId, CancellationToken.None));
 
         _time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(1, Store.Sweep());
-        Assert.False(File.Exists(Store.PathOf(ticket.Token, BundlePart.Script)));
-        Assert.False(File.Exists(Store.PathOf(ticket.Token, BundlePart.Archive)));
-        Assert.Equal(BundleTakeStatus.Unknown, Store.TryTake(ticket.Token, BundlePart.Script, out _));
+        Assert.Equal(2, await Store.SweepAsync(CancellationToken.None));
+        Assert.False(File.Exists(Store.PathOf(EnrollmentBundleStore.Hash(ticket.Token), BundlePart.Script)));
+        Assert.False(File.Exists(Store.PathOf(EnrollmentBundleStore.Hash(ticket.Token), BundlePart.Archive)));
+        Assert.Equal(BundleTakeStatus.Unknown, (await Store.TakeAsync(ticket.Token, BundlePart.Script, CancellationToken.None)).Status);
+        Assert.Null(await overview.HostAsync(ticket.HostId, CancellationToken.None));
+        Assert.True(await overview.IsRevokedAsync(lateFingerprint, CancellationToken.None));
+        Assert.NotNull(await overview.HostAsync(connected.HostId, CancellationToken.None));
     }
 
     [Fact]
-    public async Task A_taken_name_or_a_bad_host_is_refused_without_leaving_a_bundle()
+    public async Task A_name_that_never_connected_can_be_enrolled_again_and_its_first_certificate_is_revoked()
     {
-        await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "taken", false, false, null), new Uri("http://master.lab"), CancellationToken.None);
-        var before = Directory.GetFiles(Store.Directory).Length;
+        var first = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "again", false, false, null), CancellationToken.None);
+        var overview = _bed.Services.GetRequiredService<SwarmOverview>();
+        var firstFingerprint = (await overview.HostAsync(first.HostId, CancellationToken.None))!.ClientCertFingerprint;
 
-        await Assert.ThrowsAsync<SwarmHostNameTakenException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "taken", false, false, null), new Uri("http://master.lab"), CancellationToken.None));
-        await Assert.ThrowsAsync<EnrollmentRejectedException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab'; rm -rf /", "fresh", false, false, null), new Uri("http://master.lab"), CancellationToken.None));
-        await Assert.ThrowsAsync<EnrollmentRejectedException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "../etc", false, false, null), new Uri("http://master.lab"), CancellationToken.None));
+        var second = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "again", false, false, null), CancellationToken.None);
 
-        Assert.Equal(before, Directory.GetFiles(Store.Directory).Length);
+        Assert.NotEqual(first.HostId, second.HostId);
+        Assert.Null(await overview.HostAsync(first.HostId, CancellationToken.None));
+        Assert.True(await overview.IsRevokedAsync(firstFingerprint, CancellationToken.None));
+        Assert.Equal(BundleTakeStatus.Unknown, (await Store.TakeAsync(first.Token, BundlePart.Script, CancellationToken.None)).Status);
+        Assert.Equal(BundleTakeStatus.Served, (await Store.TakeAsync(second.Token, BundlePart.Script, CancellationToken.None)).Status);
+        Assert.Equal(1, await Store.PendingCountAsync(CancellationToken.None));
     }
 
-    private readonly Dictionary<string, Dictionary<string, Entry>> _read = [];
-
-    private async Task<Dictionary<string, Entry>> ReadArchiveAsync(string token, bool reuse = false)
+    [Fact]
+    public async Task A_connected_name_or_a_bad_host_is_refused_without_leaving_a_bundle()
     {
-        if (reuse && _read.TryGetValue(token, out var cached))
-        {
-            return cached;
-        }
-        Assert.Equal(BundleTakeStatus.Served, Store.TryTake(token, BundlePart.Archive, out var content));
-        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var taken = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "taken", false, false, null), CancellationToken.None);
+        await _bed.Services.GetRequiredService<SwarmStore>().RecordHeartbeatAsync(taken.HostId, new AgentStatus(false, "embedded", []), "10.0.0.4", CancellationToken.None);
+        var before = Directory.GetFiles(Store.Directory).Length;
+
+        await Assert.ThrowsAsync<SwarmHostNameTakenException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "taken", false, false, null), CancellationToken.None));
+        await Assert.ThrowsAsync<EnrollmentRejectedException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab'; rm -rf /", "fresh", false, false, null), CancellationToken.None));
+        await Assert.ThrowsAsync<EnrollmentRejectedException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "../etc", false, false, null), CancellationToken.None));
+        var badAddress = await Assert.ThrowsAsync<EnrollmentRejectedException>(() => Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("master.lab", "fresh", false, false, null, "10.0.0.5/24"), CancellationToken.None));
+        Assert.Contains("Agent address", badAddress.Message);
+
+        Assert.Equal(before, Directory.GetFiles(Store.Directory).Length);
+        Assert.False(await _bed.Services.GetRequiredService<SwarmOverview>().NameExistsAsync("fresh", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_loopback_master_host_is_warned_about()
+    {
+        var ticket = await Enrollment.CreateBundleAsync(new BundleEnrollmentRequest("127.0.0.1", "local-node", false, false, null), CancellationToken.None);
+
+        var warning = Assert.Single(ticket.Warnings);
+        Assert.Contains("127.0.0.1 is a loopback address", warning);
+    }
+
+    private async Task<string> ReadScriptAsync(string token) => Encoding.UTF8.GetString(await ReadAllAsync(token, BundlePart.Script));
+
+    private async Task<byte[]> ReadAllAsync(string token, BundlePart part)
+    {
+        var (status, content) = await Store.TakeAsync(token, part, CancellationToken.None);
+        Assert.Equal(BundleTakeStatus.Served, status);
         await using (content)
         {
-            await using var gzip = new GZipStream(content!, CompressionMode.Decompress);
-            await using var tar = new TarReader(gzip);
-            while (await tar.GetNextEntryAsync(copyData: true) is { } entry)
-            {
-                var text = "";
-                if (entry.DataStream is { } data && !entry.Name.StartsWith("release/", StringComparison.Ordinal))
-                {
-                    text = await new StreamReader(data, Encoding.UTF8).ReadToEndAsync();
-                }
-                entries[entry.Name] = new Entry(entry.Mode, text);
-            }
+            using var copy = new MemoryStream();
+            await content!.CopyToAsync(copy);
+            return copy.ToArray();
         }
-        _read[token] = entries;
+    }
+
+    private async Task<Dictionary<string, Entry>> ReadArchiveAsync(string token)
+    {
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        await using var gzip = new GZipStream(new MemoryStream(await ReadAllAsync(token, BundlePart.Archive)), CompressionMode.Decompress);
+        await using var tar = new TarReader(gzip);
+        while (await tar.GetNextEntryAsync(copyData: true) is { } entry)
+        {
+            var text = "";
+            if (entry.DataStream is { } data && !entry.Name.StartsWith("release/", StringComparison.Ordinal))
+            {
+                text = await new StreamReader(data, Encoding.UTF8).ReadToEndAsync();
+            }
+            entries[entry.Name] = new Entry(entry.Mode, text);
+        }
         return entries;
     }
 

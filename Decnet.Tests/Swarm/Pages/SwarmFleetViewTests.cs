@@ -135,6 +135,32 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
         }, s_wait);
     }
 
+    [Fact]
+    public async Task A_worker_running_deckies_placed_elsewhere_is_shown_reconciling_until_its_heartbeats_match()
+    {
+        var (_, host) = await DeployedAsync(PersonaIni());
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+        var cut = Render<DecoyFleet>();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=swarm-decky-d1]")));
+        Assert.Empty(cut.FindAll("[data-testid=reconciling-worker-a]"));
+        var fingerprint = host.ClientCertFingerprint;
+        var running = new Core.Swarm.Protocol.AgentDeckyStatus("d1", DeckyShardState.Running, null, []);
+        var stray = new Core.Swarm.Protocol.AgentDeckyStatus("old-web", DeckyShardState.Running, null, []);
+
+        var verdict = await Get<SwarmHeartbeats>().AcceptAsync(fingerprint,
+            new Core.Swarm.Protocol.HeartbeatRequest(host.Id, "test", new Core.Swarm.Protocol.AgentStatus(true, "embedded", [running, stray])), "127.0.0.1", CancellationToken.None);
+
+        Assert.Equal(["old-web"], verdict.Teardown);
+        cut.WaitForAssertion(() => Assert.Contains("worker-a still runs old-web", cut.Find("[data-testid=reconciling-worker-a]").TextContent, StringComparison.Ordinal), s_wait);
+        Assert.DoesNotContain(await Get<SwarmOverview>().ShardsAsync(null, CancellationToken.None), s => s.DeckyName == "old-web");
+
+        verdict = await Get<SwarmHeartbeats>().AcceptAsync(fingerprint,
+            new Core.Swarm.Protocol.HeartbeatRequest(host.Id, "test", new Core.Swarm.Protocol.AgentStatus(true, "embedded", [running])), "127.0.0.1", CancellationToken.None);
+
+        Assert.Empty(verdict.Teardown);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=reconciling-worker-a]")), s_wait);
+    }
+
     private async Task AddLegacyShardAsync(Guid hostId)
     {
         await using var db = await Get<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Storage.DecnetDbContext>>().CreateDbContextAsync();

@@ -2,6 +2,7 @@ using Bunit;
 using Decnet.Core.Notifications;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
+using Decnet.Core.Swarm.Security;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
@@ -40,7 +41,7 @@ public sealed class SwarmHostsPageTests : SwarmPageContext
 
         await Get<Decnet.Core.Swarm.Enrollment.EnrollmentService>().CreateBundleAsync(
             new Decnet.Core.Swarm.Enrollment.BundleEnrollmentRequest("master.lab", "edge-7", WithUpdater: false, UseIpvlan: false, null),
-            new Uri("https://master.lab:8080"), CancellationToken.None);
+            CancellationToken.None);
 
         // No heartbeat was sent: the row is there already, enrolled and waiting for its first connection.
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=host-edge-7]")), s_wait);
@@ -154,6 +155,30 @@ public sealed class SwarmHostsPageTests : SwarmPageContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=host-worker-a]")), s_wait);
         Assert.NotNull(cut.Find("[data-testid=host-worker-b]"));
         Assert.Equal(1, agent.SelfDestructs);
+    }
+
+    [Fact]
+    public async Task Refused_swarm_connections_are_listed_as_security_events_and_new_ones_appear_within_a_tick()
+    {
+        var events = Get<SwarmSecurityEvents>();
+        events.Record(SwarmGate.ControllerEndpoint, "10.66.0.5", SwarmRefusal.Revoked, "retired", new string('a', 64), "the certificate was revoked");
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+
+        var cut = RenderPage();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=security-event]")), s_wait);
+        var row = cut.Find("[data-testid=security-event]");
+        Assert.Contains("10.66.0.5", row.TextContent, StringComparison.Ordinal);
+        Assert.Equal("revoked", row.QuerySelector("[data-testid=security-refusal]")!.TextContent);
+        Assert.Contains("retired aaaaaaaa…aaaaaaaa", row.TextContent, StringComparison.Ordinal);
+
+        // A self-signed knock on the log listener: listed at the next tick, newest first.
+        events.Record(SwarmGate.LogListenerEndpoint, "10.66.0.9", SwarmRefusal.SelfSigned, "evil\u001b[31m", null, "a self-signed certificate");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=security-event]").Count), s_wait);
+        var newest = cut.FindAll("[data-testid=security-event]")[0];
+        Assert.Equal("self-signed", newest.QuerySelector("[data-testid=security-refusal]")!.TextContent);
+        Assert.DoesNotContain("\u001b", newest.TextContent, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,7 +16,8 @@ public abstract class SwarmPageContext : ComponentTestContext, IAsyncLifetime
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        foreach (var type in new[] { typeof(DeckyFleet), typeof(NotificationHub), typeof(SwarmOverview), typeof(SwarmDeploymentMode), typeof(ShardTeardownQueue), typeof(SwarmDecommissioner) })
+        foreach (var type in new[] { typeof(DeckyFleet), typeof(NotificationHub), typeof(SwarmOverview), typeof(SwarmDeploymentMode), typeof(ShardTeardownQueue), typeof(SwarmDecommissioner),
+            typeof(Decnet.Core.Swarm.Security.SwarmSecurityEvents) })
         {
             Services.AddSingleton(type, Bed.Services.GetRequiredService(type));
         }

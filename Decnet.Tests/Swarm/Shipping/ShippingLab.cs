@@ -9,6 +9,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Security;
 using Decnet.Core.Swarm.Shipping;
 using Decnet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -34,15 +35,16 @@ public sealed class ShippingLab : IAsyncDisposable
         Master = Authority.GetOrCreateMasterIdentity();
         _masterCertificate = Master.ToCertificate();
         Trust = Authority.CreateTrust();
-        Peers = new SwarmPeerDirectory(DbFactory, TimeProvider.System);
+        Peers = new SwarmOverview(DbFactory, TimeProvider.System);
     }
 
     public CoreTestBed Bed { get; }
     public SwarmCertificateAuthority Authority { get; }
     public IssuedIdentity Master { get; }
     public SwarmTrust Trust { get; }
-    public SwarmPeerDirectory Peers { get; }
+    public SwarmOverview Peers { get; }
     public SwarmLogListener? Listener { get; private set; }
+    public SwarmSecurityEvents SecurityEvents => Bed.Services.GetRequiredService<SwarmSecurityEvents>();
     public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
     public IDbContextFactory<DecnetDbContext> DbFactory => Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>();
 
@@ -56,7 +58,8 @@ public sealed class ShippingLab : IAsyncDisposable
     /// <summary>Starts a fresh listener (and its ingest loop), on the previous port after a restart.</summary>
     public Task StartListenerAsync(SwarmLogListenerSettings? settings = null)
     {
-        Listener = new SwarmLogListener(settings ?? new SwarmLogListenerSettings(), _masterCertificate, Trust, Peers,
+        Listener = new SwarmLogListener(settings ?? new SwarmLogListenerSettings(), _masterCertificate,
+            new SwarmGate(() => Trust, Bed.Services.GetRequiredService<SwarmRevocations>(), Bed.Services.GetRequiredService<SwarmSecurityEvents>()), Peers,
             Bed.Services.GetRequiredService<EventIngester>(), NullLogger<SwarmLogListener>.Instance);
         Endpoint = Listener.Start(Endpoint);
         return Task.CompletedTask;
@@ -80,11 +83,12 @@ public sealed class ShippingLab : IAsyncDisposable
         {
             db.SwarmHosts.Add(new SwarmHost { Name = name, Address = "127.0.0.1", ClientCertFingerprint = identity.Fingerprint, Status = status });
         }
+        await db.SaveChangesAsync();
         if (tombstone)
         {
-            db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = identity.Fingerprint, HostName = name, Reason = "decommissioned" });
+            // Through the write store, as a decommission does: the handshake gate learns it too.
+            await Bed.Services.GetRequiredService<SwarmStore>().TombstoneAsync(identity.Fingerprint, name, "decommissioned", CancellationToken.None);
         }
-        await db.SaveChangesAsync();
         return new Worker(name, identity);
     }
 

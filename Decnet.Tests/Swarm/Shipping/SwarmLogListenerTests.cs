@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Security;
 using Decnet.Core.Swarm.Shipping;
 using Decnet.Tests.Infrastructure;
 
@@ -26,18 +27,21 @@ public sealed class SwarmLogListenerTests : IAsyncLifetime
         DecommissionedWorker,
         TombstonedButStillListedWorker,
         SelfSigned,
+        ForeignCa,
         NoCertificate,
     }
 
     [Theory]
-    [InlineData(Presented.EnrolledWorker, true)]
-    [InlineData(Presented.OtherWorkerNotEnrolled, false)]
-    [InlineData(Presented.DecommissionedWorker, false)]
-    [InlineData(Presented.TombstonedButStillListedWorker, false)]
-    [InlineData(Presented.SelfSigned, false)]
-    [InlineData(Presented.NoCertificate, false)]
-    public async Task Only_the_certificate_of_a_live_enrolled_worker_gets_its_lines_stored(Presented presented, bool accepted)
+    [InlineData(Presented.EnrolledWorker, null)]
+    [InlineData(Presented.OtherWorkerNotEnrolled, SwarmRefusal.UnknownHost)]
+    [InlineData(Presented.DecommissionedWorker, SwarmRefusal.Revoked)]
+    [InlineData(Presented.TombstonedButStillListedWorker, SwarmRefusal.Revoked)]
+    [InlineData(Presented.SelfSigned, SwarmRefusal.SelfSigned)]
+    [InlineData(Presented.ForeignCa, SwarmRefusal.ForeignCa)]
+    [InlineData(Presented.NoCertificate, SwarmRefusal.NoCertificate)]
+    public async Task Only_the_certificate_of_a_live_enrolled_worker_gets_its_lines_stored(Presented presented, SwarmRefusal? refusal)
     {
+        using var foreign = new TempDirectory("decnet-foreign-ca");
         using var certificate = presented switch
         {
             Presented.EnrolledWorker => (await _lab.AddWorkerAsync("worker-a")).Certificate(),
@@ -46,23 +50,31 @@ public sealed class SwarmLogListenerTests : IAsyncLifetime
             Presented.DecommissionedWorker => (await _lab.AddWorkerAsync("worker-d", SwarmHostStatus.Decommissioned, tombstone: true)).Certificate(),
             Presented.TombstonedButStillListedWorker => (await _lab.AddWorkerAsync("worker-t", SwarmHostStatus.Active, tombstone: true)).Certificate(),
             Presented.SelfSigned => SelfSignedClient("worker-a"),
+            // Another master's CA, same names and usages.
+            Presented.ForeignCa => SwarmCertificateAuthority.LoadOrCreate(foreign.Path).IssueWorker("worker-a", ["127.0.0.1"]).ToCertificate(),
             _ => null,
         };
 
         var acked = await _lab.TryShipAsync(certificate, ShippingLab.Batch("00aa", 0, ShippingLab.Line(1), ShippingLab.Line(2)));
 
-        Assert.Equal(accepted, acked);
+        Assert.Equal(refusal is null, acked);
         var rows = await _lab.RowsAsync();
-        if (accepted)
+        if (refusal is null)
         {
             Assert.Equal(2, rows.Count);
             Assert.All(rows, r => Assert.Equal("worker-a", ShippingLab.Field(r, ShippedLine.SourceWorkerField)));
+            Assert.Empty(_lab.SecurityEvents.Recent());
         }
         else
         {
             Assert.Empty(rows);
             await ShippingLab.EventuallyAsync(() => _lab.Listener!.Counters.Refused >= 1, "the refusal is counted");
             Assert.Equal(0, _lab.Listener!.Counters.LinesReceived);
+            // Shown as a swarm security event, with where it came from.
+            await ShippingLab.EventuallyAsync(() => _lab.SecurityEvents.Recent().Any(e => e.Refusal == refusal), $"a {refusal} security event");
+            var recorded = _lab.SecurityEvents.Recent().First(e => e.Refusal == refusal);
+            Assert.Equal((SwarmGate.LogListenerEndpoint, "127.0.0.1"), (recorded.Endpoint, recorded.Remote));
+            Assert.Equal(certificate is null ? null : CertificateFingerprint.Of(certificate), recorded.Fingerprint);
         }
     }
 

@@ -18,6 +18,9 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
     public virtual async ValueTask InitializeAsync()
     {
         Bed = await CoreTestBed.StartAsync();
+        // Pages load through the database reader pool, so a first render completes asynchronously, on a 2-core
+        // machine shared with other builds sometimes after bUnit's 1 s default: waits get longer, not weaker.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton(Bed.Users);
@@ -36,18 +39,11 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         await Bed.DisposeAsync();
     }
 
-    /// <summary>Signs the test's principal in as <paramref name="user"/> (claims as the real cookie carries them).</summary>
-    protected void SignIn(User user)
-    {
-        var auth = AddAuthorization();
-        auth.SetAuthorized(user.Username);
-        auth.SetClaims(DecnetClaims.For(UserSnapshot.From(user)).ToArray());
-        auth.SetPolicies(Policies.Viewer);
-        if (user.Role == UserRole.Admin)
-        {
-            auth.SetPolicies(Policies.Viewer, Policies.Admin);
-        }
-    }
+    /// <summary>
+    /// Signs the test's principal in as <paramref name="user"/> (claims as the real cookie carries them),
+    /// judged by the product's real policies.
+    /// </summary>
+    protected void SignIn(User user) => DashboardAuthorization.SignIn(this, user);
 
     /// <summary>Another administrator makes <paramref name="user"/> a viewer (its security stamp rotates).</summary>
     protected async Task DemoteAsync(User user)

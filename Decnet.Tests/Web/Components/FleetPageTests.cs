@@ -20,7 +20,7 @@ public sealed class FleetPageTests : ComponentTestContext
         Services.AddSingleton(Bed.Services.GetRequiredService<DeckyFleet>());
         Services.AddSingleton(Bed.Services.GetRequiredService<NotificationHub>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.Dispatch.SwarmDeploymentMode>());
-        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.Dispatch.SwarmOverview>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.SwarmOverview>());
     }
 
     private string Ini => $"[general]\nnet = {_net}.0/24\ngw = {_net}.1\n\n[alpha]\nip = {_net}.60\nservices = redis\n\n[beta]\nip = {_net}.61\nservices = redis, http\n";

@@ -42,4 +42,15 @@ public sealed class NotFoundPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public async Task A_post_to_an_unknown_address_answers_404_not_a_form_error()
+    {
+        using var client = await SignedInAsync();
+        using var body = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await client.PostAsync(new Uri("/no/such/form-" + Guid.NewGuid().ToString("N"), UriKind.Relative), body, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
 }

@@ -29,7 +29,7 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
         Services.AddSingleton(Bed.Services.GetRequiredService<DeckyFleet>());
         Services.AddSingleton(Bed.Services.GetRequiredService<NotificationHub>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.Dispatch.SwarmDeploymentMode>());
-        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.Dispatch.SwarmOverview>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Swarm.SwarmOverview>());
     }
 
     private DeckyFleet Fleet => Bed.Services.GetRequiredService<DeckyFleet>();

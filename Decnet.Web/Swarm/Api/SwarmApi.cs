@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
+using Decnet.Core.Swarm.Security;
 using Decnet.Web.Api;
 using Decnet.Web.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,10 +21,12 @@ public static class SwarmApi
     {
         var group = app.MapGroup("/api/v1/swarm").WithTags("Swarm");
         group.MapGet("/hosts", HostsAsync).RequireAuthorization(Policies.Viewer)
-            .WithName("ListSwarmHosts").WithSummary("Enrolled workers with status, last heartbeat, fingerprint and decky count.");
+            .WithName("ListSwarmHosts").WithSummary("Enrolled workers with status, last heartbeat, fingerprint, decky count and the deckies each still runs that the master placed elsewhere (stray_deckies).");
         group.MapGet("/deckies", DeckiesAsync).RequireAuthorization(Policies.Viewer)
             .WithName("ListSwarmDeckies").WithSummary("Shards joined with their hosts; the IP comes from the stored snapshot, \"—\" when unknown.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/security-events", SecurityEvents).RequireAuthorization(Policies.Viewer)
+            .WithName("ListSwarmSecurityEvents").WithSummary("Refused mutual-TLS attempts on the controller and log listener since the master started (no certificate, self-signed, foreign CA, not allowed, revoked, pin mismatch, unknown host), newest first; repeats counted.");
         group.MapPost("/hosts/{uuid:guid}/teardown", TeardownAsync).RequireAuthorization(Policies.Admin)
             .WithName("TeardownSwarmHost").WithSummary("Tear down one decky (decky_id) or every decky (null) on a worker. 202 at once; the shards are tearing_down until the worker answers.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
@@ -35,6 +38,9 @@ public static class SwarmApi
 
     public static async Task<Ok<IReadOnlyList<SwarmHostResponse>>> HostsAsync(SwarmOverview overview, CancellationToken cancellationToken) =>
         TypedResults.Ok((IReadOnlyList<SwarmHostResponse>)(await overview.HostsAsync(cancellationToken)).Select(SwarmHostResponse.From).ToList());
+
+    public static Ok<IReadOnlyList<SwarmSecurityEventResponse>> SecurityEvents(SwarmSecurityEvents events) =>
+        TypedResults.Ok((IReadOnlyList<SwarmSecurityEventResponse>)events.Recent().Select(SwarmSecurityEventResponse.From).ToList());
 
     public static async Task<Results<Ok<IReadOnlyList<SwarmDeckyResponse>>, ProblemHttpResult>> DeckiesAsync(
         SwarmOverview overview, CancellationToken cancellationToken,
@@ -78,16 +84,32 @@ public static class SwarmApi
 
 public sealed record SwarmTeardownRequest(string? DeckyId);
 
+public sealed record SwarmSecurityEventResponse(
+    [property: JsonPropertyName("endpoint")] string Endpoint,
+    [property: JsonPropertyName("remote")] string Remote,
+    [property: JsonPropertyName("refusal")] SwarmRefusal Refusal,
+    [property: JsonPropertyName("subject")] string? Subject,
+    [property: JsonPropertyName("fingerprint")] string? Fingerprint,
+    [property: JsonPropertyName("detail")] string Detail,
+    [property: JsonPropertyName("first_seen")] DateTimeOffset FirstSeen,
+    [property: JsonPropertyName("last_seen")] DateTimeOffset LastSeen,
+    [property: JsonPropertyName("count")] long Count)
+{
+    public static SwarmSecurityEventResponse From(SwarmSecurityEvent e) =>
+        new(e.Endpoint, e.Remote, e.Refusal, e.Subject, e.Fingerprint, e.Detail, e.FirstSeen, e.LastSeen, e.Count);
+}
+
 public sealed record TeardownAcceptedResponse(string Message, Guid HostUuid, string? DeckyId, IReadOnlyList<string> TearingDown);
 
 public sealed record DecommissionResponse(string Message, bool SelfDestructScheduled);
 
 public sealed record SwarmHostResponse(
     Guid Uuid, string Name, string? Address, int AgentPort, string Status, DateTime? LastHeartbeat,
-    string ClientCertFingerprint, DateTime EnrolledAt, bool UseIpvlan, int DeckyCount)
+    string ClientCertFingerprint, DateTime EnrolledAt, bool UseIpvlan, int DeckyCount, IReadOnlyList<string> StrayDeckies, DateTime? StraysSince)
 {
     public static SwarmHostResponse From(SwarmHostView h) =>
-        new(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint, h.EnrolledAt, h.UseIpvlan, h.DeckyCount);
+        new(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint, h.EnrolledAt, h.UseIpvlan, h.DeckyCount,
+            h.StrayDeckies, h.StraysSince);
 }
 
 /// <remarks>The decky's own hostname is <c>hostname</c>; the worker's name is <c>host_name</c>.</remarks>

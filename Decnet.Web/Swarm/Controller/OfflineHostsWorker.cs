@@ -9,7 +9,7 @@ namespace Decnet.Web.Swarm.Controller;
 /// <c>unreachable</c> (pages hear it through the notification hub). The next accepted heartbeat makes
 /// them <c>active</c> again. Driven by <see cref="TimeProvider"/>, so tests move time by hand.
 /// </summary>
-public sealed class OfflineHostsWorker(SwarmRegistry registry, IOptions<SwarmControlOptions> options, TimeProvider time, ILogger<OfflineHostsWorker> logger) : BackgroundService
+public sealed class OfflineHostsWorker(SwarmStore store, IOptions<SwarmOptions> options, TimeProvider time, ILogger<OfflineHostsWorker> logger) : BackgroundService
 {
     private int _sweeps;
 
@@ -20,7 +20,7 @@ public sealed class OfflineHostsWorker(SwarmRegistry registry, IOptions<SwarmCon
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var silentSince = time.GetUtcNow().UtcDateTime - options.Value.OfflineAfter;
-        var changed = await registry.MarkSilentHostsUnreachableAsync(silentSince, cancellationToken);
+        var changed = await store.MarkSilentHostsUnreachableAsync(silentSince, cancellationToken);
         if (changed > 0)
         {
             logger.LogWarning("{Count} swarm host(s) missed three heartbeats and are now unreachable", changed);

@@ -1,3 +1,4 @@
+using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Web.Swarm.Enrollment;
 using Microsoft.AspNetCore.Routing.Matching;
@@ -5,18 +6,19 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Decnet.Web.Swarm.Controller;
 
-/// <summary>Wiring of the swarm controller endpoint, offline detection and enrollment (two lines in Extensions.cs).</summary>
+/// <summary>Wiring of the swarm controller and enrollment endpoints, offline detection and enrollment (two lines in Extensions.cs).</summary>
 public static class SwarmControlSetup
 {
     public static WebApplicationBuilder AddSwarmControl(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<SwarmControllerListener>();
+        services.AddSingleton<ISwarmEndpoints, BoundSwarmEndpoints>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, SwarmControllerMatcherPolicy>());
         services.AddTransient<IStartupFilter, SwarmControllerGuard>();
         services.AddSwarmEnrollment();
 
-        var swarm = builder.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+        var swarm = builder.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
         if (!swarm.Enabled)
         {
             return builder;
@@ -25,9 +27,10 @@ public static class SwarmControlSetup
         services.AddHostedService(sp => sp.GetRequiredService<OfflineHostsWorker>());
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            var current = context.Configuration.GetSection(SwarmControlOptions.Section).Get<SwarmControlOptions>() ?? new SwarmControlOptions();
+            var current = context.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
             kestrel.ApplicationServices.GetRequiredService<SwarmControllerListener>().Configure(
-                kestrel, context.Configuration, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>());
+                kestrel, current, kestrel.ApplicationServices.GetRequiredService<SwarmMasterCredentials>(),
+                kestrel.ApplicationServices.GetRequiredService<Decnet.Core.Swarm.Security.SwarmGate>());
         });
         return builder;
     }

@@ -18,12 +18,12 @@ namespace Decnet.Web.Swarm.Controller;
 /// </summary>
 public static class SwarmControllerApi
 {
-    public const string FingerprintMismatch = "cert fingerprint mismatch";
+    public const string FingerprintMismatch = SwarmHeartbeats.FingerprintMismatch;
 
     public static IEndpointRouteBuilder MapSwarmControllerApi(this IEndpointRouteBuilder app)
     {
         var controller = app.MapGroup("")
-            .WithMetadata(new SwarmControllerEndpointMetadata())
+            .WithMetadata(new SwarmEndpointMetadata(SwarmPort.Controller))
             // Authenticated by mutual TLS on its own endpoint, never by dashboard credentials.
             .AllowAnonymous()
             .ExcludeFromDescription();
@@ -41,13 +41,12 @@ public static class SwarmControllerApi
     }
 
     /// <summary>
-    /// A worker checks in: the certificate it connected with must be the one stored for the host it
-    /// claims to be, and never a tombstoned one. Accepted heartbeats refresh the host and its shards.
+    /// A worker checks in. Transport only here (body size, JSON); the rules are <see cref="SwarmHeartbeats"/>:
+    /// 204 when accepted with nothing to do, 200 with the strays to tear down, 403/404 when refused.
     /// </summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> HeartbeatAsync(
-        HttpContext http, SwarmRegistry registry, IOptions<SwarmControlOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, Ok<HeartbeatAnswer>, ProblemHttpResult>> HeartbeatAsync(
+        HttpContext http, SwarmHeartbeats heartbeats, IOptions<SwarmOptions> options, CancellationToken cancellationToken)
     {
-        var logger = loggers.CreateLogger("Decnet.Swarm.Heartbeat");
         var fingerprint = PeerCertificate.Fingerprint(http);
         if (fingerprint is null)
         {
@@ -70,33 +69,16 @@ public static class SwarmControllerApi
         {
             return Problem(StatusCodes.Status413PayloadTooLarge, $"a heartbeat is limited to {options.Value.MaxHeartbeatBytes} bytes");
         }
-        if (heartbeat?.Status is null || heartbeat.HostUuid == Guid.Empty)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "host_uuid and status are required");
-        }
-
-        if (await registry.IsRevokedAsync(fingerprint, cancellationToken))
-        {
-            logger.LogWarning("Refused a heartbeat for {HostId}: certificate {Fingerprint} is revoked", heartbeat.HostUuid, fingerprint[..16]);
-            return Problem(StatusCodes.Status403Forbidden, "certificate revoked");
-        }
-        var host = await registry.GetHostAsync(heartbeat.HostUuid, cancellationToken);
-        if (host is null)
-        {
-            return Problem(StatusCodes.Status404NotFound, "unknown host");
-        }
-        if (host.Status == SwarmHostStatus.Decommissioned)
-        {
-            return Problem(StatusCodes.Status403Forbidden, "host decommissioned");
-        }
-        if (!CertificateFingerprint.AreEqual(fingerprint, host.ClientCertFingerprint))
-        {
-            logger.LogWarning("Refused a heartbeat claiming to be {Name} ({HostId}): certificate {Fingerprint} is not its own", host.Name, host.Id, fingerprint[..16]);
-            return Problem(StatusCodes.Status403Forbidden, FingerprintMismatch);
-        }
         var peer = http.Connection.RemoteIpAddress is { } remote ? (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).ToString() : null;
-        await registry.RecordHeartbeatAsync(host.Id, heartbeat.Status, peer, cancellationToken);
-        return TypedResults.NoContent();
+        var verdict = await heartbeats.AcceptAsync(fingerprint, heartbeat, peer, cancellationToken);
+        return verdict.Kind switch
+        {
+            HeartbeatVerdictKind.Accepted when verdict.Teardown.Count == 0 => TypedResults.NoContent(),
+            HeartbeatVerdictKind.Accepted => TypedResults.Ok(new HeartbeatAnswer(verdict.Teardown)),
+            HeartbeatVerdictKind.Invalid => Problem(StatusCodes.Status400BadRequest, verdict.Detail),
+            HeartbeatVerdictKind.UnknownHost => Problem(StatusCodes.Status404NotFound, verdict.Detail),
+            _ => Problem(StatusCodes.Status403Forbidden, verdict.Detail),
+        };
     }
 
     /// <summary>CLI enrollment: issues the worker's certificates and records the host (201), 409 when the name is taken.</summary>
@@ -120,21 +102,21 @@ public static class SwarmControllerApi
         }
     }
 
-    public static async Task<Ok<IReadOnlyList<SwarmHostView>>> ListHostsAsync(
-        SwarmRegistry registry, CancellationToken cancellationToken, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "host_status")] string? hostStatus = null)
+    public static async Task<Ok<IReadOnlyList<ControllerHostView>>> ListHostsAsync(
+        SwarmOverview overview, CancellationToken cancellationToken, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "host_status")] string? hostStatus = null)
     {
-        var hosts = await registry.ListHostsAsync(hostStatus, cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<SwarmHostView>>([.. hosts.Select(SwarmHostView.From)]);
+        var hosts = await overview.HostRecordsAsync(hostStatus, withShards: true, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<ControllerHostView>>([.. hosts.Select(ControllerHostView.From)]);
     }
 
-    public static async Task<Results<Ok<SwarmHostView>, ProblemHttpResult>> GetHostAsync(Guid uuid, SwarmRegistry registry, CancellationToken cancellationToken) =>
-        await registry.GetHostAsync(uuid, cancellationToken) is { } host
-            ? TypedResults.Ok(SwarmHostView.From(host))
+    public static async Task<Results<Ok<ControllerHostView>, ProblemHttpResult>> GetHostAsync(Guid uuid, SwarmOverview overview, CancellationToken cancellationToken) =>
+        await overview.HostAsync(uuid, cancellationToken, withShards: true) is { } host
+            ? TypedResults.Ok(ControllerHostView.From(host))
             : Problem(StatusCodes.Status404NotFound, "unknown host");
 
-    public static async Task<Ok<SwarmHealth>> SwarmHealthAsync(SwarmRegistry registry, CancellationToken cancellationToken)
+    public static async Task<Ok<SwarmHealth>> SwarmHealthAsync(SwarmOverview overview, CancellationToken cancellationToken)
     {
-        var hosts = await registry.ListHostsAsync(null, cancellationToken);
+        var hosts = await overview.HostRecordsAsync(null, withShards: false, cancellationToken);
         int Count(string status) => hosts.Count(h => h.Status == status);
         return TypedResults.Ok(new SwarmHealth("ok", hosts.Count, Count(SwarmHostStatus.Active), Count(SwarmHostStatus.Unreachable), Count(SwarmHostStatus.Enrolled)));
     }
@@ -205,7 +187,7 @@ public sealed record SwarmShardView(
     [property: JsonPropertyName("last_error")] string? LastError,
     [property: JsonPropertyName("last_seen")] DateTime? LastSeen);
 
-public sealed record SwarmHostView(
+public sealed record ControllerHostView(
     [property: JsonPropertyName("uuid")] Guid Uuid,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("address")] string? Address,
@@ -219,7 +201,7 @@ public sealed record SwarmHostView(
     [property: JsonPropertyName("use_ipvlan")] bool UseIpvlan,
     [property: JsonPropertyName("shards")] IReadOnlyList<SwarmShardView> Shards)
 {
-    public static SwarmHostView From(SwarmHost host) => new(
+    public static ControllerHostView From(SwarmHost host) => new(
         host.Id, host.Name, host.Address, host.AgentPort, host.Status, host.LastHeartbeat, host.ClientCertFingerprint,
         host.UpdaterCertFingerprint, host.EnrolledAt, host.Notes, host.UseIpvlan,
         [.. host.Shards.OrderBy(s => s.DeckyName, StringComparer.Ordinal).Select(s => new SwarmShardView(s.DeckyName, s.DeckyIp, s.State, s.LastError, s.LastSeen))]);

@@ -29,7 +29,7 @@ public static class SwarmControllerOperations
 
     /// <summary>Shards a swarm-mode deployment over the live workers (a decky may name its host) and dispatches it.</summary>
     public static async Task<Results<Ok<SwarmDeployResponse>, ProblemHttpResult>> DeployAsync(
-        SwarmDeployRequest request, SwarmDispatcher dispatcher, ShardStore store, CancellationToken cancellationToken)
+        SwarmDeployRequest request, SwarmDispatcher dispatcher, SwarmOverview overview, CancellationToken cancellationToken)
     {
         if (request.Config is not { } config)
         {
@@ -43,7 +43,7 @@ public static class SwarmControllerOperations
         {
             return Problem(StatusCodes.Status400BadRequest, "dry_run is not available here: preview the INI in the dashboard's deploy dialog");
         }
-        var hosts = (await store.HostsAsync(cancellationToken)).ToDictionary(h => h.Id);
+        var hosts = (await overview.HostRecordsAsync(null, withShards: false, cancellationToken)).ToDictionary(h => h.Id);
         if (config.Deckies.FirstOrDefault(d => d.HostUuid is { } id && !hosts.ContainsKey(id)) is { } orphan)
         {
             return Problem(StatusCodes.Status404NotFound, $"decky '{orphan.Name}' names unknown host {orphan.HostUuid}");
@@ -58,11 +58,11 @@ public static class SwarmControllerOperations
 
     /// <summary>Tears down one decky, one host, or every host that runs shards; 202 at once, like the dashboard.</summary>
     public static async Task<Results<Accepted<SwarmTeardownResponse>, ProblemHttpResult>> TeardownAsync(
-        ControllerTeardownRequest request, ShardTeardownQueue queue, ShardStore store, CancellationToken cancellationToken)
+        ControllerTeardownRequest request, ShardTeardownQueue queue, SwarmOverview overview, CancellationToken cancellationToken)
     {
         IEnumerable<Guid> targets = request.HostUuid is { } one
             ? [one]
-            : (await store.ShardsAsync(null, cancellationToken)).Select(s => s.HostId).Distinct().ToList();
+            : (await overview.ShardsAsync(null, cancellationToken)).Select(s => s.HostId).Distinct().ToList();
         var accepted = new List<string>();
         foreach (var hostId in targets)
         {
@@ -82,20 +82,20 @@ public static class SwarmControllerOperations
 
     /// <summary>Probes every enrolled agent's <c>/health</c>: reachable hosts become active, the others unreachable.</summary>
     public static async Task<Ok<SwarmCheckResponse>> CheckAsync(
-        ShardStore store, AgentClientFactory clients, SwarmRegistry registry, CancellationToken cancellationToken)
+        SwarmOverview overview, SwarmStore store, AgentClientFactory clients, CancellationToken cancellationToken)
     {
-        var hosts = (await store.HostsAsync(cancellationToken)).Where(h => !string.IsNullOrWhiteSpace(h.Address)).ToList();
+        var hosts = (await overview.HostRecordsAsync(null, withShards: false, cancellationToken)).Where(h => !string.IsNullOrWhiteSpace(h.Address)).ToList();
         var results = await Task.WhenAll(hosts.Select(async host =>
         {
             try
             {
                 await clients.For(host).HealthAsync(cancellationToken);
-                await store.UpsertAsync(host.Id, [], hostReached: true, cancellationToken);
+                await store.MarkActiveAsync(host.Id, cancellationToken);
                 return new SwarmCheckResult(host.Id, host.Name, host.Address, true, "ok");
             }
             catch (AgentCallException ex)
             {
-                await registry.MarkUnreachableAsync(host.Id, cancellationToken);
+                await store.MarkUnreachableAsync(host.Id, cancellationToken);
                 return new SwarmCheckResult(host.Id, host.Name, host.Address, false, ex.Message);
             }
         }));

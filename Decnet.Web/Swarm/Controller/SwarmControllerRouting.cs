@@ -11,15 +11,15 @@ internal sealed class SwarmControllerMatcherPolicy : MatcherPolicy, IEndpointSel
     public override int Order => 0;
 
     public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) =>
-        endpoints.Any(e => e.Metadata.GetMetadata<SwarmControllerEndpointMetadata>() is not null);
+        endpoints.Any(e => e.Metadata.GetMetadata<SwarmEndpointMetadata>() is not null);
 
     public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
     {
-        var onController = SwarmControllerConnection.Is(httpContext);
+        var arrivedOn = SwarmConnection.Of(httpContext);
         for (var i = 0; i < candidates.Count; i++)
         {
             if (candidates.IsValidCandidate(i)
-                && (candidates[i].Endpoint.Metadata.GetMetadata<SwarmControllerEndpointMetadata>() is not null) != onController)
+                && candidates[i].Endpoint.Metadata.GetMetadata<SwarmEndpointMetadata>()?.Port != arrivedOn)
             {
                 candidates.SetValidity(i, false);
             }
@@ -29,8 +29,9 @@ internal sealed class SwarmControllerMatcherPolicy : MatcherPolicy, IEndpointSel
 }
 
 /// <summary>
-/// On a controller connection only the controller's paths exist: the dashboard, its API, static
-/// assets and the Blazor hub answer 404 there, before routing or authentication run.
+/// On a swarm connection only that endpoint's paths exist (the controller's, or the enrollment
+/// downloads): the dashboard, its API, static assets and the Blazor hub answer 404 there, before
+/// routing or authentication run.
 /// </summary>
 internal sealed class SwarmControllerGuard : IStartupFilter
 {
@@ -38,7 +39,9 @@ internal sealed class SwarmControllerGuard : IStartupFilter
     {
         app.Use((context, nextMiddleware) =>
         {
-            if (SwarmControllerConnection.Is(context) && !IsControllerPath(context.Request.Path))
+            var port = SwarmConnection.Of(context);
+            if ((port == SwarmPort.Controller && !IsControllerPath(context.Request.Path))
+                || (port == SwarmPort.Enrollment && !IsEnrollmentPath(context.Request.Path)))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
@@ -47,6 +50,9 @@ internal sealed class SwarmControllerGuard : IStartupFilter
         });
         next(app);
     };
+
+    internal static bool IsEnrollmentPath(PathString path) =>
+        path.StartsWithSegments(Decnet.Core.Swarm.Enrollment.EnrollmentService.DownloadRoute, StringComparison.Ordinal);
 
     internal static bool IsControllerPath(PathString path) =>
         path.Equals("/health", StringComparison.Ordinal) || path.StartsWithSegments("/swarm", StringComparison.Ordinal);

@@ -2,7 +2,7 @@ using Decnet.Core.Swarm.Enrollment;
 
 namespace Decnet.Web.Swarm.Enrollment;
 
-/// <summary>Every 30 s, deletes enrollment bundles that expired or were fully downloaded.</summary>
+/// <summary>Every 30 s, ends expired enrollments: bundle files, and hosts that never connected (see <see cref="EnrollmentBundleStore.SweepAsync"/>).</summary>
 public sealed class BundleSweeper(EnrollmentBundleStore store, TimeProvider time, ILogger<BundleSweeper> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(30);
@@ -16,13 +16,13 @@ public sealed class BundleSweeper(EnrollmentBundleStore store, TimeProvider time
             {
                 try
                 {
-                    var removed = store.Sweep();
+                    var removed = await store.SweepAsync(stoppingToken);
                     if (removed > 0)
                     {
-                        logger.LogInformation("Removed {Count} expired or served enrollment bundle file(s)", removed);
+                        logger.LogInformation("Removed {Count} expired enrollment bundle(s) or orphaned file(s)", removed);
                     }
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     logger.LogWarning(ex, "Enrollment bundle sweep failed; retrying in {Period}", Period);
                 }

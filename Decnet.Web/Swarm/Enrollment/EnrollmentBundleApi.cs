@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Web.Authentication;
+using Decnet.Web.Swarm.Controller;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,10 @@ using Microsoft.Extensions.Options;
 namespace Decnet.Web.Swarm.Enrollment;
 
 /// <summary>
-/// The wizard's API face: admins create a one-shot bundle; the worker fetches <c>{token}.sh</c> and
-/// <c>{token}.tgz</c> anonymously (the token is the capability), once each, rate limited per address.
+/// The wizard's API face: admins create a bundle on the dashboard; the worker fetches <c>{token}.sh</c>
+/// and <c>{token}.tgz</c> from the enrollment endpoint only (HTTPS with the master identity, whose key the
+/// command pins), anonymously (the token is the capability), rate limited per address, as often as a
+/// failed install needs until the token ends (see <see cref="EnrollmentBundleStore"/>).
 /// </summary>
 public static class EnrollmentBundleApi
 {
@@ -22,7 +25,7 @@ public static class EnrollmentBundleApi
         services.AddHostedService<BundleSweeper>();
         services.Configure<RateLimiterOptions>(o => o.AddPolicy(DownloadRateLimit, context =>
         {
-            var perMinute = context.RequestServices.GetRequiredService<IOptions<SwarmControlOptions>>().Value.BundleDownloadsPerMinute;
+            var perMinute = context.RequestServices.GetRequiredService<IOptions<SwarmOptions>>().Value.BundleDownloadsPerMinute;
             return RateLimitPartition.GetFixedWindowLimiter(
                 "bundle:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
@@ -36,30 +39,29 @@ public static class EnrollmentBundleApi
         group.MapPost("", CreateAsync)
             .RequireAuthorization(Policies.Admin)
             .WithName("CreateEnrollmentBundle")
-            .WithSummary("Enrolls a worker and returns its one-shot bootstrap command (valid 5 minutes).");
-        // The only anonymous API routes besides login: the unguessable token is the credential.
-        group.MapGet("/{token}.sh", (string token, EnrollmentBundleStore store) => Download(token, BundlePart.Script, store))
+            .WithSummary("Enrolls a worker and returns its bootstrap command (pinned HTTPS, valid until expires_at or the first heartbeat), the ports workers must reach and any warnings.");
+        // On the enrollment endpoint only, never over the dashboard's (possibly plain HTTP) listener. The only
+        // anonymous routes besides login: the unguessable token is the credential.
+        var downloads = app.MapGroup(EnrollmentService.DownloadRoute)
+            .WithMetadata(new SwarmEndpointMetadata(SwarmPort.Enrollment))
             .AllowAnonymous()
             .RequireRateLimiting(DownloadRateLimit)
-            .WithName("DownloadEnrollmentScript")
-            .WithSummary("The bootstrap script, served once.");
-        group.MapGet("/{token}.tgz", (string token, EnrollmentBundleStore store) => Download(token, BundlePart.Archive, store))
-            .AllowAnonymous()
-            .RequireRateLimiting(DownloadRateLimit)
-            .WithName("DownloadEnrollmentBundle")
-            .WithSummary("The worker bundle, served once.");
+            .ExcludeFromDescription();
+        downloads.MapGet("/{token}.sh", (string token, EnrollmentBundleStore store, CancellationToken ct) => DownloadAsync(token, BundlePart.Script, store, ct))
+            .WithName("DownloadEnrollmentScript");
+        downloads.MapGet("/{token}.tgz", (string token, EnrollmentBundleStore store, CancellationToken ct) => DownloadAsync(token, BundlePart.Archive, store, ct))
+            .WithName("DownloadEnrollmentBundle");
         return app;
     }
 
     public static async Task<Results<Created<EnrollmentBundleResponse>, ProblemHttpResult>> CreateAsync(
-        EnrollmentBundleRequest request, HttpContext http, EnrollmentService enrollment, CancellationToken cancellationToken)
+        EnrollmentBundleRequest request, EnrollmentService enrollment, CancellationToken cancellationToken)
     {
         try
         {
-            var publicBase = new Uri($"{http.Request.Scheme}://{http.Request.Host.Value}");
             var ticket = await enrollment.CreateBundleAsync(
-                new BundleEnrollmentRequest(request.MasterHost ?? "", request.AgentName ?? "", request.WithUpdater, request.UseIpvlan, request.ServicesIni),
-                publicBase, cancellationToken);
+                new BundleEnrollmentRequest(request.MasterHost ?? "", request.AgentName ?? "", request.WithUpdater, request.UseIpvlan, request.ServicesIni, request.AgentAddress),
+                cancellationToken);
             return TypedResults.Created($"/api/v1/swarm/hosts/{ticket.HostId}", EnrollmentBundleResponse.From(ticket));
         }
         catch (SwarmHostNameTakenException ex)
@@ -72,14 +74,15 @@ public static class EnrollmentBundleApi
         }
     }
 
-    private static Results<FileStreamHttpResult, ProblemHttpResult> Download(string token, BundlePart part, EnrollmentBundleStore store)
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadAsync(string token, BundlePart part, EnrollmentBundleStore store, CancellationToken cancellationToken)
     {
-        return store.TryTake(token, part, out var content) switch
+        var (status, content) = await store.TakeAsync(token, part, cancellationToken);
+        return status switch
         {
             BundleTakeStatus.Served => TypedResults.Stream(content!,
                 part == BundlePart.Script ? "text/x-shellscript; charset=utf-8" : "application/gzip",
                 part == BundlePart.Script ? null : "decnet-worker.tgz"),
-            BundleTakeStatus.Gone => TypedResults.Problem(detail: "This enrollment link was already used or has expired.", statusCode: StatusCodes.Status410Gone),
+            BundleTakeStatus.Gone => TypedResults.Problem(detail: "This enrollment link has expired or was downloaded too often; generate a new command.", statusCode: StatusCodes.Status410Gone),
             _ => TypedResults.Problem(detail: "No such enrollment link.", statusCode: StatusCodes.Status404NotFound),
         };
     }
@@ -90,15 +93,26 @@ public sealed record EnrollmentBundleRequest(
     [property: JsonPropertyName("agent_name")] string? AgentName,
     [property: JsonPropertyName("with_updater")] bool WithUpdater = false,
     [property: JsonPropertyName("use_ipvlan")] bool UseIpvlan = false,
-    [property: JsonPropertyName("services_ini")] string? ServicesIni = null);
+    [property: JsonPropertyName("services_ini")] string? ServicesIni = null,
+    [property: JsonPropertyName("agent_address")] string? AgentAddress = null);
+
+public sealed record WorkerReachResponse(
+    [property: JsonPropertyName("purpose")] string Purpose,
+    [property: JsonPropertyName("host")] string Host,
+    [property: JsonPropertyName("port")] int Port);
 
 public sealed record EnrollmentBundleResponse(
     [property: JsonPropertyName("host_uuid")] Guid HostUuid,
     [property: JsonPropertyName("agent_name")] string AgentName,
     [property: JsonPropertyName("command")] string Command,
     [property: JsonPropertyName("script_url")] string ScriptUrl,
-    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt)
+    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt,
+    [property: JsonPropertyName("archive_url")] string ArchiveUrl,
+    [property: JsonPropertyName("public_key_pin")] string PublicKeyPin,
+    [property: JsonPropertyName("reach")] IReadOnlyList<WorkerReachResponse> Reach,
+    [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings)
 {
     public static EnrollmentBundleResponse From(EnrollmentTicket ticket) =>
-        new(ticket.HostId, ticket.AgentName, ticket.Command, ticket.ScriptUrl.AbsoluteUri, ticket.ExpiresAt);
+        new(ticket.HostId, ticket.AgentName, ticket.Command, ticket.ScriptUrl.AbsoluteUri, ticket.ExpiresAt, ticket.ArchiveUrl.AbsoluteUri,
+            ticket.PublicKeyPin, [.. ticket.Reach.Select(r => new WorkerReachResponse(r.Purpose, r.Host, r.Port))], ticket.Warnings);
 }

@@ -2,6 +2,7 @@ using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
+using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;

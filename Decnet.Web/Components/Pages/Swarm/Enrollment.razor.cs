@@ -9,8 +9,9 @@ using Microsoft.JSInterop;
 namespace Decnet.Web.Components.Pages.Swarm;
 
 /// <summary>
-/// The enrollment wizard: one form, one command (<c>curl -fsSL … | sudo bash</c>) with a live
-/// countdown to its expiry, and a notice when the new worker's first heartbeat arrives.
+/// The enrollment wizard: one form, one command (pinned <c>curl … | sudo bash</c>) with a live countdown
+/// to its expiry, the address and ports the worker must reach, warnings when it cannot reach them (a
+/// loopback master host or listener), and a notice when the new worker's first heartbeat arrives.
 /// </summary>
 public partial class Enrollment : IAsyncDisposable
 {
@@ -30,13 +31,14 @@ public partial class Enrollment : IAsyncDisposable
     public required TimeProvider Time { get; init; }
 
     [Inject]
-    public required IOptions<SwarmControlOptions> Options { get; init; }
+    public required IOptions<SwarmOptions> Options { get; init; }
 
     [Inject]
     public required CurrentOperator Operator { get; init; }
 
     private string? _masterHost;
     private string? _agentName;
+    private string? _agentAddress;
     private bool _withUpdater;
     private bool _useIpvlan;
     private string? _servicesIni;
@@ -92,8 +94,9 @@ public partial class Enrollment : IAsyncDisposable
                 return;
             }
             var ticket = await Enrollments.CreateBundleAsync(
-                new BundleEnrollmentRequest(_masterHost ?? "", _agentName?.Trim() ?? "", _withUpdater, _useIpvlan, string.IsNullOrWhiteSpace(_servicesIni) ? null : _servicesIni),
-                new Uri(Navigation.BaseUri), CancellationToken.None);
+                new BundleEnrollmentRequest(_masterHost ?? "", _agentName?.Trim() ?? "", _withUpdater, _useIpvlan,
+                    string.IsNullOrWhiteSpace(_servicesIni) ? null : _servicesIni, _agentAddress),
+                CancellationToken.None);
             _ticket = ticket;
             _checkedIn = false;
             StartCountdown();

@@ -12,7 +12,8 @@ namespace Decnet.Web.Components.Pages.Swarm;
 /// The Decoy Fleet when the fleet is sharded: one card per shard with the same facts as the local card
 /// (from the snapshot stored at dispatch; older rows without one still render), plus host, state, last
 /// error and last seen. Teardowns are asynchronous: the card shows <c>tearing_down</c> at once and its
-/// final state arrives over the circuit; several may run at once.
+/// final state arrives over the circuit; several may run at once. A worker that still runs deckies the
+/// master placed elsewhere is named above the cards until its heartbeats match the placement.
 /// </summary>
 public partial class SwarmFleet : IAsyncDisposable
 {
@@ -44,6 +45,9 @@ public partial class SwarmFleet : IAsyncDisposable
 
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private IReadOnlyList<SwarmDeckyView>? _deckies;
+
+    // Workers that report deckies the master placed elsewhere: the reconciliation in progress.
+    private IReadOnlyList<SwarmHostView> _reconciling = [];
     private int _globalInterval;
     private IDisposable? _subscription;
     private IDisposable? _activitySubscription;
@@ -76,6 +80,7 @@ public partial class SwarmFleet : IAsyncDisposable
     {
         _globalInterval = (await Settings.GetAsync(CancellationToken.None)).GlobalMutationIntervalMinutes;
         _deckies = await Overview.DeckiesAsync(null, null, CancellationToken.None);
+        _reconciling = [.. (await Overview.HostsAsync(CancellationToken.None)).Where(h => h.StrayDeckies.Count > 0)];
     }
 
     private bool IsTearingDown(SwarmDeckyView decky) => decky.State == DeckyShardState.TearingDown || _requesting.Contains(decky.Name);

@@ -1,6 +1,7 @@
 using Decnet.Core.Notifications;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
+using Decnet.Core.Swarm.Security;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -10,10 +11,13 @@ namespace Decnet.Web.Components.Pages.Swarm;
 /// Every enrolled worker with its status, address, heartbeat age (ticking each second), short
 /// fingerprint, enrollment date and decky count. Admins tear down all of a host's deckies (the host
 /// stays enrolled) or decommission it; each action is confirmed and has its own in-flight state.
-/// Changes arrive over the circuit through <see cref="SwarmChanged"/>.
+/// Changes arrive over the circuit through <see cref="SwarmChanged"/>. Below, the swarm security events:
+/// refused mutual-TLS attempts on the controller and log listener (no certificate, self-signed, foreign
+/// CA, revoked, pin mismatch ...), newest first.
 /// </summary>
 public partial class SwarmHosts : IAsyncDisposable
 {
+    private const int MaxSecurityEvents = 50;
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
 
     [Inject]
@@ -40,12 +44,18 @@ public partial class SwarmHosts : IAsyncDisposable
     [Inject]
     public required TimeProvider Time { get; init; }
 
+    [Inject]
+    public required SwarmSecurityEvents SecurityEvents { get; init; }
+
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private IReadOnlyList<SwarmHostView>? _hosts;
     private HashSet<Guid> _hostsTearingDown = [];
     private readonly HashSet<Guid> _requestingTeardown = [];
     private readonly HashSet<Guid> _decommissioning = [];
     private IDisposable? _subscription;
+    private IDisposable? _securitySubscription;
+    private IReadOnlyList<SwarmSecurityEvent> _security = [];
+    private int _securityChanged;
     private ITimer? _ticker;
 
     protected override async Task OnInitializedAsync()
@@ -56,9 +66,23 @@ public partial class SwarmHosts : IAsyncDisposable
             await ReloadAsync();
             StateHasChanged();
         }));
+        // Anyone can knock on the swarm ports: refusals only mark the list stale, the tick re-reads it (at most once a second).
+        _securitySubscription = Hub.Subscribe<SwarmSecurityEventRecorded>(_ =>
+        {
+            Interlocked.Exchange(ref _securityChanged, 1);
+            return Task.CompletedTask;
+        });
+        _security = SecurityEvents.Recent(MaxSecurityEvents);
         await ReloadAsync();
         // Only the ages change every second: a re-render, no query.
-        _ticker = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, s_tick, s_tick);
+        _ticker = Time.CreateTimer(_ => _ = InvokeAsync(() =>
+        {
+            if (Interlocked.Exchange(ref _securityChanged, 0) == 1)
+            {
+                _security = SecurityEvents.Recent(MaxSecurityEvents);
+            }
+            StateHasChanged();
+        }), null, s_tick, s_tick);
     }
 
     private async Task ReloadAsync()
@@ -142,6 +166,17 @@ public partial class SwarmHosts : IAsyncDisposable
         return result is { Canceled: false };
     }
 
+    internal static string RefusalText(SwarmRefusal refusal) => refusal switch
+    {
+        SwarmRefusal.NoCertificate => "no certificate",
+        SwarmRefusal.SelfSigned => "self-signed",
+        SwarmRefusal.ForeignCa => "foreign CA",
+        SwarmRefusal.NotAllowed => "not allowed",
+        SwarmRefusal.Revoked => "revoked",
+        SwarmRefusal.PinMismatch => "pin mismatch",
+        _ => "unknown host",
+    };
+
     /// <summary>Enough to tell hosts apart at a glance; the full value is in the tooltip.</summary>
     internal static string ShortFingerprint(string fingerprint) =>
         fingerprint.Length <= 16 ? fingerprint : $"{fingerprint[..8]}…{fingerprint[^8..]}";
@@ -149,6 +184,7 @@ public partial class SwarmHosts : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _subscription?.Dispose();
+        _securitySubscription?.Dispose();
         if (_ticker is not null)
         {
             await _ticker.DisposeAsync();

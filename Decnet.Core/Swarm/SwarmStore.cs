@@ -1,0 +1,369 @@
+using System.Text.Json;
+using Decnet.Core.Deckies;
+using Decnet.Core.Notifications;
+using Decnet.Core.Storage;
+using Decnet.Core.Swarm.Pki;
+using Decnet.Core.Swarm.Protocol;
+using Microsoft.EntityFrameworkCore;
+
+namespace Decnet.Core.Swarm;
+
+/// <summary>Why enrollment could not insert a host.</summary>
+public sealed class SwarmHostNameTakenException(string name) : InvalidOperationException($"A worker named '{name}' is already enrolled.")
+{
+    public string HostName { get; } = name;
+}
+
+/// <summary>What one dispatch did to one decky.</summary>
+public sealed record ShardOutcome(DeckyConfig Decky, string State, string? Error, AgentDeckyStatusView? Runtime = null);
+
+/// <summary>The agent's view of a decky when it gave one (services and their states).</summary>
+public sealed record AgentDeckyStatusView(string State, IReadOnlyList<AgentServiceStatus> Services);
+
+/// <summary>What an accepted heartbeat changed.</summary>
+/// <param name="Strays">Deckies the worker runs that the master did not place there: it must tear them down.</param>
+/// <param name="StraysChanged">The set of strays differs from the previous heartbeat's.</param>
+/// <param name="FirstContact">The host had never heartbeated before.</param>
+public sealed record HeartbeatRecord(string HostName, IReadOnlyList<string> Strays, IReadOnlyList<string> PreviousStrays, bool StraysChanged, bool FirstContact);
+
+/// <summary>
+/// The one write store of the swarm: <c>swarm_hosts</c>, <c>decky_shards</c> and the
+/// <c>revoked_fingerprints</c> tombstones. The master owns placement: only <see cref="PlaceAsync"/>
+/// decides which host a decky belongs to, heartbeats report states and never move a shard. Every
+/// change is published as <see cref="SwarmChanged"/>; identity changes also refresh the read model's
+/// peer cache (<see cref="SwarmOverview"/>).
+/// </summary>
+public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, SwarmOverview overview, Security.SwarmRevocations revocations, NotificationHub hub, TimeProvider time)
+{
+    /// <summary>Errors are stored for the operator, not as a log: the first 512 characters.</summary>
+    public const int MaxErrorLength = 512;
+
+    public static string? Clip(string? error) => error is { Length: > MaxErrorLength } ? error[..MaxErrorLength] : error;
+
+    /// <summary>Inserts a freshly enrolled host.</summary>
+    /// <exception cref="SwarmHostNameTakenException">The name is already enrolled.</exception>
+    public async Task<SwarmHost> CreateHostAsync(SwarmHost host, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        host.ClientCertFingerprint = CertificateFingerprint.Normalize(host.ClientCertFingerprint)
+            ?? throw new ArgumentException("The client certificate fingerprint is not a SHA-256.", nameof(host));
+        host.UpdaterCertFingerprint = CertificateFingerprint.Normalize(host.UpdaterCertFingerprint);
+        host.EnrolledAt = Now();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.SwarmHosts.AnyAsync(h => h.Name == host.Name, cancellationToken))
+        {
+            throw new SwarmHostNameTakenException(host.Name);
+        }
+        db.SwarmHosts.Add(host);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // Two enrollments raced for the same name: the unique index decided.
+            if (await overview.NameExistsAsync(host.Name, cancellationToken))
+            {
+                throw new SwarmHostNameTakenException(host.Name);
+            }
+            throw;
+        }
+        overview.ForgetPeers();
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Enrolled, host.Id));
+        return host;
+    }
+
+    /// <summary>
+    /// An authenticated heartbeat: the host is active as of now and the state of each of ITS shards is
+    /// what the agent reports (running, otherwise degraded; a shard being torn down keeps that state).
+    /// A decky the agent reports that the master placed elsewhere, or nowhere, is a stray: it is never
+    /// moved here; the caller tells the worker to tear it down. A host enrolled without an address takes
+    /// <paramref name="peerAddress"/>, where its pinned heartbeat came from.
+    /// </summary>
+    /// <returns>Null when the host no longer exists.</returns>
+    public async Task<HeartbeatRecord?> RecordHeartbeatAsync(Guid hostId, AgentStatus status, string? peerAddress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var now = Now();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var host = await db.SwarmHosts.FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken);
+        if (host is null)
+        {
+            return null;
+        }
+        var firstContact = host.LastHeartbeat is null;
+        host.LastHeartbeat = now;
+        host.Status = SwarmHostStatus.Active;
+        if (string.IsNullOrWhiteSpace(host.Address) && !string.IsNullOrWhiteSpace(peerAddress))
+        {
+            host.Address = peerAddress;
+        }
+
+        var reported = status.Deckies.Where(d => !string.IsNullOrWhiteSpace(d.Name)).DistinctBy(d => d.Name, StringComparer.Ordinal).ToList();
+        var owned = await db.DeckyShards.Where(s => s.HostId == hostId).ToDictionaryAsync(s => s.DeckyName, StringComparer.Ordinal, cancellationToken);
+        var strays = new List<string>();
+        foreach (var decky in reported)
+        {
+            if (!owned.TryGetValue(decky.Name, out var shard))
+            {
+                strays.Add(decky.Name);
+                continue;
+            }
+            if (shard.State != DeckyShardState.TearingDown)
+            {
+                var state = decky.State == DeckyShardState.Running ? DeckyShardState.Running : DeckyShardState.Degraded;
+                var error = state == DeckyShardState.Degraded ? FirstServiceError(decky) : null;
+                if (shard.State != state || shard.LastError != error)
+                {
+                    shard.State = state;
+                    shard.LastError = error;
+                    shard.UpdatedAt = now;
+                }
+            }
+            shard.LastSeen = now;
+        }
+
+        strays.Sort(StringComparer.Ordinal);
+        var previous = SwarmOverview.StrayList(host.StrayDeckies);
+        var changed = !previous.SequenceEqual(strays, StringComparer.Ordinal);
+        if (changed)
+        {
+            host.StrayDeckies = strays.Count == 0 ? null : JsonSerializer.Serialize(strays);
+            host.StraysSince = strays.Count == 0 ? null : previous.Count == 0 ? now : host.StraysSince;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Heartbeat, hostId));
+        if (changed)
+        {
+            hub.Publish(new SwarmChanged(SwarmChangeReasons.Reconciling, hostId));
+        }
+        return new HeartbeatRecord(host.Name, strays, previous, changed, firstContact);
+    }
+
+    /// <summary>
+    /// Active (or enrolled, once heard from) hosts whose last heartbeat is older than
+    /// <paramref name="silentSince"/> become unreachable. Returns how many changed.
+    /// </summary>
+    public async Task<int> MarkSilentHostsUnreachableAsync(DateTime silentSince, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var silent = await db.SwarmHosts
+            .Where(h => (h.Status == SwarmHostStatus.Active || h.Status == SwarmHostStatus.Enrolled)
+                && h.LastHeartbeat != null && h.LastHeartbeat < silentSince)
+            .ToListAsync(cancellationToken);
+        foreach (var host in silent)
+        {
+            host.Status = SwarmHostStatus.Unreachable;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var host in silent)
+        {
+            hub.Publish(new SwarmChanged(SwarmChangeReasons.Unreachable, host.Id));
+        }
+        return silent.Count;
+    }
+
+    /// <summary>Marks one host unreachable (a failed probe).</summary>
+    public async Task<bool> MarkUnreachableAsync(Guid hostId, CancellationToken cancellationToken) =>
+        await SetHostStatusAsync(hostId, SwarmHostStatus.Unreachable, SwarmChangeReasons.Unreachable, cancellationToken);
+
+    /// <summary>Marks one host active (it answered a probe or a dispatch).</summary>
+    public async Task<bool> MarkActiveAsync(Guid hostId, CancellationToken cancellationToken) =>
+        await SetHostStatusAsync(hostId, SwarmHostStatus.Active, SwarmChangeReasons.Active, cancellationToken);
+
+    /// <summary>
+    /// The placement of a deployment, written BEFORE any worker is called: every decky's shard names its
+    /// host (pending, with the full snapshot and IP), and shards of deckies no longer deployed are
+    /// deleted, in one transaction. A heartbeat that arrives while the workers deploy already measures
+    /// itself against this placement.
+    /// </summary>
+    /// <returns>The hosts that held shards before and hold none now (they must clear what they run).</returns>
+    public async Task<IReadOnlyList<Guid>> PlaceAsync(IReadOnlyList<DeckyConfig> placed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(placed);
+        var now = Now();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var existing = await db.DeckyShards.ToListAsync(cancellationToken);
+        var before = existing.Select(s => s.HostId).ToHashSet();
+        var byName = existing.ToDictionary(s => s.DeckyName, StringComparer.Ordinal);
+        var keep = placed.Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        db.DeckyShards.RemoveRange(existing.Where(s => !keep.Contains(s.DeckyName)));
+        foreach (var decky in placed)
+        {
+            var hostId = decky.HostUuid ?? throw new ArgumentException($"decky '{decky.Name}' has no host", nameof(placed));
+            if (!byName.TryGetValue(decky.Name, out var shard))
+            {
+                shard = new DeckyShard { DeckyName = decky.Name };
+                db.DeckyShards.Add(shard);
+            }
+            shard.HostId = hostId;
+            shard.Services = JsonSerializer.Serialize(decky.Services);
+            shard.DeckyConfig = DeckyConfigJson.Serialize(decky);
+            shard.DeckyIp = decky.Ip;
+            shard.State = DeckyShardState.Pending;
+            shard.LastError = null;
+            shard.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        var after = placed.Select(d => d.HostUuid!.Value).ToHashSet();
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Deployed, null));
+        return before.Where(id => !after.Contains(id)).ToList();
+    }
+
+    /// <summary>
+    /// Writes what a dispatch learned about the deckies placed on <paramref name="hostId"/>: state, error
+    /// and, when the agent answered, the snapshot it runs. Never moves a shard to another host.
+    /// </summary>
+    public async Task RecordOutcomesAsync(Guid hostId, IReadOnlyList<ShardOutcome> outcomes, bool hostReached, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var names = outcomes.Select(o => o.Decky.Name).ToList();
+        var shards = await db.DeckyShards.Where(s => s.HostId == hostId && names.Contains(s.DeckyName)).ToDictionaryAsync(s => s.DeckyName, StringComparer.Ordinal, cancellationToken);
+        foreach (var outcome in outcomes)
+        {
+            if (!shards.TryGetValue(outcome.Decky.Name, out var shard))
+            {
+                continue;
+            }
+            shard.Services = JsonSerializer.Serialize(outcome.Decky.Services);
+            shard.DeckyConfig = DeckyConfigJson.Serialize(outcome.Decky with { HostUuid = hostId });
+            shard.DeckyIp = outcome.Decky.Ip;
+            shard.State = outcome.State;
+            shard.LastError = Clip(outcome.Error);
+            shard.LastSeen = outcome.State is DeckyShardState.Running or DeckyShardState.Degraded ? now : shard.LastSeen;
+            shard.UpdatedAt = now;
+        }
+        if (hostReached && await db.SwarmHosts.FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken) is { } host)
+        {
+            host.Status = SwarmHostStatus.Active;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces the stored snapshot of one shard (a mutation or an interval change); false when it is not on that host.</summary>
+    public async Task<bool> UpdateSnapshotAsync(Guid hostId, DeckyConfig decky, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(decky);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var shard = await db.DeckyShards.FirstOrDefaultAsync(s => s.HostId == hostId && s.DeckyName == decky.Name, cancellationToken);
+        if (shard is null)
+        {
+            return false;
+        }
+        shard.Services = JsonSerializer.Serialize(decky.Services);
+        shard.DeckyConfig = DeckyConfigJson.Serialize(decky with { HostUuid = hostId });
+        shard.UpdatedAt = Now();
+        await db.SaveChangesAsync(cancellationToken);
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Mutated, hostId));
+        return true;
+    }
+
+    /// <summary>Sets the state (and error) of the named shards of one host; returns the names that exist.</summary>
+    public async Task<IReadOnlyList<string>> SetShardStateAsync(Guid hostId, IReadOnlyCollection<string>? names, string state, string? error, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = db.DeckyShards.Where(s => s.HostId == hostId);
+        if (names is not null)
+        {
+            query = query.Where(s => names.Contains(s.DeckyName));
+        }
+        var shards = await query.ToListAsync(cancellationToken);
+        foreach (var shard in shards)
+        {
+            shard.State = state;
+            shard.LastError = Clip(error);
+            shard.UpdatedAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return shards.Select(s => s.DeckyName).ToList();
+    }
+
+    public async Task<int> DeleteShardsAsync(Guid hostId, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.DeckyShards.Where(s => s.HostId == hostId && names.Contains(s.DeckyName)).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Forgets a host in one transaction: its shards, its row, and its fingerprints (worker and updater)
+    /// written as tombstones so a still-valid certificate can never authenticate again.
+    /// </summary>
+    public async Task<bool> RemoveHostAsync(Guid hostId, string reason, CancellationToken cancellationToken, string change = SwarmChangeReasons.Decommissioned)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var host = await db.SwarmHosts.FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken);
+        if (host is null)
+        {
+            return false;
+        }
+        var now = Now();
+        foreach (var fingerprint in new[] { host.ClientCertFingerprint, host.UpdaterCertFingerprint })
+        {
+            if (CertificateFingerprint.Normalize(fingerprint) is { } normalized
+                && !await db.RevokedFingerprints.AnyAsync(r => r.Fingerprint == normalized, cancellationToken))
+            {
+                db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = host.Name, RevokedAt = now, Reason = reason });
+            }
+        }
+        await db.DeckyShards.Where(s => s.HostId == hostId).ExecuteDeleteAsync(cancellationToken);
+        db.SwarmHosts.Remove(host);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var fingerprint in new[] { host.ClientCertFingerprint, host.UpdaterCertFingerprint }.OfType<string>())
+        {
+            revocations.Add(fingerprint);
+        }
+        overview.ForgetPeers();
+        hub.Publish(new SwarmChanged(change, hostId));
+        return true;
+    }
+
+    /// <summary>
+    /// Revokes a fingerprint for good: it can never authenticate a heartbeat or match a host again, even
+    /// when the host row or its certificate outlives the decommission.
+    /// </summary>
+    public async Task TombstoneAsync(string fingerprint, string hostName, string? reason, CancellationToken cancellationToken)
+    {
+        var normalized = CertificateFingerprint.Normalize(fingerprint)
+            ?? throw new ArgumentException("Not a SHA-256 fingerprint.", nameof(fingerprint));
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.RevokedFingerprints.AnyAsync(r => r.Fingerprint == normalized, cancellationToken))
+        {
+            db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = hostName, Reason = reason, RevokedAt = Now() });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        revocations.Add(normalized);
+        overview.ForgetPeers();
+        var host = await db.SwarmHosts.AsNoTracking().FirstOrDefaultAsync(h => h.ClientCertFingerprint == normalized, cancellationToken);
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Tombstoned, host?.Id));
+    }
+
+    private async Task<bool> SetHostStatusAsync(Guid hostId, string status, string reason, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var changed = await db.SwarmHosts.Where(h => h.Id == hostId && h.Status != SwarmHostStatus.Decommissioned && h.Status != status)
+            .ExecuteUpdateAsync(u => u.SetProperty(h => h.Status, status), cancellationToken);
+        if (changed > 0)
+        {
+            hub.Publish(new SwarmChanged(reason, hostId));
+        }
+        return changed > 0;
+    }
+
+    private DateTime Now() => time.GetUtcNow().UtcDateTime;
+
+    private static string? FirstServiceError(AgentDeckyStatus decky)
+    {
+        var failing = decky.Services.FirstOrDefault(s => !string.Equals(s.State, "running", StringComparison.OrdinalIgnoreCase));
+        if (failing is null)
+        {
+            return null;
+        }
+        return Clip($"{failing.Name}: {failing.State}{(failing.Error is { Length: > 0 } error ? " - " + error : "")}");
+    }
+}

@@ -1,0 +1,89 @@
+using Decnet.Core.Caching;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Decnet.Tests.Caching;
+
+public sealed class QueryCacheTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task Concurrent_callers_of_one_query_share_one_load_while_other_queries_load_their_own()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var cache = new QueryCache<string, string>(_time, TimeSpan.FromSeconds(2), 16, async (key, _) =>
+        {
+            calls.AddOrUpdate(key, 1, (_, n) => n + 1);
+            await release.Task;
+            return "rows of " + key;
+        });
+
+        var callers = Enumerable.Range(0, 90).Select(i => Task.Run(() => cache.GetAsync(i % 3 == 0 ? "service:ssh" : i % 3 == 1 ? "decky:d1" : "event:login", CancellationToken.None))).ToArray();
+        await Task.WhenAll(callers.Select(c => Task.WhenAny(c, Task.Delay(50))));
+        release.SetResult();
+
+        var results = await Task.WhenAll(callers);
+        Assert.Equal("rows of service:ssh", results[0]);
+        Assert.Equal("rows of decky:d1", results[1]);
+        Assert.Equal(3, cache.Loads);
+        Assert.All(calls.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task A_query_is_loaded_again_after_its_lifetime_or_when_the_generation_moves()
+    {
+        var loads = 0;
+        long generation = 0;
+        var cache = new QueryCache<string, int>(_time, TimeSpan.FromSeconds(2), 16,
+            (_, _) => Task.FromResult(Interlocked.Increment(ref loads)), () => Interlocked.Read(ref generation));
+
+        Assert.Equal(1, await cache.GetAsync("q", CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.Equal(1, await cache.GetAsync("q", CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.Equal(2, await cache.GetAsync("q", CancellationToken.None));
+        Interlocked.Increment(ref generation);
+        Assert.Equal(3, await cache.GetAsync("q", CancellationToken.None));
+        Assert.Equal(3, await cache.GetAsync("q", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task However_many_distinct_queries_arrive_the_cache_holds_at_most_its_capacity()
+    {
+        var cache = new QueryCache<int, int>(_time, TimeSpan.FromMinutes(1), 50, (key, _) => Task.FromResult(key * 2));
+
+        for (var i = 0; i < 10_000; i++)
+        {
+            Assert.Equal(i * 2, await cache.GetAsync(i, CancellationToken.None));
+            Assert.InRange(cache.Count, 1, 50);
+        }
+        Assert.Equal(10_000, cache.Loads);
+    }
+
+    [Fact]
+    public async Task A_failed_load_is_not_kept_and_a_caller_giving_up_does_not_fail_the_others()
+    {
+        var attempt = 0;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cache = new QueryCache<string, string>(_time, TimeSpan.FromSeconds(2), 16, async (_, _) =>
+        {
+            if (Interlocked.Increment(ref attempt) == 1)
+            {
+                throw new InvalidOperationException("database away");
+            }
+            await release.Task;
+            return "fresh";
+        });
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => cache.GetAsync("q", CancellationToken.None));
+        using var impatient = new CancellationTokenSource();
+        var gaveUp = cache.GetAsync("q", impatient.Token);
+        var patient = cache.GetAsync("q", CancellationToken.None);
+        await impatient.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gaveUp);
+        release.SetResult();
+        Assert.Equal("fresh", await patient);
+        Assert.Equal(2, cache.Loads);
+    }
+}

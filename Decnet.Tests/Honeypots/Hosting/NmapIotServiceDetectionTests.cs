@@ -1,0 +1,33 @@
+using System.Text.RegularExpressions;
+using Decnet.Core.Honeypots.Hosting;
+
+namespace Decnet.Tests.Honeypots.Hosting;
+
+/// <summary>
+/// nmap's version detection (the first thing a scanner runs) names each VoIP, IoT, cloud and ICS service as
+/// the product it imitates, from the match lines of Debian's nmap-service-probes.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class NmapIotServiceDetectionTests
+{
+    [Theory]
+    // mqtt-subscribe (a version script) reads $SYS/broker/version.
+    [InlineData("mqtt", "1883", @"1883/tcp\s+open\s+mosquitto\s+version 2\.0\.18")]
+    [InlineData("sip", "5060", @"5060/tcp\s+open\s+sip(-proxy)?\s+Asterisk( PBX)? 18\.20\.0")]
+    // docker-version (a version script) reads GET /version.
+    [InlineData("docker_api", "2375", @"2375/tcp\s+open\s+docker\s+Docker 24\.0\.7 \(API 1\.43\)")]
+    [InlineData("docker_api", "2376", @"2376/tcp\s+open\s+ssl/docker\s+Docker 24\.0\.7 \(API 1\.43\)")]
+    [InlineData("conpot", "502", @"502/tcp\s+open\s+modbus\s+Modbus TCP")]
+    [InlineData("conpot", "102", @"102/tcp\s+open\s+iso-tsap\s+Siemens S7 PLC")]
+    public async Task Nmap_version_detection_names_the_imitated_product(string service, string port, string expected)
+    {
+        await using var decky = TestDecky.Create();
+        var registry = new HoneypotServiceRegistry(BuiltInFactories.All());
+        await decky.StartAsync(registry.CreateBinding(service, decky.Context(), decky.Address));
+
+        var scan = await RealClient.RunAsync("nmap", ["-sT", "-sV", "-Pn", "-n", "-p", port, decky.Address.ToString()], timeout: TimeSpan.FromMinutes(4));
+
+        Assert.True(scan.ExitCode == 0, scan.StdErr);
+        Assert.True(Regex.IsMatch(scan.StdOut, expected), $"'{expected}' not in nmap output:\n{scan.StdOut}");
+    }
+}
