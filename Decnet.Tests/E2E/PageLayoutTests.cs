@@ -229,6 +229,8 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
         await GoAsync("/");
         await Page.GetByRole(AriaRole.Link, new() { Name = "Live Logs" }).ClickAsync();
         await Assertions.Expect(Page.Locator("h1")).ToHaveTextAsync("Live Logs");
+        // Focus moves after the new page has rendered (FocusOnNavigate runs after the render), not with its text.
+        await Page.WaitForFunctionAsync("() => document.activeElement && document.activeElement.tagName === 'H1'");
 
         var focus = await Page.EvaluateAsync<string[]>("""
             () => {
