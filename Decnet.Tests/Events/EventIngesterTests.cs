@@ -57,8 +57,32 @@ public abstract class EventIngesterTests(StorageProvider provider) : IngestTestC
         Assert.Equal("pw\"7]", fields["password"]);
         Assert.Equal("root", fields["username"]);
         Assert.Null(rows[8].Msg);
-        Assert.True(Ingester.Counters.Batches >= 3, "500-row batches");
         Assert.Equal(0, Ingester.Counters.Duplicates);
+    }
+
+    [Fact]
+    public async Task A_backlog_is_stored_in_batches_bounded_by_rows_and_by_characters()
+    {
+        var rows = Channel.CreateUnbounded<IngestLine>();
+        for (var i = 0; i < 5000; i++)
+        {
+            rows.Writer.TryWrite(new IngestLine(Rfc5424Formatter.Format(Event(i)), $"row-{i}"));
+        }
+        rows.Writer.Complete();
+        await Ingester.RunAsync(rows.Reader, TestContext.Current.CancellationToken);
+        Assert.Equal((5000L, 3L), (Ingester.Counters.Ingested, Ingester.Counters.Batches));
+
+        // 40 lines of 60,000 characters: a batch stops past 2 MiB of text, whatever the row count.
+        var big = Channel.CreateUnbounded<IngestLine>();
+        for (var i = 0; i < 40; i++)
+        {
+            // Past the formatter's own message bound: a line as a container or a spool file may carry it.
+            big.Writer.TryWrite(new IngestLine($"<134>1 2026-04-18T11:00:{i:00}Z decky-big ssh - auth - {new string('x', 60_000)}", $"big-{i}"));
+        }
+        big.Writer.Complete();
+        await Ingester.RunAsync(big.Reader, TestContext.Current.CancellationToken);
+        Assert.Equal((5040L, 5L), (Ingester.Counters.Ingested, Ingester.Counters.Batches));
+        Assert.Equal(5040, (await RowsAsync()).Count);
     }
 
     [Fact]

@@ -47,7 +47,8 @@ public sealed class LiveLogsPageTests : ComponentTestContext
         Assert.Contains("2 matching", page.Find("[data-testid=total]").TextContent, StringComparison.Ordinal);
 
         rows[1].Click();
-        var details = page.Find("[data-testid=log-details]");
+        // The details load after the click's render: wait for them rather than race the renderer.
+        var details = page.WaitForElement("[data-testid=log-details]");
         Assert.Contains("user=root pass=toor", details.TextContent, StringComparison.Ordinal);
         Assert.Contains("root", details.QuerySelector("dd")!.TextContent, StringComparison.Ordinal);
     }

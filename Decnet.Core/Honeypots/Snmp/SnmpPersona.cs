@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Decnet.Core.Honeypots.Hosting;
+using Decnet.Core.Honeypots.Ics;
 
 namespace Decnet.Core.Honeypots.Snmp;
 
@@ -14,9 +15,6 @@ public sealed record SnmpInterface(string Description, int Type, int Mtu, uint S
 /// </summary>
 public sealed record SnmpPersona(string Description, string ObjectId, string Contact, string Location, string Name, int Services, IReadOnlyList<SnmpInterface> Interfaces, bool HostResources)
 {
-    /// <summary>Upstream's industrial personas (its SNMP_ARCHETYPE), read from the <c>persona</c> key.</summary>
-    public static readonly IReadOnlyList<string> IndustrialPersonas = ["water_plant", "factory", "substation", "hospital", "default"];
-
     public static SnmpPersona For(ServiceContext context)
     {
         var host = context.Hostname;
@@ -24,22 +22,16 @@ public sealed record SnmpPersona(string Description, string ObjectId, string Con
         IReadOnlyList<SnmpInterface> LinuxInterfaces(string nic = "eth0") =>
             [new("lo", 24, 65536, 10_000_000, []), new(nic, 6, 1500, 1_000_000_000, mac)];
 
-        var industrial = context.PersonaValue("persona")?.Trim().ToLowerInvariant()
-            ?? (context.Archetype == "industrial-control" ? "water_plant" : null);
-        var persona = industrial switch
+        // An industrial decky tells one story on every service: conpot's PLC identity, the broker's plant and
+        // this agent's system group come from the same persona (conpot's default template when none is set).
+        var industrialName = context.PersonaValue("persona");
+        SnmpPersona? persona = null;
+        if (industrialName is not null || context.Archetype == "industrial-control")
         {
-            "water_plant" => new SnmpPersona("Siemens, SIMATIC S7, CPU 1214C DC/DC/DC, 6ES7 214-1AG40-0XB0, HW: 5, FW: V4.4.1", "1.3.6.1.4.1.4329.6.1.2",
-                "scada-ops@waterworks.local", "Pump station 3 - clearwell control panel", host, 78, [new("Siemens, SIMATIC S7, PN-IO", 6, 1500, 100_000_000, mac)], false),
-            "factory" => new SnmpPersona("Rockwell Automation 1756-EN2T/D, ControlLogix EtherNet/IP Bridge, Firmware 11.002", "1.3.6.1.4.1.95.1.14",
-                "controls-engineering@plant.local", "Line 2 assembly cell, cabinet C4", host, 78, [new("Ethernet Port 1", 6, 1500, 100_000_000, mac)], false),
-            "substation" => new SnmpPersona("Schneider Electric BMX P34 2020 Modicon M340 CPU, OS V3.20", "1.3.6.1.4.1.3833.1.7.255.1",
-                "grid-ops@utility.local", "Substation 7 control house, RTU rack", host, 78, [new("ETH1", 6, 1500, 100_000_000, mac)], false),
-            "hospital" => new SnmpPersona("Siemens Desigo PXC100.D automation station, FW V6.00.320", "1.3.6.1.4.1.4329.20.1",
-                "facilities@hospital.local", "Building B, basement plant room - HVAC", host, 72, [new("Ethernet 1", 6, 1500, 100_000_000, mac)], false),
-            "default" => new SnmpPersona($"Linux {host} 4.14.98 #1 SMP PREEMPT armv7l", "1.3.6.1.4.1.8072.3.2.10",
-                "Me <me@example.org>", "Sitting on the Dock of the Bay", host, 72, LinuxInterfaces(), false),
-            _ => null,
-        };
+            var plant = IndustrialPersonas.Find(industrialName, IndustrialPersonas.Fallback);
+            persona = new SnmpPersona(plant.SysDescr, "1.3.6.1.4.1.4329.6.1.2", plant.Contact, plant.Location, plant.SystemName, 78,
+                [new($"{plant.Vendor}, {plant.ProductName}, PN-IO", 6, 1500, 100_000_000, mac)], false);
+        }
         persona ??= context.OsFamily switch
         {
             "windows" => new SnmpPersona(

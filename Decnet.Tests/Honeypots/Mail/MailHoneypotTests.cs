@@ -111,11 +111,19 @@ public sealed class ImapHoneypotTests
             "a AUTHENTICATE PLAIN\r\n!!!notbase64\r\na AUTHENTICATE LOGIN\r\nYWRtaW4=\r\n*\r\na AUTHENTICATE GSSAPI\r\n"u8.ToArray(),
             Encoding.UTF8.GetBytes(login + "c FETCH 1:4294967296,*:*,0 (BODY[HEADER.FIELDS (FROM] BODY[]<999999999.5> BODY.PEEK[TEXT]<3.2>)\r\nd FETCH x ALL\r\ne UID FETCH 1:* (FLAGS\r\nf FETCH 2 (" + string.Concat(Enumerable.Repeat("FLAGS ", 100)) + ")\r\n"),
             Encoding.UTF8.GetBytes(login + "c UID\r\nd SEARCH SUBJECT\r\ne STATUS INBOX (MESSAGES UNSEEN BOGUS\r\nf LIST \"\" \"" + new string('*', 3000) + "a\"\r\ng IDLE\r\nnot done\r\n"),
-            Encoding.UTF8.GetBytes(login + "c APPEND INBOX (\\Seen) {20+}\r\nSubject: x\r\n\r\nbody\r\n\r\n"),
             Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 40).Select(i => $"t{i} BOGUS\r\n"))),
             Encoding.UTF8.GetBytes("a STARTTLS\r\nb LOGIN injected after starttls\r\n"),
         ]);
 
+        // An APPEND with a non-synchronising literal, waited for to its tagged answer.
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(endPoint);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(login + "c APPEND INBOX (\\Seen) {20+}\r\nSubject: x\r\n\r\nbody\r\n\r\nd LOGOUT\r\n"));
+            var reply = await new StreamReader(stream).ReadToEndAsync();
+            Assert.Contains("c OK [APPENDUID ", reply, StringComparison.Ordinal);
+        }
         var message = await Curl("-u", "admin:admin123", $"imap://{decky.Address}/INBOX;UID=5");
         Assert.True(message.ExitCode == 0, message.StdErr);
         Assert.Contains("sk_live_", message.StdOut, StringComparison.Ordinal);

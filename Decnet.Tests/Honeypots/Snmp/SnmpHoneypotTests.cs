@@ -38,7 +38,7 @@ public sealed class SnmpHoneypotTests
 
     /// <summary>A net-snmp tool with numeric OIDs (Debian ships no MIB files) against the decky.</summary>
     private static Task<RealClient.Result> Snmp(string tool, TestDecky decky, string[] options, params string[] oids) =>
-        RealClient.RunAsync(tool, ["-On", "-t", "2", "-r", "1", .. options, $"{decky.Address}:161", .. oids]);
+        RealClient.RunAsync(tool, ["-On", "-t", "5", "-r", "2", .. options, $"{decky.Address}:161", .. oids]);
 
     [Fact]
     [Trait("Category", "Integration")]
@@ -160,8 +160,8 @@ public sealed class SnmpHoneypotTests
     [Trait("Category", "Integration")]
     [InlineData("windows_server", null, null, "Software: Windows Version 6.3 (Build 17763 Multiprocessor Free)", ".1.3.6.1.4.1.311.1.1.3.1.2")]
     [InlineData("embedded", "printer", null, "HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT", ".1.3.6.1.4.1.11.2.3.9.1")]
-    [InlineData("embedded", "industrial-control", null, "Siemens, SIMATIC S7, CPU 1214C", ".1.3.6.1.4.1.4329.6.1.2")]
-    [InlineData("linux", null, "substation", "Schneider Electric BMX P34 2020 Modicon M340", ".1.3.6.1.4.1.3833.1.7.255.1")]
+    [InlineData("embedded", "industrial-control", null, "Siemens, SIMATIC, Siemens, SIMATIC, S7-200, 6ES7 215-1AG40-0XB0", ".1.3.6.1.4.1.4329.6.1.2")]
+    [InlineData("linux", null, "substation", "Siemens, SIMATIC S7-400, CPU 414-3 PN/DP, 6ES7 414-3EM07-0AB0", ".1.3.6.1.4.1.4329.6.1.2")]
     [InlineData("cisco", null, null, "Cisco IOS Software, C2960 Software", ".1.3.6.1.4.1.9.1.716")]
     public async Task The_device_snmp_describes_follows_the_deckys_os_archetype_or_industrial_persona(string os, string? archetype, string? industrial, string description, string objectId)
     {
@@ -171,6 +171,19 @@ public sealed class SnmpHoneypotTests
         Assert.True(get.ExitCode == 0, get.StdErr);
         Assert.Contains(description, get.StdOut, StringComparison.Ordinal);
         Assert.Contains($"OID: {objectId}", get.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void An_industrial_agent_names_the_same_system_and_firmware_as_the_deckys_plc()
+    {
+        using var decky = new HoneypotTestContext(new Dictionary<string, string> { ["persona"] = "water_plant" });
+        var persona = SnmpPersona.For(decky.Context);
+        var plant = Decnet.Core.Honeypots.Ics.IndustrialPersonas.WaterPlant;
+        Assert.Equal(plant.SystemName, persona.Name);
+        Assert.Equal(plant.SysDescr, persona.Description);
+        Assert.Contains(plant.Firmware, persona.Description, StringComparison.Ordinal);
+        Assert.Equal(plant.Location, persona.Location);
     }
 
     [Fact]
