@@ -15,8 +15,8 @@ cd "$(dirname "$0")"
 APT_PACKAGES=(
   chromium
   openssh-client openssh-server sshpass curl mariadb-client redis-tools postgresql-client snmp netcat-openbsd telnet nmap hydra swaks lftp ftp
-  iproute2 procps debootstrap docker.io
-  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils
+  iproute2 procps debootstrap docker.io systemd
+  smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils python3-impacket xvfb xauth
   sipsak mosquitto-clients tftp-hpa mbpoll
   postgresql python3
 )

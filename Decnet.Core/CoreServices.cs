@@ -27,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<EventStatistics>();
         services.AddSingleton<Overview.DashboardOverview>();
         services.AddSingleton<Export.ExportGate>();
+        services.AddSingleton<Events.Retention.LogPurger>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();
         services.AddDecnetEventPipeline();

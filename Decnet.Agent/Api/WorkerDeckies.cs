@@ -227,8 +227,33 @@ public sealed partial class WorkerDeckies(
             logger.LogWarning("The saved deployment {Path} is invalid ({Error}); waiting for the master", DeploymentPath, error);
             return;
         }
+        if (await AdoptAsync(saved, cancellationToken) is { } adopted)
+        {
+            logger.LogInformation("Adopted {Count} decky(ies) still running from before the restart ({Path}): nothing restarted", adopted, DeploymentPath);
+            return;
+        }
         var status = await DeployAsync(saved, cancellationToken);
         logger.LogInformation("Restored {Count} decky(ies) from {Path}", status.Deckies.Count, DeploymentPath);
+    }
+
+    /// <summary>The saved set, when the runtime still runs exactly it (containers outlive the agent); null otherwise.</summary>
+    private async Task<int?> AdoptAsync(DecnetConfig saved, CancellationToken cancellationToken)
+    {
+        await _changing.WaitAsync(cancellationToken);
+        try
+        {
+            // A deploy from the master that arrived first wins over the saved set.
+            if (_network is not null || await runtime.AdoptAsync(saved, cancellationToken) is not { } status)
+            {
+                return null;
+            }
+            _network = saved;
+            return status.Deckies.Count;
+        }
+        finally
+        {
+            _changing.Release();
+        }
     }
 
     private async Task SaveAsync(RuntimeStatus status, CancellationToken cancellationToken)

@@ -2,12 +2,14 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Decnet.Agent.Api;
 using Decnet.Agent.Heartbeat;
+using Decnet.Agent.Logging;
 using Decnet.Agent.SelfDestruct;
 using Decnet.Agent.Shipping;
 using Decnet.Agent.Spool;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Events.Collection;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Storage;
@@ -33,6 +35,7 @@ public static class AgentApplication
         builder.Configuration[RuntimeSelection.KindKey] = settings.Runtime;
         builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataDirectory)}"] = settings.Host.StateDirectory;
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddAgentLogFile(settings.Host.LogDirectory, "agent");
 
         var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint, LocalUpdaterFingerprint(settings.Host.UpdaterDirectory));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -64,7 +67,7 @@ public static class AgentApplication
             json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
-        services.AddSingleton(sp => new SpoolEventSink(settings.SpoolPath, sp.GetRequiredService<ILogger<SpoolEventSink>>()));
+        services.AddSingleton(sp => new SpoolEventSink(settings.SpoolPath, sp.GetRequiredService<ILogger<SpoolEventSink>>(), settings.SpoolRotation));
         services.AddSingleton<IHoneypotEventSink>(sp => sp.GetRequiredService<SpoolEventSink>());
         AddRuntime(builder);
         services.AddSingleton<WorkerDeckies>();
@@ -110,7 +113,13 @@ public static class AgentApplication
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
         if (RuntimeSelection.Choose(builder.Configuration, loggers.CreateLogger("Decnet.Agent")) == RuntimeSelection.Docker)
         {
+            // The service containers log their events on stdout: followed into the spool, shipped like the rest.
+            services.AddSingleton<IContainerLineSink>(sp => new SpoolLineSink(
+                sp.GetRequiredService<SpoolEventSink>(),
+                Path.Combine(sp.GetRequiredService<AgentServeSettings>().Host.StateDirectory, "docker-cursors.json"),
+                sp.GetRequiredService<ILogger<SpoolLineSink>>()));
             services.AddDockerDeckyRuntime();
+            services.AddHostedService<ContainerLogShipping>();
             return;
         }
         services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);
@@ -119,6 +128,7 @@ public static class AgentApplication
             sp.GetRequiredService<IHoneypotEventSink>(),
             sp.GetRequiredService<IOptions<EmbeddedRuntimeOptions>>(),
             sp.GetRequiredService<IOptions<StorageOptions>>(),
+            sp.GetRequiredService<IOptions<HoneypotLimitsOptions>>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());

@@ -1,5 +1,6 @@
 using System.Net;
 using Decnet.Core.Deckies;
+using Decnet.Agent.Spool;
 using Decnet.Core.Swarm;
 
 namespace Decnet.Agent.Serve;
@@ -7,7 +8,9 @@ namespace Decnet.Agent.Serve;
 /// <summary>
 /// Everything <c>decnet-agent serve</c> reads from the worker's INI: the enrolled settings
 /// (<see cref="AgentHostSettings"/>) plus the agent-only keys of the <c>[agent]</c> section, each with a
-/// default matching a bundle install: <c>runtime</c>, <c>config-dir</c>, <c>units-dir</c>, <c>bin-dir</c>.
+/// default matching a bundle install: <c>runtime</c>, <c>config-dir</c>, <c>units-dir</c>, <c>bin-dir</c>,
+/// and the spool's rotation: <c>spool-max-mb</c> (1–4096, default 64) and <c>spool-files</c> (rotated
+/// generations kept, 1–100, default 8).
 /// The paths are what self-destruct removes, so a test points them into a sandbox folder.
 /// </summary>
 public sealed record AgentServeSettings
@@ -32,6 +35,8 @@ public sealed record AgentServeSettings
     public IPAddress ListenAddress { get; init; } = IPAddress.Any;
 
     public string SpoolPath => Path.Combine(Host.LogDirectory, "decnet.log");
+
+    public SpoolRotation SpoolRotation { get; init; } = SpoolRotation.Default;
 
     /// <summary>Reads and validates the INI; every problem comes back located (line, section, key).</summary>
     /// <exception cref="IniValidationException">Missing or invalid settings.</exception>
@@ -79,6 +84,23 @@ public sealed record AgentServeSettings
             return value;
         }
 
+        int Integer(string key, int fallback, int min, int max)
+        {
+            var entry = agent?.Find(key);
+            if (entry?.Value?.Trim() is not { Length: > 0 } text)
+            {
+                return fallback;
+            }
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            {
+                errors.Add(new IniError(entry.Line, "agent", key, $"must be a whole number from {min} to {max}, not '{text}'"));
+                return fallback;
+            }
+            return value;
+        }
+
+        var spoolMaxMegabytes = Integer("spool-max-mb", (int)(SpoolRotation.DefaultMaxBytes / (1024 * 1024)), 1, 4096);
+        var spoolFiles = Integer("spool-files", SpoolRotation.DefaultRetainedFiles, 1, 100);
         var configDirectory = AbsolutePath("config-dir", "/etc/decnet");
         var unitsDirectory = AbsolutePath("units-dir", "/etc/systemd/system");
         var binDirectory = AbsolutePath("bin-dir", "/usr/local/bin");
@@ -112,6 +134,7 @@ public sealed record AgentServeSettings
             UnitsDirectory = unitsDirectory,
             BinDirectory = binDirectory,
             ListenAddress = listen,
+            SpoolRotation = new SpoolRotation(spoolMaxMegabytes * 1024L * 1024, spoolFiles),
         };
     }
 }

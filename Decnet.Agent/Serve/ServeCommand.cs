@@ -1,10 +1,12 @@
 using Decnet.Core.Deckies;
+using Decnet.Core.Swarm.Pki;
 
 namespace Decnet.Agent.Serve;
 
 /// <summary>
 /// <c>decnet-agent serve [--config /etc/decnet/decnet.ini]</c> (or DECNET_CONFIG): the worker agent.
-/// Settings or identity problems are printed, each located, and exit with 2 before anything listens.
+/// Settings or identity problems (including a certificate whose CN is not the configured name) are
+/// printed, each located, and exit with 2 before anything listens.
 /// </summary>
 public static class ServeCommand
 {
@@ -75,6 +77,15 @@ public static class ServeCommand
         if (identity is null)
         {
             await stderr.WriteLineAsync($"decnet-agent serve: {identityError}");
+            return ExitUsage;
+        }
+
+        // Another worker's files copied here would heartbeat as that worker: its name must be ours.
+        var commonName = SwarmTrust.CommonName(identity.Certificate);
+        if (!string.Equals(commonName, settings.Host.Name, StringComparison.Ordinal))
+        {
+            identity.Dispose();
+            await stderr.WriteLineAsync($"decnet-agent serve: {settings.Host.CertificatePath} is the certificate of '{commonName}', but {configPath} [agent] name is '{settings.Host.Name}'; install this worker's own bundle");
             return ExitUsage;
         }
 

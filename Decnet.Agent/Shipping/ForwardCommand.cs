@@ -1,3 +1,4 @@
+using Decnet.Agent.Logging;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
 
@@ -57,6 +58,7 @@ public static class ForwardCommand
         }
 
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.AddAgentLogFile(settings.LogDirectory, "forwarder");
         builder.Services.AddLogForwarder(settings);
         using var host = builder.Build();
         await host.RunAsync(stopping).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Decnet.Agent.Logging;
 using Decnet.Agent.Serve;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Updates;
@@ -22,6 +23,7 @@ public static class UpdaterApplication
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "decnet-updater", ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        builder.Logging.AddAgentLogFile(settings.Host.LogDirectory, "updater");
 
         var pin = new MasterPin(identity.Trust, settings.Host.MasterFingerprint);
         builder.WebHost.ConfigureKestrel(kestrel =>

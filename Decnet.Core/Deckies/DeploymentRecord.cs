@@ -39,6 +39,9 @@ public sealed class DeckyRecord
 
     /// <summary>JSON object: service name → persona settings.</summary>
     public string ServiceConfig { get; set; } = "{}";
+
+    /// <summary>JSON list of the decky's bring-your-own service definitions (the snapshot's <c>custom_services</c>).</summary>
+    public string CustomServices { get; set; } = "[]";
     public string NmapOs { get; set; } = "linux";
     public int? MutateIntervalMinutes { get; set; }
     public DateTime? LastMutated { get; set; }

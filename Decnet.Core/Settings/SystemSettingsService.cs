@@ -48,6 +48,32 @@ public sealed class SystemSettingsService(IDbContextFactory<DecnetDbContext> dbF
         return SettingsUpdate.Ok(updated);
     }
 
+    public async Task<SettingsUpdate> SetLogRetentionAsync(string actor, int days, long maxRows, CancellationToken cancellationToken)
+    {
+        var errors = new List<string>();
+        if (days is < SystemSettings.MinLogRetentionDays or > SystemSettings.MaxLogRetentionDays)
+        {
+            errors.Add($"Log retention must be between {SystemSettings.MinLogRetentionDays} and {SystemSettings.MaxLogRetentionDays} days.");
+        }
+        if (maxRows is < SystemSettings.MinLogRetentionMaxRows or > SystemSettings.MaxLogRetentionMaxRows)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Maximum log rows must be between {SystemSettings.MinLogRetentionMaxRows:N0} and {SystemSettings.MaxLogRetentionMaxRows:N0}."));
+        }
+        if (errors.Count > 0)
+        {
+            return SettingsUpdate.Invalid(string.Join(" ", errors));
+        }
+        var updated = await UpdateAsync(actor, s =>
+        {
+            s.LogRetentionDays = days;
+            s.LogRetentionMaxRows = maxRows;
+        }, cancellationToken);
+        await audit.RecordAsync(actor, "config.log_retention", null,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{days} days, {maxRows} rows"), cancellationToken);
+        return SettingsUpdate.Ok(updated);
+    }
+
     private async Task<SystemSettings> UpdateAsync(string actor, Action<SystemSettings> change, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

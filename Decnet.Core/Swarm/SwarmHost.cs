@@ -66,10 +66,13 @@ public static class DeckyShardState
     public const string TearingDown = "tearing_down";
     public const string TeardownFailed = "teardown_failed";
 
-    /// <summary>Every state a shard can be in, for validating filters.</summary>
+    /// <summary>Never stored: shown for a shard whose worker is not active (see <see cref="SwarmOverview.EffectiveState"/>).</summary>
+    public const string Unreachable = "unreachable";
+
+    /// <summary>Every state a shard can be shown in, for validating filters.</summary>
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        Pending, Running, Degraded, Failed, TearingDown, TeardownFailed,
+        Pending, Running, Degraded, Failed, TearingDown, TeardownFailed, Unreachable,
     };
 }
 

@@ -114,12 +114,9 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         {
             query = query.Where(s => s.HostId == id);
         }
-        if (!string.IsNullOrEmpty(state))
-        {
-            query = query.Where(s => s.State == state);
-        }
         var shards = await query.OrderBy(s => s.DeckyName).ToListAsync(cancellationToken);
-        return shards.Select(ToView).ToList();
+        // Filtered on the state shown, which depends on the host's status as well.
+        return shards.Select(ToView).Where(v => string.IsNullOrEmpty(state) || v.State == state).ToList();
     }
 
     /// <summary>
@@ -177,8 +174,18 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         var ip = config?.Ip is { Length: > 0 } snapshotIp ? snapshotIp : shard.DeckyIp is { Length: > 0 } columnIp ? columnIp : Unknown;
         return new SwarmDeckyView(
             shard.DeckyName, shard.HostId, shard.Host?.Name ?? Unknown, shard.Host?.Address, shard.Host?.Status ?? Unknown, ip,
-            shard.State, shard.LastError, shard.LastSeen, shard.UpdatedAt, config?.Services ?? ServiceList(shard.Services), config);
+            EffectiveState(shard.State, shard.Host?.Status), shard.LastError, shard.LastSeen, shard.UpdatedAt, config?.Services ?? ServiceList(shard.Services), config);
     }
+
+    /// <summary>
+    /// What a shard is as far as the master can tell: the last state its worker reported while that
+    /// worker is active, <see cref="DeckyShardState.Unreachable"/> once it is not (a silent worker's
+    /// "running" is a guess). States the master itself sets (pending, tearing down) stay as they are.
+    /// </summary>
+    public static string EffectiveState(string stored, string? hostStatus) =>
+        hostStatus != SwarmHostStatus.Active && stored is DeckyShardState.Running or DeckyShardState.Degraded or DeckyShardState.Failed
+            ? DeckyShardState.Unreachable
+            : stored;
 
     internal static DeckyConfig? Snapshot(string? json)
     {

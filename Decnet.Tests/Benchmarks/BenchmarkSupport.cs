@@ -81,7 +81,10 @@ public sealed class BenchmarkDecky : IAsyncDisposable
             Limits = limits,
             LoggerFactory = NullLoggerFactory.Instance,
         };
-        var host = new ServiceHost(NullLoggerFactory.Instance);
+        // Every benchmark client comes from one address: per-source shares would measure the admission
+        // policy instead of the service, so the load generator gets the whole host.
+        var admission = new SessionAdmissionOptions { MaxSessionsPerSourcePerDecky = 100_000, MaxSessionsPerSourcePerHost = 100_000, MaxSessionsPerDecky = 100_000, MaxSessionsPerHost = 100_000 };
+        var host = new ServiceHost(NullLoggerFactory.Instance, new ServiceHostOptions { Admission = admission });
         var hosted = await host.StartDeckyAsync(name, [new HostedServiceBinding(factory.Name, factory.Create(context), address, [port])]);
         Assert.True(hosted.AllBound, string.Join("; ", hosted.Bindings));
         return new BenchmarkDecky(root, host, hosted, hosted.EndPointOf(factory.Name, port.Port, port.Transport));

@@ -15,6 +15,8 @@ using Decnet.Tests.Honeypots;
 using Decnet.Tests.Honeypots.Mongo;
 using Driver = MongoDB.Bson;
 
+using static Decnet.Tests.Benchmarks.LoginLoad;
+
 namespace Decnet.Tests.Benchmarks;
 
 /// <summary>
@@ -27,54 +29,6 @@ namespace Decnet.Tests.Benchmarks;
 [Collection(BenchmarkCollection.Name)]
 public sealed class DataFamilyBenchmark(ITestOutputHelper output)
 {
-    private const int Workers = 32;
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(6);
-
-    private sealed class CountingDrain : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _task;
-
-        public CountingDrain()
-        {
-            _task = Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var e in Sink.Reader.ReadAllAsync(_stop.Token))
-                    {
-                        Counts.AddOrUpdate(e.EventType, 1, (_, n) => n + 1);
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopped after the run.
-                }
-            });
-        }
-
-        public ChannelEventSink Sink { get; } = new();
-        public ConcurrentDictionary<string, long> Counts { get; } = new();
-
-        public long Count(string type) => Counts.TryGetValue(type, out var n) ? n : 0;
-
-        private bool _disposed;
-
-        /// <summary>Completes the sink and waits for the reader to count everything; safe to call twice.</summary>
-        public async ValueTask DisposeAsync()
-        {
-            if (_disposed)
-            {
-                return;
-            }
-            _disposed = true;
-            Sink.Complete();
-            await _task.WaitAsync(TimeSpan.FromSeconds(30));
-            await _stop.CancelAsync();
-            _stop.Dispose();
-        }
-    }
-
     [Fact]
     [Trait("Category", "Benchmark")]
     public async Task Login_connections_and_credentials_per_second_next_to_a_bare_accept_loop()
@@ -120,86 +74,6 @@ public sealed class DataFamilyBenchmark(ITestOutputHelper output)
         }
 
         await SnmpCommunityGuessesAsync(report);
-    }
-
-    /// <summary>Runs <see cref="Workers"/> loops of one login per connection for <see cref="Duration"/>; completed connections and their rate.</summary>
-    private static async Task<(long Connections, double PerSecond)> DriveAsync(IPEndPoint endPoint, Func<IPEndPoint, int, Task> login)
-    {
-        long done = 0;
-        var watch = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
-        {
-            var i = 0;
-            while (watch.Elapsed < Duration)
-            {
-                await login(endPoint, (w * 1_000_000) + i++);
-                Interlocked.Increment(ref done);
-            }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        watch.Stop();
-        return (done, done / watch.Elapsed.TotalSeconds);
-    }
-
-    private static async Task<double> BareAcceptLoopAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(TestDecky.NextAddress(), 0));
-        listener.Listen(512);
-        using var stop = new CancellationTokenSource();
-        var accept = Task.Run(async () =>
-        {
-            try
-            {
-                while (true)
-                {
-                    var client = await listener.AcceptAsync(stop.Token);
-                    _ = Task.Run(async () =>
-                    {
-                        using (client)
-                        {
-                            await client.SendAsync(new byte[] { 0x2b });
-                            client.Shutdown(SocketShutdown.Both);
-                        }
-                    });
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                // Measurement over.
-            }
-        });
-        var (_, rate) = await DriveAsync((IPEndPoint)listener.LocalEndPoint!, async (endPoint, _) =>
-        {
-            using var tcp = await ConnectAsync(endPoint);
-            await DrainAsync(tcp.GetStream());
-        });
-        await stop.CancelAsync();
-        await accept;
-        return rate;
-    }
-
-    private static async Task<TcpClient> ConnectAsync(IPEndPoint endPoint)
-    {
-        var tcp = new TcpClient { NoDelay = true };
-        await tcp.ConnectAsync(endPoint);
-        return tcp;
-    }
-
-    /// <summary>Reads until the server closes: the login is over when the decky hangs up.</summary>
-    private static async Task DrainAsync(Stream stream)
-    {
-        var buffer = new byte[4096];
-        try
-        {
-            while (await stream.ReadAsync(buffer) > 0)
-            {
-            }
-        }
-        catch (IOException)
-        {
-            // A reset is an ending too.
-        }
     }
 
     private static byte[] PostgresStartup(int i)

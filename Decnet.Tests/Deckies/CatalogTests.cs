@@ -155,7 +155,7 @@ public sealed class CatalogTests
     [InlineData("smb", "445/tcp,139/tcp")]
     [InlineData("snmp", "161/udp")]
     [InlineData("sip", "5060/udp,5060/tcp")]
-    [InlineData("llmnr", "5355/udp,5353/udp")]
+    [InlineData("llmnr", "5355/udp,5353/udp,137/udp")]
     [InlineData("conpot", "502/tcp,102/tcp")]
     [InlineData("docker_api", "2375/tcp,2376/tcp")]
     public void Services_declare_their_ports_and_transports(string name, string ports)
@@ -179,6 +179,11 @@ public sealed class CatalogTests
     [InlineData("pop3", "users,domain,banner,tls_cert,tls_key,tls_cn")]
     [InlineData("snmp", "community,write_community,persona,sys_descr,sys_object_id,sys_contact,sys_location,sys_name")]
     [InlineData("ftp", "")]
+    [InlineData("smb", "domain,netbios_domain,share,share_comment")]
+    [InlineData("mssql", "version,domain,netbios_domain")]
+    [InlineData("rdp", "domain,netbios_domain,tls_cert,tls_key,tls_cn")]
+    [InlineData("llmnr", "domain,netbios_domain")]
+    [InlineData("ldap", "domain,netbios_domain,users,accept_binds,anonymous_search,tls_cert,tls_key,tls_cn")]
     public void Services_list_the_persona_keys_they_read(string name, string keys)
     {
         var service = ServiceCatalog.Get(name);

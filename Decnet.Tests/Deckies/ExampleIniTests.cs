@@ -4,7 +4,7 @@ namespace Decnet.Tests.Deckies;
 
 public sealed class ExampleIniTests
 {
-    private static string ExamplePath(string file)
+    internal static string ExamplePath(string file)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,9 +35,10 @@ public sealed class CollectingEventSink : IHoneypotEventSink
 /// <summary>A temporary decky: state and artifact folders, persona keys, and an event sink.</summary>
 public sealed class HoneypotTestContext : IDisposable
 {
-    public HoneypotTestContext(IReadOnlyDictionary<string, string>? persona = null, string distro = "debian", string? stateDirectory = null, TimeProvider? time = null)
+    public HoneypotTestContext(IReadOnlyDictionary<string, string>? persona = null, string distro = "debian", string? stateDirectory = null, TimeProvider? time = null, ArtifactQuotaOptions? artifacts = null)
     {
         Root = Directory.CreateTempSubdirectory("decnet-hp-").FullName;
+        Artifacts = new ArtifactQuota(Path.Combine(Root, "artifacts"), artifacts ?? new ArtifactQuotaOptions());
         Context = new ServiceContext
         {
             DeckyName = "decky-01",
@@ -45,6 +47,7 @@ public sealed class HoneypotTestContext : IDisposable
             Persona = persona ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase),
             StateDirectory = stateDirectory ?? Path.Combine(Root, "state"),
             ArtifactsDirectory = Path.Combine(Root, "artifacts"),
+            Artifacts = Artifacts,
             Events = Sink,
             LoggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information)),
             Time = time ?? TimeProvider.System,
@@ -53,6 +56,7 @@ public sealed class HoneypotTestContext : IDisposable
 
     public string Root { get; }
     public CollectingEventSink Sink { get; } = new();
+    public ArtifactQuota Artifacts { get; }
 
     /// <summary>What the service and its host logged (faulted sessions arrive here as warnings).</summary>
     public RecordingLoggerProvider Logs { get; } = new();

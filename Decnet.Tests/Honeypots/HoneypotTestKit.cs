@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,9 @@ public sealed class CapturingEventSink : IHoneypotEventSink
     }
 
     public IReadOnlyList<HoneypotEvent> OfType(string eventType) => Events.Where(e => e.EventType == eventType).ToList();
+
+    /// <summary>Forgets what was recorded (a production sink writes events out instead of keeping them).</summary>
+    public void Clear() => _events.Clear();
 
     public async Task<HoneypotEvent> WaitForAsync(string eventType, Func<HoneypotEvent, bool>? predicate = null, TimeSpan? timeout = null)
     {
@@ -111,6 +115,14 @@ public sealed class TestDecky : IAsyncDisposable
         return new TestDecky(name ?? "decky-" + address.ToString().Replace('.', '-'), address, root);
     }
 
+    /// <summary>The decky's artifact quota, shared by all its services; default limits unless <see cref="UseArtifactQuota"/> set others.</summary>
+    public ArtifactQuota Artifacts => _artifacts ??= new ArtifactQuota(ArtifactsDirectory, new ArtifactQuotaOptions());
+
+    private ArtifactQuota? _artifacts;
+
+    /// <summary>Gives the decky's services their own quota (call before building contexts).</summary>
+    public ArtifactQuota UseArtifactQuota(ArtifactQuotaOptions options) => _artifacts = new ArtifactQuota(ArtifactsDirectory, options);
+
     public ServiceContext Context(IReadOnlyDictionary<string, string>? persona = null, SessionLimits? limits = null, string? hostname = null)
     {
         var loggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Information));
@@ -121,6 +133,7 @@ public sealed class TestDecky : IAsyncDisposable
             Persona = persona is null ? new Dictionary<string, string>() : new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase),
             StateDirectory = StateDirectory,
             ArtifactsDirectory = ArtifactsDirectory,
+            Artifacts = Artifacts,
             Events = Sink,
             Limits = limits ?? new SessionLimits(),
             LoggerFactory = loggerFactory,
@@ -152,9 +165,12 @@ public sealed class TestDecky : IAsyncDisposable
         });
     }
 
-    public async Task<HostedDecky> StartAsync(params HostedServiceBinding[] bindings)
+    public Task<HostedDecky> StartAsync(params HostedServiceBinding[] bindings) => StartAsync(new ServiceHostOptions(), bindings);
+
+    /// <summary>Serves the bindings on a host of its own with <paramref name="options"/> (admission limits, port offset).</summary>
+    public async Task<HostedDecky> StartAsync(ServiceHostOptions options, params HostedServiceBinding[] bindings)
     {
-        Host = new ServiceHost(NullLoggerFactory.Instance);
+        Host = new ServiceHost(NullLoggerFactory.Instance, options);
         Hosted = await Host.StartDeckyAsync(Name, bindings);
         Assert.True(Hosted.AllBound, string.Join("; ", Hosted.Bindings));
         return Hosted;

@@ -163,9 +163,11 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
         await WaitForAsync(() => Task.FromResult(!Directory.Exists(live.ConfigDirectory) && !Directory.Exists(live.InstallDirectory)),
             "the decommissioned worker's reaper wipes its sandbox", alpha, beta);
         Assert.True(Directory.Exists(live.LogDirectory));
-        // Revoked certificates are refused at the TLS handshake (SwarmGate), before any route runs.
+        // Its old certificate is refused at the TLS handshake, and that shows as a swarm security event.
         using var stale = _master.WorkerClient(live.Identity);
         await Assert.ThrowsAsync<HttpRequestException>(() => SwarmMaster.SendHeartbeatAsync(stale, SwarmMaster.Heartbeat(live.HostId)));
+        var events = await GetJsonAsync("/api/v1/swarm/security-events");
+        Assert.Contains(events.EnumerateArray(), e => e.GetProperty("refusal").GetString() == "revoked" && e.GetProperty("fingerprint").GetString() == live.Identity.Fingerprint);
     }
 
     [Fact]
@@ -223,7 +225,8 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "alpha did not reconcile within 90 s:\n" + alpha.Output);
             await Task.Delay(200);
         }
-        Assert.Contains("torn down here", alpha.Output, StringComparison.Ordinal);
+        // The agent's log line travels through its console logger and our pipe reader: wait for it.
+        await WaitForAsync(() => Task.FromResult(alpha.Output.Contains("torn down here", StringComparison.Ordinal)), "alpha logs the strays it tore down", alpha, beta);
         Assert.False(File.Exists(Path.Combine(alpha.StateDirectory, "deployment.json")), "alpha would restore the strays again at its next start");
         // A few more heartbeats: still no flip, and beta serves every decky.
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -237,6 +240,99 @@ public sealed class SwarmEndToEndTests : IAsyncLifetime
         var audit = await _master.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>().RecentAsync(100, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "swarm.reconcile" && a.Target == "worker-alpha");
     }
+
+    [Fact]
+    public async Task The_fleet_api_lists_counts_mutates_and_tears_down_deckies_on_workers_and_a_silent_workers_are_unreachable()
+    {
+        var agentNet = Clients.LabSubnetPrefix();
+        var deckyNet = Clients.LabSubnetPrefix();
+        var alpha = await EnrollAndStartAsync("worker-alpha", $"{agentNet}.1");
+        var beta = await EnrollAndStartAsync("worker-beta", $"{agentNet}.2");
+        await WaitForAsync(async () => (await HostAsync(alpha.HostId)).Status == SwarmHostStatus.Active
+            && (await HostAsync(beta.HostId)).Status == SwarmHostStatus.Active, "both workers heartbeat", alpha, beta);
+        var ini = new StringBuilder($"[general]\nnet = {deckyNet}.0/24\ngw = {deckyNet}.1\n\n");
+        for (var i = 0; i < 4; i++)
+        {
+            ini.Append(CultureInfo.InvariantCulture, $"[edge-{i}]\nip = {deckyNet}.{10 + i}\nservices = redis\n\n");
+        }
+        using (var deploy = await _admin.PostAsJsonAsync("/api/v1/deckies/deploy", new { ini_content = ini.ToString() }))
+        {
+            Assert.True(deploy.StatusCode == HttpStatusCode.OK, await deploy.Content.ReadAsStringAsync());
+        }
+
+        // GET /api/v1/deckies covers the workers' deckies, each naming its host; /stats counts them.
+        await WaitForAsync(async () => (await FleetAsync()).Count(d => d.GetProperty("state").GetString() == "running") == 4, "four running deckies listed", alpha, beta);
+        var listed = await FleetAsync();
+        Assert.Equal(2, listed.Count(d => d.GetProperty("host").GetString() == "worker-alpha"));
+        Assert.Equal(2, listed.Count(d => d.GetProperty("host").GetString() == "worker-beta"));
+        await WaitForAsync(async () => (await GetJsonAsync("/api/v1/stats")).GetProperty("active_deckies").GetInt32() == 4, "stats count the workers' deckies", alpha, beta);
+
+        // Mutation by hand goes to the worker's agent (/mutate), which applies and persists it.
+        var edge0Host = Owner(listed, "edge-0") == "worker-alpha" ? alpha : beta;
+        using (var mutated = await _admin.PostAsync("/api/v1/deckies/edge-0/mutate", null))
+        {
+            Assert.True(mutated.StatusCode == HttpStatusCode.OK, await mutated.Content.ReadAsStringAsync());
+        }
+        Assert.NotEqual(["redis"], WorkerServices(edge0Host, "edge-0"));
+        Assert.Equal(WorkerServices(edge0Host, "edge-0"), Services(await FleetAsync(), "edge-0"));
+
+        // The mutator honours intervals: only the decky whose interval has passed is rotated, once.
+        var store = _master.Services.GetRequiredService<SwarmStore>();
+        var edge1 = (await _master.Overview.DeckiesAsync(null, null, CancellationToken.None)).Single(d => d.Name == "edge-1");
+        var edge1Host = edge1.HostId == alpha.HostId ? alpha : beta;
+        Assert.True(await store.UpdateSnapshotAsync(edge1.HostId, edge1.Config! with { LastMutated = DateTime.UtcNow.AddDays(-2) }, CancellationToken.None));
+        var mutator = _master.Services.GetRequiredService<Decnet.Core.Deckies.Fleet.DeckyMutator>();
+        Assert.Equal(["edge-1"], await mutator.MutateDueAsync(CancellationToken.None));
+        Assert.NotEqual(["redis"], WorkerServices(edge1Host, "edge-1"));
+        Assert.Empty(await mutator.MutateDueAsync(CancellationToken.None));
+
+        // DELETE /api/v1/deckies/{name} reaches the worker: 202, then the decky is gone there.
+        using (var deleted = await _admin.DeleteAsync("/api/v1/deckies/edge-2"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+        await WaitForAsync(async () => (await FleetAsync()).All(d => d.GetProperty("name").GetString() != "edge-2"), "edge-2 is torn down", alpha, beta);
+        Assert.False(await Clients.IsListeningAsync($"{deckyNet}.12", RedisPort));
+
+        // A worker falls silent: its deckies are unreachable (not running), uncounted, and left alone by the mutator.
+        var silent = edge0Host == alpha ? beta : alpha;
+        var silentName = silent == alpha ? "worker-alpha" : "worker-beta";
+        var silentDeckies = (await FleetAsync()).Where(d => d.GetProperty("host").GetString() == silentName).Select(d => d.GetProperty("name").GetString()!).ToList();
+        Assert.NotEmpty(silentDeckies);
+        await silent.StopAsync();
+        await WaitForAsync(async () => (await HostAsync(silent.HostId)).Status == SwarmHostStatus.Unreachable, "the stopped worker turns unreachable", alpha, beta);
+        var fleet = await FleetAsync();
+        Assert.All(fleet.Where(d => silentDeckies.Contains(d.GetProperty("name").GetString()!)), d =>
+        {
+            Assert.Equal("unreachable", d.GetProperty("state").GetString());
+            Assert.All(d.GetProperty("runtime").EnumerateArray(), s => Assert.Equal("unreachable", s.GetProperty("state").GetString()));
+        });
+        Assert.All((await GetJsonAsync("/api/v1/swarm/deckies")).EnumerateArray().Where(d => d.GetProperty("host_uuid").GetGuid() == silent.HostId),
+            d => Assert.Equal("unreachable", d.GetProperty("state").GetString()));
+        await WaitForAsync(async () => (await GetJsonAsync("/api/v1/stats")).GetProperty("active_deckies").GetInt32() == 3 - silentDeckies.Count,
+            "stats leave the silent worker's deckies out", alpha, beta);
+        foreach (var name in silentDeckies)
+        {
+            var shard = (await _master.Overview.DeckiesAsync(null, null, CancellationToken.None)).Single(d => d.Name == name);
+            await store.UpdateSnapshotAsync(shard.HostId, shard.Config! with { LastMutated = DateTime.UtcNow.AddDays(-2) }, CancellationToken.None);
+        }
+        Assert.Empty(await mutator.MutateDueAsync(CancellationToken.None));
+        using var refused = await _admin.PostAsync($"/api/v1/deckies/{silentDeckies[0]}/mutate", null);
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+    }
+
+    private async Task<List<JsonElement>> FleetAsync() => [.. (await GetJsonAsync("/api/v1/deckies")).EnumerateArray()];
+
+    private static string? Owner(List<JsonElement> fleet, string name) =>
+        fleet.Single(d => d.GetProperty("name").GetString() == name).GetProperty("host").GetString();
+
+    private static List<string> Services(List<JsonElement> fleet, string name) =>
+        [.. fleet.Single(d => d.GetProperty("name").GetString() == name).GetProperty("services").EnumerateArray().Select(s => s.GetString()!)];
+
+    /// <summary>What the worker's agent itself persisted for the decky (its deployment.json).</summary>
+    private static List<string> WorkerServices(Worker worker, string name) =>
+        [.. Decnet.Core.Deckies.DeckyConfigJson.DeserializeDeployment(File.ReadAllText(Path.Combine(worker.StateDirectory, "deployment.json")))
+            .Deckies.Single(d => d.Name == name).Services];
 
     private async Task<Worker> EnrollAndStartAsync(string name, string address)
     {

@@ -1,4 +1,5 @@
 using Decnet.Core.Deckies;
+using Decnet.Core.Events.Retention;
 using Decnet.Core.Settings;
 using Decnet.Core.Users;
 using Decnet.Web.Authentication;
@@ -21,6 +22,9 @@ public static class ConfigApi
         group.MapPut("/global-mutation-interval", SetGlobalMutationIntervalAsync).RequireAuthorization(Policies.Admin)
             .WithName("SetGlobalMutationInterval").WithSummary("Mutation interval for deckies without their own, e.g. 30m, 2d.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapPut("/log-retention", SetLogRetentionAsync).RequireAuthorization(Policies.Admin)
+            .WithName("SetLogRetention").WithSummary("How long (1-3650 days) and how many rows (1,000-1,000,000,000) the logs table keeps; a purge runs at once.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapPost("/users", CreateUserAsync).RequireAuthorization(Policies.Admin)
             .WithName("CreateUser").WithSummary("Create a user; it must change its password at first login.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
@@ -36,7 +40,7 @@ public static class ConfigApi
         return group;
     }
 
-    public static async Task<Ok<ConfigResponse>> GetAsync(HttpContext http, SystemSettingsService settings, UserDirectory users, CancellationToken cancellationToken)
+    public static async Task<Ok<ConfigResponse>> GetAsync(HttpContext http, SystemSettingsService settings, UserDirectory users, LogPurger purger, CancellationToken cancellationToken)
     {
         var current = await settings.GetAsync(cancellationToken);
         IReadOnlyList<UserResponse>? list = null;
@@ -44,11 +48,28 @@ public static class ConfigApi
         {
             list = (await users.ListAsync(cancellationToken)).Select(UserResponse.From).ToList();
         }
+        var retention = LogRetentionPolicy.From(current);
         return TypedResults.Ok(new ConfigResponse(
             http.User.IsAdmin() ? UserRoles.Admin : UserRoles.Viewer,
             current.DeploymentLimit,
             MutationInterval.Format(current.GlobalMutationIntervalMinutes),
-            list));
+            list,
+            retention.Days,
+            retention.MaxRows,
+            purger.LastResult is { } last ? new LogPurgeResponse(last.At, last.RemovedByAge, last.RemovedByCount, last.Remaining) : null));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> SetLogRetentionAsync(
+        [FromBody] LogRetentionRequest request, HttpContext http, SystemSettingsService settings, CancellationToken cancellationToken)
+    {
+        if (request.Days is not { } days || request.MaxRows is not { } maxRows)
+        {
+            return ApiProblems.Invalid("days and max_rows are required.");
+        }
+        var result = await settings.SetLogRetentionAsync(http.User.GetUsername(), days, maxRows, cancellationToken);
+        return result.Succeeded
+            ? TypedResults.Ok(new MessageResponse(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Logs are kept {days} days, at most {maxRows} rows.")))
+            : ApiProblems.Invalid(result.Error!);
     }
 
     public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> SetDeploymentLimitAsync(
@@ -122,7 +143,14 @@ public static class ConfigApi
 
 public sealed record MessageResponse(string Message);
 
-public sealed record ConfigResponse(string Role, int DeploymentLimit, string GlobalMutationInterval, IReadOnlyList<UserResponse>? Users);
+public sealed record ConfigResponse(
+    string Role, int DeploymentLimit, string GlobalMutationInterval, IReadOnlyList<UserResponse>? Users,
+    int LogRetentionDays, long LogRetentionMaxRows, LogPurgeResponse? LastLogPurge);
+
+/// <summary>The last retention pass: when, rows removed for their age and for the row limit, rows kept.</summary>
+public sealed record LogPurgeResponse(DateTimeOffset At, long RemovedByAge, long RemovedByCount, long Remaining);
+
+public sealed record LogRetentionRequest(int? Days, long? MaxRows);
 
 public sealed record UserResponse(Guid Uuid, string Username, string Role, bool MustChangePassword, DateTime CreatedAt, DateTime? LastLoginAt)
 {

@@ -17,20 +17,20 @@ public static class DeckiesApi
     {
         var group = app.MapGroup("/api/v1/deckies").WithTags("Deckies");
         group.MapGet("/", ListAsync).RequireAuthorization(Policies.Viewer)
-            .WithName("ListDeckies").WithSummary("Deployed deckies with their configuration and live per-service state.");
+            .WithName("ListDeckies").WithSummary("Deployed deckies, local and on swarm workers (host names the worker), with their configuration and live state; a decky on a silent worker is unreachable.");
         group.MapPost("/deploy", DeployAsync).RequireAuthorization(Policies.Admin)
             .WithMetadata(new RequestSizeLimitAttribute(MaxDeployBody))
             .WithName("DeployDeckies").WithSummary("Deploy an INI. Replaces the previous decky set; invalid INI changes nothing.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status502BadGateway);
         group.MapPost("/{name}/mutate", MutateAsync).RequireAuthorization(Policies.Admin)
-            .WithName("MutateDecky").WithSummary("Rotate the decky's services now.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("MutateDecky").WithSummary("Rotate the decky's services now (on its worker for a swarm decky).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway);
         group.MapPut("/{name}/mutate-interval", SetIntervalAsync).RequireAuthorization(Policies.Admin)
             .WithName("SetDeckyMutateInterval").WithSummary("Set the decky's mutation interval (e.g. 30m, 2d) or null for the global one.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{name}", TeardownAsync).RequireAuthorization(Policies.Admin)
-            .WithName("TeardownDecky").WithSummary("Tear down one decky.")
+            .WithName("TeardownDecky").WithSummary("Tear down one decky: 200 when local, 202 when it runs on a swarm worker (its shard shows tearing_down until the worker answers).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapGet("/api/v1/system/deployment-mode", DeploymentMode).RequireAuthorization(Policies.Viewer)
@@ -60,7 +60,7 @@ public static class DeckiesApi
         };
     }
 
-    public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> MutateAsync(
+    public static async Task<Results<Ok<MessageResponse>, Accepted<MessageResponse>, ProblemHttpResult>> MutateAsync(
         string name, HttpContext http, DeckyFleet fleet, CancellationToken cancellationToken)
     {
         if (!DeploymentIniLoader.IsDeckyName(name))
@@ -71,7 +71,7 @@ public static class DeckiesApi
         return Map(result);
     }
 
-    public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> SetIntervalAsync(
+    public static async Task<Results<Ok<MessageResponse>, Accepted<MessageResponse>, ProblemHttpResult>> SetIntervalAsync(
         string name, [FromBody] MutateIntervalRequest request, HttpContext http, DeckyFleet fleet, CancellationToken cancellationToken)
     {
         if (!DeploymentIniLoader.IsDeckyName(name))
@@ -81,7 +81,7 @@ public static class DeckiesApi
         return Map(await fleet.SetMutateIntervalAsync(http.User.GetUsername(), name, request.MutateInterval, cancellationToken));
     }
 
-    public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> TeardownAsync(
+    public static async Task<Results<Ok<MessageResponse>, Accepted<MessageResponse>, ProblemHttpResult>> TeardownAsync(
         string name, HttpContext http, DeckyFleet fleet, CancellationToken cancellationToken)
     {
         if (!DeploymentIniLoader.IsDeckyName(name))
@@ -98,10 +98,12 @@ public static class DeckiesApi
             mode.Banner(fleet.RuntimeKind)));
     }
 
-    private static Results<Ok<MessageResponse>, ProblemHttpResult> Map(FleetOperation result) => result.Status switch
+    private static Results<Ok<MessageResponse>, Accepted<MessageResponse>, ProblemHttpResult> Map(FleetOperation result) => result.Status switch
     {
         FleetOperationStatus.Ok => TypedResults.Ok(new MessageResponse(result.Message)),
+        FleetOperationStatus.Accepted => TypedResults.Accepted("/api/v1/deckies", new MessageResponse(result.Message)),
         FleetOperationStatus.NotFound => TypedResults.Problem(result.Message, statusCode: StatusCodes.Status404NotFound, title: "Not found"),
+        FleetOperationStatus.Failed => TypedResults.Problem(result.Message, statusCode: StatusCodes.Status502BadGateway, title: "Worker failure"),
         _ => ApiProblems.Invalid(result.Message),
     };
 
@@ -131,14 +133,21 @@ public sealed record DeployResponse(string Message, string Mode, string Runtime,
 
 public sealed record DeploymentModeResponse(string Mode, string Role, int SwarmHostCount, string Runtime, string Banner);
 
+/// <summary>
+/// A decky as the API lists it. <see cref="Host"/> names the swarm worker it runs on (null: this master);
+/// for those, <see cref="State"/> is the shard state (unreachable when the worker is silent) and each
+/// service carries it too, since heartbeats report deckies, not services.
+/// </summary>
 public sealed record DeckyView(
     string Name, string Ip, string Hostname, string Distro, string? Archetype, string NmapOs, IReadOnlyList<string> Services,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ServiceConfig, int? MutateInterval, int EffectiveMutateInterval,
-    DateTime? LastMutated, string State, IReadOnlyList<ServiceView> Runtime)
+    DateTime? LastMutated, string State, IReadOnlyList<ServiceView> Runtime, string? Host = null, Guid? HostUuid = null)
 {
     public static DeckyView From(FleetDecky decky) => new(
         decky.Config.Name, decky.Config.Ip, decky.Config.Hostname, decky.Config.Distro, decky.Config.Archetype, decky.Config.NmapOs,
         decky.Config.Services, decky.Config.ServiceConfig, decky.Config.MutateInterval, decky.EffectiveMutateInterval, decky.Config.LastMutated,
-        decky.Status is null ? "absent" : DeckiesApi.Wire(decky.Status.State),
-        decky.Status?.Services.Select(ServiceView.From).ToList() ?? decky.Config.Services.Select(s => new ServiceView(s, "absent", null, [])).ToList());
+        decky.Placement?.State ?? (decky.Status is null ? "absent" : DeckiesApi.Wire(decky.Status.State)),
+        decky.Status?.Services.Select(ServiceView.From).ToList()
+            ?? decky.Config.Services.Select(s => new ServiceView(s, decky.Placement?.State ?? "absent", decky.Placement?.Error, [])).ToList(),
+        decky.Placement?.HostName, decky.Placement?.HostId);
 }

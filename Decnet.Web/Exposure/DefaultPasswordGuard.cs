@@ -66,12 +66,12 @@ public sealed class DefaultPasswordGuard(
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Every bound address except the swarm controller's (mutual TLS, no dashboard there).</summary>
+    /// <summary>Every bound address except the swarm's own (controller and enrollment downloads: no dashboard there).</summary>
     private IEnumerable<string> DashboardAddresses()
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var controllerPort = controller.BoundEndPoint?.Port;
-        return addresses.Where(a => controllerPort is null || BindingAddress.Parse(a).Port != controllerPort);
+        var swarmPorts = new[] { controller.BoundEndPoint?.Port, controller.EnrollmentEndPoint?.Port }.OfType<int>().ToHashSet();
+        return addresses.Where(a => !swarmPorts.Contains(BindingAddress.Parse(a).Port));
     }
 
     internal static bool IsLoopback(string address)

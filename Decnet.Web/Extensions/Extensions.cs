@@ -65,6 +65,8 @@ public static class Extensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
+        services.AddOptions<LogRetentionOptions>().BindConfiguration(LogRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<LogRetentionWorker>();
         services.AddSwarmLogShipping();
         builder.AddSwarmControl();
 

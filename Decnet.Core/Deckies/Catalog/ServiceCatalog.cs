@@ -95,6 +95,9 @@ public static class ServiceCatalog
 
     private static readonly string[] _mailPersona = ["banner", "mta"];
 
+    /// <summary>The Windows identity (NTLM challenges, directory names) shared by the Windows-family services.</summary>
+    private static readonly string[] _windowsPersona = ["domain", "netbios_domain"];
+
     private static readonly string[] _mailStorePersona = ["users", "domain", "banner", "tls_cert", "tls_key", "tls_cn"];
 
     private static readonly string[] _tlsPersona = ["tls_cert", "tls_key", "tls_cn"];
@@ -109,11 +112,14 @@ public static class ServiceCatalog
         new("https", "Web server over TLS with a self-signed or supplied certificate",
             [Tcp(443)], [.. _httpPersona, "tls_cert", "tls_key", "tls_cn"]),
         new("ftp", "FTP server that accepts any login and shows a bait filesystem", [Tcp(21)], []),
-        new("smb", "SMB2 file server with one share", [Tcp(445), Tcp(139)], []),
-        new("rdp", "Remote desktop endpoint that records the first client data", [Tcp(3389)], []),
+        new("smb", "SMB2/3 file server that captures NetNTLMv2 hashes and lists one bait share",
+            [Tcp(445), Tcp(139)], [.. _windowsPersona, "share", "share_comment"]),
+        new("rdp", "Remote desktop with Network Level Authentication that captures NetNTLMv2 hashes",
+            [Tcp(3389)], [.. _windowsPersona, "tls_cert", "tls_key", "tls_cn"]),
         new("vnc", "VNC server that captures the authentication response", [Tcp(5900)], []),
         new("mysql", "MySQL server that rejects every login", [Tcp(3306)], ["version"]),
-        new("mssql", "Microsoft SQL Server login endpoint", [Tcp(1433)], []),
+        new("mssql", "Microsoft SQL Server login endpoint that decodes passwords and captures NetNTLMv2 hashes",
+            [Tcp(1433)], ["version", .. _windowsPersona]),
         new("postgres", "PostgreSQL 15 server that captures clear-text, MD5 and SCRAM logins",
             [Tcp(5432)], ["version", "auth", "users", "databases"]),
         new("redis", "Redis server answering a subset of commands", [Tcp(6379)], ["version", "os_string"]),
@@ -121,14 +127,16 @@ public static class ServiceCatalog
             [Tcp(27017)], ["version", "auth", "users"]),
         new("elasticsearch", "Elasticsearch 7 REST API, open with bait indices or behind Basic credentials it captures",
             [Tcp(9200)], ["version", "cluster_name", "auth", "users"]),
-        new("ldap", "LDAP directory that captures bind credentials", [Tcp(389), Tcp(636)], []),
+        new("ldap", "Active Directory LDAP that captures binds and serves a searchable domain tree",
+            [Tcp(389), Tcp(636)], [.. _windowsPersona, "users", "accept_binds", "anonymous_search", "tls_cert", "tls_key", "tls_cn"]),
         new("snmp", "SNMP v1/v2c/v3 agent describing the decky's device, recording communities and v3 logins",
             [Udp(161)], ["community", "write_community", "persona", "sys_descr", "sys_object_id", "sys_contact", "sys_location", "sys_name"]),
         new("sip", "Asterisk-like SIP registrar that digest-challenges every REGISTER and INVITE",
             [Udp(5060), Tcp(5060)], ["version", "realm", "users"]),
         new("tftp", "TFTP server with bait configuration files that keeps every upload",
             [Udp(69)], ["files", "max_upload_bytes"]),
-        new("llmnr", "LLMNR and mDNS listener that spots name-poisoning tools", [Udp(5355), Udp(5353)], []),
+        new("llmnr", "LLMNR, mDNS and NetBIOS name service that records who asks for which name",
+            [Udp(5355), Udp(5353), Udp(137)], _windowsPersona),
         new("mqtt", "Mosquitto-like MQTT broker with retained industrial topics",
             [Tcp(1883)], ["persona", "version", "topics", "accept_all", "users"]),
         // 143/110 offer STARTTLS/STLS, 993/995 are implicit TLS.

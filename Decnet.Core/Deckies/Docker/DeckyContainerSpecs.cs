@@ -16,6 +16,8 @@ public static class DeckyContainerSpecs
         Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "5" },
     };
 
+    private static long Mebibytes(int value) => value * 1024L * 1024;
+
     public static string BaseContainerName(DeckyConfig decky) => $"decnet-{decky.Name}";
 
     public static string ServiceContainerName(DeckyConfig decky, string service) => $"decnet-{decky.Name}-{service}";
@@ -44,6 +46,9 @@ public static class DeckyContainerSpecs
                 // silently overwrite these values.
                 Sysctls = new Dictionary<string, string>(OsProfiles.Get(decky.NmapOs).Sysctls),
                 CapAdd = ["NET_ADMIN"],
+                Memory = Mebibytes(options.BaseMemoryLimitMiB),
+                MemorySwap = Mebibytes(options.BaseMemoryLimitMiB),
+                PidsLimit = options.BasePidsLimit,
                 // An init reaps and forwards SIGTERM; without it "sleep" ignores the stop signal and every
                 // stop waits the full timeout.
                 Init = true,
@@ -86,6 +91,10 @@ public static class DeckyContainerSpecs
                 // with the base container's OS sysctls.
                 NetworkMode = $"container:{baseContainerId}",
                 Binds = StateBinds(decky, service, options) ?? [],
+                // Swap equal to memory: no swap on top, the limit is the whole footprint.
+                Memory = Mebibytes(options.ServiceMemoryLimitMiB),
+                MemorySwap = Mebibytes(options.ServiceMemoryLimitMiB),
+                PidsLimit = options.ServicePidsLimit,
                 Init = true,
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
                 LogConfig = Logging(),

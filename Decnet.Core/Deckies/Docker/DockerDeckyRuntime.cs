@@ -75,6 +75,61 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         }
     }
 
+    /// <summary>
+    /// Adopts the containers a previous process started when they are exactly <paramref name="deployment"/>:
+    /// the same deckies, each base container carrying the same snapshot, every service running, on a
+    /// network of the same plan. Nothing is removed or restarted; a missing host shim is recreated.
+    /// </summary>
+    public async Task<RuntimeStatus?> AdoptAsync(DecnetConfig deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        var plan = DeckyNetworkPlan.For(deployment, _options.HostShim, _options.HostShimAddress);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_deployment is not null || deployment.Deckies.Count == 0
+                || await FindNetworkAsync(cancellationToken).ConfigureAwait(false) is not { } network || !plan.Matches(network))
+            {
+                return null;
+            }
+            var byDecky = (await ListAsync(DockerLabels.ManagedFilter(), cancellationToken).ConfigureAwait(false))
+                .Where(c => c.Labels?.ContainsKey(DockerLabels.Decky) == true)
+                .GroupBy(c => c.Labels[DockerLabels.Decky], StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
+            if (byDecky.Count != deployment.Deckies.Count)
+            {
+                return null;
+            }
+            var statuses = new List<DeckyStatus>();
+            foreach (var decky in deployment.Deckies)
+            {
+                if (!byDecky.TryGetValue(decky.Name, out var containers)
+                    || ConfigFromLabels(containers) is not { } running
+                    || DeckyConfigJson.Serialize(running) != DeckyConfigJson.Serialize(decky))
+                {
+                    return null;
+                }
+                var status = DescribeDecky(decky.Name, decky, containers);
+                if (status.State != DeckyRunState.Running)
+                {
+                    return null;
+                }
+                statuses.Add(status);
+            }
+            if (_options.HostShim && plan.ShimAddress is not null && !await HostShim.ExistsAsync(plan.ShimName, cancellationToken).ConfigureAwait(false))
+            {
+                await EnsureShimAsync(plan, cancellationToken).ConfigureAwait(false);
+            }
+            _failures.Clear();
+            _deployment = deployment;
+            return new RuntimeStatus(statuses);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public async Task<DeckyStatus> ApplyAsync(DeckyConfig decky, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(decky);

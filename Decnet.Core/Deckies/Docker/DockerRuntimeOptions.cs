@@ -68,6 +68,21 @@ public sealed class DockerRuntimeOptions
     /// <summary>Seconds a stopping container gets before SIGKILL (the init process forwards SIGTERM at once).</summary>
     public int StopTimeoutSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Memory of each service container in MiB, swap included (an attacker-driven honeypot process is
+    /// killed by the kernel at this size instead of pressing on the host). .NET sizes its heap to it.
+    /// </summary>
+    public int ServiceMemoryLimitMiB { get; set; } = 512;
+
+    /// <summary>Processes and threads of each service container: a fork or thread flood stops here.</summary>
+    public int ServicePidsLimit { get; set; } = 512;
+
+    /// <summary>Memory of each base container in MiB (it only holds the network namespace and runs <c>sleep</c>).</summary>
+    public int BaseMemoryLimitMiB { get; set; } = 32;
+
+    /// <summary>Processes of each base container.</summary>
+    public int BasePidsLimit { get; set; } = 32;
+
     /// <summary>The full image reference of service containers.</summary>
     public string ServiceImageReference => $"{HoneypotImage}:{HoneypotTag}";
 

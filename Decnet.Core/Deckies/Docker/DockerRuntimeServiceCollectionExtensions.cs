@@ -1,8 +1,6 @@
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Events;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 using Decnet.Core.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,11 +30,12 @@ public static class DockerRuntimeServiceCollectionExtensions
         services.AddSingleton<IHealthProbe, DockerProbe>();
         // The containers' stdout is where their events are: the collector follows it into the ingest.
         services.AddOptions<DockerLogCollectorOptions>().BindConfiguration(DockerLogCollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        // The master's ingest unless the host registered its own sink first (a worker's spool).
+        services.TryAddSingleton<IContainerLineSink, IngestLineSink>();
         services.TryAddSingleton(sp => new DockerLogCollector(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
             sp.GetRequiredService<IOptions<DockerLogCollectorOptions>>().Value,
-            sp.GetRequiredService<EventIngester>(),
-            sp.GetRequiredService<IDbContextFactory<DecnetDbContext>>(),
+            sp.GetRequiredService<IContainerLineSink>(),
             sp.GetRequiredService<ILogger<DockerLogCollector>>()));
         return services;
     }
@@ -73,6 +72,10 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
         {
             errors.Add("Decnet:Runtime:Docker:MaxRetryAttempts must be 0 to 10.");
         }
+        Range(errors, nameof(options.ServiceMemoryLimitMiB), options.ServiceMemoryLimitMiB, 64, 65_536);
+        Range(errors, nameof(options.ServicePidsLimit), options.ServicePidsLimit, 32, 65_536);
+        Range(errors, nameof(options.BaseMemoryLimitMiB), options.BaseMemoryLimitMiB, 8, 65_536);
+        Range(errors, nameof(options.BasePidsLimit), options.BasePidsLimit, 4, 65_536);
         if (options.CustomServiceMemoryBytes is < 0 or (> 0 and < 6 * 1024 * 1024))
         {
             errors.Add("Decnet:Runtime:Docker:CustomServiceMemoryBytes must be 0 (no cap) or at least 6 MiB, the engine's minimum.");
@@ -82,5 +85,13 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
             errors.Add("Decnet:Runtime:Docker:CustomServicePidsLimit must be 0 (no cap) or positive.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Range(List<string> errors, string key, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Decnet:Runtime:Docker:{key} is {value}; it must be between {min} and {max}."));
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Storage;
@@ -24,11 +25,12 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ServiceHost _host;
+    private readonly ArtifactQuota _artifacts;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, DeckyStatus> _running = new(StringComparer.OrdinalIgnoreCase);
 
     public EmbeddedDeckyRuntime(HoneypotServiceRegistry registry, IHoneypotEventSink events, IOptions<EmbeddedRuntimeOptions> options,
-        IOptions<StorageOptions> storage, ILoggerFactory loggers, TimeProvider time)
+        IOptions<StorageOptions> storage, IOptions<HoneypotLimitsOptions> limits, ILoggerFactory loggers, TimeProvider time)
     {
         _registry = registry;
         _events = events;
@@ -36,7 +38,9 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
         _loggers = loggers;
         _time = time;
         _logger = loggers.CreateLogger<EmbeddedDeckyRuntime>();
-        _host = new ServiceHost(loggers, new ServiceHostOptions { PrivilegedPortOffset = options.Value.ResolveOffset() });
+        _host = new ServiceHost(loggers, new ServiceHostOptions { PrivilegedPortOffset = options.Value.ResolveOffset(), Admission = limits.Value.Admission });
+        // One quota for every decky of this process: they all store under the same artifacts folder.
+        _artifacts = new ArtifactQuota(Path.Combine(_storage.DataPath, "artifacts"), limits.Value.Artifacts);
     }
 
     public string Kind => "embedded";
@@ -181,7 +185,8 @@ public sealed class EmbeddedDeckyRuntime : IDeckyRuntime, IAsyncDisposable
             Archetype = decky.Archetype,
             Persona = decky.PersonaFor(service),
             StateDirectory = state,
-            ArtifactsDirectory = Path.Combine(_storage.DataPath, "artifacts"),
+            ArtifactsDirectory = _artifacts.Root,
+            Artifacts = _artifacts,
             Events = _events,
             Time = _time,
             LoggerFactory = _loggers,

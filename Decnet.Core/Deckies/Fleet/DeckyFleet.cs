@@ -8,8 +8,9 @@ namespace Decnet.Core.Deckies.Fleet;
 
 /// <summary>
 /// Deploys, mutates and tears down deckies through the active runtime and keeps the stored deployment
-/// in step. Used by the Decoy Fleet page and the REST API alike. A deploy REPLACES the previous decky
-/// set; invalid input changes nothing.
+/// in step; on a master with workers the same operations reach the deckies placed on them (through
+/// <see cref="Swarm.Dispatch.SwarmDeploymentMode"/>). Used by the Decoy Fleet page, the mutator and the
+/// REST API alike. A deploy REPLACES the previous decky set; invalid input changes nothing.
 /// </summary>
 public sealed class DeckyFleet(
     IDeckyRuntime runtime,
@@ -92,25 +93,31 @@ public sealed class DeckyFleet(
         }
     }
 
+    /// <summary>Every deployed decky: the local ones with their runtime state, then those on swarm workers.</summary>
     public async Task<IReadOnlyList<FleetDecky>> ListAsync(CancellationToken cancellationToken)
     {
-        var deployment = await store.LoadAsync(cancellationToken);
-        if (deployment is null)
-        {
-            return [];
-        }
-        var status = await runtime.GetStatusAsync(cancellationToken);
         var global = (await settings.GetAsync(cancellationToken)).GlobalMutationIntervalMinutes;
-        return deployment.Deckies.Select(d => new FleetDecky(d, status.Find(d.Name), d.MutateInterval ?? global)).ToList();
+        var deckies = new List<FleetDecky>();
+        if (await store.LoadAsync(cancellationToken) is { } deployment)
+        {
+            var status = await runtime.GetStatusAsync(cancellationToken);
+            deckies.AddRange(deployment.Deckies.Select(d => new FleetDecky(d, status.Find(d.Name), d.MutateInterval ?? global)));
+        }
+        if (swarm is not null)
+        {
+            deckies.AddRange(await swarm.ListAsync(global, cancellationToken));
+        }
+        return deckies;
     }
 
-    /// <summary>Rotates the decky's services now (its IP, hostname and distro stay).</summary>
+    /// <summary>Rotates the decky's services now (its IP, hostname and distro stay), here or on its worker.</summary>
     public async Task<FleetOperation> MutateAsync(string actor, string name, CancellationToken cancellationToken)
     {
         var decky = await FindAsync(name, cancellationToken);
         if (decky is null)
         {
-            return new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
+            return (swarm is null ? null : await swarm.TryMutateAsync(actor, name, d => PickServices(d, new Random()), cancellationToken))
+                ?? new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
         }
         var services = PickServices(decky, new Random());
         var mutated = decky with { Services = services, LastMutated = time.GetUtcNow().UtcDateTime };
@@ -134,23 +141,33 @@ public sealed class DeckyFleet(
             minutes = parsed.TotalMinutes;
         }
         var decky = await FindAsync(name, cancellationToken);
+        var text = minutes is { } m ? MutationInterval.Format(m) : "the global interval";
         if (decky is null)
         {
-            return new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
+            return (swarm is null ? null : await swarm.TrySetMutateIntervalAsync(actor, name, minutes, text, cancellationToken))
+                ?? new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
         }
         await store.UpdateDeckyAsync(decky with { MutateInterval = minutes }, cancellationToken);
-        var text = minutes is { } m ? MutationInterval.Format(m) : "the global interval";
         await audit.RecordAsync(actor, "decky.mutate_interval", name, text, cancellationToken);
         hub.Publish(new FleetChanged("interval", name, await runtime.GetStatusAsync(cancellationToken)));
         return new FleetOperation(FleetOperationStatus.Ok, $"{name} now mutates every {text}.");
     }
 
-    /// <summary>Tears down one decky, or the whole deployment when <paramref name="name"/> is null.</summary>
+    /// <summary>
+    /// Tears down one decky, or the whole deployment when <paramref name="name"/> is null. Deckies on swarm
+    /// workers go asynchronously (<see cref="FleetOperationStatus.Accepted"/>; the shards show tearing_down).
+    /// </summary>
     public async Task<FleetOperation> TeardownAsync(string actor, string? name, CancellationToken cancellationToken)
     {
+        var onWorkers = name is null && swarm is not null ? await swarm.TryTeardownAsync(actor, null, cancellationToken) : null;
         if (name is not null && await FindAsync(name, cancellationToken) is null)
         {
-            return new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
+            return (swarm is null ? null : await swarm.TryTeardownAsync(actor, name, cancellationToken))
+                ?? new FleetOperation(FleetOperationStatus.NotFound, $"No decky named '{name}' is deployed.");
+        }
+        if (onWorkers is not null && await store.LoadAsync(cancellationToken) is null)
+        {
+            return onWorkers;
         }
         await runtime.TeardownAsync(name, cancellationToken);
         if (name is null)
@@ -163,7 +180,9 @@ public sealed class DeckyFleet(
         }
         await audit.RecordAsync(actor, "deckies.teardown", name ?? "(all)", null, cancellationToken);
         hub.Publish(new FleetChanged("teardown", name, await runtime.GetStatusAsync(cancellationToken)));
-        return new FleetOperation(FleetOperationStatus.Ok, name is null ? "Every decky was torn down." : $"{name} was torn down.");
+        return onWorkers is not null
+            ? onWorkers with { Message = "Every local decky was torn down. " + onWorkers.Message }
+            : new FleetOperation(FleetOperationStatus.Ok, name is null ? "Every decky was torn down." : $"{name} was torn down.");
     }
 
     /// <summary>Brings the stored deployment back up after a restart of the master.</summary>

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Deckies.Fleet;
 
-/// <summary>Decides which deckies are due for a mutation and mutates them.</summary>
+/// <summary>Decides which deckies are due for a mutation and mutates them, locally and on swarm workers.</summary>
 public sealed class DeckyMutator(DeckyFleet fleet, TimeProvider time, ILogger<DeckyMutator> logger)
 {
     public const string Actor = "mutator";
@@ -18,7 +18,8 @@ public sealed class DeckyMutator(DeckyFleet fleet, TimeProvider time, ILogger<De
         var mutated = new List<string>();
         foreach (var decky in await fleet.ListAsync(cancellationToken))
         {
-            if (!IsDue(decky.Config, decky.EffectiveMutateInterval, now))
+            // A decky on a silent worker waits for it to come back rather than failing every pass.
+            if (!IsDue(decky.Config, decky.EffectiveMutateInterval, now) || decky.Placement?.State == Swarm.DeckyShardState.Unreachable)
             {
                 continue;
             }

@@ -68,6 +68,7 @@ public sealed class DeploymentStore(IDbContextFactory<DecnetDbContext> dbFactory
         var updated = ToRecord(decky);
         record.Services = updated.Services;
         record.ServiceConfig = updated.ServiceConfig;
+        record.CustomServices = updated.CustomServices;
         record.Hostname = updated.Hostname;
         record.MutateIntervalMinutes = updated.MutateIntervalMinutes;
         record.LastMutated = updated.LastMutated;
@@ -99,6 +100,7 @@ public sealed class DeploymentStore(IDbContextFactory<DecnetDbContext> dbFactory
         Services = JsonSerializer.Deserialize<List<string>>(record.Services) ?? [],
         ServiceConfig = Personas.Copy(JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(record.ServiceConfig)?
             .ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, string>)p.Value) ?? []),
+        CustomServices = JsonSerializer.Deserialize<List<CustomService>>(record.CustomServices, DeckyConfigJson.Options) ?? [],
         NmapOs = record.NmapOs,
         MutateInterval = record.MutateIntervalMinutes,
         LastMutated = record.LastMutated,
@@ -116,6 +118,7 @@ public sealed class DeploymentStore(IDbContextFactory<DecnetDbContext> dbFactory
         Archetype = decky.Archetype,
         Services = JsonSerializer.Serialize(decky.Services),
         ServiceConfig = JsonSerializer.Serialize(decky.ServiceConfig),
+        CustomServices = JsonSerializer.Serialize(decky.CustomServices, DeckyConfigJson.Options),
         NmapOs = decky.NmapOs,
         MutateIntervalMinutes = decky.MutateInterval,
         LastMutated = decky.LastMutated,

@@ -23,6 +23,14 @@ public interface IDeckyRuntime
     /// </summary>
     Task<RuntimeStatus> DeployAsync(DecnetConfig deployment, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Takes over <paramref name="deployment"/> when an earlier process left exactly it running (deckies
+    /// that outlive their process, as containers do), without restarting anything: open attacker sessions
+    /// and in-memory service state survive a restart of the process. Null when there is nothing to adopt
+    /// or what runs differs in any decky; the caller then deploys.
+    /// </summary>
+    Task<RuntimeStatus?> AdoptAsync(DecnetConfig deployment, CancellationToken cancellationToken) => Task.FromResult<RuntimeStatus?>(null);
+
     /// <summary>Restarts one decky with a changed configuration (a mutation: new service set).</summary>
     Task<DeckyStatus> ApplyAsync(DeckyConfig decky, CancellationToken cancellationToken);
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Decnet.Core.Deckies.Docker;
-using Decnet.Core.Storage;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
@@ -13,13 +12,14 @@ namespace Decnet.Core.Events.Collection;
 public sealed record DockerCollectorCounters(int Following, long Attachments, long Lines, long EngineConnections, string? LastError);
 
 /// <summary>
-/// Follows the stdout of every DECNET service container (selected by label) and feeds each line to the
-/// <see cref="EventIngester"/> through one bounded channel. The engine's event stream (start/die of our
+/// Follows the stdout of every DECNET service container (selected by label) and feeds each line to its
+/// <see cref="IContainerLineSink"/> (the master's ingest, or a worker's spool) through one bounded channel. The engine's event stream (start/die of our
 /// containers) reattaches a container when it starts or restarts, and every (re)connection rescans the
 /// labelled containers, stopped ones included, so lines written while nobody listened are read too.
 /// <para>
-/// Each line carries its container's position (the engine's nanosecond timestamp), which the ingester
-/// commits with the row in <c>pipeline_cursors</c>; a new collector resumes with <c>since</c> from there.
+/// Each line carries its container's position (the engine's nanosecond timestamp), which the sink
+/// commits with the line (on the master, with the row in <c>pipeline_cursors</c>); a new collector resumes
+/// with <c>since</c> from there.
 /// The engine includes lines at exactly <c>since</c>, so the last stored line is read again; its
 /// idempotency key (container id + engine timestamp + line) makes that re-read insert nothing.
 /// </para>
@@ -30,8 +30,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
 
     private readonly DockerRuntimeOptions _runtime;
     private readonly DockerLogCollectorOptions _options;
-    private readonly EventIngester _ingester;
-    private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
+    private readonly IContainerLineSink _sink;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Follower> _followers = new(StringComparer.Ordinal);
@@ -49,16 +48,14 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
     public DockerLogCollector(
         DockerRuntimeOptions runtime,
         DockerLogCollectorOptions options,
-        EventIngester ingester,
-        IDbContextFactory<DecnetDbContext> dbFactory,
+        IContainerLineSink sink,
         ILogger<DockerLogCollector> logger)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(options);
         _runtime = runtime;
         _options = options;
-        _ingester = ingester;
-        _dbFactory = dbFactory;
+        _sink = sink;
         _logger = logger;
     }
 
@@ -107,7 +104,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var drain = new CancellationTokenSource();
-        var ingest = _ingester.RunAsync(channel.Reader, drain.Token);
+        var ingest = _sink.ConsumeAsync(channel.Reader, drain.Token);
         using var client = DockerEngine.CreateClient(_runtime);
         try
         {
@@ -190,22 +187,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
         {
             Follow(client, writer, container.ID, cancellationToken);
         }
-        await ForgetRemovedAsync(containers.Select(c => CursorPrefix + c.ID).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Positions of containers that no longer exist (redeployed, torn down) are dropped with them.</summary>
-    private async Task ForgetRemovedAsync(HashSet<string> existing, CancellationToken cancellationToken)
-    {
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var stored = await db.PipelineCursors.AsNoTracking()
-            .Where(c => c.Name.StartsWith(CursorPrefix))
-            .Select(c => c.Name)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
-        var gone = stored.Where(name => !existing.Contains(name)).ToList();
-        if (gone.Count > 0)
-        {
-            await db.PipelineCursors.Where(c => gone.Contains(c.Name)).ExecuteDeleteAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await _sink.ForgetAllButAsync(containers.Select(c => CursorPrefix + c.ID).ToHashSet(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Follows a container unless it is followed already; a follower asked again reattaches once its stream ends.</summary>
@@ -370,7 +352,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
         return (decky, service, labels.TryGetValue(DockerLabels.Ip, out var ip) ? ip : null);
     }
 
-    /// <summary>Where to resume: what this collector already queued, else what the database committed, else the beginning.</summary>
+    /// <summary>Where to resume: what this collector already queued, else what the sink committed, else the beginning.</summary>
     private async Task<long?> PositionAsync(string containerId, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -380,10 +362,7 @@ public sealed partial class DockerLogCollector : IAsyncDisposable
                 return queued;
             }
         }
-        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var name = CursorPrefix + containerId;
-        var stored = await db.PipelineCursors.AsNoTracking().Where(c => c.Name == name).Select(c => (long?)c.Position).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        return stored;
+        return await _sink.PositionAsync(CursorPrefix + containerId, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsEngineFailure(Exception ex) =>

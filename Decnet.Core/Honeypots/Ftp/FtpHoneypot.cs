@@ -19,7 +19,8 @@ public sealed class FtpHoneypotFactory : IHoneypotServiceFactory
 /// <summary>
 /// A vsFTPd look-alike that accepts any login and opens a bait tree. Logins, downloads and every
 /// command are events; uploads are stored as artifacts. Passive mode (PASV and EPSV) works; active mode
-/// is refused because it would make the honeypot connect wherever the attacker says.
+/// is refused because it would make the honeypot connect wherever the attacker says. Data connections
+/// count against the control session's byte cap, so a STOR cannot bring more than the session may.
 /// </summary>
 public sealed class FtpHoneypot(ServiceContext context) : IHoneypotService
 {
@@ -339,7 +340,10 @@ public sealed class FtpHoneypot(ServiceContext context) : IHoneypotService
         {
             return;
         }
-        CapturedArtifact artifact;
+        ArtifactCapture capture;
+        // The data connection is part of the session: its bytes count against the session's byte cap.
+        var bounded = connection.BindSideChannel(data);
+        var reachedCap = false;
         await using (data.ConfigureAwait(false))
         {
             await ReplyAsync(connection, "150 Ok to send data.", ct).ConfigureAwait(false);
@@ -347,7 +351,8 @@ public sealed class FtpHoneypot(ServiceContext context) : IHoneypotService
             deadline.CancelAfter(TransferTimeout);
             try
             {
-                artifact = await ArtifactStore.SaveAsync(Context, "ftp", path, data, MaxUploadBytes, deadline.Token).ConfigureAwait(false);
+                capture = await ArtifactStore.SaveAsync(connection, "ftp", path, bounded, MaxUploadBytes, deadline.Token).ConfigureAwait(false);
+                reachedCap = bounded is BoundedSessionStream { ReachedCap: true };
             }
             catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
@@ -359,15 +364,14 @@ public sealed class FtpHoneypot(ServiceContext context) : IHoneypotService
             }
         }
         await session.ClosePassiveAsync().ConfigureAwait(false);
-        connection.Emit(
-            "file_captured",
-            ("stored_as", artifact.StoredAs),
-            ("sha256", artifact.Sha256),
-            ("size", artifact.Size.ToString(CultureInfo.InvariantCulture)),
-            ("orig_path", path),
-            ("truncated", artifact.Truncated ? "true" : null),
-            ("username", session.User));
-        await ReplyAsync(connection, artifact.Truncated ? "552 Exceeded storage allocation." : "226 Transfer complete.", ct).ConfigureAwait(false);
+        if (reachedCap)
+        {
+            capture = capture.Stored is { } stored
+                ? capture with { Truncated = true, Stored = stored with { Truncated = true } }
+                : capture with { Truncated = true };
+        }
+        ArtifactStore.Report(connection, capture, path, ("username", session.User), ("session_byte_cap", reachedCap ? "true" : null));
+        await ReplyAsync(connection, capture.Truncated || capture.Stored is null ? "552 Exceeded storage allocation." : "226 Transfer complete.", ct).ConfigureAwait(false);
     }
 
     private static async Task WriteDataAsync(NetworkStream data, byte[] content, CancellationToken ct)

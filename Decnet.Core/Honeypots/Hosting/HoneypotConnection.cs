@@ -32,6 +32,16 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
     public SessionGuard? Session { get; init; }
 
     private readonly List<(string Key, string? Value)> _disconnectDetails = [];
+    private int _artifactSlots;
+
+    /// <summary>
+    /// Takes one of the session's <see cref="Artifacts.ArtifactQuotaOptions.MaxFilesPerSession"/> file slots;
+    /// false once they are all used (a loop of empty scp records or SFTP opens stores nothing more).
+    /// </summary>
+    public bool TryClaimArtifactSlot() => Interlocked.Increment(ref _artifactSlots) <= Context.Artifacts.Options.MaxFilesPerSession;
+
+    /// <summary>True once every file slot is used: a service can refuse a new upload before buffering any of it.</summary>
+    public bool ArtifactSlotsExhausted => Volatile.Read(ref _artifactSlots) >= Context.Artifacts.Options.MaxFilesPerSession;
 
     /// <summary>
     /// Fields the service adds to the host's single <c>disconnect</c> event (the user, a protocol-level
@@ -56,6 +66,13 @@ public sealed class HoneypotConnection(ServiceContext context, string service, S
             return [.. _disconnectDetails];
         }
     }
+
+    /// <summary>
+    /// Bounds another connection of this session (an FTP data connection) by the same byte cap and idle
+    /// clock: what arrives on it counts as this session's input. Outside the host (a bare test connection)
+    /// the stream is returned as it is.
+    /// </summary>
+    public Stream BindSideChannel(Stream stream) => Stream is BoundedSessionStream bounded ? bounded.CreateSideChannel(stream) : stream;
 
     /// <summary>A line reader over <see cref="Stream"/> bounded by the service's <see cref="SessionLimits.MaxLineLength"/>.</summary>
     public LineReader CreateLineReader(System.Text.Encoding? encoding = null) => new(Stream, Context.Limits.MaxLineLength, encoding);

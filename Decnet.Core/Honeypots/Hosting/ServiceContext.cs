@@ -1,3 +1,4 @@
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Microsoft.Extensions.Logging;
 
@@ -32,6 +33,19 @@ public sealed class ServiceContext
 
     /// <summary>Root folder for captured artifacts; a service stores under <c>&lt;root&gt;/&lt;decky&gt;/&lt;service&gt;/</c>.</summary>
     public required string ArtifactsDirectory { get; init; }
+
+    /// <summary>
+    /// The disk quota captures of this service count against; shared by every service of the host. A
+    /// context built without one uses the process-wide quota of <see cref="ArtifactsDirectory"/> with
+    /// default limits, so no capture path is unbounded.
+    /// </summary>
+    public ArtifactQuota Artifacts
+    {
+        get => _artifacts ??= ArtifactQuota.Shared(ArtifactsDirectory);
+        init => _artifacts = value;
+    }
+
+    private ArtifactQuota? _artifacts;
 
     public required IHoneypotEventSink Events { get; init; }
     public SessionLimits Limits { get; init; } = new();

@@ -8,15 +8,20 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// <summary>
 /// Runs the honeypot services of deckies in this process: one listener per (address, port), started and
 /// stopped per decky. A port that cannot be bound does not stop the others; each port reports a typed
-/// <see cref="PortBindResult"/>.
+/// <see cref="PortBindResult"/>. Every TCP session of every decky is admitted through one
+/// <see cref="SessionAdmission"/> (per source address, per decky, per host).
 /// </summary>
 public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions? options = null) : IAsyncDisposable, IDisposable
 {
     private readonly ServiceHostOptions _options = options ?? new ServiceHostOptions();
     private readonly ILogger _logger = loggerFactory.CreateLogger<ServiceHost>();
     private readonly ConcurrentDictionary<string, HostedDecky> _deckies = new(StringComparer.Ordinal);
+    private SessionAdmission? _admission;
 
     public ServiceHostOptions Options => _options;
+
+    /// <summary>The live-session counts every TCP listener of this host admits through.</summary>
+    public SessionAdmission Admission => LazyInitializer.EnsureInitialized(ref _admission, () => new SessionAdmission(_options.Admission));
 
     public IReadOnlyCollection<HostedDecky> Deckies => _deckies.Values.ToList();
 
@@ -44,7 +49,7 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
             foreach (var port in binding.Ports)
             {
                 var actualPort = _options.ActualPort(port.Port);
-                var (result, listener) = Bind(binding, port, actualPort, logger);
+                var (result, listener) = Bind(deckyName, binding, port, actualPort, logger);
                 results.Add(result);
                 if (listener is not null)
                 {
@@ -71,7 +76,7 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
         return true;
     }
 
-    private (PortBindResult Result, IServiceListener? Listener) Bind(HostedServiceBinding binding, ServicePort port, int actualPort, ILogger logger)
+    private (PortBindResult Result, IServiceListener? Listener) Bind(string deckyName, HostedServiceBinding binding, ServicePort port, int actualPort, ILogger logger)
     {
         var address = binding.Address;
         Socket? socket = null;
@@ -85,7 +90,7 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
                 socket.Bind(new IPEndPoint(address, actualPort));
                 socket.Listen(512);
                 var bound = ((IPEndPoint)socket.LocalEndPoint!).Port;
-                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, port, logger));
+                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, port, logger, deckyName, Admission));
             }
             socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             socket.Bind(new IPEndPoint(address, actualPort));

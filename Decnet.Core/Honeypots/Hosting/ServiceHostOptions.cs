@@ -11,6 +11,9 @@ public sealed class ServiceHostOptions
     /// <summary>How long stopping a decky waits for its sessions to finish after cutting them.</summary>
     public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Concurrent TCP sessions per source address, per decky and for the whole host.</summary>
+    public SessionAdmissionOptions Admission { get; set; } = new();
+
     /// <summary>Longest time a datagram service may take to answer one datagram.</summary>
     public TimeSpan DatagramTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -9,14 +9,17 @@ namespace Decnet.Core.Honeypots.Hosting;
 
 /// <summary>
 /// Accepts TCP connections for one service on one endpoint and runs each as an independent async
-/// session under its <see cref="SessionGuard"/>. Connections beyond the concurrency limit are reset at
-/// once and counted, never queued: a flood must not build a backlog of attacker sockets.
+/// session under its <see cref="SessionGuard"/>. Connections beyond the service's concurrency limit or the
+/// host's <see cref="SessionAdmission"/> (per source address, per decky, per host) are reset at once and
+/// counted, never queued: a flood must not build a backlog of attacker sockets.
 /// </summary>
 internal sealed class TcpServiceListener : IServiceListener
 {
     private readonly Socket _socket;
     private readonly HostedServiceBinding _binding;
     private readonly ILogger _logger;
+    private readonly string _decky;
+    private readonly SessionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Guid, SessionGuard> _sessions = new();
     private Task _acceptLoop = Task.CompletedTask;
@@ -27,12 +30,14 @@ internal sealed class TcpServiceListener : IServiceListener
 
     private readonly ServicePort _port;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger)
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger, string decky, SessionAdmission admission)
     {
         _socket = socket;
         _binding = binding;
         _port = port;
         _logger = logger;
+        _decky = decky;
+        _admission = admission;
         EndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -80,8 +85,26 @@ internal sealed class TcpServiceListener : IServiceListener
                 Reset(client);
                 continue;
             }
+            IPAddress source;
+            try
+            {
+                source = ((IPEndPoint)client.RemoteEndPoint!).Address;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                Interlocked.Decrement(ref _active);
+                client.Dispose();
+                continue;
+            }
+            if (_admission.TryAdmit(_decky, source) != AdmissionRefusal.None)
+            {
+                Interlocked.Decrement(ref _active);
+                Interlocked.Increment(ref _rejected);
+                Reset(client);
+                continue;
+            }
             Interlocked.Increment(ref _accepted);
-            _ = Task.Run(() => RunSessionAsync(client), CancellationToken.None);
+            _ = Task.Run(() => RunAdmittedAsync(client, source), CancellationToken.None);
         }
     }
 
@@ -96,6 +119,18 @@ internal sealed class TcpServiceListener : IServiceListener
             // The peer is already gone: disposing is all that is left.
         }
         client.Dispose();
+    }
+
+    private async Task RunAdmittedAsync(Socket client, IPAddress source)
+    {
+        try
+        {
+            await RunSessionAsync(client).ConfigureAwait(false);
+        }
+        finally
+        {
+            _admission.Release(_decky, source);
+        }
     }
 
     private async Task RunSessionAsync(Socket client)
@@ -206,6 +241,7 @@ internal sealed class TcpServiceListener : IServiceListener
         {
             try
             {
+                DropUnread(client);
                 // FIN after the last reply, so a client reading a final "221 Bye" still gets it.
                 client.Shutdown(SocketShutdown.Send);
             }
@@ -215,6 +251,25 @@ internal sealed class TcpServiceListener : IServiceListener
             }
         }
         client.Dispose();
+    }
+
+    /// <summary>
+    /// Closing a socket with unread bytes makes the kernel send RST instead of FIN, and a RST can destroy a
+    /// reply the client has not read yet (a 400 to a scanner's probe, a final "221 Bye"). What has already
+    /// arrived is read and dropped first, bounded; it never waits for more.
+    /// </summary>
+    private static void DropUnread(Socket client)
+    {
+        var scratch = new byte[4096];
+        for (var budget = 64 * 1024; budget > 0 && client.Available > 0;)
+        {
+            var read = client.Receive(scratch, 0, Math.Min(scratch.Length, budget), SocketFlags.None);
+            if (read <= 0)
+            {
+                return;
+            }
+            budget -= read;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -168,11 +168,15 @@ public sealed class HttpRequestReader(LineReader lines, bool skipLeadingBlankLin
                 return new HttpReadResult(HttpReadStatus.EndOfStream);
             }
             var sizeText = sizeLine.Text.Split(';', 2)[0].Trim();
-            if (!sizeLine.IsLine || !long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0)
+            if (!sizeLine.IsLine || sizeText.Length == 0 || !sizeText.All(char.IsAsciiHexDigit))
             {
                 return new HttpReadResult(HttpReadStatus.BadRequest, Error: "bad chunk size");
             }
-            if (body.Total + size > MaxBodyBytes)
+            // Compared against what is left, never added to the total: a size near 2^63 (or with more
+            // hex digits than any integer holds) must not wrap around into "small enough".
+            var digits = sizeText.TrimStart('0');
+            var size = digits.Length is > 0 and <= 15 ? long.Parse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture) : digits.Length == 0 ? 0 : long.MaxValue;
+            if (size > MaxBodyBytes - body.Total)
             {
                 return new HttpReadResult(HttpReadStatus.PayloadTooLarge, request, "body too large");
             }

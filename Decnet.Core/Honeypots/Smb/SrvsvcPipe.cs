@@ -9,7 +9,8 @@ public sealed record SmbShareInfo(string Name, uint Type, string Remark);
 /// <summary>
 /// The <c>\PIPE\srvsvc</c> named pipe: DCE/RPC (connection-oriented, NDR 2.0) just far enough for share
 /// enumeration (<c>smbclient -L</c>, <c>net view</c>, enum4linux). Bytes written by the client are
-/// buffered (bounded), complete PDUs are answered, answers wait to be read.
+/// buffered (bounded), complete PDUs are answered, answers wait to be read (bounded too: a client that
+/// keeps writing without reading breaks the pipe instead of growing it).
 /// </summary>
 public sealed class SrvsvcPipe(IReadOnlyList<SmbShareInfo> shares, Action<string, ushort> onCall)
 {
@@ -33,10 +34,10 @@ public sealed class SrvsvcPipe(IReadOnlyList<SmbShareInfo> shares, Action<string
 
     public int PendingOutput => _output.Count;
 
-    /// <summary>Client bytes arrive; false when the client overran the buffer (the pipe is then broken).</summary>
+    /// <summary>Client bytes arrive; false when the client overran either buffer (the pipe is then broken).</summary>
     public bool Write(ReadOnlySpan<byte> data)
     {
-        if (_input.Count + data.Length > MaxBufferedBytes)
+        if (_input.Count + data.Length > MaxBufferedBytes || _output.Count > MaxBufferedBytes)
         {
             return false;
         }
@@ -59,6 +60,11 @@ public sealed class SrvsvcPipe(IReadOnlyList<SmbShareInfo> shares, Action<string
             var pdu = _input.GetRange(0, fragmentLength).ToArray();
             _input.RemoveRange(0, fragmentLength);
             Enqueue(Answer(pdu));
+            if (_output.Count > MaxBufferedBytes)
+            {
+                _input.Clear();
+                return false;
+            }
         }
         return true;
     }

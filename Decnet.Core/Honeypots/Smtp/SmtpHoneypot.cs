@@ -347,7 +347,12 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
 
         var queueId = Convert.ToHexString(RandomNumberGenerator.GetBytes(5));
         var bytes = message.ToArray();
-        var artifact = await ArtifactStore.SaveAsync(Context, ServiceName, queueId + ".eml", bytes, ct).ConfigureAwait(false);
+        var artifact = await ArtifactStore.SaveAsync(connection, ServiceName, queueId + ".eml", bytes, ct).ConfigureAwait(false);
+        if (artifact.Stored is null)
+        {
+            // Over a quota or the session's file count: the message event stays, its bytes are not kept.
+            ArtifactStore.Report(connection, artifact, queueId + ".eml", ("queue_id", queueId));
+        }
         connection.Emit(
             "message_accepted",
             ("queue_id", queueId),
@@ -356,7 +361,7 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
             ("subject", Subject(bytes)),
             ("size", bytes.Length.ToString(CultureInfo.InvariantCulture)),
             ("sha256", artifact.Sha256),
-            ("stored_as", artifact.StoredAs),
+            ("stored_as", artifact.Stored?.StoredAs),
             ("lines_dropped", droppedLines ? "true" : null),
             ("helo", envelope.Helo));
         envelope.Reset();

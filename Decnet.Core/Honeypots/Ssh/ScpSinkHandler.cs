@@ -7,7 +7,8 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// <summary>
 /// The receiving end of legacy scp (<c>scp -t</c>, what <c>scp -O</c> and many bots run): each
 /// <c>C&lt;mode&gt; &lt;size&gt; &lt;name&gt;</c> file becomes an artifact. Directory (D/E) and time (T)
-/// records are acknowledged so recursive copies proceed.
+/// records are acknowledged so recursive copies proceed. Every file, even an empty one, takes one of the
+/// session's artifact slots; past them the copy fails with "Disk quota exceeded".
 /// </summary>
 public sealed class ScpSinkHandler(SshServerSession session, SshChannel channel, string command) : ISshChannelHandler
 {
@@ -120,6 +121,13 @@ public sealed class ScpSinkHandler(SshServerSession session, SshChannel channel,
                         session.FileSystem.CreateDirectory(string.Join('/', [Target.TrimEnd('/'), .. _directories]), session.AuthenticatedUser ?? "root");
                     }
                     await Ack(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                if (session.Connection.ArtifactSlotsExhausted)
+                {
+                    // Each record would be a file, even an empty one: past the session's slots the copy ends.
+                    session.ReportUploadSlotsExhausted(string.Join('/', [Target.TrimEnd('/'), .. _directories, parts[2]]), "scp");
+                    await FailAsync($"scp: {parts[2]}: Disk quota exceeded", cancellationToken).ConfigureAwait(false);
                     return;
                 }
                 _fileName = parts[2];

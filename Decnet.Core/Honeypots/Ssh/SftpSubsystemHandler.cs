@@ -7,7 +7,8 @@ namespace Decnet.Core.Honeypots.Ssh;
 /// <summary>
 /// SFTP version 3 (draft-ietf-secsh-filexfer-02) over the persona filesystem: enough for OpenSSH's sftp
 /// and SFTP-mode scp to browse, read, and upload. Uploaded files become artifacts when their handle is
-/// closed. Request size, handles and buffered input are bounded.
+/// closed. Request size, handles and buffered input are bounded; writes may not leave holes (only bytes
+/// received count), and the session's file slots and the artifact quotas bound what is stored.
 /// </summary>
 public sealed class SftpSubsystemHandler(SshServerSession session, SshChannel channel) : ISshChannelHandler
 {
@@ -127,6 +128,11 @@ public sealed class SftpSubsystemHandler(SshServerSession session, SshChannel ch
                     {
                         return StatusReply(id, NoSuchFile, "No such file");
                     }
+                    if (session.Connection.ArtifactSlotsExhausted)
+                    {
+                        session.ReportUploadSlotsExhausted(path, "sftp");
+                        return StatusReply(id, Failure, "Disk quota exceeded");
+                    }
                     var upload = new BoundedUpload(session.Service.Persona.MaxUploadBytes, session.Uploads);
                     if ((flags & 0x10) == 0 && node is not null)
                     {
@@ -185,11 +191,12 @@ public sealed class SftpSubsystemHandler(SshServerSession session, SshChannel ch
                 var handle = GetHandle(reader.ReadString());
                 var offset = reader.ReadUInt64();
                 var data = reader.ReadBinary();
-                if (handle?.Upload is null || offset > long.MaxValue / 2)
+                // Only bytes actually received count: a write past the end of the data so far would leave
+                // a hole (and cost a buffer the size of the offset), so it is refused.
+                if (handle?.Upload is null || offset > (ulong)handle.Upload.Size || !handle.Upload.Write((long)offset, data))
                 {
                     return StatusReply(id, Failure, "Failure");
                 }
-                handle.Upload.Write((long)offset, data);
                 return StatusReply(id, Ok, "Success");
             }
             case Close:

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
+using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Hosting;
 
 namespace Decnet.Core.Honeypots.Ssh;
@@ -28,28 +28,42 @@ public sealed class UploadBudget(long bytes)
 
 /// <summary>
 /// An upload being received: kept in memory up to the cap (and the connection's budget), then only
-/// counted, so an attacker streaming gigabytes costs us a counter, not RAM.
+/// counted, so an attacker streaming gigabytes costs us a counter, not RAM. Only bytes actually received
+/// count: a write must start at or before the current end of the data (no holes), so a one-byte write at
+/// a huge offset is refused instead of becoming a zero-filled buffer.
 /// </summary>
 public sealed class BoundedUpload(long cap, UploadBudget budget)
 {
     private readonly MemoryStream _data = new();
     private long _reserved;
 
+    /// <summary>The end of the received data: every byte before it came from the attacker (or the file it replaced).</summary>
     public long Size { get; private set; }
+
+    /// <summary>Bytes received for this upload, overwrites included.</summary>
+    public long Received { get; private set; }
+
     public bool OverCap { get; private set; }
 
-    public void Write(long offset, ReadOnlySpan<byte> bytes)
+    /// <summary>Writes at <paramref name="offset"/>; false (nothing written) when it would leave a hole past <see cref="Size"/>.</summary>
+    public bool Write(long offset, ReadOnlySpan<byte> bytes)
     {
+        if (offset < 0 || offset > Size)
+        {
+            return false;
+        }
         var end = offset + bytes.Length;
+        Received += bytes.Length;
         Size = Math.Max(Size, end);
         if (OverCap || end > cap || (end > _reserved && !budget.TryReserve(end - _reserved)))
         {
             Discard();
-            return;
+            return true;
         }
         _reserved = Math.Max(_reserved, end);
         _data.Position = offset;
         _data.Write(bytes);
+        return true;
     }
 
     public byte[] ToArray() => _data.ToArray();
@@ -74,45 +88,38 @@ public sealed class BoundedUpload(long cap, UploadBudget budget)
 
 /// <summary>
 /// Stores uploaded files as artifacts under <c>&lt;ArtifactsDirectory&gt;/&lt;decky&gt;/ssh/</c>, named
-/// <c>&lt;UTC yyyyMMddTHHmmssZ&gt;_&lt;first 12 hex of sha256&gt;_&lt;sanitised basename&gt;</c>, and reports
-/// <c>file_captured</c> or, over the size cap, <c>file_skipped</c>.
+/// <c>&lt;UTC yyyyMMddTHHmmssZ&gt;_&lt;first 12 hex of sha256&gt;_&lt;sanitised basename&gt;</c>, through
+/// <see cref="ArtifactStore"/> (files per session, decky and host quotas), and reports
+/// <c>file_captured</c> or <c>file_skipped</c> (over the size cap, a quota or the session's file count).
 /// </summary>
 public sealed class SshArtifactStore(HoneypotConnection connection, long maxBytes)
 {
     public long MaxBytes => maxBytes;
 
-    public string Directory => Path.Combine(connection.Context.ArtifactsDirectory, SanitiseName(connection.Context.DeckyName), "ssh");
+    public string Directory => ArtifactStore.FolderFor(connection.Context, "ssh");
 
     public async Task<string?> StoreAsync(BoundedUpload upload, string originalPath, string user, string method, CancellationToken cancellationToken)
     {
         if (upload.OverCap)
         {
             connection.Emit("file_skipped", null, Events.EventSeverity.Notice,
-                ("orig_path", originalPath), ("size", upload.Size.ToString(CultureInfo.InvariantCulture)),
+                ("orig_path", originalPath), ("reason", ArtifactRefusal.SizeCap.ToWire()), ("size", upload.Size.ToString(CultureInfo.InvariantCulture)),
                 ("limit", maxBytes.ToString(CultureInfo.InvariantCulture)), ("ssh_user", user), ("method", method));
             return null;
         }
         var data = upload.ToArray();
         upload.Complete();
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
-        var stamp = connection.Context.Time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var name = $"{stamp}_{sha256[..12]}_{SanitiseName(Path.GetFileName(originalPath.TrimEnd('/')))}";
-        System.IO.Directory.CreateDirectory(Directory);
-        var path = Path.Combine(Directory, name);
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.Asynchronous };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        await using (var file = new FileStream(path, options))
-        {
-            await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-        }
-        connection.Emit("file_captured", null, Events.EventSeverity.Notice,
-            ("stored_as", name), ("sha256", sha256), ("size", data.Length.ToString(CultureInfo.InvariantCulture)),
-            ("orig_path", originalPath), ("ssh_user", user), ("method", method));
-        return name;
+        var capture = await ArtifactStore.SaveAsync(connection, "ssh", originalPath, data, cancellationToken,
+            SanitiseName(Path.GetFileName(originalPath.TrimEnd('/')))).ConfigureAwait(false);
+        ArtifactStore.Report(connection, capture, originalPath, ("ssh_user", user), ("method", method));
+        return capture.Stored?.StoredAs;
     }
+
+    /// <summary>Refuses an upload before any of it is buffered, when the session has used all its file slots.</summary>
+    public void ReportSlotsExhausted(string originalPath, string user, string method) =>
+        connection.Emit("file_skipped", null, Events.EventSeverity.Notice,
+            ("orig_path", originalPath), ("reason", ArtifactRefusal.FilesPerSession.ToWire()),
+            ("limit", connection.Context.Artifacts.Options.MaxFilesPerSession.ToString(CultureInfo.InvariantCulture)), ("ssh_user", user), ("method", method));
 
     /// <summary>Letters, digits, dot, dash and underscore only; no leading dots; at most 64 characters.</summary>
     public static string SanitiseName(string name)

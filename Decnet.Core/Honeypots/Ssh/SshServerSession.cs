@@ -49,6 +49,7 @@ public sealed class SshServerSession : IAsyncDisposable
     private uint _gexPreferred;
     private uint _gexMax;
     private DhGroup? _gexGroup;
+    private bool _uploadSlotsReported;
 
     private sealed record Negotiated(string Kex, string HostKey, string CipherIn, string CipherOut, string MacIn, string MacOut, string CompressionIn, string CompressionOut);
 
@@ -70,6 +71,19 @@ public sealed class SshServerSession : IAsyncDisposable
 
     /// <summary>Upload bytes this connection may buffer at once (the per-file cap, shared by all transfers).</summary>
     public UploadBudget Uploads { get; }
+
+    /// <summary>
+    /// An upload refused because the connection used all its file slots: one <c>file_skipped</c> event
+    /// per connection, however many more times the attacker tries.
+    /// </summary>
+    public void ReportUploadSlotsExhausted(string path, string method)
+    {
+        if (!_uploadSlotsReported)
+        {
+            _uploadSlotsReported = true;
+            new SshArtifactStore(_connection, _persona.MaxUploadBytes).ReportSlotsExhausted(path, _user ?? "", method);
+        }
+    }
 
     /// <summary>The session's copy-on-write view of the persona filesystem, shared by its channels.</summary>
     public ShellFileSystem FileSystem => _fileSystem ??= _service.CreateFileSystem();

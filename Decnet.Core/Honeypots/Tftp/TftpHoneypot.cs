@@ -309,22 +309,38 @@ public sealed class TftpHoneypot : IHoneypotService
         {
             await pipe.Writer.CompleteAsync().ConfigureAwait(false);
         }
-        var artifact = await save.ConfigureAwait(false);
-        if (artifact.Size == 0 && !complete)
+        var capture = await save.ConfigureAwait(false);
+        if (capture.Size == 0 && !complete)
         {
-            File.Delete(artifact.FullPath);
+            if (capture.Stored is { } empty)
+            {
+                File.Delete(empty.FullPath);
+                Context.Artifacts.Release(Context.DeckyName, ArtifactQuota.FileOverhead);
+            }
             Emit(remote, "upload_aborted", ("orig_path", request.FileName), ("error", clientError ?? "no data"));
             return;
         }
+        (string Key, string? Value)[] details =
+        [
+            ("orig_path", request.FileName),
+            ("complete", complete ? "true" : "false"),
+            ("mode", request.Mode),
+            ("client_error", clientError),
+        ];
+        if (capture.Stored is not { } artifact)
+        {
+            // Over the artifact quota: the upload is still reported, its bytes are not kept.
+            Emit(remote, "file_skipped", [.. details, .. capture.SkippedFields()]);
+            return;
+        }
         Emit(remote, "file_captured",
+        [
             ("stored_as", artifact.StoredAs),
             ("sha256", artifact.Sha256),
             ("size", artifact.Size.ToString(CultureInfo.InvariantCulture)),
-            ("orig_path", request.FileName),
             ("truncated", artifact.Truncated || overLimit ? "true" : "false"),
-            ("complete", complete ? "true" : "false"),
-            ("mode", request.Mode),
-            ("client_error", clientError));
+            .. details,
+        ]);
     }
 
     private void Emit(IPEndPoint remote, string type, params (string Key, string? Value)[] fields)

@@ -25,6 +25,8 @@ internal sealed class DeckyConfiguration : IEntityTypeConfiguration<DeckyRecord>
         builder.Property(d => d.Name).HasMaxLength(128);
         builder.Property(d => d.Ip).HasMaxLength(64);
         builder.HasIndex(d => d.Ip);
+        // Rows stored before custom services existed read as none.
+        builder.Property(d => d.CustomServices).HasDefaultValue("[]");
         builder.HasIndex(d => d.HostId);
     }
 }

@@ -236,6 +236,12 @@ namespace Decnet.Core.Storage.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CustomServices")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("[]");
+
                     b.Property<int>("DeploymentId")
                         .HasColumnType("INTEGER");
 
@@ -417,6 +423,12 @@ namespace Decnet.Core.Storage.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("GlobalMutationIntervalMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LogRetentionDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LogRetentionMaxRows")
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("UpdatedAt")

@@ -79,6 +79,7 @@ public static class WorkerBundle
             ["SYSLOG_PORT"] = settings.SyslogPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["INSTALL_DIR"] = settings.InstallDirectory,
             ["LOG_DIR"] = settings.LogDirectory,
+            ["STATE_DIR"] = settings.StateDirectory,
         });
     }
 

@@ -227,6 +227,102 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task Windows_family_services_answer_real_clients_from_their_containers()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime();
+        var decky = new DeckyConfig
+        {
+            Name = "dnt-dc1",
+            Ip = WindowsIp,
+            Hostname = "DC01",
+            Services = ["smb", "ldap", "mssql", "rdp", "vnc", "llmnr"],
+            NmapOs = OsProfiles.WindowsSlug,
+            Archetype = "domain-controller",
+            ServiceConfig = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["smb"] = new Dictionary<string, string> { ["domain"] = "acme.local" },
+                ["ldap"] = new Dictionary<string, string> { ["domain"] = "acme.local" },
+                ["llmnr"] = new Dictionary<string, string> { ["domain"] = "acme.local" },
+            },
+        };
+        var deployed = await runtime.DeployAsync(Deployment(decky), Token);
+        Assert.Equal(DeckyRunState.Running, Assert.Single(deployed.Deckies).State);
+
+        var shares = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("smbclient", ["-L", $"//{WindowsIp}", "-U", "ACME\\bob%Winter2026!", "--option=client min protocol=SMB2"]);
+            return run.Stdout.Contains("Disk", StringComparison.Ordinal) ? run : throw new IOException(run.Stdout + run.Stderr);
+        });
+        Assert.Matches(@"Shared\s+Disk\s+Department files", shares.Stdout);
+
+        var rootDse = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("ldapsearch", ["-x", "-H", $"ldap://{WindowsIp}", "-s", "base", "-b", "", "defaultNamingContext", "dnsHostName"]);
+            return run.ExitCode == 0 ? run : throw new IOException(run.Stderr);
+        });
+        Assert.Contains("defaultNamingContext: DC=acme,DC=local", rootDse.Stdout, StringComparison.Ordinal);
+
+        var tsql = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("tsql", ["-H", WindowsIp, "-p", "1433", "-U", "sa", "-P", "in-a-container"], stdin: "quit\n");
+            return (run.Stdout + run.Stderr).Contains("Login failed", StringComparison.Ordinal) ? run : throw new IOException(run.Stdout + run.Stderr);
+        });
+        Assert.Contains("Login failed for user 'sa'", tsql.Stdout + tsql.Stderr, StringComparison.Ordinal);
+
+        // RDP: an X.224 connection request offering TLS and NLA is confirmed with NLA (PROTOCOL_HYBRID) chosen.
+        var confirm = await RetryAsync(async () =>
+        {
+            using var client = new TcpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await client.ConnectAsync(WindowsIp, 3389, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync(new byte[] { 3, 0, 0, 19, 14, 0xE0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 3, 0, 0, 0 }, timeout.Token);
+            var answer = new byte[19];
+            await stream.ReadExactlyAsync(answer, timeout.Token);
+            return answer;
+        });
+        Assert.Equal(0xD0, confirm[5]);
+        Assert.Equal(2, confirm[11]);
+        Assert.Equal(2, confirm[15]);
+
+        var rfb = await RetryAsync(async () =>
+        {
+            using var client = new TcpClient();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await client.ConnectAsync(WindowsIp, 5900, timeout.Token);
+            var banner = new byte[12];
+            await client.GetStream().ReadExactlyAsync(banner, timeout.Token);
+            return Encoding.ASCII.GetString(banner);
+        });
+        Assert.Equal("RFB 003.008\n", rfb);
+
+        // NetBIOS node status over UDP 137 in the decky's namespace: the decky's name and the domain.
+        var status = await RetryAsync(async () =>
+        {
+            var run = await Decnet.Tests.Honeypots.ClientProcess.RunAsync("nmblookup", ["-A", WindowsIp]);
+            return run.Stdout.Contains("<00>", StringComparison.Ordinal) ? run : throw new IOException(run.Stdout + run.Stderr);
+        });
+        Assert.Matches(@"DC01\s+<00> -\s+M <ACTIVE>", status.Stdout);
+        Assert.Matches(@"ACME\s+<00> - <GROUP> M <ACTIVE>", status.Stdout);
+
+        var smbLogs = await WaitForAsync(
+            async () => await LogsAsync((await ContainerAsync("dnt-dc1", DockerLabels.ServiceRole, "smb")).ID),
+            text => text.Contains(" dnt-dc1 smb - auth ", StringComparison.Ordinal));
+        Assert.Matches(new Regex(@" dnt-dc1 smb - auth \[relay@55555 [^\n]*username=""bob""[^\n]*hash=""bob::ACME:[0-9a-f]{16}:[0-9a-f]{32}:[0-9a-f]+"""), smbLogs);
+        var mssqlLogs = await WaitForAsync(
+            async () => await LogsAsync((await ContainerAsync("dnt-dc1", DockerLabels.ServiceRole, "mssql")).ID),
+            text => text.Contains("password=\"in-a-container\"", StringComparison.Ordinal));
+        Assert.Contains(" dnt-dc1 mssql - auth ", mssqlLogs, StringComparison.Ordinal);
+        var nameLogs = await WaitForAsync(
+            async () => await LogsAsync((await ContainerAsync("dnt-dc1", DockerLabels.ServiceRole, "llmnr")).ID),
+            text => text.Contains(" dnt-dc1 llmnr - query ", StringComparison.Ordinal));
+        Assert.Contains("proto=\"nbns\"", nameLogs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_killed_service_container_leaves_its_decky_degraded_and_a_mutation_restarts_it()
     {
         engine.RequireEngine();
@@ -312,6 +408,81 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task A_new_runtime_adopts_exactly_the_running_deployment_without_restarting_a_container()
+    {
+        engine.RequireEngine();
+        using (var first = engine.CreateRuntime())
+        {
+            await first.DeployAsync(Deployment(Redis(), Web()), Token);
+        }
+        var before = (await LabelledAsync(null)).Select(c => c.ID).Order(StringComparer.Ordinal).ToList();
+
+        // Another process (a restarted agent) with another set, then with a changed snapshot: nothing to adopt.
+        using (var other = engine.CreateRuntime())
+        {
+            Assert.Null(await other.AdoptAsync(Deployment(Redis()), Token));
+            Assert.Null(await other.AdoptAsync(Deployment(Redis(), Web(services: ["http", "redis"])), Token));
+        }
+
+        // The same set: adopted as it runs, every container kept, and the runtime drives it from there.
+        using var restarted = engine.CreateRuntime();
+        var adopted = await restarted.AdoptAsync(Deployment(Redis(), Web()), Token);
+
+        Assert.NotNull(adopted);
+        Assert.Equal(["dnt-db1", "dnt-web1"], adopted.Deckies.Select(d => d.Name).Order(StringComparer.Ordinal));
+        Assert.All(adopted.Deckies, d => Assert.Equal(DeckyRunState.Running, d.State));
+        Assert.Equal(before, (await LabelledAsync(null)).Select(c => c.ID).Order(StringComparer.Ordinal));
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+        Assert.Null(await restarted.AdoptAsync(Deployment(Redis(), Web()), Token));
+        var mutated = await restarted.ApplyAsync(Web(services: ["redis"]), Token);
+        Assert.Equal(DeckyRunState.Running, mutated.State);
+
+        // A stopped service is not "exactly what runs": the caller redeploys instead.
+        var redis = await ContainerAsync("dnt-db1", DockerLabels.ServiceRole, "redis");
+        await engine.Client.Containers.KillContainerAsync(redis.ID, new ContainerKillParameters(), Token);
+        using var afterKill = engine.CreateRuntime();
+        await WaitForAsync(async () => (await afterKill.GetStatusAsync(Token)).Find("dnt-db1")!, d => d.State != DeckyRunState.Running);
+        Assert.Null(await afterKill.AdoptAsync(Deployment(Redis(), Web(services: ["redis"])), Token));
+        await afterKill.TeardownAsync(null, Token);
+    }
+
+    [Fact]
+    public async Task Containers_run_under_memory_and_pids_limits_that_the_kernel_enforces()
+    {
+        engine.RequireEngine();
+        using var runtime = engine.CreateRuntime(o => { o.ServiceMemoryLimitMiB = 192; o.ServicePidsLimit = 64; });
+        await runtime.DeployAsync(Deployment(Redis()), Token);
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+
+        var service = await ContainerAsync("dnt-db1", DockerLabels.ServiceRole, "redis");
+        var serviceConfig = (await engine.Client.Containers.InspectContainerAsync(service.ID, Token)).HostConfig!;
+        Assert.Equal((192L * 1024 * 1024, 192L * 1024 * 1024, 64L), (serviceConfig.Memory, serviceConfig.MemorySwap, serviceConfig.PidsLimit ?? 0));
+        var baseContainer = await ContainerAsync("dnt-db1", DockerLabels.BaseRole);
+        var baseConfig = (await engine.Client.Containers.InspectContainerAsync(baseContainer.ID, Token)).HostConfig!;
+        var defaults = new DockerRuntimeOptions();
+        Assert.Equal((defaults.BaseMemoryLimitMiB * 1024L * 1024, (long)defaults.BasePidsLimit), (baseConfig.Memory, baseConfig.PidsLimit ?? 0));
+        // The engine wrote the limits into the containers' cgroups, where the kernel applies them.
+        var baseLimit = await ExecWithErrorAsync(baseContainer.ID, "sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes");
+        Assert.Equal((defaults.BaseMemoryLimitMiB * 1024L * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture), baseLimit.Stdout);
+        var pidsMax = await ExecWithErrorAsync(service.ID, "sh", "-c", "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max");
+        Assert.Equal("64", pidsMax.Stdout);
+
+        // A process growing past the memory limit is killed by the kernel (SIGKILL, 128 + 9), not the host.
+        var hog = await ExecWithErrorAsync(service.ID, "sh", "-c", "head -c 600m /dev/zero | tail -n 1 >/dev/null; echo $?");
+        Assert.True(hog.Stdout == "137", $"exit {hog.Stdout}: {hog.Stderr}");
+
+        // A fork flood inside the service container stops at the pids limit (the agent's threads count too).
+        var flood = await ExecWithErrorAsync(service.ID, "sh", "-c", "i=0; while [ $i -lt 300 ]; do sleep 2 & i=$((i+1)); echo $i; done");
+        var started = int.Parse(flood.Stdout.Split('\n')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(started, 1, 63);
+        Assert.Contains("fork", flood.Stderr, StringComparison.OrdinalIgnoreCase);
+
+        // The honeypot itself is still there and serving.
+        await Task.Delay(TimeSpan.FromSeconds(5), Token);
+        Assert.Equal("+PONG", await RedisPingAsync(WindowsIp));
+    }
+
+    [Fact]
     public async Task The_docker_probe_reports_the_engine()
     {
         engine.RequireEngine();
@@ -360,6 +531,19 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
         using var stream = await engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), Token);
         var (stdout, _) = await stream.ReadOutputToEndAsync(Token);
         return stdout.Trim();
+    }
+
+    private async Task<(string Stdout, string Stderr)> ExecWithErrorAsync(string containerId, params string[] command)
+    {
+        var exec = await engine.Client.Exec.CreateContainerExecAsync(containerId, new ContainerExecCreateParameters
+        {
+            Cmd = command,
+            AttachStdout = true,
+            AttachStderr = true,
+        }, Token);
+        using var stream = await engine.Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), Token);
+        var (stdout, stderr) = await stream.ReadOutputToEndAsync(Token);
+        return (stdout.Trim(), stderr.Trim());
     }
 
     private async Task<string> LogsAsync(string containerId)

@@ -267,10 +267,30 @@ public sealed class DockerRuntimeOptionsTests
             HostShimAddress = "10.1",
             RequestTimeout = TimeSpan.Zero,
             MaxRetryAttempts = 99,
+            ServiceMemoryLimitMiB = 0,
+            ServicePidsLimit = -1,
+            BaseMemoryLimitMiB = 4,
+            BasePidsLimit = 1_000_000,
         });
 
         Assert.True(result.Failed);
-        Assert.Equal(6, result.Failures!.Count());
+        Assert.Equal(10, result.Failures!.Count());
+        Assert.Contains("Decnet:Runtime:Docker:ServiceMemoryLimitMiB is 0; it must be between 64 and 65536.", result.Failures!);
+    }
+
+    [Fact]
+    public void Every_container_gets_a_memory_limit_without_extra_swap_and_a_pids_limit()
+    {
+        var options = new DockerRuntimeOptions { ServiceMemoryLimitMiB = 300, ServicePidsLimit = 100 };
+        var decky = new DeckyConfig { Name = "web1", Ip = "10.213.7.20", Hostname = "web1-host", Services = ["redis"], NmapOs = "linux" };
+
+        var service = DeckyContainerSpecs.Service(decky, "redis", "base-id", options).HostConfig!;
+        var baseline = DeckyContainerSpecs.Base(decky, options).HostConfig!;
+
+        Assert.Equal((300L * 1024 * 1024, 300L * 1024 * 1024, 100L), (service.Memory, service.MemorySwap, service.PidsLimit ?? 0));
+        Assert.Equal((32L * 1024 * 1024, 32L * 1024 * 1024, 32L), (baseline.Memory, baseline.MemorySwap, baseline.PidsLimit ?? 0));
+        var defaults = DeckyContainerSpecs.Service(decky, "redis", "base-id", new DockerRuntimeOptions()).HostConfig!;
+        Assert.Equal((512L * 1024 * 1024, 512L), (defaults.Memory, defaults.PidsLimit ?? 0));
     }
 
     [Fact]

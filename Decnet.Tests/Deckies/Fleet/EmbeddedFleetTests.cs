@@ -123,18 +123,23 @@ public abstract class EmbeddedFleetTests(StorageProvider provider) : IAsyncLifet
             net = {_net}.0/24
             gw = {_net}.1
 
+            [custom-vendorapi]
+            binary = acme/vendor-api:3
+            ports = 9000
+
             [mixed]
             ip = {_net}.20
-            services = redis, ldap
+            services = redis, vendorapi
             """;
         var result = await Fleet.DeployAsync("tester", ini, CancellationToken.None);
         Assert.True(result.Succeeded, result.Message);
         var decky = Assert.Single(result.Runtime!.Deckies);
         Assert.Equal(DeckyRunState.Degraded, decky.State);
         Assert.Equal(ServiceRunState.Running, decky.Services.Single(s => s.Service == "redis").State);
-        var ldap = decky.Services.Single(s => s.Service == "ldap");
-        Assert.Equal(ServiceRunState.Failed, ldap.State);
-        Assert.Contains("not available", ldap.Error, StringComparison.Ordinal);
+        // Every built-in service runs embedded now; an operator's own image is what this runtime cannot host.
+        var custom = decky.Services.Single(s => s.Service == "vendorapi");
+        Assert.Equal(ServiceRunState.Failed, custom.State);
+        Assert.Contains("custom service (image acme/vendor-api:3): it runs only in the Docker runtime", custom.Error, StringComparison.Ordinal);
     }
 
     [Fact]

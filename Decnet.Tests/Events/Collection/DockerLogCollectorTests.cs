@@ -118,7 +118,7 @@ public sealed class DockerLogCollectorTests(DockerEngineFixture engine)
         DockerLogCollector NewCollector() => new(
             new DockerRuntimeOptions { Endpoint = engine.Endpoint },
             new DockerLogCollectorOptions { ChannelCapacity = 100, ReconnectDelay = TimeSpan.FromMilliseconds(500) },
-            ingester, dbFactory, NullLogger<DockerLogCollector>.Instance);
+            new IngestLineSink(ingester, dbFactory), NullLogger<DockerLogCollector>.Instance);
 
         var first = NewCollector();
         first.Start();

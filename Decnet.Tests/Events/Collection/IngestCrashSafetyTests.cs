@@ -134,6 +134,10 @@ public abstract class IngestCrashSafetyTests(StorageProvider provider) : IAsyncL
             ["Decnet:Ingest:Files:0:Name"] = "agent1",
             ["Decnet:Ingest:Files:0:Path"] = SpoolPath,
             ["Decnet:Ingest:PollInterval"] = "00:00:00.050",
+            // Off the default swarm ports (0.0.0.0:8770, 8771, 6514): the SQLite and PostgreSQL runs go in parallel.
+            ["Decnet:Swarm:ControllerUrl"] = "https://127.0.0.1:0",
+            ["Decnet:Swarm:EnrollmentUrl"] = "https://127.0.0.1:0",
+            ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
         })
         {
             start.ArgumentList.Add($"--{key}={value}");

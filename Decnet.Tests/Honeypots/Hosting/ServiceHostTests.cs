@@ -343,7 +343,10 @@ public sealed class ServiceHostTests
     {
         await using var decky = TestDecky.Create();
         var limits = new SessionLimits { IdleTimeout = TimeSpan.FromSeconds(2), MaxConcurrentSessions = 2000 };
-        var hosted = await decky.StartAsync(new Decnet.Core.Honeypots.Ftp.FtpHoneypotFactory(), limits: limits);
+        // The flood comes from one address: the host's per-source shares must let it in to test idle cuts.
+        var admission = new SessionAdmissionOptions { MaxSessionsPerSourcePerDecky = 2000, MaxSessionsPerSourcePerHost = 2000, MaxSessionsPerDecky = 2000, MaxSessionsPerHost = 2000 };
+        var ftp = new Decnet.Core.Honeypots.Ftp.FtpHoneypotFactory();
+        var hosted = await decky.StartAsync(new ServiceHostOptions { Admission = admission }, new HostedServiceBinding("ftp", ftp.Create(decky.Context(limits: limits)), decky.Address, ftp.DefaultPorts));
         var endPoint = hosted.EndPointOf("ftp", 21);
         GC.Collect();
         var before = GC.GetTotalMemory(forceFullCollection: true);

@@ -15,11 +15,12 @@ public sealed class SshTestHost : IAsyncDisposable
     }
 
     /// <summary>An SSH service on the real <see cref="Decnet.Core.Honeypots.Hosting.ServiceHost"/>, on a loopback port.</summary>
-    public static async Task<SshTestHost> StartAsync(Dictionary<string, string>? persona = null, string? stateDirectory = null, TimeProvider? time = null, string distro = "debian")
+    public static async Task<SshTestHost> StartAsync(Dictionary<string, string>? persona = null, string? stateDirectory = null, TimeProvider? time = null, string distro = "debian",
+        Decnet.Core.Honeypots.Artifacts.ArtifactQuotaOptions? artifacts = null)
     {
         persona ??= [];
         persona.TryAdd("failure_delay_ms", "100");
-        var decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), distro: distro, stateDirectory: stateDirectory, time: time);
+        var decky = new HoneypotTestContext(new Dictionary<string, string>(persona, StringComparer.OrdinalIgnoreCase), distro: distro, stateDirectory: stateDirectory, time: time, artifacts: artifacts);
         return new SshTestHost(decky, await HostedTestService.StartAsync(new SshServiceFactory(), decky));
     }
 
@@ -31,6 +32,7 @@ public sealed class SshTestHost : IAsyncDisposable
     public string StateDirectory => _decky.Context.StateDirectory;
     public string ArtifactsDirectory => Path.Combine(_decky.Context.ArtifactsDirectory, "decky-01", "ssh");
     public IReadOnlyCollection<Exception> Errors => _listener.Errors;
+    public Decnet.Core.Honeypots.Artifacts.ArtifactQuota Artifacts => _decky.Artifacts;
 
     public static bool ClientsInstalled => ClientProcess.Exists("ssh") && ClientProcess.Exists("sshpass");
 

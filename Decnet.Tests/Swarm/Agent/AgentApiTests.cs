@@ -50,6 +50,22 @@ public sealed class AgentApiTests
     }
 
     [Fact]
+    public async Task Serve_refuses_a_certificate_issued_for_another_worker_name_and_exits_2()
+    {
+        await using var sandbox = new AgentSandbox("worker-a");
+        // The certificate is worker-a's, the settings say worker-b (files of two workers mixed up).
+        var ini = sandbox.Ini(AgentSandbox.FreePort()).Replace("name = worker-a", "name = worker-b", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(sandbox.ConfigPath, ini);
+
+        var (exit, output) = await sandbox.RunToExitAsync(["serve", "--config", sandbox.ConfigPath]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("is the certificate of 'worker-a', but", output, StringComparison.Ordinal);
+        Assert.Contains("[agent] name is 'worker-b'", output, StringComparison.Ordinal);
+        Assert.False(await Clients.IsListeningAsync("127.0.0.1", sandbox.AgentPort));
+    }
+
+    [Fact]
     public async Task Only_the_pinned_master_identity_is_answered_every_other_certificate_fails_the_handshake()
     {
         await using var sandbox = new AgentSandbox();

@@ -27,7 +27,7 @@ public sealed class AgentSandbox : IAsyncDisposable
 
     public AgentSandbox(string workerName = "worker-a")
     {
-        Ca = SwarmCertificateAuthority.LoadOrCreate(System.IO.Path.Combine(_root.Path, "master-ca"));
+        Ca = SwarmCertificateAuthority.LoadOrCreate(CaDirectory);
         Trust = Ca.CreateTrust();
         Master = Ca.GetOrCreateMasterIdentity();
         Worker = Ca.IssueWorker(workerName, ["127.0.0.1"]);
@@ -63,6 +63,7 @@ public sealed class AgentSandbox : IAsyncDisposable
     public string LogDirectory => System.IO.Path.Combine(Path, "var", "log", "decnet");
     public string StateDirectory => System.IO.Path.Combine(Path, "var", "lib", "decnet");
     public string SpoolPath => System.IO.Path.Combine(LogDirectory, "decnet.log");
+    public string CaDirectory => System.IO.Path.Combine(Path, "master-ca");
     public Uri AgentUri => new($"https://127.0.0.1:{AgentPort}/");
 
     public Process? Process => _process;
@@ -105,12 +106,12 @@ public sealed class AgentSandbox : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet Decnet.Agent.dll serve --config …</c> and waits until it answers /health.</summary>
-    public async Task StartAsync(string? ini = null)
+    public async Task StartAsync(string? ini = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         await File.WriteAllTextAsync(ConfigPath, ini ?? Ini(FreePort()));
         await KillAsync();
         _process?.Dispose();
-        _process = Launch(["serve", "--config", ConfigPath]);
+        _process = Launch(["serve", "--config", ConfigPath], environment);
         using var client = MasterClient();
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)

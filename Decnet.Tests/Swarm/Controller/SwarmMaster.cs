@@ -33,15 +33,19 @@ public sealed class SwarmMaster : IAsyncDisposable
         _host = host;
         var endPoint = Services.GetRequiredService<SwarmControllerListener>().BoundEndPoint
             ?? throw new InvalidOperationException("The controller endpoint is not bound.");
-        ControllerUri = new Uri($"https://127.0.0.1:{endPoint.Port}");
+        ControllerUri = new Uri($"https://{Reachable(endPoint)}:{endPoint.Port}");
         var enrollment = Services.GetRequiredService<SwarmControllerListener>().EnrollmentEndPoint
             ?? throw new InvalidOperationException("The enrollment endpoint is not bound.");
-        EnrollmentUri = new Uri($"https://127.0.0.1:{enrollment.Port}");
+        EnrollmentUri = new Uri($"https://{Reachable(enrollment)}:{enrollment.Port}");
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         DashboardUri = new Uri(addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
     }
 
     public IServiceProvider Services => _host.Services;
+
+    /// <summary>Where a client on this machine reaches an endpoint: its own address, or loopback for "any".</summary>
+    private static string Reachable(System.Net.IPEndPoint endPoint) =>
+        endPoint.Address.Equals(System.Net.IPAddress.Any) || endPoint.Address.Equals(System.Net.IPAddress.IPv6Any) ? "127.0.0.1" : endPoint.Address.ToString();
     public Uri ControllerUri { get; }
     public Uri DashboardUri { get; }
 

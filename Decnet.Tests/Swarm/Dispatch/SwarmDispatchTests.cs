@@ -48,9 +48,14 @@ public sealed class SwarmDispatchTests : IAsyncLifetime
         Assert.Equal(["http", "redis"], snapshot.Services.Order(StringComparer.Ordinal));
         Assert.False(string.IsNullOrEmpty(snapshot.Hostname));
         Assert.Equal(d3.HostId, snapshot.HostUuid);
-        // The enrolled worker answered: it is active now. Nothing was deployed locally.
+        // The enrolled worker answered: it is active now. Nothing was deployed locally: the fleet lists
+        // the four deckies on their workers.
         Assert.All(await _bed.HostsAsync(), h => Assert.Equal(SwarmHostStatus.Active, h.Status));
-        Assert.Empty(await Fleet.ListAsync(CancellationToken.None));
+        Assert.Null(await _bed.Get<DeploymentStore>().LoadAsync(CancellationToken.None));
+        var fleet = await Fleet.ListAsync(CancellationToken.None);
+        Assert.Equal(["d1", "d2", "d3", "d4"], fleet.Select(d => d.Config.Name).Order(StringComparer.Ordinal));
+        Assert.All(fleet, d => Assert.Equal((DeckyShardState.Running, d.Config.HostUuid), (d.Placement!.State, (Guid?)d.Placement.HostId)));
+        Assert.Equal(2, fleet.Count(d => d.Placement!.HostName == "worker-a"));
     }
 
     [Fact]

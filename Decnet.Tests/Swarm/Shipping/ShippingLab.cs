@@ -28,10 +28,10 @@ public sealed class ShippingLab : IAsyncDisposable
     private readonly TempDirectory _caDirectory = new("decnet-ca");
     private readonly X509Certificate2 _masterCertificate;
 
-    private ShippingLab(CoreTestBed bed)
+    private ShippingLab(CoreTestBed bed, string? caDirectory)
     {
         Bed = bed;
-        Authority = SwarmCertificateAuthority.LoadOrCreate(_caDirectory.Path);
+        Authority = SwarmCertificateAuthority.LoadOrCreate(caDirectory ?? _caDirectory.Path);
         Master = Authority.GetOrCreateMasterIdentity();
         _masterCertificate = Master.ToCertificate();
         Trust = Authority.CreateTrust();
@@ -48,9 +48,10 @@ public sealed class ShippingLab : IAsyncDisposable
     public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
     public IDbContextFactory<DecnetDbContext> DbFactory => Bed.Services.GetRequiredService<IDbContextFactory<DecnetDbContext>>();
 
-    public static async Task<ShippingLab> StartAsync(SwarmLogListenerSettings? settings = null)
+    /// <param name="caDirectory">An existing swarm CA folder (a sandboxed agent's master), else a new CA.</param>
+    public static async Task<ShippingLab> StartAsync(SwarmLogListenerSettings? settings = null, string? caDirectory = null)
     {
-        var lab = new ShippingLab(await CoreTestBed.StartAsync());
+        var lab = new ShippingLab(await CoreTestBed.StartAsync(), caDirectory);
         await lab.StartListenerAsync(settings);
         return lab;
     }
@@ -90,6 +91,14 @@ public sealed class ShippingLab : IAsyncDisposable
             await Bed.Services.GetRequiredService<SwarmStore>().TombstoneAsync(identity.Fingerprint, name, "decommissioned", CancellationToken.None);
         }
         return new Worker(name, identity);
+    }
+
+    /// <summary>Enrolls an active host for a worker certificate issued elsewhere (a sandboxed agent's).</summary>
+    public async Task AddHostAsync(string name, string fingerprint)
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        db.SwarmHosts.Add(new SwarmHost { Name = name, Address = "127.0.0.1", ClientCertFingerprint = fingerprint, Status = SwarmHostStatus.Active });
+        await db.SaveChangesAsync();
     }
 
     /// <summary>What the worker's forwarder presents: its identity, pinned on the master.</summary>

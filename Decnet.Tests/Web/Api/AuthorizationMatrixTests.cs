@@ -80,6 +80,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("GET /api/v1/config/", Access.Viewer),
         ("PUT /api/v1/config/deployment-limit", Access.Admin),
         ("PUT /api/v1/config/global-mutation-interval", Access.Admin),
+        ("PUT /api/v1/config/log-retention", Access.Admin),
         ("POST /api/v1/config/users", Access.Admin),
         ("DELETE /api/v1/config/users/{id:guid}", Access.Admin),
         ("PUT /api/v1/config/users/{id:guid}/reset-password", Access.Admin),

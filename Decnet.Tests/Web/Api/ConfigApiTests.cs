@@ -87,4 +87,39 @@ public sealed class ConfigApiTests : IAsyncLifetime
         Assert.Equal("viewer", config.GetProperty("role").GetString());
         Assert.Equal(JsonValueKind.Null, config.GetProperty("users").ValueKind);
     }
+
+    [Fact]
+    public async Task Log_retention_is_validated_saved_and_applied_at_once()
+    {
+        // Kept by the default 90 days, gone once the retention is 30 days.
+        await Decnet.Tests.Events.LogRetentionTests.InsertAsync(_factory.Services,
+            Enumerable.Range(0, 50).Select(i => DateTime.UtcNow.AddDays(-60).AddMinutes(-i)).Concat(Enumerable.Range(0, 10).Select(i => DateTime.UtcNow.AddMinutes(-i))));
+
+        var bad = await _client.PutAsJsonAsync("/api/v1/config/log-retention", new { days = 0, max_rows = 500 });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("between 1 and 3650 days", problem, StringComparison.Ordinal);
+        Assert.Contains("Maximum log rows", problem, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _client.PutAsJsonAsync("/api/v1/config/log-retention", new { days = 30 })).StatusCode);
+        var (_, viewerToken) = await _factory.CreateActiveUserAsync("reader", UserRole.Viewer);
+        using (var viewer = _factory.CreateClient(viewerToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PutAsJsonAsync("/api/v1/config/log-retention", new { days = 1, max_rows = 1000 })).StatusCode);
+        }
+        Assert.Equal(60, (await Decnet.Tests.Events.LogRetentionTests.RowsAsync(_factory.Services)).Count);
+
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsJsonAsync("/api/v1/config/log-retention", new { days = 30, max_rows = 1000 })).StatusCode);
+
+        // The purge worker is woken by the change: no waiting for its interval.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Decnet.Tests.Events.LogRetentionTests.RowsAsync(_factory.Services)).Count != 10 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(10, (await Decnet.Tests.Events.LogRetentionTests.RowsAsync(_factory.Services)).Count);
+        var config = JsonDocument.Parse(await _client.GetStringAsync("/api/v1/config")).RootElement;
+        Assert.Equal(30, config.GetProperty("log_retention_days").GetInt32());
+        Assert.Equal(1000, config.GetProperty("log_retention_max_rows").GetInt64());
+        Assert.Equal(10, config.GetProperty("last_log_purge").GetProperty("remaining").GetInt64());
+    }
 }

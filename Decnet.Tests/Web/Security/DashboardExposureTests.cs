@@ -1,6 +1,7 @@
 using System.Net;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Tests.Web.Security;
@@ -51,6 +52,28 @@ public sealed class DashboardExposureTests
         await using var exposed = new DecnetWebFactory(new Dictionary<string, string?> { ["urls"] = "http://0.0.0.0:0" });
         exposed.UseKestrel();
         exposed.StartServer();
+    }
+
+    [Fact]
+    public async Task The_swarm_ports_beyond_loopback_are_not_the_dashboard_for_the_default_password_check()
+    {
+        // Workers must reach the controller and the enrollment downloads from the LAN; the dashboard stays local.
+        await using var master = new DecnetWebFactory(new Dictionary<string, string?>
+        {
+            ["Decnet:Users:AdminPassword"] = UserOptions.DefaultAdminPassword,
+            ["urls"] = "http://127.0.0.1:0",
+            ["Decnet:Swarm:Enabled"] = "true",
+            ["Decnet:Swarm:ControllerUrl"] = "https://0.0.0.0:0",
+            ["Decnet:Swarm:EnrollmentUrl"] = "https://0.0.0.0:0",
+            ["Decnet:Swarm:SyslogUrl"] = "127.0.0.1:0",
+        });
+        master.UseKestrel();
+
+        master.StartServer();
+
+        var listener = master.Services.GetRequiredService<Decnet.Web.Swarm.Controller.SwarmControllerListener>();
+        Assert.Equal(System.Net.IPAddress.Any, listener.EnrollmentEndPoint!.Address);
+        Assert.True(master.Services.GetRequiredService<Decnet.Web.Exposure.DefaultPasswordGuard>().IsOpen);
     }
 
     [Fact]

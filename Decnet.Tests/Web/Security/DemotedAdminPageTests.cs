@@ -51,6 +51,7 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
     [Theory]
     [InlineData("deployment limit")]
     [InlineData("mutation interval")]
+    [InlineData("log retention")]
     [InlineData("create user")]
     [InlineData("change role")]
     [InlineData("reset password")]
@@ -74,6 +75,10 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
                 cut.Find("input[data-testid=interval-input]").Change("2h");
                 cut.Find("[data-testid=interval-save]").Click();
                 break;
+            case "log retention":
+                cut.Find("input[data-testid=retention-days-input]").Change("1");
+                cut.Find("[data-testid=retention-save]").Click();
+                break;
             case "create user":
                 cut.Find("input[data-testid=new-username]").Change("intruder");
                 cut.Find("input[data-testid=new-password]").Change("temporary-password-1");
@@ -95,7 +100,7 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
 
         AssertRefused();
         var settings = await Bed.Services.GetRequiredService<SystemSettingsService>().GetAsync(CancellationToken.None);
-        Assert.Equal((settingsBefore.DeploymentLimit, settingsBefore.GlobalMutationIntervalMinutes), (settings.DeploymentLimit, settings.GlobalMutationIntervalMinutes));
+        Assert.Equal((settingsBefore.DeploymentLimit, settingsBefore.GlobalMutationIntervalMinutes, settingsBefore.LogRetentionDays), (settings.DeploymentLimit, settings.GlobalMutationIntervalMinutes, settings.LogRetentionDays));
         var users = await Bed.Users.ListAsync(CancellationToken.None);
         Assert.DoesNotContain(users, u => u.Username == "intruder");
         var after = Assert.Single(users, u => u.Username == "analyst");

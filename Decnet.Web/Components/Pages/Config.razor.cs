@@ -1,4 +1,6 @@
+using System.Globalization;
 using Decnet.Core.Deckies;
+using Decnet.Core.Events.Retention;
 using Decnet.Core.Settings;
 using Decnet.Core.Users;
 using Microsoft.AspNetCore.Components;
@@ -25,6 +27,9 @@ public partial class Config
     [Inject]
     public required TimeProvider Time { get; init; }
 
+    [Inject]
+    public required LogPurger Purger { get; init; }
+
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private SystemSettings? _settings;
     private IReadOnlyList<User> _users = [];
@@ -35,6 +40,11 @@ public partial class Config
     private string _intervalInput = "";
     private string? _intervalError;
     private bool _savingInterval;
+
+    private int _retentionDaysInput;
+    private long _retentionRowsInput;
+    private string? _retentionError;
+    private bool _savingRetention;
 
     private readonly HashSet<Guid> _busy = [];
     private Guid? _resetFor;
@@ -54,6 +64,9 @@ public partial class Config
         _settings = await Settings.GetAsync(CancellationToken.None);
         _limitInput = _settings.DeploymentLimit;
         _intervalInput = MutationInterval.Format(_settings.GlobalMutationIntervalMinutes);
+        var retention = LogRetentionPolicy.From(_settings);
+        _retentionDaysInput = retention.Days;
+        _retentionRowsInput = retention.MaxRows;
         if (_operator.IsAdmin)
         {
             _users = await Users.ListAsync(CancellationToken.None);
@@ -109,6 +122,37 @@ public partial class Config
             _settings = result.Settings;
             _intervalInput = MutationInterval.Format(result.Settings!.GlobalMutationIntervalMinutes);
             Snackbar.Add($"Global mutation interval set to {_intervalInput}.", Severity.Success);
+        }
+    }
+
+    private string RetentionText
+    {
+        get
+        {
+            var retention = LogRetentionPolicy.From(_settings!);
+            return string.Create(CultureInfo.InvariantCulture, $"{retention.Days} days, at most {retention.MaxRows:N0} rows");
+        }
+    }
+
+    private string LastPurgeText => Purger.LastResult is { } last
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"Last purge {last.At.UtcDateTime:yyyy-MM-dd HH:mm} UTC: {last.RemovedByAge:N0} removed for age, {last.RemovedByCount:N0} for the row limit, {last.Remaining:N0} kept.")
+        : "No purge has run since the master started.";
+
+    private async Task SaveRetentionAsync()
+    {
+        if (await AdminAsync() is not { } admin)
+        {
+            return;
+        }
+        _savingRetention = true;
+        var result = await Settings.SetLogRetentionAsync(admin.Username, _retentionDaysInput, _retentionRowsInput, CancellationToken.None);
+        _savingRetention = false;
+        _retentionError = result.Error;
+        if (result.Succeeded)
+        {
+            _settings = result.Settings;
+            Snackbar.Add(string.Create(CultureInfo.InvariantCulture, $"Logs are kept {_retentionDaysInput} days, at most {_retentionRowsInput:N0} rows."), Severity.Success);
         }
     }
 

@@ -246,6 +246,12 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("CustomServices")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("[]");
+
                     b.Property<int>("DeploymentId")
                         .HasColumnType("integer");
 
@@ -430,6 +436,12 @@ namespace Decnet.Core.Storage.Postgres.Migrations
 
                     b.Property<int>("GlobalMutationIntervalMinutes")
                         .HasColumnType("integer");
+
+                    b.Property<int?>("LogRetentionDays")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("LogRetentionMaxRows")
+                        .HasColumnType("bigint");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");

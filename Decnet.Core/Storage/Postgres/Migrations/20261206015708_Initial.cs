@@ -197,6 +197,8 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     Id = table.Column<int>(type: "integer", nullable: false),
                     DeploymentLimit = table.Column<int>(type: "integer", nullable: false),
                     GlobalMutationIntervalMinutes = table.Column<int>(type: "integer", nullable: false),
+                    LogRetentionDays = table.Column<int>(type: "integer", nullable: true),
+                    LogRetentionMaxRows = table.Column<long>(type: "bigint", nullable: true),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     UpdatedBy = table.Column<string>(type: "text", nullable: true)
                 },
@@ -267,6 +269,7 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     Archetype = table.Column<string>(type: "text", nullable: true),
                     Services = table.Column<string>(type: "text", nullable: false),
                     ServiceConfig = table.Column<string>(type: "text", nullable: false),
+                    CustomServices = table.Column<string>(type: "text", nullable: false, defaultValue: "[]"),
                     NmapOs = table.Column<string>(type: "text", nullable: false),
                     MutateIntervalMinutes = table.Column<int>(type: "integer", nullable: true),
                     LastMutated = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -310,8 +313,8 @@ namespace Decnet.Core.Storage.Postgres.Migrations
 
             migrationBuilder.InsertData(
                 table: "system_settings",
-                columns: new[] { "Id", "DeploymentLimit", "GlobalMutationIntervalMinutes", "UpdatedAt", "UpdatedBy" },
-                values: new object[] { 1, 10, 30, new DateTime(2026, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc), null });
+                columns: new[] { "Id", "DeploymentLimit", "GlobalMutationIntervalMinutes", "LogRetentionDays", "LogRetentionMaxRows", "UpdatedAt", "UpdatedBy" },
+                values: new object[] { 1, 10, 30, null, null, new DateTime(2026, 1, 1, 0, 0, 0, 0, DateTimeKind.Utc), null });
 
             migrationBuilder.CreateIndex(
                 name: "IX_attacker_behavior_BehaviorClass",
