@@ -18,7 +18,7 @@ APT_PACKAGES=(
   iproute2 procps debootstrap docker.io systemd
   smbclient samba-common-bin freetds-bin vncsnapshot ldap-utils freerdp2-x11 bind9-dnsutils python3-impacket xvfb xauth
   sipsak mosquitto-clients tftp-hpa mbpoll
-  postgresql
+  postgresql python3
 )
 # kubectl from Debian, unless one is installed already (another package owning /usr/bin/kubectl would conflict).
 command -v kubectl >/dev/null || APT_PACKAGES+=(kubernetes-client)

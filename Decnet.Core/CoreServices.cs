@@ -25,6 +25,8 @@ public static class CoreServices
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<SystemSettingsService>();
         services.AddSingleton<EventStatistics>();
+        services.AddSingleton<Overview.DashboardOverview>();
+        services.AddSingleton<Export.ExportGate>();
         services.AddSingleton<Events.Retention.LogPurger>();
         services.AddSingleton<IHealthProbe, DatabaseProbe>();
         services.AddSingleton<Notifications.NotificationHub>();

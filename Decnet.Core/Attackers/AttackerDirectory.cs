@@ -25,6 +25,14 @@ public sealed record AttackerPage(int Total, IReadOnlyList<Attacker> Data);
 
 public sealed record CommandPage(int Total, IReadOnlyList<AttackerCommand> Data);
 
+/// <summary>What an export carries of a profile: the list's columns and the behaviour verdicts, not the command list.</summary>
+/// <param name="Services">JSON list of service names, as stored.</param>
+/// <param name="Deckies">JSON list of decky names, as stored.</param>
+/// <param name="ToolGuesses">JSON list of tool names, as stored; null before the behaviour analysis ran.</param>
+public sealed record AttackerExportRow(
+    Guid Id, string Ip, DateTime FirstSeen, DateTime LastSeen, int EventCount, int ServiceCount, int DeckyCount, string Services, string Deckies,
+    bool IsTraversal, string? TraversalPath, int BountyCount, int CredentialCount, string? OsGuess, string? BehaviorClass, string? ToolGuesses);
+
 /// <summary>
 /// Read side of the profiles for the API and the pages. The unfiltered first page of each sort is what
 /// every open Attackers page and API poll asks for: it is loaded by one caller at a time and shared for
@@ -80,33 +88,63 @@ public sealed class AttackerDirectory
     private Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken) =>
         _readers.ReadAsync(async (db, ct) =>
         {
-            IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
-            if (!string.IsNullOrWhiteSpace(query.Search))
-            {
-                var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
-                // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
-                attackers = _postgres
-                    ? attackers.Where(a => EF.Functions.ILike(a.Ip, pattern, "\\"))
-                    : attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
-            }
-            if (!string.IsNullOrWhiteSpace(query.Service))
-            {
-                // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
-                var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
-                attackers = _postgres
-                    ? attackers.Where(a => EF.Functions.ILike(a.Services, pattern, "\\"))
-                    : attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
-            }
+            var attackers = Filtered(db, query);
             var total = await attackers.CountAsync(ct).ConfigureAwait(false);
-            var ordered = query.Sort switch
-            {
-                AttackerSort.Active => attackers.OrderByDescending(a => a.EventCount).ThenByDescending(a => a.LastSeen),
-                AttackerSort.Traversals => attackers.OrderByDescending(a => a.IsTraversal).ThenByDescending(a => a.DeckyCount).ThenByDescending(a => a.LastSeen),
-                _ => attackers.OrderByDescending(a => a.LastSeen),
-            };
-            var data = await ordered.ThenBy(a => a.Ip).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(ct).ConfigureAwait(false);
+            var data = await Ordered(attackers, query.Sort).Skip(query.Offset).Take(query.Limit).Include(a => a.Behavior).ToListAsync(ct).ConfigureAwait(false);
             return new AttackerPage(total, data);
         }, cancellationToken);
+
+    /// <summary>
+    /// Every profile the filter matches, in the list's order, for an export of any size. One streamed
+    /// query (rows are read as they are written out, never held together): profiles change while the
+    /// profiler runs, and one read snapshot exports each exactly once. The command list is not read.
+    /// An export holds its connection for as long as the client reads, so it does not take one of the
+    /// bounded pool's readers.
+    /// </summary>
+    public async IAsyncEnumerable<AttackerExportRow> ExportAsync(AttackerQuery query,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = Ordered(Filtered(db, query), query.Sort).Select(a => new AttackerExportRow(
+            a.Id, a.Ip, a.FirstSeen, a.LastSeen, a.EventCount, a.ServiceCount, a.DeckyCount, a.Services, a.Deckies,
+            a.IsTraversal, a.TraversalPath, a.BountyCount, a.CredentialCount,
+            a.Behavior == null ? null : a.Behavior.OsGuess,
+            a.Behavior == null ? null : a.Behavior.BehaviorClass,
+            a.Behavior == null ? null : a.Behavior.ToolGuesses));
+        await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    private IQueryable<Attacker> Filtered(DecnetDbContext db, AttackerQuery query)
+    {
+        IQueryable<Attacker> attackers = db.Attackers.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
+            attackers = _postgres
+                ? attackers.Where(a => EF.Functions.ILike(a.Ip, pattern, "\\"))
+                : attackers.Where(a => EF.Functions.Like(a.Ip, pattern, "\\"));
+        }
+        if (!string.IsNullOrWhiteSpace(query.Service))
+        {
+            // Services is a JSON list of strings: matching the quoted, JSON-encoded name finds whole names only.
+            var pattern = "%" + EscapeLike(AttackerJson.Serialize(query.Service.Trim())) + "%";
+            attackers = _postgres
+                ? attackers.Where(a => EF.Functions.ILike(a.Services, pattern, "\\"))
+                : attackers.Where(a => EF.Functions.Like(a.Services, pattern, "\\"));
+        }
+        return attackers;
+    }
+
+    private static IOrderedQueryable<Attacker> Ordered(IQueryable<Attacker> attackers, AttackerSort sort) => (sort switch
+    {
+        AttackerSort.Active => attackers.OrderByDescending(a => a.EventCount).ThenByDescending(a => a.LastSeen),
+        AttackerSort.Traversals => attackers.OrderByDescending(a => a.IsTraversal).ThenByDescending(a => a.DeckyCount).ThenByDescending(a => a.LastSeen),
+        _ => attackers.OrderByDescending(a => a.LastSeen),
+    }).ThenBy(a => a.Ip);
 
     public async Task<Attacker?> GetAsync(Guid id, CancellationToken cancellationToken)
     {

@@ -336,8 +336,12 @@ public static class BehaviorAnalyzer
             spans.Add(new PhaseSpan(group.Key, group.Min(e => e.Timestamp), group.Max(e => e.Timestamp), group.Count()));
         }
         spans.Sort((a, b) => a.FirstSeen.CompareTo(b.FirstSeen));
-        var reconEnd = spans.FirstOrDefault(s => s.Phase == Recon)?.LastSeen;
         var exfilStart = spans.FirstOrDefault(s => s.Phase == Exfiltration)?.FirstSeen;
+        // Recon ends where exfiltration begins: every event type we do not classify counts as recon,
+        // including the disconnect that closes the very session that exfiltrated, so the last recon
+        // event overall can come after the exfiltration and the latency would turn negative.
+        var reconEvents = ordered.Where(e => PhaseOf(e.EventType) == Recon && (exfilStart is null || e.Timestamp <= exfilStart.Value)).ToList();
+        DateTime? reconEnd = reconEvents.Count == 0 ? null : reconEvents.Max(e => e.Timestamp);
         double? latency = reconEnd is not null && exfilStart is not null ? Round((exfilStart.Value - reconEnd.Value).TotalSeconds) : null;
         return new PhaseSequence(spans, reconEnd, exfilStart, latency);
     }

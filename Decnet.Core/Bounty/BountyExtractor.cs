@@ -81,9 +81,24 @@ public static class BountyExtractor
             // Web form credentials: which page and which form field layout carried them.
             ("path", e.Field("path")),
             ("source", e.Field("source")),
+            ("outcome", Outcome(e.Field("result") ?? e.Field("status"))),
         };
         Add(found, e, e.AttackerIp, Credential, payload);
     }
+
+    public const string Success = "success";
+    public const string Failure = "failure";
+
+    /// <summary>
+    /// Whether the decky let the attacker in: SSH and Telnet log <c>result</c> (success/failure), SMTP and
+    /// Redis <c>status</c> (success/failed). Services that never accept a login (MySQL, FTP) log neither: unknown.
+    /// </summary>
+    public static string? Outcome(string? reported) => reported?.Trim().ToLowerInvariant() switch
+    {
+        "success" or "succeeded" or "accepted" or "ok" => Success,
+        "failure" or "failed" or "fail" or "denied" or "rejected" => Failure,
+        _ => null,
+    };
 
     /// <summary>
     /// Beyond upstream: what a client computed from its password (PostgreSQL MD5 as hashcat 11100, a SCRAM
@@ -104,6 +119,7 @@ public static class BountyExtractor
             ("hash", hash),
             ("hash_type", e.Field("hash_type")),
             ("hashcat_mode", e.Field("hashcat_mode")),
+            ("outcome", Outcome(e.Field("result") ?? e.Field("status"))),
         ]);
     }
 
@@ -122,6 +138,8 @@ public static class BountyExtractor
             ("community", community),
             ("method", "snmp_community"),
             ("version", e.Field("version")),
+            // The agent answers a community it knows and ignores the others.
+            ("outcome", e.Field("status") switch { "answered" => Success, "bad_community" => Failure, _ => null }),
         ]);
     }
 
@@ -133,7 +151,8 @@ public static class BountyExtractor
             return;
         }
         Add(found, e, e.AttackerIp, Credential,
-            [("username", e.Field("username")), ("token", token), ("method", e.Field("method")), ("path", e.Field("path"))]);
+            [("username", e.Field("username")), ("token", token), ("method", e.Field("method")), ("path", e.Field("path")),
+             ("outcome", Outcome(e.Field("result") ?? e.Field("status")))]);
     }
 
     /// <summary>Rule 2: the HTTP User-Agent, from its own field or from the logged headers JSON.</summary>

@@ -22,6 +22,9 @@ public sealed class BountyQuery
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
 
+    /// <summary>Rows an export reads per query.</summary>
+    public const int ExportChunk = 500;
+
     private readonly DatabaseReaders _readers;
     private readonly bool _postgres;
     private readonly SingleFlightCache<BountyPage> _firstPage;
@@ -69,32 +72,66 @@ public sealed class BountyQuery
     private Task<BountyPage> LoadAsync(PageKey key, CancellationToken cancellationToken) =>
         _readers.ReadAsync(async (db, ct) =>
         {
-            IQueryable<BountyRecord> query = db.Bounties.AsNoTracking();
-            if (key.BountyType is { } bountyType)
-            {
-                query = query.Where(b => b.BountyType == bountyType);
-            }
-            if (key.Search is { } search)
-            {
-                // The search text is data, not a pattern: its own wildcards are escaped, then it is wrapped.
-                // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
-                var pattern = "%" + EscapeLike(search) + "%";
-                query = _postgres
-                    ? query.Where(b =>
-                        EF.Functions.ILike(b.Decky, pattern, "\\")
-                        || EF.Functions.ILike(b.Service, pattern, "\\")
-                        || EF.Functions.ILike(b.AttackerIp!, pattern, "\\")
-                        || EF.Functions.ILike(b.Payload, pattern, "\\"))
-                    : query.Where(b =>
-                        EF.Functions.Like(b.Decky, pattern, "\\")
-                        || EF.Functions.Like(b.Service, pattern, "\\")
-                        || EF.Functions.Like(b.AttackerIp!, pattern, "\\")
-                        || EF.Functions.Like(b.Payload, pattern, "\\"));
-            }
+            var query = Filtered(db, key.BountyType, key.Search);
             var total = await query.CountAsync(ct).ConfigureAwait(false);
             var items = await query.OrderByDescending(b => b.Id).Skip(key.Offset).Take(key.Limit).ToListAsync(ct).ConfigureAwait(false);
             return new BountyPage(total, items);
         }, cancellationToken);
+
+    /// <summary>
+    /// Every bounty the filter matches, newest first, for an export of any size: chunks of
+    /// <see cref="ExportChunk"/> rows, each a short pooled read resuming below the last id sent.
+    /// </summary>
+    public async IAsyncEnumerable<BountyRecord> ExportAsync(string? bountyType, string? search,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        bountyType = string.IsNullOrWhiteSpace(bountyType) ? null : bountyType.Trim();
+        search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        var below = long.MaxValue;
+        while (true)
+        {
+            var from = below;
+            var chunk = await _readers.ReadAsync((db, ct) =>
+                Filtered(db, bountyType, search).Where(b => b.Id < from).OrderByDescending(b => b.Id)
+                    .Take(ExportChunk).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
+            foreach (var record in chunk)
+            {
+                yield return record;
+            }
+            if (chunk.Count < ExportChunk)
+            {
+                yield break;
+            }
+            below = chunk[^1].Id;
+        }
+    }
+
+    private IQueryable<BountyRecord> Filtered(DecnetDbContext db, string? bountyType, string? search)
+    {
+        IQueryable<BountyRecord> query = db.Bounties.AsNoTracking();
+        if (bountyType is not null)
+        {
+            query = query.Where(b => b.BountyType == bountyType);
+        }
+        if (search is not null)
+        {
+            // The search text is data, not a pattern: its own wildcards are escaped, then it is wrapped.
+            // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same match.
+            var pattern = "%" + EscapeLike(search) + "%";
+            query = _postgres
+                ? query.Where(b =>
+                    EF.Functions.ILike(b.Decky, pattern, "\\")
+                    || EF.Functions.ILike(b.Service, pattern, "\\")
+                    || EF.Functions.ILike(b.AttackerIp!, pattern, "\\")
+                    || EF.Functions.ILike(b.Payload, pattern, "\\"))
+                : query.Where(b =>
+                    EF.Functions.Like(b.Decky, pattern, "\\")
+                    || EF.Functions.Like(b.Service, pattern, "\\")
+                    || EF.Functions.Like(b.AttackerIp!, pattern, "\\")
+                    || EF.Functions.Like(b.Payload, pattern, "\\"));
+        }
+        return query;
+    }
 
     private readonly record struct PageKey(int Limit, int Offset, string? BountyType, string? Search);
 

@@ -104,7 +104,7 @@ public sealed class DeckyPlanner(TimeProvider time, Random random)
                 Distro = distro.Slug,
                 BaseImage = distro.BaseImage,
                 BuildBase = distro.BuildBase,
-                Hostname = UniqueHostname(distro, hostnames),
+                Hostname = decky.Hostname is { } given ? Claim(given, hostnames) : UniqueHostname(distro, hostnames),
                 Archetype = archetype?.Slug,
                 ServiceConfig = decky.ServiceConfig,
                 NmapOs = decky.NmapOs ?? archetype?.NmapOs ?? OsProfiles.LinuxSlug,
@@ -185,6 +185,13 @@ public sealed class DeckyPlanner(TimeProvider time, Random random)
         }
         _random.Shuffle(pool);
         return [.. pool.Take(_random.Next(1, MaxServicesPerRandomDecky + 1))];
+    }
+
+    /// <summary>A name the INI gives is kept as given (the shell prompt already uses it); generated names avoid it.</summary>
+    private static string Claim(string hostname, HashSet<string> used)
+    {
+        used.Add(hostname);
+        return hostname;
     }
 
     private string UniqueHostname(DistroProfile distro, HashSet<string> used)

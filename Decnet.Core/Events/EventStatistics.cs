@@ -54,7 +54,9 @@ public sealed class EventStatistics : IDisposable
         _readers.ReadAsync(async (db, ct) =>
         {
             var interactions = await db.Logs.LongCountAsync(ct).ConfigureAwait(false);
-            var attackers = await db.Attackers.CountAsync(ct).ConfigureAwait(false);
+            // Distinct source addresses of the stored events, not attacker profiles: the profiler runs after the
+            // ingest, so counting profiles left the number behind the events the dashboard already listed.
+            var attackers = await db.Logs.Where(l => l.AttackerIp != null).Select(l => l.AttackerIp).Distinct().CountAsync(ct).ConfigureAwait(false);
             var deckies = await db.Deckies.CountAsync(ct).ConfigureAwait(false);
             // Deckies on swarm workers count while their worker is active and reports them up.
             var onWorkers = await db.DeckyShards.CountAsync(

@@ -63,7 +63,10 @@ internal sealed class LogFilterSql
                     clauses.Add($"{Column(term.Key)} = {Next(term.Value)}");
                     break;
                 case LogTermKind.Field:
-                    clauses.Add(dialect.FieldEquals(Next(dialect.JsonKey(term.Key)), Next(term.Value)));
+                    // Aliases (user/username ...) match any of their keys; every key is already reduced to [A-Za-z0-9_].
+                    var value = Next(term.Value);
+                    var matches = term.FieldKeys.Select(key => dialect.FieldEquals(Next(dialect.JsonKey(key)), value));
+                    clauses.Add($"({string.Join(" OR ", matches)})");
                     break;
                 default:
                     var pattern = Next("%" + EscapeLike(term.Value) + "%");

@@ -16,7 +16,11 @@ public enum LogTermKind
 }
 
 /// <summary>One search term. For <see cref="LogTermKind.Text"/> the key is empty.</summary>
-public sealed record LogTerm(LogTermKind Kind, string Key, string Value);
+public sealed record LogTerm(LogTermKind Kind, string Key, string Value)
+{
+    /// <summary>The JSON keys a <see cref="LogTermKind.Field"/> term matches: its key and that key's aliases.</summary>
+    public IReadOnlyList<string> FieldKeys => Kind == LogTermKind.Field ? LogQuery.FieldAliases(Key) : [];
+}
 
 /// <summary>
 /// A parsed log search: shell-like tokens, each <c>key:value</c> (exact match) or a plain word
@@ -39,7 +43,33 @@ public sealed class LogQuery
         ["attacker_ip"] = "AttackerIp",
     };
 
+    /// <summary>
+    /// Field names that mean the same thing to an operator. Services log the same fact under different
+    /// keys (SSH, FTP and MySQL write <c>username</c>, the emulated shell and scp write <c>user</c>), and
+    /// the pages show whichever the row carries: <c>user:root</c> must find both.
+    /// </summary>
+    private static readonly string[][] AliasGroups =
+    [
+        ["user", "username"],
+        ["pass", "password"],
+        ["cmd", "command"],
+    ];
+
     public static readonly LogQuery Empty = new([], string.Empty);
+
+    /// <summary>The keys a field term named <paramref name="key"/> matches.</summary>
+    public static IReadOnlyList<string> FieldAliases(string key)
+    {
+        foreach (var group in AliasGroups)
+        {
+            if (group.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                // JSON keys are case-sensitive: the group's own spellings, plus the key as typed when it differs.
+                return group.Contains(key, StringComparer.Ordinal) ? group : [key, .. group];
+            }
+        }
+        return [key];
+    }
 
     private LogQuery(IReadOnlyList<LogTerm> terms, string text)
     {

@@ -23,6 +23,9 @@ public sealed class LogSearch
     public const int MaxLimit = 1000;
     public const int MaxAfterLimit = 500;
 
+    /// <summary>Rows an export reads per query.</summary>
+    public const int ExportChunk = 500;
+
     /// <summary>Different searches (pages, counts, histograms each) kept at once.</summary>
     public const int QueryCacheCapacity = 256;
 
@@ -132,6 +135,33 @@ public sealed class LogSearch
         var filter = LogFilterSql.Build(_dialect, query, null, null, afterId: lastId);
         var rows = await _readers.ReadAsync((db, ct) => Filtered(db, filter).OrderBy(l => l.Id).Take(limit).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(LogRow.From)];
+    }
+
+    /// <summary>
+    /// Every matching row, newest first, for an export of any size: read in chunks of
+    /// <see cref="ExportChunk"/> rows, each a short query resuming after the last row sent (keyset on the
+    /// time index), so neither memory nor a database read is held for the whole export.
+    /// </summary>
+    public async IAsyncEnumerable<LogEntry> ExportAsync(LogQuery query, DateTime? start, DateTime? end,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        LogCursor? cursor = null;
+        while (true)
+        {
+            var filter = LogFilterSql.Build(_dialect, query, start, end, before: cursor);
+            var chunk = await _readers.ReadAsync((db, ct) => Filtered(db, filter)
+                .OrderByDescending(l => l.Timestamp).ThenByDescending(l => l.Id)
+                .Take(ExportChunk).ToListAsync(ct), cancellationToken).ConfigureAwait(false);
+            foreach (var entry in chunk)
+            {
+                yield return entry;
+            }
+            if (chunk.Count < ExportChunk)
+            {
+                yield break;
+            }
+            cursor = new LogCursor(DateTime.SpecifyKind(chunk[^1].Timestamp, DateTimeKind.Utc), chunk[^1].Id);
+        }
     }
 
     /// <summary>Matching rows per <paramref name="intervalMinutes"/> bucket (aligned to the Unix epoch), oldest first; empty buckets are absent.</summary>

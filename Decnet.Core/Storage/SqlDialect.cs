@@ -30,6 +30,12 @@ public abstract class SqlDialect
     /// <summary>Top-level JSON key of <c>Fields</c> (placeholder <paramref name="key"/>) equals the text <paramref name="value"/>.</summary>
     public abstract string FieldEquals(string key, string value);
 
+    /// <summary>Text of the top-level JSON key of <c>Fields</c> (placeholder <paramref name="key"/>); NULL when absent or unreadable.</summary>
+    public abstract string FieldText(string key);
+
+    /// <summary>The <c>Fields</c> column as text, for a LIKE that skips rows before any JSON is parsed.</summary>
+    public abstract string FieldsAsText { get; }
+
     /// <summary>Whole seconds since the Unix epoch of a DateTime column.</summary>
     public abstract string EpochSeconds(string column);
 
@@ -47,6 +53,11 @@ public abstract class SqlDialect
         public override string FieldEquals(string key, string value) =>
             $"(CASE WHEN json_valid(\"Fields\") THEN json_extract(\"Fields\", {key}) END) = {value}";
 
+        public override string FieldText(string key) =>
+            $"(CASE WHEN json_valid(\"Fields\") THEN CAST(json_extract(\"Fields\", {key}) AS TEXT) END)";
+
+        public override string FieldsAsText => "\"Fields\"";
+
         public override string EpochSeconds(string column) => $"CAST(strftime('%s', {column}) AS INTEGER)";
     }
 
@@ -60,6 +71,10 @@ public abstract class SqlDialect
 
         // The column is json: PostgreSQL refuses malformed documents on insert, so every row can be read.
         public override string FieldEquals(string key, string value) => $"(\"Fields\" ->> {key}) = {value}";
+
+        public override string FieldText(string key) => $"(\"Fields\" ->> {key})";
+
+        public override string FieldsAsText => "CAST(\"Fields\" AS text)";
 
         // floor, not a cast: a cast to bigint rounds half a second up into the next bucket.
         public override string EpochSeconds(string column) => $"CAST(floor(extract(epoch from {column})) AS bigint)";

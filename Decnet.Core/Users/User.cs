@@ -19,6 +19,9 @@ public sealed class User
     public DateTime? PasswordChangedAt { get; set; }
     public DateTime? LastLoginAt { get; set; }
 
+    /// <summary>The dashboard in its light palette instead of the default dark one (the user's own choice, kept across sign-ins and browsers).</summary>
+    public bool LightTheme { get; set; }
+
     public static string NewStamp() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }
 

@@ -219,6 +219,20 @@ public sealed class UserDirectory(
         return UserOperation.Ok(user);
     }
 
+    /// <summary>Whether the user chose the light palette; false (dark) for an unknown user.</summary>
+    public async Task<bool> PrefersLightThemeAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => u.LightTheme).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Keeps the user's palette choice; false when the user no longer exists.</summary>
+    public async Task<bool> SetLightThemeAsync(Guid id, bool light, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.Where(u => u.Id == id).ExecuteUpdateAsync(s => s.SetProperty(u => u.LightTheme, light), cancellationToken) > 0;
+    }
+
     /// <summary>Logout revokes every cookie and token the user holds.</summary>
     public async Task RevokeSessionsAsync(Guid id, CancellationToken cancellationToken)
     {

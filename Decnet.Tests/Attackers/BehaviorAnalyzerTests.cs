@@ -91,4 +91,25 @@ public sealed class BehaviorAnalyzerTests
         Assert.Equal(T0.AddSeconds(20), phases.ExfilStart);
         Assert.Equal(15, phases.ExfilLatencyS);
     }
+
+    [Fact]
+    public void Recon_ends_before_the_exfiltration_even_when_the_session_closes_after_it()
+    {
+        // An SSH session: banner, logins, commands, an upload, then the disconnect 41 s later. The disconnect
+        // is not classified, so it used to end "recon" after the upload: "Recon end to exfiltration: -40.993 s".
+        var phases = BehaviorAnalyzer.Phases([E(0, "connect"), E(2, "auth_attempt"), E(4, "command"), E(9, "file_captured"), E(50, "disconnect")]);
+
+        Assert.Equal(T0, phases.ReconEnd);
+        Assert.Equal(T0.AddSeconds(9), phases.ExfilStart);
+        Assert.Equal(9, phases.ExfilLatencyS);
+    }
+
+    [Fact]
+    public void Without_recon_before_the_exfiltration_there_is_no_latency()
+    {
+        var phases = BehaviorAnalyzer.Phases([E(0, "file_captured"), E(5, "disconnect")]);
+
+        Assert.Null(phases.ReconEnd);
+        Assert.Null(phases.ExfilLatencyS);
+    }
 }

@@ -39,7 +39,55 @@ public sealed class BountyExtractorTests
         var e = Wire("ssh", "auth_attempt", ("username", "root"), ("password", "toor \"]\\ é"), ("method", "keyboard-interactive"), ("result", "failure"));
         var bounty = Assert.Single(BountyExtractor.Extract(e));
         Assert.Equal((BountyExtractor.Credential, "203.0.113.9", "decky-1", "ssh", When), (bounty.BountyType, bounty.AttackerIp, bounty.Decky, bounty.Service, bounty.TimestampUtc));
-        Assert.Equal(new Dictionary<string, string> { ["username"] = "root", ["password"] = "toor \"]\\ é", ["method"] = "keyboard-interactive" }, Payload(bounty));
+        Assert.Equal(new Dictionary<string, string> { ["username"] = "root", ["password"] = "toor \"]\\ é", ["method"] = "keyboard-interactive", ["outcome"] = "failure" }, Payload(bounty));
+    }
+
+    [Theory]
+    [InlineData("ssh", "auth_attempt", "result", "success", "success")]
+    [InlineData("telnet", "auth_attempt", "result", "failure", "failure")]
+    [InlineData("smtp", "auth_attempt", "status", "success", "success")]
+    [InlineData("redis", "auth", "status", "failed", "failure")]
+    [InlineData("mysql", "auth_attempt", null, null, null)]
+    public void A_credential_says_whether_the_decky_let_the_attacker_in(string service, string eventType, string? key, string? reported, string? outcome)
+    {
+        var fields = new List<(string, string?)> { ("username", "root"), ("password", "letmein") };
+        if (key is not null)
+        {
+            fields.Add((key, reported));
+        }
+        var payload = Payload(Single(Wire(service, eventType, [.. fields]), BountyExtractor.Credential));
+        Assert.Equal(outcome, payload.GetValueOrDefault("outcome"));
+    }
+
+    [Theory]
+    [InlineData("postgres", "success", "success")]
+    [InlineData("sip", "failed", "failure")]
+    [InlineData("mssql", null, null)]
+    public void A_captured_hash_says_whether_the_decky_let_the_attacker_in(string service, string? status, string? outcome)
+    {
+        var fields = new List<(string, string?)> { ("username", "sa"), ("hash", "sa:$postgres$abc"), ("hashcat_mode", "11100") };
+        if (status is not null)
+        {
+            fields.Add(("status", status));
+        }
+        Assert.Equal(outcome, Payload(Single(Wire(service, "auth", [.. fields]), BountyExtractor.Credential)).GetValueOrDefault("outcome"));
+    }
+
+    [Theory]
+    [InlineData("answered", "success")]
+    [InlineData("bad_community", "failure")]
+    public void A_community_string_says_whether_the_agent_answered_it(string status, string outcome)
+    {
+        var payload = Payload(Single(Wire("snmp", "get", ("community", "public"), ("version", "2c"), ("status", status)), BountyExtractor.Credential));
+        Assert.Equal(outcome, payload["outcome"]);
+    }
+
+    [Fact]
+    public void A_successful_login_is_its_own_bounty_beside_the_failed_tries_of_the_same_password()
+    {
+        var failed = Single(Wire("ssh", "auth_attempt", ("username", "root"), ("password", "letmein"), ("result", "failure")), BountyExtractor.Credential);
+        var accepted = Single(Wire("ssh", "auth_attempt", ("username", "root"), ("password", "letmein"), ("result", "success")), BountyExtractor.Credential);
+        Assert.NotEqual(failed.DedupKey, accepted.DedupKey);
     }
 
     [Theory]

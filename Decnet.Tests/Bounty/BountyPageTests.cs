@@ -54,6 +54,32 @@ public sealed class BountyPageTests : ComponentTestContext
     }
 
     [Fact]
+    public async Task A_login_the_decky_accepted_is_marked_apart_from_refused_ones()
+    {
+        await AddAsync(
+            new BountyRecord { Timestamp = new DateTime(2026, 4, 18, 10, 0, 2), Decky = "ssh-1", Service = "ssh", AttackerIp = "203.0.113.3", BountyType = "credential",
+                Payload = """{"username":"root","password":"123456","method":"password","outcome":"failure"}""", DedupKey = "k3" },
+            new BountyRecord { Timestamp = new DateTime(2026, 4, 18, 10, 0, 3), Decky = "ssh-1", Service = "ssh", AttackerIp = "203.0.113.3", BountyType = "credential",
+                Payload = """{"username":"root","password":"admin","method":"password","outcome":"success"}""", DedupKey = "k4" });
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+
+        var cut = Render<BountyVault>();
+
+        cut.WaitForAssertion(() => Assert.Equal(4, cut.FindAll("[data-testid=bounty-row]").Count));
+        var accepted = Assert.Single(cut.FindAll("[data-testid=bounty-row]"), r => r.ClassList.Contains("accepted"));
+        Assert.Contains("root / admin", accepted.QuerySelector("[data-testid=credential]")!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("login succeeded", accepted.QuerySelector("[data-testid=credential-accepted]")!.TextContent, StringComparison.Ordinal);
+        var refused = Assert.Single(cut.FindAll("[data-testid=credential-refused]"));
+        Assert.Contains("123456", refused.Closest("[data-testid=credential]")!.TextContent, StringComparison.Ordinal);
+        // The outcome is a badge, not one more key=value chip.
+        Assert.DoesNotContain("outcome=", cut.Find("[data-testid=bounty-table]").TextContent, StringComparison.Ordinal);
+        // An outcome the service did not report (web form, MySQL) claims neither.
+        var unknown = Assert.Single(cut.FindAll("[data-testid=credential]"), c => c.TextContent.Contains("s3cret!", StringComparison.Ordinal));
+        Assert.Null(unknown.QuerySelector("[data-testid=credential-accepted]"));
+        Assert.Null(unknown.QuerySelector("[data-testid=credential-refused]"));
+    }
+
+    [Fact]
     public async Task The_type_filter_narrows_the_table()
     {
         SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));

@@ -253,7 +253,7 @@ public sealed class DeploymentIniLoaderTests
     {
         var exception = Rejects("[d]\nservcies = ssh\n");
 
-        HasError(exception, 2, "d", "servcies", "unknown key; valid keys: ip, services");
+        HasError(exception, 2, "d", "servcies", "unknown key; valid keys: ip, hostname, services");
     }
 
     [Fact]
@@ -491,5 +491,70 @@ public sealed class DeploymentIniLoaderTests
         Assert.Equal([3, 5, 6, 7, 9, 10], exception.Errors.Select(e => e.Line));
         Assert.StartsWith("6 errors", exception.Message, StringComparison.Ordinal);
         Assert.Contains("line 6 [web-01] mutate_interval: must be an integer", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_decky_has_one_host_name_from_its_section_or_its_ssh_settings()
+    {
+        var spec = DeploymentIniLoader.Load(General + """
+            [web]
+            ip = 10.0.5.40
+            hostname = wp-prod-01
+            services = ssh, http
+
+            [web.ssh]
+            hostname = WP-PROD-01
+
+            [jump]
+            ip = 10.0.5.41
+            services = ssh, telnet
+
+            [jump.ssh]
+            hostname = bastion.corp.example
+            """);
+
+        Assert.Equal(["wp-prod-01", "bastion.corp.example"], spec.Deckies.Select(d => d.Hostname));
+        var plan = new DeckyPlanner(TimeProvider.System, new Random(3)).Plan(spec);
+        Assert.Equal(["wp-prod-01", "bastion.corp.example"], plan.Deckies.Select(d => d.Hostname));
+        Assert.Equal("bastion.corp.example", plan.Deckies[1].PersonaFor("ssh")["hostname"]);
+    }
+
+    [Fact]
+    public void Two_different_host_names_for_one_decky_are_refused_where_the_second_is_written()
+    {
+        var exception = Rejects(General + """
+            [web]
+            ip = 10.0.5.40
+            hostname = wp-prod-01
+            services = ssh, telnet
+
+            [web.ssh]
+            hostname = db-01
+
+            [mail]
+            ip = 10.0.5.41
+            services = ssh, telnet
+
+            [mail.ssh]
+            hostname = mx1
+
+            [mail.telnet]
+            hostname = mx2
+            """);
+
+        HasError(exception, 12, "web.ssh", "hostname", "differs from the host name 'wp-prod-01'");
+        HasError(exception, 22, "mail.telnet", "hostname", "'mx2' differs from the host name 'mx1'");
+    }
+
+    [Theory]
+    [InlineData("-lead")]
+    [InlineData("under_score")]
+    [InlineData("a..b")]
+    [InlineData("sp ace")]
+    public void A_host_name_that_is_not_one_is_refused(string hostname)
+    {
+        var exception = Rejects(General + $"[web]\nip = 10.0.5.40\nhostname = {hostname}\nservices = http\n");
+
+        HasError(exception, 8, "web", "hostname", "is not a host name");
     }
 }

@@ -33,6 +33,8 @@ public sealed class ExampleIniTests
         Assert.Equal("wordpress", config.Deckies[0].PersonaFor("http")["fake_app"]);
         Assert.Equal(240, config.Deckies[1].MutateInterval);
         Assert.Equal(60, config.MutateInterval);
+        Assert.Equal(["wp-prod-01", "mx1"], new[] { config.Deckies[0].Hostname, config.Deckies[2].Hostname });
+        Assert.Equal("mx1.corp.example", config.Deckies[2].PersonaFor("smtp")["mta"]);
     }
 
     [Fact]

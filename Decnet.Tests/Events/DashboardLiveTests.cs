@@ -1,16 +1,22 @@
 using Bunit;
+using Decnet.Core.Attackers;
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
+using Decnet.Core.Overview;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Components.Pages;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 
 namespace Decnet.Tests.Events;
 
-/// <summary>The dashboard follows the ingest live: stat cards and the latest events list refresh per batch.</summary>
+/// <summary>
+/// The dashboard follows the ingest live: stat cards, latest events, chart and top-N panels are pushed by the
+/// overview publisher (the product's own hosted loop, run here) over the notification hub.
+/// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class DashboardLiveTests : IAsyncLifetime
 {
@@ -18,6 +24,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
     private readonly CancellationTokenSource _stop = new();
     private CoreTestBed _bed = null!;
     private Task _ingest = Task.CompletedTask;
+    private Task _overview = Task.CompletedTask;
 
     public async ValueTask InitializeAsync()
     {
@@ -30,15 +37,23 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<AuditTrail>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Search.LogSearch>());
+        _context.Services.AddSingleton(_bed.Services.GetRequiredService<DashboardOverview>());
         _context.Services.AddSingleton(TimeProvider.System);
         _ingest = _bed.Services.GetRequiredService<EventIngester>().RunAsync(_stop.Token);
+        _overview = _bed.Services.GetRequiredService<DashboardOverview>().RunAsync(_stop.Token);
     }
+
+    private ChannelEventSink Sink => _bed.Services.GetRequiredService<ChannelEventSink>();
+
+    private static int Stat(IRenderedComponent<Dashboard> page, string id) =>
+        int.Parse(page.Find($"[data-testid={id}] .stat-value").TextContent.Trim().Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {
         await _context.DisposeAsync();
         await _stop.CancelAsync();
         await _ingest;
+        await _overview;
         _stop.Dispose();
         await _bed.DisposeAsync();
     }
@@ -113,5 +128,125 @@ public sealed class DashboardLiveTests : IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Equal("7", page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-total")), TimeSpan.FromSeconds(15));
         Assert.NotNull(page.Find("[data-testid=dashboard-histogram] svg"));
+    }
+
+    [Fact]
+    public void Unique_attackers_never_lag_the_events_listed_below_them()
+    {
+        var page = _context.Render<Dashboard>();
+        page.WaitForAssertion(() => Assert.Contains("No attacker events yet", page.Markup, StringComparison.Ordinal));
+        // Every render: the addresses in the feed are never more than the unique attackers above it. The profiler
+        // does not run here; the count must not wait for attacker profiles.
+        var violations = new List<string>();
+        page.OnMarkupUpdated += (_, _) =>
+        {
+            var shown = page.FindAll("[data-testid=latest-row]").Select(r => r.Children[4].TextContent.Trim()).Distinct().Count();
+            var unique = page.FindAll("[data-testid=stat-attackers] .stat-value").Select(v => int.Parse(v.TextContent.Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+            if (shown > unique)
+            {
+                violations.Add($"{shown} addresses listed, {unique} unique attackers");
+            }
+        };
+
+        for (var i = 0; i < 12; i++)
+        {
+            Sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "cache", "redis", "auth", [new("src_ip", $"198.51.100.{i}")]));
+        }
+
+        page.WaitForAssertion(() => Assert.Equal(12, Stat(page, "stat-attackers")), TimeSpan.FromSeconds(15));
+        Assert.Empty(violations);
+        Assert.Equal(12, page.FindAll("[data-testid=latest-row]").Count);
+    }
+
+    [Fact]
+    public async Task An_event_row_opens_its_attacker_once_profiled()
+    {
+        var page = _context.Render<Dashboard>();
+        page.WaitForAssertion(() => Assert.Contains("No attacker events yet", page.Markup, StringComparison.Ordinal));
+        Sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "gate", "ssh", "auth_attempt", [new("src_ip", "192.0.2.55"), new("username", "root"), new("password", "x")]));
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=latest-row]")), TimeSpan.FromSeconds(15));
+
+        var pass = await _bed.Services.GetRequiredService<AttackerProfiler>().RunOnceAsync(CancellationToken.None);
+        _bed.Services.GetRequiredService<NotificationHub>().Publish(new AttackerUpdated(pass.Ips));
+        var attacker = (await _bed.Services.GetRequiredService<AttackerDirectory>().ListAsync(new AttackerQuery(Search: "192.0.2.55"), CancellationToken.None)).Data.Single();
+
+        page.WaitForAssertion(() => Assert.Equal($"/attackers/{attacker.Id}", page.Find("[data-testid=event-attacker]").GetAttribute("href")), TimeSpan.FromSeconds(15));
+        page.Find("[data-testid=latest-row]").Click();
+        Assert.EndsWith($"/attackers/{attacker.Id}", _context.Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Top_panels_and_chart_follow_the_chosen_window()
+    {
+        var page = _context.Render<Dashboard>();
+        page.WaitForAssertion(() => Assert.Contains("No attacker events yet", page.Markup, StringComparison.Ordinal));
+        // The 24 h chart spans the whole day even with no event in it: 24 hourly bars, or 25 when the window starts mid-hour.
+        Assert.InRange(int.Parse(page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-buckets")!, System.Globalization.CultureInfo.InvariantCulture), 24, 25);
+
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 3; i++)
+        {
+            Sink.Publish(new HoneypotEvent(now, "gate", "ssh", "auth_attempt", [new("src_ip", "192.0.2.10"), new("username", "root"), new("password", "123456"), new("result", "failure")]));
+        }
+        Sink.Publish(new HoneypotEvent(now, "gate", "ftp", "auth_attempt", [new("src_ip", "192.0.2.11"), new("user", "admin"), new("pass", "admin")]));
+        Sink.Publish(new HoneypotEvent(now, "web", "http", "request", [new("src_ip", "192.0.2.10"), new("path", "/")]));
+        // Two days old: inside 7 days, outside 24 hours.
+        Sink.Publish(new HoneypotEvent(now.AddDays(-2), "old", "telnet", "connect", [new("src_ip", "203.0.113.99")]));
+
+        page.WaitForAssertion(() =>
+        {
+            var credentials = page.FindAll("[data-testid=top-credentials] [data-testid=top-row]");
+            Assert.Equal(2, credentials.Count);
+            Assert.Contains("root / 123456", credentials[0].TextContent, StringComparison.Ordinal);
+            Assert.Contains("3", credentials[0].Children[1].TextContent, StringComparison.Ordinal);
+            Assert.Contains("admin / admin", credentials[1].TextContent, StringComparison.Ordinal);
+            var sources = page.FindAll("[data-testid=top-sources] [data-testid=top-row]");
+            Assert.Equal(["192.0.2.10", "192.0.2.11"], sources.Select(r => r.Children[0].TextContent.Trim()));
+            Assert.Equal("4", sources[0].Children[1].TextContent.Trim());
+            Assert.Equal(["ssh", "ftp", "http"], page.FindAll("[data-testid=top-services] [data-testid=top-row]").Select(r => r.Children[0].TextContent.Trim()));
+            Assert.Equal(["gate", "web"], page.FindAll("[data-testid=top-deckies] [data-testid=top-row]").Select(r => r.Children[0].TextContent.Trim()));
+            Assert.Equal("5", page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-total"));
+        }, TimeSpan.FromSeconds(15));
+        // Each line opens Live Logs on that value over the same window.
+        Assert.Equal("/logs?q=attacker%3A%22192.0.2.10%22&range=24h", page.Find("[data-testid=top-sources] a").GetAttribute("href"));
+
+        page.Find("[data-testid=range-7d]").Click();
+
+        // The button's handler runs on the renderer's dispatcher; the address follows the choice so a view can be shared.
+        page.WaitForAssertion(() => Assert.Contains("range=7d", _context.Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Contains("old", page.FindAll("[data-testid=top-deckies] [data-testid=top-row]").Select(r => r.Children[0].TextContent.Trim()));
+            Assert.Equal("6", page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-total"));
+            // 7 days of 6-hour buckets.
+            Assert.InRange(int.Parse(page.Find("[data-testid=dashboard-histogram]").GetAttribute("data-buckets")!, System.Globalization.CultureInfo.InvariantCulture), 28, 29);
+            Assert.Contains("6 in the last 7 days", page.Find("[data-testid=stat-interactions]").TextContent, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public void Open_dashboards_share_one_computation_per_change()
+    {
+        var overview = _bed.Services.GetRequiredService<DashboardOverview>();
+        var pages = Enumerable.Range(0, 6).Select(_ => _context.Render<Dashboard>()).ToList();
+        foreach (var page in pages)
+        {
+            page.WaitForAssertion(() => Assert.Contains("No attacker events yet", page.Markup, StringComparison.Ordinal));
+        }
+        var loadsBefore = overview.Loads;
+        var roundsBefore = overview.Rounds;
+
+        for (var i = 0; i < 5; i++)
+        {
+            Sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "cache", "redis", "auth", [new("src_ip", $"192.0.2.{i}")]));
+        }
+
+        foreach (var page in pages)
+        {
+            page.WaitForAssertion(() => Assert.Equal(5, Stat(page, "stat-interactions")), TimeSpan.FromSeconds(15));
+        }
+        // Per publishing round at most the one watched window and the latest events are loaded, however many pages are open.
+        var rounds = overview.Rounds - roundsBefore;
+        Assert.InRange(overview.Loads - loadsBefore, 1, 2 * (rounds + 1));
     }
 }

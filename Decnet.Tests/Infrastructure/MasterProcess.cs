@@ -40,6 +40,9 @@ public sealed class MasterProcess : IDisposable, IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (its /proc entry: memory, open files).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>The repository checkout these tests were built from.</summary>

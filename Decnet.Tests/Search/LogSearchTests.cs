@@ -72,6 +72,32 @@ public abstract class LogSearchTests(StorageProvider provider) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("user:root")]
+    [InlineData("username:root")]
+    [InlineData("USER:root")]
+    public async Task User_and_username_are_one_field_to_the_operator(string query)
+    {
+        // SSH, FTP and MySQL log "username", the emulated shell logs "user": the pages show either, the search finds both.
+        await SeedAsync(_bed.Services,
+            Row(T0.AddMinutes(70), "d4", "ssh", "auth_attempt", "10.0.0.4", "username=root password=123456", """{"username":"root","password":"123456","result":"failure"}"""),
+            Row(T0.AddMinutes(71), "d4", "ssh", "auth_attempt", "10.0.0.4", "username=rooted", """{"username":"rooted"}"""));
+
+        Assert.Equal(["username=root password=123456", "user=root pass=toor"], await RawLinesAsync(query));
+    }
+
+    [Theory]
+    [InlineData("pass:123456")]
+    [InlineData("password:123456")]
+    public async Task Pass_and_password_are_one_field(string query)
+    {
+        await SeedAsync(_bed.Services,
+            Row(T0.AddMinutes(70), "d4", "ssh", "auth_attempt", "10.0.0.4", "ssh attempt", """{"username":"root","password":"123456"}"""),
+            Row(T0.AddMinutes(71), "d4", "ftp", "auth_attempt", "10.0.0.5", "ftp attempt", """{"user":"root","pass":"123456"}"""));
+
+        Assert.Equal(["ftp attempt", "ssh attempt"], await RawLinesAsync(query));
+    }
+
+    [Theory]
     [InlineData("decky:d1", 2)]
     [InlineData("service:ssh", 2)]
     [InlineData("event:login", 3)]

@@ -37,26 +37,40 @@ public static class AttackersApi
         {
             return ApiProblems.Invalid("offset must not be negative.");
         }
-        AttackerSort? sort = (sortBy ?? "recent").ToLowerInvariant() switch
+        if (!TryFilter(search, sortBy, service, out var sort, out var problem))
+        {
+            return problem;
+        }
+        var query = new AttackerQuery(limit, offset, search, sort, service);
+        var page = await directory.ListAsync(query, cancellationToken);
+        AttackerListResponse Response() => new(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList());
+        // Every page comes from a cache shared by the readers of the same query: serialised once per instance.
+        return SharedJson.Of(page, Response);
+    }
+
+    /// <summary>The list's filter and order, shared with the export.</summary>
+    internal static bool TryFilter(string? search, string? sortBy, string? service, out AttackerSort sort, out ProblemHttpResult problem)
+    {
+        problem = null!;
+        AttackerSort? parsed = (sortBy ?? "recent").ToLowerInvariant() switch
         {
             "recent" => AttackerSort.Recent,
             "active" => AttackerSort.Active,
             "traversals" => AttackerSort.Traversals,
             _ => null,
         };
-        if (sort is null)
+        sort = parsed ?? AttackerSort.Recent;
+        if (parsed is null)
         {
-            return ApiProblems.Invalid("sort_by must be recent, active or traversals.");
+            problem = ApiProblems.Invalid("sort_by must be recent, active or traversals.");
+            return false;
         }
         if (search?.Length > 64 || service?.Length > 64)
         {
-            return ApiProblems.Invalid("search and service are at most 64 characters.");
+            problem = ApiProblems.Invalid("search and service are at most 64 characters.");
+            return false;
         }
-        var query = new AttackerQuery(limit, offset, search, sort.Value, service);
-        var page = await directory.ListAsync(query, cancellationToken);
-        AttackerListResponse Response() => new(page.Total, limit, offset, page.Data.Select(AttackerView.From).ToList());
-        // Every page comes from a cache shared by the readers of the same query: serialised once per instance.
-        return SharedJson.Of(page, Response);
+        return true;
     }
 
     public static async Task<Results<Ok<AttackerView>, ProblemHttpResult>> GetAsync(Guid id, AttackerDirectory directory, CancellationToken cancellationToken)

@@ -100,7 +100,7 @@ public static class LogsApi
         return SharedJson.Of(summary, () => new StatsResponse(summary.TotalInteractions, summary.UniqueAttackers, summary.ActiveDeckies));
     }
 
-    private static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)
+    internal static bool TryFilter(string? search, string? startTime, string? endTime, out SearchFilter filter, out ProblemHttpResult problem)
     {
         filter = default;
         problem = null!;
@@ -135,7 +135,7 @@ public static class LogsApi
         return false;
     }
 
-    private readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
+    internal readonly record struct SearchFilter(LogQuery Query, DateTime? Start, DateTime? End);
 }
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the rows after this page; null on a page that is not full.</param>

@@ -20,6 +20,7 @@ using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
@@ -60,6 +61,7 @@ public static class Extensions
         services.AddHostedService<IngestWorker>();
         services.AddHostedService<IngestSourcesWorker>();
         services.AddHostedService<Decnet.Web.Attackers.ProfilerWorker>();
+        services.AddHostedService<Decnet.Web.Overview.OverviewWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
@@ -99,6 +101,21 @@ public static class Extensions
         app.UseDashboardExposure();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
+        // A bare 404 of a page read (an unknown address) shows the dashboard's own page; the status stays. API
+        // calls get their ProblemDetails from the inner middleware first, and a response with a body is left
+        // alone. Every other status and method keeps its bare answer: a 403 is not "not found", and a page
+        // answers a POST only with its antiforgery form.
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.Use(async (context, next) =>
+        {
+            var pages = context.Features.Get<IStatusCodePagesFeature>();
+            await next(context);
+            if (pages is not null && (context.Response.StatusCode != StatusCodes.Status404NotFound
+                || !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))))
+            {
+                pages.Enabled = false;
+            }
+        });
         app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
         app.UseDeclaredSizeGate();
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
@@ -116,6 +133,7 @@ public static class Extensions
         app.MapBountyApi();
         app.MapAttackersApi();
         app.MapLogsApi();
+        Decnet.Web.Export.ExportApi.MapExportApi(app);
         app.MapArtifactsApi();
         Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
         app.MapSwarmControl();

@@ -25,7 +25,10 @@ public static partial class DeploymentIniLoader
     private const string CustomPrefix = "custom-";
 
     private static readonly string[] _generalKeys = ["net", "gw", "interface", "mutate_interval", "mutate-interval", "ipvlan"];
-    private static readonly string[] _deckyKeys = ["ip", "services", "archetype", "nmap_os", "nmap-os", "mutate_interval", "mutate-interval", "amount"];
+    private static readonly string[] _deckyKeys = ["ip", "hostname", "services", "archetype", "nmap_os", "nmap-os", "mutate_interval", "mutate-interval", "amount"];
+
+    /// <summary>Services whose persona key <c>hostname</c> names the decky itself (upstream's spelling): one name per decky.</summary>
+    private static readonly string[] _hostnameServices = ["ssh", "telnet"];
     private static readonly string[] _customKeys = ["binary", "exec", "ports"];
 
     /// <exception cref="IniValidationException">The INI is unusable; the exception lists every problem.</exception>
@@ -274,6 +277,20 @@ public static partial class DeploymentIniLoader
             ip = null;
         }
 
+        var hostnameEntry = RequireValue(section, section.Find("hostname"), errors);
+        string? hostname = null;
+        if (hostnameEntry is not null)
+        {
+            if (HostnameError(hostnameEntry.Value!) is { } problem)
+            {
+                errors.Add(At(section, hostnameEntry, problem));
+            }
+            else
+            {
+                hostname = hostnameEntry.Value!.Trim();
+            }
+        }
+
         var services = ReadServices(section, customNames, errors);
 
         var archetypeEntry = RequireValue(section, section.Find("archetype"), errors);
@@ -311,6 +328,10 @@ public static partial class DeploymentIniLoader
             {
                 errors.Add(At(section, ipEntry, $"cannot be combined with amount = {amount}: copies of a decky need their own addresses"));
             }
+            else if (amount > 1 && hostnameEntry is not null)
+            {
+                errors.Add(At(section, hostnameEntry, $"cannot be combined with amount = {amount}: copies of a decky need their own host names"));
+            }
             else if (amount > 1 && section.Name.Length + 1 + Suffix(amount, amount).Length > MaxNameLength)
             {
                 errors.Add(new IniError(section.Line, section.Name, null, $"expanded names would exceed {MaxNameLength} characters"));
@@ -328,7 +349,7 @@ public static partial class DeploymentIniLoader
 
         if (amount == 1)
         {
-            return [new DeckyDraft(section.Name, section, ip, ipEntry?.Line, services, archetype?.Slug, os?.Slug, interval, expanded: false)];
+            return [new DeckyDraft(section.Name, section, ip, ipEntry?.Line, services, archetype?.Slug, os?.Slug, interval, expanded: false) { Hostname = hostname }];
         }
 
         return Enumerable.Range(1, amount)
@@ -425,12 +446,70 @@ public static partial class DeploymentIniLoader
 
             foreach (var entry in section.Entries)
             {
+                // A bare "hostname" key is an empty persona value (the service then uses the decky's name), not a name.
+                if (string.Equals(entry.Key, "hostname", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(entry.Value)
+                    && _hostnameServices.Contains(service, StringComparer.OrdinalIgnoreCase))
+                {
+                    if (!AdoptHostname(section, entry, service, targets, errors))
+                    {
+                        continue;
+                    }
+                }
                 foreach (var decky in targets)
                 {
                     decky.SetPersona(service, entry.Key, entry.Value ?? "");
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// An SSH or Telnet <c>hostname</c> is the decky's host name: the prompt, the fleet card and the persona
+    /// must show one name. It becomes the decky's when the decky names none; a different one is an error.
+    /// </summary>
+    private static bool AdoptHostname(IniSection section, IniEntry entry, string service, List<DeckyDraft> targets, List<IniError> errors)
+    {
+        var value = entry.Value?.Trim() ?? "";
+        if (HostnameError(value) is { } problem)
+        {
+            errors.Add(At(section, entry, problem));
+            return false;
+        }
+        foreach (var decky in targets)
+        {
+            if (decky.Hostname is { } existing && !string.Equals(existing, value, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add(At(section, entry, $"'{value}' differs from the host name '{existing}' decky '{decky.Name}' already has{(decky.HostnameSource is { } from ? $" ({from})" : "")}: a decky has one host name, set it once with hostname = in [{decky.Section.Name}]"));
+                return false;
+            }
+        }
+        foreach (var decky in targets)
+        {
+            if (decky.Hostname is null)
+            {
+                decky.Hostname = value;
+                decky.HostnameSource = $"[{section.Name}] line {entry.Line}";
+            }
+        }
+        return true;
+    }
+
+    /// <summary>RFC 1123: dot-separated labels of letters, digits and inner hyphens, 63 characters each, 253 in all.</summary>
+    internal static string? HostnameError(string value)
+    {
+        value = value.Trim();
+        if (value.Length is 0 or > 253)
+        {
+            return $"'{value}' is not a host name: 1 to 253 characters";
+        }
+        foreach (var label in value.Split('.'))
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-' || !label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                return $"'{value}' is not a host name: labels of letters, digits and inner '-', at most 63 characters, separated by '.'";
+            }
+        }
+        return null;
     }
 
     private static IniEntry? RequireValue(IniSection section, IniEntry? entry, List<IniError> errors)
@@ -542,6 +621,12 @@ public static partial class DeploymentIniLoader
         /// <summary>Its section had errors: it only reserves the name so duplicates are still reported.</summary>
         public bool IsBroken { get; private init; }
 
+        /// <summary>The decky's host name: its own <c>hostname</c> key, else an SSH/Telnet one; null lets the planner pick.</summary>
+        public string? Hostname { get; set; }
+
+        /// <summary>Where <see cref="Hostname"/> came from when a service section set it, for error messages.</summary>
+        public string? HostnameSource { get; set; }
+
         public static DeckyDraft Broken(string name, IniSection section) =>
             new(name, section, null, null, null, null, null, null, expanded: false) { IsBroken = true };
 
@@ -567,6 +652,7 @@ public static partial class DeploymentIniLoader
             Archetype = archetype,
             NmapOs = nmapOs,
             MutateInterval = mutateInterval,
+            Hostname = Hostname,
             ServiceConfig = Personas.Copy(_personas),
         };
     }

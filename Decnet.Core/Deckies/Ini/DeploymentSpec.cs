@@ -39,6 +39,9 @@ public sealed record DeckySpec
 
     public string? Archetype { get; init; }
 
+    /// <summary>The host name the INI gives (the decky's <c>hostname</c>, or its SSH/Telnet one); null lets the planner generate one.</summary>
+    public string? Hostname { get; init; }
+
     public string? NmapOs { get; init; }
 
     /// <summary>Rotation interval in minutes.</summary>

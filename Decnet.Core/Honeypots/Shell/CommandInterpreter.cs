@@ -260,11 +260,11 @@ public sealed partial class CommandInterpreter
             case "hostname":
                 return Outcome.Ok(_context.Hostname + "\n");
             case "w":
-                return Outcome.Ok($" {Now:HH:mm:ss} up 21 days,  14:47,  1 user,  load average: 0.08, 0.03, 0.01\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n{_context.User,-8} {_context.Tty,-8} {_context.RemoteIp,-16} {Now:HH:mm}    0.00s  0.02s  0.00s w\n");
+                return Outcome.Ok($" {Now:HH:mm:ss} {PersonaClock.Uptime(Now - Boot)},  1 user,  load average: 0.08, 0.03, 0.01\nUSER     TTY      FROM             LOGIN@   IDLE   JCPU   PCPU WHAT\n{_context.User,-8} {_context.Tty,-8} {_context.RemoteIp,-16} {Now:HH:mm}    0.00s  0.02s  0.00s w\n");
             case "who":
                 return Outcome.Ok($"{_context.User,-8} {_context.Tty,-12} {Now:yyyy-MM-dd HH:mm} ({_context.RemoteIp})\n");
             case "uptime":
-                return Outcome.Ok($" {Now:HH:mm:ss} up 21 days, 14:47,  1 user,  load average: 0.08, 0.03, 0.01\n");
+                return Outcome.Ok($" {Now:HH:mm:ss} {PersonaClock.Uptime(Now - Boot)},  1 user,  load average: 0.08, 0.03, 0.01\n");
             case "ps":
                 return Outcome.Ok(ProcessList(args));
             case "free":
@@ -322,6 +322,9 @@ public sealed partial class CommandInterpreter
     }
 
     private DateTimeOffset Now => _context.Time.GetUtcNow();
+
+    /// <summary>When this decky "booted": uptime, ps and the persona's file dates all follow it.</summary>
+    private DateTimeOffset Boot => PersonaClock.BootTime(_context.Hostname, Now);
 
     private int CpuCount()
     {
@@ -408,7 +411,7 @@ public sealed partial class CommandInterpreter
                 foreach (var (name, entry) in entries)
                 {
                     var size = entry.IsDirectory ? 4096 : entry.Content.LongLength;
-                    stdout.Append(CultureInfo.InvariantCulture, $"{entry.Mode} {(entry.IsDirectory ? 2 : 1)} {entry.Owner,-8} {entry.Owner,-8} {size,6} {entry.Modified:MMM dd HH:mm} {name}\n");
+                    stdout.Append(CultureInfo.InvariantCulture, $"{entry.Mode} {(entry.IsDirectory ? 2 : 1)} {entry.Owner,-8} {entry.Owner,-8} {size,6} {PersonaClock.LsTime(entry.Modified, Now)} {name}\n");
                 }
             }
             else if (entries.Count > 0)
@@ -573,16 +576,19 @@ public sealed partial class CommandInterpreter
         {
             return "    PID TTY          TIME CMD\n   2718 " + _context.Tty + "    00:00:00 bash\n   2790 " + _context.Tty + "    00:00:00 ps\n";
         }
+        // Services started with the machine; this session's processes just now.
+        var boot = PersonaClock.PsStart(Boot.AddSeconds(2), Now);
+        var session = PersonaClock.PsStart(Now, Now);
         return "USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n"
-            + "root           1  0.0  0.2 167740 11780 ?        Ss   Nov07   0:21 /sbin/init\n"
-            + "root         412  0.0  0.1  49320 14052 ?        Ss   Nov07   0:09 /lib/systemd/systemd-journald\n"
-            + "root         601  0.0  0.1  15432  9016 ?        Ss   Nov07   0:00 sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\n"
-            + "root         644  0.0  0.0   6608  2628 ?        Ss   Nov07   0:02 /usr/sbin/cron -f\n"
-            + "mysql        702  0.2  9.8 2410352 396804 ?      Ssl  Nov07  61:13 /usr/sbin/mysqld\n"
-            + "www-data     811  0.0  0.3 202480 13212 ?        S    Nov07   0:00 nginx: worker process\n"
-            + $"root        2701  0.0  0.2  17980 10928 ?        Ss   {Now:HH:mm}   0:00 sshd: {_context.User}@{_context.Tty}\n"
-            + $"{_context.User,-8}    2718  0.0  0.1   8224  5112 {_context.Tty,-8} Ss   {Now:HH:mm}   0:00 -bash\n"
-            + $"{_context.User,-8}    2790  0.0  0.0  10068  3232 {_context.Tty,-8} R+   {Now:HH:mm}   0:00 ps {string.Join(' ', args)}\n";
+            + $"root           1  0.0  0.2 167740 11780 ?        Ss   {boot,-5}   0:21 /sbin/init\n"
+            + $"root         412  0.0  0.1  49320 14052 ?        Ss   {boot,-5}   0:09 /lib/systemd/systemd-journald\n"
+            + $"root         601  0.0  0.1  15432  9016 ?        Ss   {boot,-5}   0:00 sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups\n"
+            + $"root         644  0.0  0.0   6608  2628 ?        Ss   {boot,-5}   0:02 /usr/sbin/cron -f\n"
+            + $"mysql        702  0.2  9.8 2410352 396804 ?      Ssl  {boot,-5}  61:13 /usr/sbin/mysqld\n"
+            + $"www-data     811  0.0  0.3 202480 13212 ?        S    {boot,-5}   0:00 nginx: worker process\n"
+            + $"root        2701  0.0  0.2  17980 10928 ?        Ss   {session,-5}   0:00 sshd: {_context.User}@{_context.Tty}\n"
+            + $"{_context.User,-8}    2718  0.0  0.1   8224  5112 {_context.Tty,-8} Ss   {session,-5}   0:00 -bash\n"
+            + $"{_context.User,-8}    2790  0.0  0.0  10068  3232 {_context.Tty,-8} R+   {session,-5}   0:00 ps {string.Join(' ', args)}\n";
     }
 
     private Outcome Download(string tool, List<string> args)

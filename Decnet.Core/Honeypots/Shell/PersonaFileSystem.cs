@@ -83,11 +83,29 @@ public static class PersonaFileSystem
         var awsKey = "AKIA" + Secret(0, 16, upper);
         var awsSecret = Secret(3, 40, mixed);
         var dbPassword = Secret(9, 14, mixed);
-        var old = now.AddDays(-(seed[0] % 200) - 30);
+        // Dates follow the clock: installed a year or so before now, configured since, used in the last weeks,
+        // runtime folders from the last boot. Each path gets its own stable time inside its span.
+        var boot = PersonaClock.BootTime(hostname, now);
+        var installed = boot.AddDays(-(200 + seed[5] % 400));
+        DateTimeOffset Modified(string path)
+        {
+            var (from, to) = path switch
+            {
+                "/" or "/bin" or "/boot" or "/lib" or "/media" or "/mnt" or "/sbin" or "/srv" or "/usr" or "/usr/lib" or "/usr/share" => (installed, installed.AddDays(2)),
+                _ when path.StartsWith("/usr/bin/", StringComparison.Ordinal) || path is "/usr/bin" or "/usr/sbin" => (installed, installed.AddDays(2)),
+                "/dev" or "/proc" or "/run" or "/sys" or "/dev/shm" or "/tmp" or "/var/tmp" => (boot, boot.AddMinutes(1)),
+                _ when path.StartsWith("/proc/", StringComparison.Ordinal) => (boot, boot.AddMinutes(1)),
+                "/var/log/auth.log" or "/var/log" => (now.AddMinutes(-40), now.AddMinutes(-1)),
+                _ when path.StartsWith("/root", StringComparison.Ordinal) || path.StartsWith("/home", StringComparison.Ordinal) || path.StartsWith("/opt/app", StringComparison.Ordinal)
+                    || path.StartsWith("/var/www", StringComparison.Ordinal) || path == "/var/backups" => (now.AddDays(-45), now.AddHours(-2)),
+                _ => (installed.AddDays(2), boot),
+            };
+            return PersonaClock.Between(hostname, path, from, to);
+        }
 
-        var nodes = new Dictionary<string, ShellNode>(StringComparer.Ordinal) { ["/"] = ShellNode.Directory(old) };
-        void Dir(string path, string owner = "root") => nodes[path] = ShellNode.Directory(old, owner);
-        void File(string path, string text, string mode = "-rw-r--r--", string owner = "root") => nodes[path] = ShellNode.File(Encoding.UTF8.GetBytes(text), old, mode, owner);
+        var nodes = new Dictionary<string, ShellNode>(StringComparer.Ordinal) { ["/"] = ShellNode.Directory(Modified("/")) };
+        void Dir(string path, string owner = "root") => nodes[path] = ShellNode.Directory(Modified(path), owner);
+        void File(string path, string text, string mode = "-rw-r--r--", string owner = "root") => nodes[path] = ShellNode.File(Encoding.UTF8.GetBytes(text), Modified(path), mode, owner);
 
         foreach (var dir in new[] { "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/share", "/var", "/var/log", "/var/lib", "/var/tmp", "/var/www", "/var/backups", "/etc/ssh", "/root/.ssh", "/root/.aws", "/opt/app", "/dev/shm" })
         {
@@ -106,7 +124,7 @@ public static class PersonaFileSystem
             uid++;
         }
         File("/etc/passwd", passwd.ToString());
-        File("/etc/shadow", "root:$y$j9T$" + Secret(1, 22, mixed) + "$" + Secret(5, 43, mixed) + ":19700:0:99999:7:::\n", "-rw-r-----");
+        File("/etc/shadow", "root:$y$j9T$" + Secret(1, 22, mixed) + "$" + Secret(5, 43, mixed) + ":" + ((int)(installed - DateTimeOffset.UnixEpoch).TotalDays).ToString(System.Globalization.CultureInfo.InvariantCulture) + ":0:99999:7:::\n", "-rw-r-----");
         File("/etc/group", "root:x:0:\nsudo:x:27:\nwww-data:x:33:\n");
         File("/etc/hostname", hostname + "\n");
         File("/etc/hosts", "127.0.0.1\tlocalhost\n127.0.1.1\t" + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n");
@@ -120,7 +138,8 @@ public static class PersonaFileSystem
         File("/proc/cpuinfo", CpuInfo(seed[1] % 2 == 0 ? 2 : 4));
         File("/proc/meminfo", "MemTotal:        4028152 kB\nMemFree:          512344 kB\nMemAvailable:    2876540 kB\nBuffers:          201388 kB\nCached:          2034164 kB\nSwapCached:            0 kB\nSwapTotal:       1048572 kB\nSwapFree:        1048572 kB\n");
         File("/proc/version", "Linux version " + distro.Kernel + " (gcc version 12.2.0) #1 SMP PREEMPT_DYNAMIC\n");
-        File("/proc/uptime", "1867242.31 3612088.54\n");
+        var up = (now - boot).TotalSeconds;
+        File("/proc/uptime", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{up:0.00} {up * 1.93:0.00}\n"));
         File("/root/.bash_history",
             "apt update && apt upgrade -y\nsystemctl status nginx\nmysql -u app -p\nvim /var/www/.env\ncd /opt/app\n./backup.sh\naws s3 ls s3://" + hostname.ToLowerInvariant() + "-backups/\ncat ~/.aws/credentials\nssh deploy@10.0.1.12\ndf -h\nexit\n",
             "-rw-------");

@@ -48,7 +48,31 @@ public sealed class SmtpHoneypot(ServiceContext context, bool openRelay) : IHone
 
     private string ServiceName => OpenRelay ? "smtp_relay" : "smtp";
 
-    private string MailHost => Context.PersonaValue("mta") ?? Context.Hostname;
+    /// <summary>
+    /// The one name the server announces, in its greeting and in its EHLO answer: <c>mta</c> when configured,
+    /// else the host a configured <c>banner</c> names, else the decky's hostname. A Postfix never greets as
+    /// one host and answers EHLO as another.
+    /// </summary>
+    private string MailHost => Context.PersonaValue("mta") is { Length: > 0 } mta ? mta : BannerHost ?? Context.Hostname;
+
+    /// <summary>The first word of a configured banner (after any "220"), when it reads as a host name.</summary>
+    private string? BannerHost
+    {
+        get
+        {
+            var banner = Context.PersonaValue("banner")?.Trim();
+            if (string.IsNullOrEmpty(banner))
+            {
+                return null;
+            }
+            if (banner.StartsWith("220", StringComparison.Ordinal))
+            {
+                banner = banner[3..].TrimStart(' ', '-');
+            }
+            var word = banner.Split(' ', 2)[0];
+            return word.Length is > 0 and <= 253 && word.Any(char.IsAsciiLetter) && word.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-') ? word : null;
+        }
+    }
 
     private string Banner
     {

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Decnet.Core.Honeypots.Shell;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Decnet.Tests.Honeypots.Shell;
 
@@ -203,4 +206,70 @@ public sealed class CommandInterpreterTests
 
         Assert.False(await terminal.FeedAsync("\x04"u8.ToArray(), TestContext.Current.CancellationToken));
     }
+
+    private CommandInterpreter ShellAt(DateTimeOffset now)
+    {
+        var clock = new FakeTimeProvider(now);
+        return new CommandInterpreter(new ShellContext
+        {
+            Hostname = "web-07",
+            User = "root",
+            Distro = PersonaFileSystem.Distro("debian"),
+            FileSystem = new ShellFileSystem(PersonaFileSystem.Build("web-07", "debian", ["root", "deploy"], now), clock),
+            Time = clock,
+            RemoteIp = "198.51.100.7",
+            Emit = (_, _) => { },
+        });
+    }
+
+    [Theory]
+    [InlineData(2027, 3, 10)]
+    [InlineData(2034, 11, 2)]
+    public void File_dates_uptime_and_process_starts_follow_the_current_date(int year, int month, int day)
+    {
+        var now = new DateTimeOffset(year, month, day, 9, 30, 0, TimeSpan.Zero);
+        var shell = ShellAt(now);
+        var listing = shell.Execute("ls -la /").Output + shell.Execute("ls -la /root").Output + shell.Execute("ls -l /etc").Output;
+
+        // GNU ls: "Mar  7 14:02" for the last six months, "Mar  7  2025" (the year) for anything older.
+        var dates = Regex.Matches(listing, @" (?<mon>[A-Z][a-z]{2}) (?<day>[ \d]\d) (?:(?<hm>\d\d:\d\d)|\s(?<year>\d{4})) ");
+        Assert.True(dates.Count > 40, listing);
+        var recent = 0;
+        foreach (Match date in dates)
+        {
+            var monthDay = DateTime.ParseExact($"{date.Groups["mon"].Value} {date.Groups["day"].Value.Trim()}", "MMM d", CultureInfo.InvariantCulture);
+            if (date.Groups["hm"].Success)
+            {
+                recent++;
+                var at = new DateTimeOffset(now.Year, monthDay.Month, monthDay.Day, 0, 0, 0, TimeSpan.Zero);
+                at = at > now ? at.AddYears(-1) : at;
+                Assert.InRange(now - at, TimeSpan.Zero, PersonaClock.RecentFile);
+            }
+            else
+            {
+                var shownYear = int.Parse(date.Groups["year"].Value, CultureInfo.InvariantCulture);
+                Assert.InRange(shownYear, now.Year - 3, now.Year);
+                Assert.True(now - new DateTimeOffset(shownYear, monthDay.Month, monthDay.Day, 23, 59, 59, TimeSpan.Zero) > PersonaClock.RecentFile - TimeSpan.FromDays(1), date.Value);
+            }
+        }
+        // Root's files were used lately; the system was installed long ago.
+        Assert.InRange(recent, 5, dates.Count - 5);
+
+        var boot = PersonaClock.BootTime("web-07", now);
+        var up = now - boot;
+        Assert.InRange(up, PersonaClock.MinimumUptime, PersonaClock.RebootCycle + PersonaClock.MinimumUptime);
+        Assert.Contains($"up {(int)up.TotalDays} days", shell.Execute("uptime").Output, StringComparison.Ordinal);
+        var init = shell.Execute("ps aux").Output.Split('\n').Single(l => l.EndsWith("/sbin/init", StringComparison.Ordinal));
+        Assert.Contains(" " + PersonaClock.PsStart(boot.AddSeconds(2), now) + " ", init, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nov07", shell.Execute("ps aux").Output, StringComparison.Ordinal);
+        var procUptime = double.Parse(shell.Execute("cat /proc/uptime").Output.Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.Equal(up.TotalSeconds, procUptime, 1);
+    }
+
+    [Theory]
+    [InlineData("2027-03-10T09:30:00Z", "2027-03-07T14:02:00Z", "Mar  7 14:02")]
+    [InlineData("2027-03-10T09:30:00Z", "2026-08-01T10:00:00Z", "Aug  1  2026")]
+    [InlineData("2027-03-10T09:30:00Z", "2027-03-11T10:00:00Z", "Mar 11  2027")]
+    public void Ls_prints_times_like_gnu_ls(string now, string modified, string expected) =>
+        Assert.Equal(expected, PersonaClock.LsTime(DateTimeOffset.Parse(modified, CultureInfo.InvariantCulture), DateTimeOffset.Parse(now, CultureInfo.InvariantCulture)));
 }

@@ -34,6 +34,36 @@ public sealed class SmtpHoneypotTests
         Assert.NotNull(decky.Sink.OfType("ehlo").SingleOrDefault());
     }
 
+    [Theory]
+    [Trait("Category", "Integration")]
+    [InlineData(null, null, null)]
+    [InlineData("mx1.corp.example", null, "mx1.corp.example")]
+    [InlineData(null, "mail.corp.example ESMTP Postfix (Ubuntu)", "mail.corp.example")]
+    [InlineData(null, "220 relay.corp.example ESMTP Exim 4.96", "relay.corp.example")]
+    public async Task Greeting_and_ehlo_announce_one_configured_host_name(string? mta, string? banner, string? expected)
+    {
+        await using var decky = TestDecky.Create();
+        var persona = new Dictionary<string, string>();
+        if (mta is not null)
+        {
+            persona["mta"] = mta;
+        }
+        if (banner is not null)
+        {
+            persona["banner"] = banner;
+        }
+        await decky.StartAsync(new SmtpHoneypotFactory(), persona, ports: [new(25)]);
+        expected ??= decky.Context().Hostname;
+
+        // swaks prints what the server says, prefixed with "<-".
+        var session = await RealClient.RunAsync("swaks", ["--server", decky.Address.ToString(), "--port", "25", "--quit-after", "EHLO", "--ehlo", "client.example"]);
+
+        var greeting = session.StdOut.Split('\n').First(l => l.StartsWith("<-  220 ", StringComparison.Ordinal));
+        var ehlo = session.StdOut.Split('\n').First(l => l.StartsWith("<-  250", StringComparison.Ordinal));
+        Assert.Equal(expected, greeting["<-  220 ".Length..].Split(' ')[0]);
+        Assert.Equal(expected, ehlo["<-  250-".Length..].Trim());
+    }
+
     [Fact]
     [Trait("Category", "Integration")]
     public async Task Default_mode_denies_relaying_and_logs_the_recipient()

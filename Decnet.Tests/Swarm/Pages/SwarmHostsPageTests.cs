@@ -33,6 +33,25 @@ public sealed class SwarmHostsPageTests : SwarmPageContext
     }
 
     [Fact]
+    public async Task A_worker_is_listed_from_its_enrollment_as_the_page_says_before_any_heartbeat()
+    {
+        SignIn(await Bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin));
+        var cut = RenderPage();
+        cut.WaitForAssertion(() => Assert.Contains("listed here as soon as it is enrolled", cut.Find("[data-testid=hosts-empty]").TextContent, StringComparison.Ordinal));
+
+        await Get<Decnet.Core.Swarm.Enrollment.EnrollmentService>().CreateBundleAsync(
+            new Decnet.Core.Swarm.Enrollment.BundleEnrollmentRequest("master.lab", "edge-7", WithUpdater: false, UseIpvlan: false, null),
+            CancellationToken.None);
+
+        // No heartbeat was sent: the row is there already, enrolled and waiting for its first connection.
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=host-edge-7]")), s_wait);
+        var row = cut.Find("[data-testid=host-edge-7]");
+        Assert.Contains("enrolled", row.QuerySelector("[data-testid=host-status]")!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("pending first connect", row.QuerySelector("[data-testid=host-address]")!.TextContent);
+        Assert.Equal("never", row.QuerySelector("[data-testid=host-heartbeat]")!.TextContent);
+    }
+
+    [Fact]
     public async Task Each_host_shows_status_address_fingerprint_enrolled_decky_count_and_a_heartbeat_age_that_ticks()
     {
         var (agent, _) = await WorkerAsync("worker-a", h => h.LastHeartbeat = _time.GetUtcNow().UtcDateTime.AddSeconds(-5));

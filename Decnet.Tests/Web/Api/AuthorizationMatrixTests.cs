@@ -66,6 +66,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("GET /alive", Access.Anonymous),
         ("GET /api/v1/artifacts/{decky}/{service}/{storedAs}", Access.Admin),
         ("GET /api/v1/attackers/", Access.Viewer),
+        ("GET /api/v1/attackers/export", Access.Viewer),
         ("GET /api/v1/attackers/{id:guid}", Access.Viewer),
         ("GET /api/v1/attackers/{id:guid}/artifacts", Access.Viewer),
         ("GET /api/v1/attackers/{id:guid}/commands", Access.Viewer),
@@ -75,6 +76,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("POST /api/v1/auth/login", Access.Anonymous),
         ("POST /api/v1/auth/logout", Access.SignedIn),
         ("GET /api/v1/bounty/", Access.Viewer),
+        ("GET /api/v1/bounty/export", Access.Viewer),
         ("GET /api/v1/config/", Access.Viewer),
         ("PUT /api/v1/config/deployment-limit", Access.Admin),
         ("PUT /api/v1/config/global-mutation-interval", Access.Admin),
@@ -90,6 +92,7 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("POST /api/v1/deckies/deploy", Access.Admin),
         ("GET /api/v1/health", Access.Viewer),
         ("GET /api/v1/logs", Access.Viewer),
+        ("GET /api/v1/logs/export", Access.Viewer),
         ("GET /api/v1/logs/histogram", Access.Viewer),
         ("GET /api/v1/stats", Access.Viewer),
         ("GET /api/v1/stream/", Access.Viewer),
@@ -114,6 +117,10 @@ public sealed partial class AuthorizationMatrixTests : IAsyncLifetime
         ("GET /config", Access.Viewer),
         ("POST /config", Access.Viewer),
         ("GET /downloads/artifacts/{decky}/{service}/{storedAs}", Access.Admin),
+        // The dashboard's export buttons (cookie); viewers may export what they may read.
+        ("GET /downloads/export/attackers", Access.Viewer),
+        ("GET /downloads/export/bounty", Access.Viewer),
+        ("GET /downloads/export/logs", Access.Viewer),
         // Capabilities on the enrollment endpoint: the 24-byte token is the credential, valid until it
         // expires or the worker's first heartbeat; rate limited per address (Swarm/Enrollment tests).
         ("GET /enroll/{token}.sh", Access.EnrollmentToken),

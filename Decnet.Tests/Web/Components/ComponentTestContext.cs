@@ -28,6 +28,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.Retention.LogPurger>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>());
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<SessionValidator>();
         Services.AddScoped<CurrentOperator>();

@@ -50,6 +50,53 @@ public sealed class FleetPageTests : ComponentTestContext
     }
 
     [Fact]
+    public async Task Each_card_counts_its_deckys_hits_and_shows_the_last_activity_live()
+    {
+        using var stop = new CancellationTokenSource();
+        var ingest = Bed.Services.GetRequiredService<Decnet.Core.Events.EventIngester>().RunAsync(stop.Token);
+        var overview = Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>().RunAsync(stop.Token);
+        try
+        {
+            Assert.True((await Fleet.DeployAsync("t", Ini, CancellationToken.None)).Succeeded);
+            SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+            var cut = Render<DecoyFleet>();
+            cut.WaitForAssertion(() => Assert.Equal("none yet", cut.Find("[data-testid=decky-alpha] [data-testid=decky-last-activity]").TextContent.Trim()));
+            Assert.Equal("0", cut.Find("[data-testid=decky-alpha] [data-testid=decky-hits]").TextContent.Trim());
+
+            // A real client against alpha only: its card counts the connection's events, beta's stays at zero.
+            await Clients.RunAsync("redis-cli", ["-h", $"{_net}.60", "-p", "6379", "AUTH", "guess-1"]);
+
+            cut.WaitForAssertion(() =>
+            {
+                var hits = long.Parse(cut.Find("[data-testid=decky-alpha] [data-testid=decky-hits]").TextContent.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(hits >= 2, $"{hits} hits");
+                Assert.Equal("just now", cut.Find("[data-testid=decky-alpha] [data-testid=decky-last-activity]").TextContent.Trim());
+            }, TimeSpan.FromSeconds(20));
+            Assert.Equal("0", cut.Find("[data-testid=decky-beta] [data-testid=decky-hits]").TextContent.Trim());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await ingest;
+            await overview;
+        }
+    }
+
+    [Fact]
+    public async Task Insert_lab_example_inserts_exactly_the_shipped_lab_ini()
+    {
+        SignIn(await Bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin));
+        Render<MudPopoverProvider>();
+        var cut = Render<DecoyFleet>();
+        cut.WaitForAssertion(() => cut.Find("[data-testid=open-deploy]").Click());
+
+        cut.Find("[data-testid=ini-sample]").Click();
+
+        var expected = await File.ReadAllTextAsync(RepositoryFiles.Path("deploy", "examples", "lab.ini"));
+        Assert.Equal(expected, cut.Find("[data-testid=ini-editor]").GetAttribute("value"));
+    }
+
+    [Fact]
     public async Task Viewers_see_the_cards_without_any_action()
     {
         Assert.True((await Fleet.DeployAsync("t", Ini, CancellationToken.None)).Succeeded);

@@ -2,11 +2,31 @@ using MudBlazor;
 
 namespace Decnet.Web.Components.Layout;
 
-/// <summary>The dashboard's dark theme. System fonts only: no external font downloads.</summary>
+/// <summary>
+/// The dashboard's palettes: dark by default, light for operators who choose it (kept per user). System
+/// fonts only: no external font downloads.
+/// </summary>
 public static class DecnetTheme
 {
     public static readonly MudTheme Theme = new()
     {
+        PaletteLight = new PaletteLight
+        {
+            Primary = "#127a4b",
+            Secondary = "#4b56c9",
+            Tertiary = "#a86500",
+            Background = "#f6f8fa",
+            Surface = "#ffffff",
+            DrawerBackground = "#eef1f4",
+            AppbarBackground = "#eef1f4",
+            AppbarText = "#1f2328",
+            TextPrimary = "#1f2328",
+            TextSecondary = "#57606a",
+            Error = "#c62828",
+            Warning = "#a86500",
+            Success = "#127a4b",
+            Info = "#0a69c7",
+        },
         PaletteDark = new PaletteDark
         {
             Primary = "#39d98a",

@@ -1,22 +1,22 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
 using Decnet.Core.Notifications;
-using Decnet.Core.Search;
+using Decnet.Core.Overview;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Pages;
 
+/// <summary>
+/// Headline numbers, the newest events, and for the chosen window the chart and the top-N panels. Every
+/// number comes from <see cref="DashboardOverview"/>, which computes each once per change and pushes it
+/// over the notification hub: an open dashboard never queries on its own when events arrive.
+/// </summary>
 public partial class Dashboard : IAsyncDisposable
 {
-    public const int LatestEventCount = 20;
-    public const int HistogramIntervalMinutes = 60;
-    public static readonly TimeSpan HistogramWindow = TimeSpan.FromHours(24);
+    public const int LatestEventCount = DashboardOverview.LatestCount;
 
     [Inject]
-    public required EventStatistics Statistics { get; init; }
-
-    [Inject]
-    public required EventLog Events { get; init; }
+    public required DashboardOverview Overview { get; init; }
 
     [Inject]
     public required AuditTrail Audit { get; init; }
@@ -25,18 +25,22 @@ public partial class Dashboard : IAsyncDisposable
     public required NotificationHub Notifications { get; init; }
 
     [Inject]
-    public required LogSearch Search { get; init; }
+    public required NavigationManager Navigation { get; init; }
 
-    [Inject]
-    public required TimeProvider Time { get; init; }
+    /// <summary>The window of the chart and the panels, in the URL so a view can be shared: 1h, 24h (default), 7d, 30d.</summary>
+    [SupplyParameterFromQuery(Name = "range")]
+    public string? Range { get; set; }
 
-    private StatsSummary? _stats;
-    private IReadOnlyList<EventSummary> _latest = [];
-    private IReadOnlyList<HistogramBucket> _histogram = [];
+    private OverviewRange _range = OverviewRange.Default;
+    private OverviewSnapshot? _window;
+    private LatestActivity? _latest;
     private IReadOnlyList<AuditEntry> _activity = [];
-    private IDisposable? _subscription;
+    private IDisposable? _windowLease;
+    private IDisposable? _latestLease;
+    private readonly List<IDisposable> _subscriptions = [];
     private bool _drawerOpen;
     private Controls.ArtifactDetails? _drawerArtifact;
+    private readonly CancellationTokenSource _disposed = new();
 
     /// <summary>Fields every event has (who and where from) say nothing new on a chip.</summary>
     private static readonly HashSet<string> PlainFields = new(StringComparer.Ordinal)
@@ -46,73 +50,83 @@ public partial class Dashboard : IAsyncDisposable
 
     public const int MaxChips = 4;
     public const int MaxChipValueLength = 40;
-    private readonly CancellationTokenSource _disposed = new();
 
-    /// <summary>
-    /// Batches can commit four times a second and the interaction count scans <c>logs</c>: each open page
-    /// refreshes at most this often, with later batches folded into one pending refresh.
-    /// </summary>
-    public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(1);
-
-    private readonly SemaphoreSlim _refreshGate = new(1, 1);
-    private int _refreshPending;
+    private string BucketLabel => _range.BucketMinutes switch
+    {
+        5 => "5 minutes",
+        60 => "hour",
+        360 => "6 hours",
+        1440 => "day",
+        var m => $"{m} minutes",
+    };
 
     protected override async Task OnInitializedAsync()
     {
-        _subscription = Notifications.Subscribe<EventsIngested>(OnEventsIngestedAsync);
-        _stats = await Statistics.GetSummaryAsync(_disposed.Token);
-        _latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
-        _histogram = await HistogramAsync();
+        _subscriptions.Add(Notifications.Subscribe<LatestActivityUpdated>(update => InvokeAsync(() =>
+        {
+            _latest = update.Activity;
+            StateHasChanged();
+        })));
+        _subscriptions.Add(Notifications.Subscribe<OverviewUpdated>(update => InvokeAsync(() =>
+        {
+            // Only the window on screen, and never an older computation over a newer one.
+            if (update.Snapshot.Range == _range && (_window is null || _window.Range != _range || update.Snapshot.To >= _window.To))
+            {
+                _window = update.Snapshot;
+                StateHasChanged();
+            }
+        })));
+        _latestLease = Overview.WatchLatest();
+        _latest = await Overview.LatestAsync(_disposed.Token);
         _activity = await Audit.RecentAsync(10, _disposed.Token);
     }
 
-    private async Task OnEventsIngestedAsync(EventsIngested _)
+    protected override Task OnParametersSetAsync() => ShowAsync(OverviewRange.Find(Range) ?? OverviewRange.Default);
+
+    /// <summary>The URL follows the choice; the router re-supplying the same range afterwards changes nothing.</summary>
+    private async Task SelectRangeAsync(OverviewRange range)
     {
-        if (Interlocked.Exchange(ref _refreshPending, 1) == 1)
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("range", range == OverviewRange.Default ? null : range.Key), replace: true);
+        await ShowAsync(range);
+    }
+
+    private async Task ShowAsync(OverviewRange range)
+    {
+        if (_window is not null && range == _range && _windowLease is not null)
         {
             return;
         }
-        try
+        _range = range;
+        _windowLease?.Dispose();
+        _windowLease = Overview.Watch(range);
+        var snapshot = await Overview.GetAsync(range, _disposed.Token);
+        if (snapshot.Range == _range)
         {
-            await _refreshGate.WaitAsync(_disposed.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        try
-        {
-            Interlocked.Exchange(ref _refreshPending, 0);
-            var stats = await Statistics.GetSummaryAsync(_disposed.Token);
-            var latest = await Events.LatestAsync(LatestEventCount, _disposed.Token);
-            var histogram = await HistogramAsync();
-            await InvokeAsync(() =>
-            {
-                _stats = stats;
-                _latest = latest;
-                _histogram = histogram;
-                StateHasChanged();
-            });
-            await Task.Delay(MinRefreshInterval, _disposed.Token);
-        }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
-        {
-            // The page closed mid-refresh; nothing left to render.
-        }
-        finally
-        {
-            _refreshGate.Release();
+            _window = snapshot;
         }
     }
 
-    /// <summary>The same numbers as <c>/api/v1/logs/histogram?interval_minutes=60</c> over the last day.</summary>
-    private Task<IReadOnlyList<HistogramBucket>> HistogramAsync() =>
-        Search.HistogramAsync(LogQuery.Empty, Time.GetUtcNow().UtcDateTime - HistogramWindow, null, HistogramIntervalMinutes, _disposed.Token);
+    /// <summary>The attacker page of the event's source, once the profiler has made one.</summary>
+    private string? AttackerLink(EventSummary summary) =>
+        summary.AttackerIp is { } ip && _latest?.AttackerIds.TryGetValue(ip, out var id) == true ? $"/attackers/{id}" : null;
+
+    private void OpenAttacker(string? link)
+    {
+        if (link is not null)
+        {
+            Navigation.NavigateTo(link);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
-        _subscription?.Dispose();
-        // Cancelled but not disposed: a refresh still running may read the token after this returns.
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+        _windowLease?.Dispose();
+        _latestLease?.Dispose();
+        // Cancelled but not disposed: a load still running may read the token after this returns.
         await _disposed.CancelAsync();
         GC.SuppressFinalize(this);
     }

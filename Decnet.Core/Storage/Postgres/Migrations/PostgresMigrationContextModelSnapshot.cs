@@ -645,6 +645,9 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     b.Property<DateTime?>("LastLoginAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("LightTheme")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("MustChangePassword")
                         .HasColumnType("boolean");
 

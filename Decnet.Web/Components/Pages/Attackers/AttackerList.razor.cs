@@ -40,6 +40,24 @@ public partial class AttackerList : IAsyncDisposable
 
     private int PageCount => Math.Max(1, (_total + PageSize - 1) / PageSize);
 
+    /// <summary>Every profile the search and service filter match, in the chosen order, not only this page.</summary>
+    private string ExportHref
+    {
+        get
+        {
+            var href = "/downloads/export/attackers?sort_by=" + _sort.ToString().ToLowerInvariant();
+            if (!string.IsNullOrWhiteSpace(_search))
+            {
+                href += "&search=" + Uri.EscapeDataString(_search.Trim());
+            }
+            if (_service is not null)
+            {
+                href += "&service=" + Uri.EscapeDataString(_service);
+            }
+            return href;
+        }
+    }
+
     protected override async Task OnInitializedAsync()
     {
         _subscription = Notifications.Subscribe<AttackerUpdated>(OnAttackerUpdatedAsync);

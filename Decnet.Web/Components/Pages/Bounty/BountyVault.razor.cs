@@ -40,6 +40,15 @@ public partial class BountyVault : IAsyncDisposable
 
     private int PageCount => Math.Max(1, (_total + PageSize - 1) / PageSize);
 
+    /// <summary>Every bounty of the chosen type and search, not only this page.</summary>
+    private string ExportHref => "/downloads/export/bounty" + QueryString(("bounty_type", _type), ("search", string.IsNullOrWhiteSpace(_search) ? null : _search));
+
+    private static string QueryString(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => p.Name + "=" + Uri.EscapeDataString(p.Value!)).ToList();
+        return present.Count == 0 ? "" : "?" + string.Join('&', present);
+    }
+
     protected override async Task OnInitializedAsync()
     {
         _subscription = Notifications.Subscribe<BountiesFound>(OnBountiesFoundAsync);
@@ -142,6 +151,9 @@ public partial class BountyVault : IAsyncDisposable
         public string? FingerprintValue => ValueKey is { } key ? Get(key) : null;
 
         public string? Get(string key) => Fields.FirstOrDefault(f => f.Key == key).Value;
+
+        /// <summary>A credential the decky accepted: the attacker got in with it.</summary>
+        public bool Succeeded => Record.BountyType == BountyExtractor.Credential && Get("outcome") == BountyExtractor.Success;
 
         public static BountyRow From(BountyRecord record)
         {

@@ -1,6 +1,7 @@
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Notifications;
+using Decnet.Core.Overview;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Microsoft.AspNetCore.Components;
@@ -37,10 +38,16 @@ public partial class DecoyFleet : IAsyncDisposable
     [Inject]
     public required SwarmOverview Swarm { get; init; }
 
+    [Inject]
+    public required DashboardOverview Overview { get; init; }
+
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private IReadOnlyList<FleetDecky>? _deckies;
     private IDisposable? _subscription;
     private IDisposable? _shardSubscription;
+    private IDisposable? _activitySubscription;
+    private IDisposable? _activityLease;
+    private IReadOnlyDictionary<string, DeckyActivity> _activity = new Dictionary<string, DeckyActivity>();
     private DeploymentModeInfo? _mode;
     private bool _sharded;
     private bool _showDeploy;
@@ -70,6 +77,14 @@ public partial class DecoyFleet : IAsyncDisposable
             await ReloadAsync();
             StateHasChanged();
         }));
+        // Hits per decky are pushed once per change for every open fleet page, not queried here per ingest.
+        _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
+        {
+            _activity = update.Deckies;
+            StateHasChanged();
+        }));
+        _activityLease = Overview.WatchDeckies();
+        _activity = await Overview.DeckyActivityAsync(CancellationToken.None);
         await ReloadAsync();
     }
 
@@ -208,6 +223,8 @@ public partial class DecoyFleet : IAsyncDisposable
     {
         _subscription?.Dispose();
         _shardSubscription?.Dispose();
+        _activitySubscription?.Dispose();
+        _activityLease?.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -83,26 +83,14 @@ public partial class DeployPanel
         }
     }
 
-    internal const string SampleIni = """
-        ; A three-decky lab on loopback: no privileges needed.
-        [general]
-        net = 127.77.0.0/24
-        gw = 127.77.0.1
-        interface = lo
+    /// <summary>deploy/examples/lab.ini as shipped (embedded at build time), so the page and the documentation never drift apart.</summary>
+    internal static string SampleIni { get; } = ReadSample();
 
-        [lab-web]
-        ip = 127.77.0.10
-        services = http, ftp
-
-        [lab-web.http]
-        fake_app = wordpress
-
-        [lab-mail]
-        ip = 127.77.0.11
-        services = smtp, redis
-
-        [lab-db]
-        ip = 127.77.0.12
-        services = redis
-        """;
+    private static string ReadSample()
+    {
+        using var stream = typeof(DeployPanel).Assembly.GetManifestResourceStream("Decnet.Examples.lab.ini")
+            ?? throw new InvalidOperationException("The lab example is not embedded in Decnet.Web.");
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
 }

@@ -14,8 +14,11 @@ public partial class LiveLogs : IAsyncDisposable
 {
     public const int PageSize = 50;
     public const int MaxChips = 6;
-    public const string DefaultRange = "24h";
-    public static readonly IReadOnlyList<string> Ranges = ["15m", "1h", "24h", "all"];
+
+    /// <summary>A chip shows this much of a value; the full text is in its tooltip and the expanded row.</summary>
+    public const int MaxChipValueLength = 48;
+    public const string DefaultRange = LogRanges.Default;
+    public static readonly IReadOnlyList<string> Ranges = LogRanges.All;
 
     [Inject]
     public required LogSearch Search { get; init; }
@@ -66,6 +69,7 @@ public partial class LiveLogs : IAsyncDisposable
         "15m" => 1,
         "1h" => 2,
         "24h" => 60,
+        "7d" => 360,
         _ => 1440,
     };
 
@@ -73,6 +77,7 @@ public partial class LiveLogs : IAsyncDisposable
     {
         1 => "minute",
         60 => "hour",
+        360 => "6 hours",
         1440 => "day",
         var m => $"{m} minutes",
     };
@@ -149,17 +154,15 @@ public partial class LiveLogs : IAsyncDisposable
         }
     }
 
-    private DateTime? Start()
-    {
-        var now = Time.GetUtcNow().UtcDateTime;
-        return _range switch
-        {
-            "15m" => now.AddMinutes(-15),
-            "1h" => now.AddHours(-1),
-            "24h" => now.AddDays(-1),
-            _ => null,
-        };
-    }
+    private DateTime? Start() => LogRanges.Start(_range, Time.GetUtcNow().UtcDateTime);
+
+    /// <summary>The dashboard's download of what the page shows: this search over this window (resolved when clicked).</summary>
+    private string ExportHref =>
+        "/downloads/export/logs?range=" + Uri.EscapeDataString(_range) + (_query.Length == 0 ? "" : "&q=" + Uri.EscapeDataString(_query));
+
+    /// <summary>Attacker-chosen values can be kilobytes long: a chip carries the start of one.</summary>
+    internal static string ChipText(string key, string value) =>
+        $"{key}={(value.Length > MaxChipValueLength ? value[..MaxChipValueLength] + "…" : value)}";
 
     private void Toggle(long id)
     {

@@ -1,4 +1,5 @@
 using Decnet.Core.Notifications;
+using Decnet.Core.Overview;
 using Decnet.Core.Settings;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
@@ -39,6 +40,9 @@ public partial class SwarmFleet : IAsyncDisposable
     [Inject]
     public required TimeProvider Time { get; init; }
 
+    [Inject]
+    public required DashboardOverview Activity { get; init; }
+
     private OperatorInfo _operator = new(Guid.Empty, "", false);
     private IReadOnlyList<SwarmDeckyView>? _deckies;
 
@@ -46,6 +50,9 @@ public partial class SwarmFleet : IAsyncDisposable
     private IReadOnlyList<SwarmHostView> _reconciling = [];
     private int _globalInterval;
     private IDisposable? _subscription;
+    private IDisposable? _activitySubscription;
+    private IDisposable? _activityLease;
+    private IReadOnlyDictionary<string, DeckyActivity> _activity = new Dictionary<string, DeckyActivity>();
 
     // Per card: armed for confirmation (each with its own window) and requests still being accepted.
     private readonly Dictionary<string, DateTimeOffset> _armed = new(StringComparer.Ordinal);
@@ -59,6 +66,13 @@ public partial class SwarmFleet : IAsyncDisposable
             await ReloadAsync();
             StateHasChanged();
         }));
+        _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
+        {
+            _activity = update.Deckies;
+            StateHasChanged();
+        }));
+        _activityLease = Activity.WatchDeckies();
+        _activity = await Activity.DeckyActivityAsync(CancellationToken.None);
         await ReloadAsync();
     }
 
@@ -117,6 +131,8 @@ public partial class SwarmFleet : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _subscription?.Dispose();
+        _activitySubscription?.Dispose();
+        _activityLease?.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -219,7 +219,8 @@ namespace Decnet.Core.Storage.Postgres.Migrations
                     SecurityStamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     PasswordChangedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    LastLoginAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                    LastLoginAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LightTheme = table.Column<bool>(type: "boolean", nullable: false)
                 },
                 constraints: table =>
                 {
