@@ -7,7 +7,9 @@ namespace Decnet.Tests.Events.Collection;
 /// <summary>Distinct, realistic RFC 5424 lines as a decky writes them, numbered by a "seq" field.</summary>
 internal static class SpoolLines
 {
-    private static readonly DateTimeOffset Start = new(2026, 4, 18, 10, 0, 0, TimeSpan.Zero);
+    // Yesterday at 10:00, fixed for the test run: recent enough that the master's log retention
+    // (90 days by default) keeps every row while a test counts them.
+    private static readonly DateTimeOffset Start = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-1).AddHours(10);
 
     public static string Line(int seq, string decky = "spool-decky") => Rfc5424Formatter.Format(new HoneypotEvent(
         Start.AddMilliseconds(seq), decky, "ssh", "auth_attempt",
