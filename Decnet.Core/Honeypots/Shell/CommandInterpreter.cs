@@ -39,11 +39,14 @@ public static class ShellCommandNames
 public sealed partial class CommandInterpreter
 {
     private const int MaxHistory = 500;
+    // 500 lines of the longest accepted line would be megabytes per session: the attacker picks the length.
+    private const int MaxHistoryChars = 16 * 1024;
     private const int MaxOutput = 256 * 1024;
 
     private readonly ShellContext _context;
     private readonly Dictionary<string, string> _env = new(StringComparer.Ordinal);
     private readonly List<string> _history = [];
+    private int _historyChars;
     private int _lastExit;
 
     public CommandInterpreter(ShellContext context)
@@ -92,8 +95,10 @@ public sealed partial class CommandInterpreter
         }
         _context.Emit("command", [("cmd", trimmed), ("cwd", Cwd), ("user", _context.User)]);
         _history.Add(trimmed);
-        if (_history.Count > MaxHistory)
+        _historyChars += trimmed.Length;
+        while (_history.Count > 1 && (_history.Count > MaxHistory || _historyChars > MaxHistoryChars))
         {
+            _historyChars -= _history[0].Length;
             _history.RemoveAt(0);
         }
 

@@ -147,6 +147,26 @@ public sealed class CommandInterpreterTests
     }
 
     [Fact]
+    public void History_keeps_the_latest_commands_within_a_bound_the_attacker_cannot_stretch()
+    {
+        var shell = NewShell();
+        for (var i = 0; i < 600; i++)
+        {
+            shell.Execute($"echo {i}");
+        }
+        Assert.Equal(500, shell.History.Count);
+        Assert.Equal("echo 599", shell.History[^1]);
+
+        // Long lines: the history holds characters, not only lines, within its bound.
+        for (var i = 0; i < 500; i++)
+        {
+            shell.Execute($"echo {i} " + new string('x', 4000));
+        }
+        Assert.InRange(shell.History.Sum(h => h.Length), 4000, 16 * 1024);
+        Assert.StartsWith("echo 499 ", shell.History[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Wget_and_curl_report_the_url_and_fetch_nothing()
     {
         var shell = NewShell();
