@@ -54,11 +54,13 @@ skipped=$((total - executed))
 # sequence files name them (Completed="False").
 hung=$(find "$results" -name 'Sequence_*.xml' -exec grep -ho '<Test Name="[^"]*"[^>]*Completed="False"' {} + \
   | sed 's/<Test Name="\([^"]*\)".*/\1/' | sort -u)
-for name in $hung; do
+# One name per line: theory names carry spaces in their arguments.
+while IFS= read -r name; do
+  [ -n "$name" ] || continue
   echo "FAILED: $name"
   echo "    hung: no test started or finished for ${DECNET_HANG_TIMEOUT:-15m}; dumps: $(find "$results" -name '*hangdump*' -not -path '*/In/*' | tr '\n' ' ')"
   failed=$((failed + 1))
-done
+done <<< "$hung"
 # A run that failed without naming a failed test (host crash, aborted run) still counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "FAILED: the test run itself (dotnet test exited with $status; see the log above)"

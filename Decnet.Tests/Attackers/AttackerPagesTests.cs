@@ -93,6 +93,27 @@ public sealed class AttackerPagesTests : ComponentTestContext
     }
 
     [Fact]
+    public async Task Recon_to_exfiltration_is_the_time_before_the_upload_even_when_the_session_closes_long_after()
+    {
+        // The session that showed "Recon end to exfiltration: -40.993 s": the disconnect came 41 s after the upload.
+        await AttackerSeed.AddAsync(Bed.Services,
+            AttackerSeed.Log(0, "decky-01", "ssh", "connect", "192.0.2.41", """{"client_version":"SSH-2.0-OpenSSH_9.2"}"""),
+            AttackerSeed.Log(2, "decky-01", "ssh", "auth_attempt", "192.0.2.41", """{"username":"root","password":"toor"}"""),
+            AttackerSeed.Log(4, "decky-01", "ssh", "command", "192.0.2.41", """{"cmd":"uname -a"}"""),
+            AttackerSeed.Log(9, "decky-01", "ssh", "file_captured", "192.0.2.41", """{"path":"/tmp/x","size":"10"}"""),
+            AttackerSeed.Log(50, "decky-01", "ssh", "disconnect", "192.0.2.41"));
+        await Bed.Services.GetRequiredService<AttackerProfiler>().RunOnceAsync(CancellationToken.None);
+        var attacker = await AttackerAsync("192.0.2.41");
+
+        var page = Render<AttackerDetail>(p => p.Add(x => x.Id, attacker.Id));
+
+        page.WaitForAssertion(() => Assert.Contains("exfiltration", page.Find("[data-testid=phase-sequence]").TextContent, StringComparison.Ordinal));
+        var latency = page.Find("[data-testid=exfil-latency]").TextContent;
+        Assert.Contains("Recon end to exfiltration: 9 s", latency, StringComparison.Ordinal);
+        Assert.DoesNotContain("-", latency.Split(':')[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_detail_pages_commands()
     {
         var rows = Enumerable.Range(0, AttackerDetail.CommandPageSize + 5)

@@ -31,7 +31,8 @@ public abstract class IngestCrashSafetyTests(StorageProvider provider) : IAsyncL
 
     private string DataDirectory => Path.Combine(_work.Path, "data");
     private string SpoolPath => Path.Combine(_work.Path, "spool", "agent.log");
-    private string DatabasePath => Path.Combine(DataDirectory, "decnet.db");
+    // Named through DECNET_DB_PATH, relative to the data folder, as the README documents it.
+    private string DatabasePath => Path.Combine(DataDirectory, "crash-ingest.db");
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
@@ -109,6 +110,10 @@ public abstract class IngestCrashSafetyTests(StorageProvider provider) : IAsyncL
         Assert.Equal(Emitted - 1, Scalar($"SELECT MAX({seq}) FROM logs"));
         Assert.Equal(new FileInfo(SpoolPath).Length, Scalar("SELECT \"Position\" FROM pipeline_cursors WHERE \"Name\" = 'file:agent1'"));
         Assert.All(kills, k => Assert.InRange(k, 1, Emitted - 1));
+        if (provider == StorageProvider.Sqlite)
+        {
+            Assert.False(File.Exists(Path.Combine(DataDirectory, "decnet.db")), "DECNET_DB_PATH was ignored: the default database file exists");
+        }
         TestContext.Current.TestOutputHelper?.WriteLine($"SIGKILLed at {string.Join(" and ", kills)} of {Emitted} rows; {Emitted} rows after the restarts");
     }
 
@@ -153,6 +158,10 @@ public abstract class IngestCrashSafetyTests(StorageProvider provider) : IAsyncL
             // As an operator configures it: through the documented variables.
             start.Environment["DECNET_DB_TYPE"] = "postgres";
             start.Environment["DECNET_DB_CONNECTION"] = _database;
+        }
+        else
+        {
+            start.Environment["DECNET_DB_PATH"] = Path.GetFileName(DatabasePath);
         }
         _master = Process.Start(start) ?? throw new InvalidOperationException("Decnet.Web did not start");
         _master.OutputDataReceived += (_, e) => Keep(e.Data);
