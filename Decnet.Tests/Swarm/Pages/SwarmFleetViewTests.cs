@@ -79,7 +79,8 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
         foreach (var name in new[] { "d1", "d2" })
         {
             cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").Click();
-            Assert.Equal("Confirm teardown", cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").TextContent.Trim());
+            // Activity pushes re-render the cards at any time: wait for the render that shows the armed button.
+            cut.WaitForAssertion(() => Assert.Equal("Confirm teardown", cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").TextContent.Trim()));
         }
         Assert.Empty(agent.Teardowns);
         foreach (var name in new[] { "d1", "d2" })
