@@ -174,12 +174,12 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
             var lines = Directory.Exists(directory)
                 ? Directory.EnumerateFiles(directory, "decnet-web-*.log").SelectMany(ReadShared)
                 : [];
-            var line = lines.FirstOrDefault(l => l.Contains("Swarm security: refused", StringComparison.Ordinal) && l.Contains($"({refusal})", StringComparison.Ordinal));
+            var line = lines.FirstOrDefault(l => l.Contains("Swarm security: refused", StringComparison.Ordinal) && l.Contains(refusal, StringComparison.Ordinal));
             if (line is not null)
             {
                 return line;
             }
-            Assert.True(DateTime.UtcNow < deadline, $"no '{refusal}' refusal in the master's log files under {directory}");
+            Assert.True(DateTime.UtcNow < deadline, $"no '{refusal}' refusal in the master's log files under {directory}:\n{string.Join('\n', lines)}");
             await Task.Delay(200);
         }
     }

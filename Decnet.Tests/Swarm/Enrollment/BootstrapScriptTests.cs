@@ -37,11 +37,6 @@ public sealed class BootstrapScriptTests : IAsyncLifetime
         "mount -t tmpfs decnet-test /run/systemd 2>/dev/null || mount -t tmpfs decnet-test /run || exit 97\n"
         + "if [ -d /run/systemd/system ]; then exit 97; fi\n";
 
-    /// <summary>In the run's mount namespace: no executable systemctl anywhere on PATH.</summary>
-    private const string NoSystemctl =
-        "for f in /usr/bin/systemctl /bin/systemctl /usr/sbin/systemctl /sbin/systemctl; do [ ! -e \"$f\" ] || mount --bind /dev/null \"$f\" || exit 97; done\n"
-        + "if command -v systemctl; then echo 'systemctl is still on PATH' >&2; exit 97; fi\n";
-
     private readonly string _tag = Guid.NewGuid().ToString("N")[..6];
     private readonly TempDirectory _root = new("decnet-bootstrap");
     private int _subnet;
@@ -68,6 +63,36 @@ public sealed class BootstrapScriptTests : IAsyncLifetime
     private string SystemctlCalls => Path.Combine(_root.Path, "systemctl.calls");
 
     private string FakeSystemctl => $"export PATH={FakeTools}:$PATH\n";
+
+    /// <summary>
+    /// A PATH of every command this machine has except systemctl (links in a folder of the test's), so the
+    /// script finds no systemctl the way a machine without systemd installed would.
+    /// </summary>
+    private string NoSystemctl
+    {
+        get
+        {
+            var folder = Path.Combine(_root.Path, "no-systemctl");
+            if (!Directory.Exists(folder))
+            {
+                Directory.CreateDirectory(folder);
+                var taken = new HashSet<string>(StringComparer.Ordinal) { "systemctl" };
+                var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+                    .Concat(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]);
+                foreach (var directory in path.Where(Directory.Exists))
+                {
+                    foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
+                    {
+                        if (taken.Add(Path.GetFileName(entry)))
+                        {
+                            File.CreateSymbolicLink(Path.Combine(folder, Path.GetFileName(entry)), entry);
+                        }
+                    }
+                }
+            }
+            return $"export PATH={folder}\nif command -v systemctl; then echo 'systemctl is still on PATH' >&2; exit 97; fi\n";
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
