@@ -110,7 +110,7 @@ public sealed class SelfDestructor(
     /// <summary>Disables and stops every decnet-* unit, this agent's own last (its stop ends this process).</summary>
     private async Task StopUnitsAsync()
     {
-        var systemctl = new[] { "/usr/bin/systemctl", "/bin/systemctl" }.FirstOrDefault(File.Exists);
+        var systemctl = FindOnPath("systemctl");
         if (systemctl is null || !SystemdRuns)
         {
             logger.LogInformation("Self-destruct: systemd is not running here; no units to stop");
@@ -155,7 +155,7 @@ public sealed class SelfDestructor(
     {
         var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("setsid is not installed (util-linux)");
-        var systemdRun = new[] { "/usr/bin/systemd-run", "/bin/systemd-run" }.FirstOrDefault(File.Exists);
+        var systemdRun = FindOnPath("systemd-run");
         var command = systemdRun is not null && SystemdRuns
             ? $"exec {setsid} --fork {systemdRun} --scope --collect --quiet /bin/sh '{script}' </dev/null >/dev/null 2>&1"
             : $"exec {setsid} --fork /bin/sh '{script}' </dev/null >/dev/null 2>&1";
@@ -173,6 +173,19 @@ public sealed class SelfDestructor(
             throw new InvalidOperationException($"the reaper launcher exited with {launcher.ExitCode}");
         }
     }
+
+    /// <summary>The first executable <paramref name="name"/> on PATH (as the shell would run it), else the usual folders.</summary>
+    private static string? FindOnPath(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } value ? value : "/usr/bin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin").Append("/bin")
+            .Where(Path.IsPathRooted)
+            .Select(folder => Path.Combine(folder, name))
+            .FirstOrDefault(IsExecutable);
+    }
+
+    private static bool IsExecutable(string file) =>
+        !OperatingSystem.IsWindows() && File.Exists(file) && (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     private static async Task<(int Exit, string Output)> RunAsync(string file, IReadOnlyList<string> arguments)
     {

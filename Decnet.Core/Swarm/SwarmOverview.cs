@@ -83,6 +83,13 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         return await hosts.FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
     }
 
+    /// <summary>The host is enrolled but has never sent a heartbeat (false when there is no such host).</summary>
+    public async Task<bool> NeverConnectedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.SwarmHosts.AsNoTracking().AnyAsync(h => h.Id == id && h.LastHeartbeat == null, cancellationToken);
+    }
+
     public async Task<bool> NameExistsAsync(string name, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -301,24 +301,20 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         {
             return false;
         }
-        var now = Now();
+        var tombstoned = new List<string>();
         foreach (var fingerprint in new[] { host.ClientCertFingerprint, host.UpdaterCertFingerprint })
         {
-            if (CertificateFingerprint.Normalize(fingerprint) is { } normalized
-                && !await db.RevokedFingerprints.AnyAsync(r => r.Fingerprint == normalized, cancellationToken))
+            if (CertificateFingerprint.Normalize(fingerprint) is { } normalized)
             {
-                db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = host.Name, RevokedAt = now, Reason = reason });
+                await AddTombstoneAsync(db, normalized, host.Name, reason, cancellationToken);
+                tombstoned.Add(normalized);
             }
         }
         await db.DeckyShards.Where(s => s.HostId == hostId).ExecuteDeleteAsync(cancellationToken);
         db.SwarmHosts.Remove(host);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        foreach (var fingerprint in new[] { host.ClientCertFingerprint, host.UpdaterCertFingerprint }.OfType<string>())
-        {
-            revocations.Add(fingerprint);
-        }
-        overview.ForgetPeers();
+        Revoked(tombstoned);
         hub.Publish(new SwarmChanged(change, hostId));
         return true;
     }
@@ -332,15 +328,31 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         var normalized = CertificateFingerprint.Normalize(fingerprint)
             ?? throw new ArgumentException("Not a SHA-256 fingerprint.", nameof(fingerprint));
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (!await db.RevokedFingerprints.AnyAsync(r => r.Fingerprint == normalized, cancellationToken))
-        {
-            db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = hostName, Reason = reason, RevokedAt = Now() });
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        revocations.Add(normalized);
-        overview.ForgetPeers();
+        await AddTombstoneAsync(db, normalized, hostName, reason, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        Revoked([normalized]);
         var host = await db.SwarmHosts.AsNoTracking().FirstOrDefaultAsync(h => h.ClientCertFingerprint == normalized, cancellationToken);
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Tombstoned, host?.Id));
+    }
+
+    /// <summary>Adds a tombstone row to the unit of work unless the fingerprint already has one.</summary>
+    private async Task AddTombstoneAsync(DecnetDbContext db, string normalized, string hostName, string? reason, CancellationToken cancellationToken)
+    {
+        if (!await db.RevokedFingerprints.AnyAsync(r => r.Fingerprint == normalized, cancellationToken)
+            && !db.RevokedFingerprints.Local.Any(r => r.Fingerprint == normalized))
+        {
+            db.RevokedFingerprints.Add(new RevokedFingerprint { Fingerprint = normalized, HostName = hostName, Reason = reason, RevokedAt = Now() });
+        }
+    }
+
+    /// <summary>After the tombstones are committed: the handshake refuses them and cached peers are dropped.</summary>
+    private void Revoked(IEnumerable<string> normalized)
+    {
+        foreach (var fingerprint in normalized)
+        {
+            revocations.Add(fingerprint);
+        }
+        overview.ForgetPeers();
     }
 
     private async Task<bool> SetHostStatusAsync(Guid hostId, string status, string reason, CancellationToken cancellationToken)

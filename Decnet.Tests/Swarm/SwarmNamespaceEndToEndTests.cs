@@ -23,7 +23,7 @@ namespace Decnet.Tests.Swarm;
 /// Then: a sharded fleet, events shipped from both, one worker killed and restarted across a redeploy
 /// (no split brain), that worker decommissioned (its install wiped, its supervised processes gone, logs
 /// kept) and its old certificate replayed against the controller (refused at the TLS handshake).
-/// Run as root, serialised with other namespace tests (<c>flock /tmp/decnet-hostnet.lock</c>).
+/// Needs root. The bridge, namespaces and subnet get random names so another run can share the machine.
 /// </summary>
 [Trait("Category", TestCategories.EndToEnd)]
 public sealed class SwarmNamespaceEndToEndTests : IAsyncLifetime
@@ -58,9 +58,10 @@ public sealed class SwarmNamespaceEndToEndTests : IAsyncLifetime
         await IpAsync("addr", "add", $"{MasterIp}/24", "dev", Bridge);
         await IpAsync("link", "set", Bridge, "up");
 
-        // The master listens for workers on the bridge only; its dashboard stays on loopback.
+        // The master listens for workers on the bridge only; its dashboard on loopback and on the bridge.
         _master = await SwarmMaster.StartAsync(settings: new Dictionary<string, string?>
         {
+            ["urls"] = $"http://127.0.0.1:0;http://{MasterIp}:0",
             ["Decnet:Swarm:HeartbeatSeconds"] = "1",
             ["Decnet:Swarm:ControllerUrl"] = $"https://{MasterIp}:0",
             ["Decnet:Swarm:EnrollmentUrl"] = $"https://{MasterIp}:0",
@@ -207,7 +208,13 @@ public sealed class SwarmNamespaceEndToEndTests : IAsyncLifetime
         worker.HostId = body.GetProperty("host_uuid").GetGuid();
         var command = body.GetProperty("command").GetString()!;
         Assert.EndsWith(" | sudo bash", command, StringComparison.Ordinal);
-        var run = command[..^"sudo bash".Length] + $"bash -s -- --prefix {worker.Prefix}";
+        // The ports the wizard names are the ones bound on the bridge, and a dashboard that is not
+        // loopback-only with a LAN master address draws no warning.
+        var reach = body.GetProperty("reach").EnumerateArray().Select(r => (r.GetProperty("host").GetString(), r.GetProperty("port").GetInt32())).ToList();
+        var syslog = Master.Services.GetRequiredService<Decnet.Web.Swarm.Shipping.SwarmLogListenerService>().Endpoint!;
+        Assert.Equal([(MasterIp, Master.EnrollmentUri.Port), (MasterIp, Master.ControllerUri.Port), (MasterIp, syslog.Port)], reach);
+        Assert.Empty(body.GetProperty("warnings").EnumerateArray());
+        var run = command[..^"sudo bash".Length] + $"bash -s -- --prefix {worker.Prefix} --no-systemd";
 
         var (exit, output) = await Clients.RunAsync("ip", ["netns", "exec", worker.Namespace, "bash", "-c", run], TimeSpan.FromMinutes(5));
 

@@ -6,7 +6,8 @@
 #   curl -fsS --proto =https --insecure --pinnedpubkey 'sha256//...' 'https://<master>/enroll/<token>.sh' | sudo bash
 #   ... | sudo bash -s -- [--prefix DIR] [--no-systemd]
 # --prefix DIR installs under DIR (DIR/opt/decnet, DIR/etc/decnet, DIR/var/lib/decnet, DIR/var/log/decnet),
-#   so several workers can share one filesystem; a prefixed install is always supervised, never a unit.
+#   so several workers can share one filesystem. Under systemd the units still go to /etc/systemd/system
+#   (the only folder systemd reads), pointing into DIR; supervised, everything stays inside DIR.
 # --no-systemd starts the agent and forwarder under decnet-supervise even where systemd runs.
 # Without systemd (no systemctl, or /run/systemd/system missing) decnet-supervise is used as well.
 set -euo pipefail
@@ -39,13 +40,16 @@ if [ -n "$PREFIX" ]; then
         exit 2
     fi
     PREFIX="${PREFIX%/}"
-    USE_SYSTEMD=no
+fi
+if [ "$USE_SYSTEMD" = auto ]; then
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then USE_SYSTEMD=yes; else USE_SYSTEMD=no; fi
 fi
 INSTALL_DIR="$PREFIX/opt/decnet"
 CONFIG_DIR="$PREFIX/etc/decnet"
 STATE_DIR="$PREFIX/var/lib/decnet"
 LOG_DIR="$PREFIX/var/log/decnet"
 UNITS_DIR="$PREFIX/etc/systemd/system"
+[ "$USE_SYSTEMD" = yes ] && UNITS_DIR=/etc/systemd/system
 BIN_DIR="$PREFIX/usr/local/bin"
 RUN_DIR="$STATE_DIR/run"
 
@@ -56,9 +60,6 @@ fi
 for tool in curl tar install sha256sum sed; do
     command -v "$tool" >/dev/null 2>&1 || { echo "decnet: '$tool' is required" >&2; exit 1; }
 done
-if [ "$USE_SYSTEMD" = auto ]; then
-    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then USE_SYSTEMD=yes; else USE_SYSTEMD=no; fi
-fi
 if [ "$USE_SYSTEMD" = no ]; then
     command -v setsid >/dev/null 2>&1 || { echo "decnet: 'setsid' (util-linux) is required to run without systemd" >&2; exit 1; }
 fi

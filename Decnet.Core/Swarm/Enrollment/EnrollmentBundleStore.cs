@@ -46,17 +46,19 @@ public sealed partial class EnrollmentBundleStore
 
     private readonly IDbContextFactory<DecnetDbContext> _dbFactory;
     private readonly SwarmStore _swarm;
+    private readonly SwarmOverview _overview;
     private readonly NotificationHub _hub;
     private readonly TimeProvider _time;
     private readonly ILogger<EnrollmentBundleStore> _logger;
     private readonly SwarmOptions _options;
 
     public EnrollmentBundleStore(
-        IDbContextFactory<DecnetDbContext> dbFactory, SwarmStore swarm, NotificationHub hub, IOptions<SwarmOptions> options,
+        IDbContextFactory<DecnetDbContext> dbFactory, SwarmStore swarm, SwarmOverview overview, NotificationHub hub, IOptions<SwarmOptions> options,
         IOptions<StorageOptions> storage, TimeProvider time, ILogger<EnrollmentBundleStore> logger)
     {
         _dbFactory = dbFactory;
         _swarm = swarm;
+        _overview = overview;
         _hub = hub;
         _time = time;
         _logger = logger;
@@ -185,8 +187,7 @@ public sealed partial class EnrollmentBundleStore
                 .ToHashSet(StringComparer.Ordinal);
             foreach (var token in expired)
             {
-                var neverConnected = await db.SwarmHosts.AsNoTracking()
-                    .AnyAsync(h => h.Id == token.HostId && h.LastHeartbeat == null, cancellationToken);
+                var neverConnected = await _overview.NeverConnectedAsync(token.HostId, cancellationToken);
                 await db.EnrollmentTokens.Where(t => t.TokenHash == token.TokenHash).ExecuteDeleteAsync(cancellationToken);
                 DeleteFiles(token.TokenHash);
                 removed++;

@@ -68,6 +68,9 @@ public sealed class AgentSandbox : IAsyncDisposable
 
     public Process? Process => _process;
 
+    /// <summary>A command the agent runs under (its arguments, then <c>dotnet</c> and the agent's), e.g. a private mount namespace.</summary>
+    public IReadOnlyList<string>? LaunchPrefix { get; set; }
+
     /// <summary>Everything the agent wrote to stdout and stderr so far.</summary>
     public string Output
     {
@@ -238,7 +241,17 @@ public sealed class AgentSandbox : IAsyncDisposable
 
     private Process Launch(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(LaunchPrefix is { Count: > 0 } prefix ? prefix[0] : "dotnet")
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        if (LaunchPrefix is { Count: > 0 })
+        {
+            foreach (var argument in LaunchPrefix.Skip(1).Append("dotnet"))
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
         start.ArgumentList.Add(AgentDll);
         foreach (var argument in arguments)
         {

@@ -157,6 +157,38 @@ public sealed class HeartbeatCertificateMatrixTests : IAsyncLifetime
         Assert.Null(alpha!.LastHeartbeat);
         var recorded = Assert.Single(SecurityEvents, e => e.Refusal == SwarmRefusal.SelfSigned);
         Assert.Equal(("alpha", "127.0.0.1"), (recorded.Subject, recorded.Remote));
+        // The operator's log file has the refusal too, with who and why.
+        var logged = await RefusalLogLineAsync("SelfSigned");
+        Assert.Contains("alpha", logged, StringComparison.Ordinal);
+        Assert.Contains("a self-signed certificate", logged, StringComparison.Ordinal);
+        Assert.Contains(recorded.Fingerprint![..16], logged, StringComparison.Ordinal);
+    }
+
+    /// <summary>The master's log line for a refusal, read from its rolling log file (Serilog writes each event through).</summary>
+    private async Task<string> RefusalLogLineAsync(string refusal)
+    {
+        var directory = Path.Combine(_master.Factory.DataDirectory, "logs");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var lines = Directory.Exists(directory)
+                ? Directory.EnumerateFiles(directory, "decnet-web-*.log").SelectMany(ReadShared)
+                : [];
+            var line = lines.FirstOrDefault(l => l.Contains("Swarm security: refused", StringComparison.Ordinal) && l.Contains(refusal, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no '{refusal}' refusal in the master's log files under {directory}:\n{string.Join('\n', lines)}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static string[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n');
     }
 
     [Fact]
