@@ -4,7 +4,8 @@
 # against the http honeypot and a bare Kestrel endpoint, the REST API under 500 wrk connections (JWT, locust
 # mix, seeded database) next to bare Kestrel, dashboard memory per live circuit (Chromium), and login connections and
 # credentials per second for the database, mail and SNMP deckies and for the Windows family (SMB, MSSQL, LDAP,
-# VNC, RDP next to a bare TLS loop too, LLMNR queries next to a bare UDP loop) next to a bare accept loop. Every figure is printed next to its
+# VNC, RDP next to a bare TLS loop too, LLMNR queries next to a bare UDP loop) and the cloud/ICS family (Docker API,
+# Kubernetes, Modbus, S7comm, TFTP next to a bare UDP loop) next to a bare accept loop. Every figure is printed next to its
 # reference measured in the same run; record them in docs/PERFORMANCE.md.
 # Built in Release, as the product is deployed (the figures in docs/PERFORMANCE.md say which build they used).
 # Installs what the benchmarks need when it is missing and it can (root + apt).

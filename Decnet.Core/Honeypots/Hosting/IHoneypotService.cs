@@ -47,5 +47,20 @@ public interface IHoneypotService : IAsyncDisposable
     async ValueTask<DatagramReply?> AnswerDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken) =>
         await HandleDatagramAsync(datagram, remote, local, cancellationToken).ConfigureAwait(false) is { } reply ? new DatagramReply(reply) : null;
 
+    /// <summary>
+    /// Addresses besides the decky's own on which this service hears <paramref name="port"/>: multicast groups,
+    /// joined on the decky's interface, and <see cref="IPAddress.Broadcast"/> for the broadcasts of the decky's
+    /// subnet. Name-resolution clients ask by multicast and broadcast, never to a host's own address.
+    /// </summary>
+    IReadOnlyList<IPAddress> GroupAddresses(ServicePort port) => [];
+
+    /// <summary>
+    /// Answer one datagram that reached the decky through <paramref name="destination"/>, a multicast group or
+    /// a broadcast address of <see cref="GroupAddresses"/>; <paramref name="local"/> is the decky's own
+    /// endpoint the reply is sent from.
+    /// </summary>
+    ValueTask<DatagramReply?> AnswerGroupDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, IPAddress destination, CancellationToken cancellationToken) =>
+        AnswerDatagramAsync(datagram, remote, local, cancellationToken);
+
     ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -55,6 +55,14 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
                 {
                     decky.Add(listener);
                     listener.Start();
+                    if (listener is UdpServiceListener udp)
+                    {
+                        foreach (var group in UdpGroupListener.Open(binding, port, udp.Socket, logger, _options.DatagramTimeout))
+                        {
+                            decky.Add(group);
+                            group.Start();
+                        }
+                    }
                 }
                 else
                 {

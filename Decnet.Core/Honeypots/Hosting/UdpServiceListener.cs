@@ -30,6 +30,9 @@ internal sealed class UdpServiceListener : IServiceListener
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The decky's own socket; replies to its group and broadcast datagrams leave through it.</summary>
+    public Socket Socket => _socket;
+
     public void Start() => _receiveLoop = Task.Run(ReceiveLoopAsync);
 
     public ListenerStatistics Snapshot() => new(

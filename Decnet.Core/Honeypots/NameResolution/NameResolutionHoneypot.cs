@@ -15,7 +15,7 @@ public sealed class NameResolutionHoneypotFactory : IHoneypotServiceFactory
     public string Name => "llmnr";
 
     public IReadOnlyList<ServicePort> DefaultPorts { get; } =
-        [new(NameResolutionHoneypot.LlmnrPort, ServiceTransport.Udp), new(NameResolutionHoneypot.MdnsPort, ServiceTransport.Udp), new(137, ServiceTransport.Udp)];
+        [new(NameResolutionHoneypot.LlmnrPort, ServiceTransport.Udp), new(NameResolutionHoneypot.MdnsPort, ServiceTransport.Udp), new(NameResolutionHoneypot.NbnsPort, ServiceTransport.Udp)];
 
     public IHoneypotService Create(ServiceContext context) => new NameResolutionHoneypot(context);
 }
@@ -33,6 +33,13 @@ public sealed class NameResolutionHoneypot : IHoneypotService
 {
     public const int LlmnrPort = 5355;
     public const int MdnsPort = 5353;
+    public const int NbnsPort = 137;
+
+    /// <summary>The LLMNR link-scope multicast group (RFC 4795 §2).</summary>
+    public static readonly IPAddress LlmnrGroup = IPAddress.Parse("224.0.0.252");
+
+    /// <summary>The mDNS link-local multicast group (RFC 6762 §3).</summary>
+    public static readonly IPAddress MdnsGroup = IPAddress.Parse("224.0.0.251");
 
     /// <summary>Answered queries and events per source address per second; the rest are counted and dropped.</summary>
     public const int QueriesPerSecondPerSource = 20;
@@ -65,13 +72,32 @@ public sealed class NameResolutionHoneypot : IHoneypotService
     /// <summary>The single-label hostname LLMNR and mDNS answer for.</summary>
     public string HostLabel { get; }
 
-    public ValueTask<ReadOnlyMemory<byte>?> HandleDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken)
+    /// <summary>Where clients really ask: LLMNR and mDNS by multicast (RFC 4795, RFC 6762), NetBIOS by broadcast (RFC 1002 B-node).</summary>
+    public IReadOnlyList<IPAddress> GroupAddresses(ServicePort port) => port switch
     {
+        { Transport: ServiceTransport.Udp, Port: LlmnrPort } => [LlmnrGroup],
+        { Transport: ServiceTransport.Udp, Port: MdnsPort } => [MdnsGroup],
+        { Transport: ServiceTransport.Udp, Port: NbnsPort } => [IPAddress.Broadcast],
+        _ => [],
+    };
+
+    public ValueTask<ReadOnlyMemory<byte>?> HandleDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, CancellationToken cancellationToken) =>
+        // A null array would convert to an empty, non-null memory: "no answer" must stay null.
+        ValueTask.FromResult(Handle(datagram, remote, local, destination: null) is { } reply ? (ReadOnlyMemory<byte>?)reply : null);
+
+    public ValueTask<DatagramReply?> AnswerGroupDatagramAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, IPAddress destination, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Handle(datagram, remote, local, destination) is { } reply ? new DatagramReply(reply) : (DatagramReply?)null);
+
+    private byte[]? Handle(ReadOnlyMemory<byte> datagram, IPEndPoint remote, IPEndPoint local, IPAddress? destination)
+    {
+        // The group the query was sent to (multicast or broadcast), or none when it came to the decky's address.
+        var delivery = destination is null ? "unicast" : (destination.GetAddressBytes()[0] & 0xF0) == 0xE0 ? "multicast" : "broadcast";
+        var destinationText = destination?.ToString();
         var source = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
         var (admitted, suppressed, flood) = Admit(source);
         if (!admitted)
         {
-            return ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
+            return null;
         }
         var protocol = local.Port switch { LlmnrPort => "llmnr", MdnsPort => "mdns", _ => "nbns" };
         var packet = datagram.Span;
@@ -81,12 +107,14 @@ public sealed class NameResolutionHoneypot : IHoneypotService
             // A response arriving here is worth as much as a query: someone is answering names on this LAN.
             Emit(remote, query is { IsResponse: true } ? "unsolicited_response" : "raw_packet",
                 ("proto", protocol),
+                ("delivery", delivery),
+                ("dst_ip", destinationText),
                 ("name", query?.Name),
                 ("length", datagram.Length.ToString(CultureInfo.InvariantCulture)),
                 ("first_bytes", Convert.ToHexStringLower(packet[..Math.Min(packet.Length, 32)])),
                 ("suppressed", suppressed),
                 ("flood_suppressed", flood));
-            return ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
+            return null;
         }
         var address = ReplyAddress(local.Address, remote);
         byte[]? reply;
@@ -106,6 +134,8 @@ public sealed class NameResolutionHoneypot : IHoneypotService
         }
         Emit(remote, "query",
             ("proto", protocol),
+            ("delivery", delivery),
+            ("dst_ip", destinationText),
             ("name", name),
             ("qtype", NameQuery.TypeName(query.Type)),
             ("suffix", suffix),
@@ -113,8 +143,7 @@ public sealed class NameResolutionHoneypot : IHoneypotService
             ("answer", reply is null ? null : query.Type == 33 ? "node_status" : address?.ToString()),
             ("suppressed", suppressed),
             ("flood_suppressed", flood));
-        // A null array would convert to an empty, non-null memory: "no answer" must stay null.
-        return ValueTask.FromResult(reply is null ? null : (ReadOnlyMemory<byte>?)reply);
+        return reply;
     }
 
     /// <summary>LLMNR / mDNS: an A record for our own name, else silence (a real host does not answer for others).</summary>

@@ -58,6 +58,18 @@ public sealed class TftpHoneypot : IHoneypotService
 
     public long MaxUploadBytes { get; }
 
+    /// <summary>
+    /// What the imitated tftpd answers a datagram that is no request (what nmap's version probes send): IOS
+    /// and Windows Deployment Services each reply with their own error 4 text, which nmap names; tftpd-hpa,
+    /// the tftpd of Linux and BSD hosts and appliances, answers only RRQ and WRQ and stays silent.
+    /// </summary>
+    public string? IllegalOperation => Context.OsFamily switch
+    {
+        "cisco" => "Illegal operation",
+        "windows" or "windows_server" => "Illegal operation error.",
+        _ => null,
+    };
+
     /// <summary>Transfers running now.</summary>
     public int ActiveTransfers => _transfers.Count;
 
@@ -75,7 +87,7 @@ public sealed class TftpHoneypot : IHoneypotService
             Emit(remote, "unknown_opcode",
                 ("opcode", opcode is { } code ? ((ushort)code).ToString(CultureInfo.InvariantCulture) : null),
                 ("length", datagram.Length.ToString(CultureInfo.InvariantCulture)));
-            return Reply(TftpPacket.Error(4, "Illegal TFTP operation"));
+            return IllegalOperation is { } message ? Reply(TftpPacket.Error(4, message)) : ValueTask.FromResult<ReadOnlyMemory<byte>?>(null);
         }
         var op = request.Opcode == TftpOpcode.ReadRequest ? "RRQ" : "WRQ";
         Emit(remote, "request",

@@ -25,6 +25,22 @@ public sealed class HoneypotServiceRegistryTests
 
     [Fact]
     [Trait("Category", "Unit")]
+    public void Every_per_decky_service_of_the_catalog_has_a_built_in_factory_listening_on_the_catalog_ports()
+    {
+        var factories = BuiltInFactories.All().ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
+
+        // A catalog name without a factory deploys as a decky whose service silently never runs.
+        var missing = Decnet.Core.Deckies.ServiceCatalog.PerDeckyServiceNames.Where(name => !factories.ContainsKey(name)).ToList();
+        Assert.True(missing.Count == 0, "no factory for: " + string.Join(", ", missing));
+        // The planner checks port conflicts with the catalog's ports; the host binds the factory's.
+        Assert.All(Decnet.Core.Deckies.ServiceCatalog.PerDeckyServiceNames, name => Assert.Equal(
+            Decnet.Core.Deckies.ServiceCatalog.Get(name).Ports.OrderBy(p => p.Transport).ThenBy(p => p.Port),
+            factories[name].DefaultPorts.OrderBy(p => p.Transport).ThenBy(p => p.Port)));
+        Assert.All(factories.Keys, name => Assert.True(Decnet.Core.Deckies.ServiceCatalog.IsPerDeckyService(name), name));
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
     public void An_unknown_service_name_lists_what_is_available()
     {
         var registry = new HoneypotServiceRegistry(BuiltInFactories.All());

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Decnet.Core.Honeypots.Hosting;
+using Decnet.Core.Honeypots.Tftp;
 
 namespace Decnet.Tests.Honeypots.Hosting;
 
@@ -32,5 +33,34 @@ public sealed class NmapIotServiceDetectionTests
 
         Assert.True(scan.ExitCode == 0, scan.StdErr);
         Assert.True(Regex.IsMatch(scan.StdOut, expected), $"'{expected}' not in nmap output:\n{scan.StdOut}");
+    }
+
+    [Theory]
+    // tftpd-hpa answers only read and write requests, and answers them from a new port (the transfer id):
+    // nmap, hearing nothing from port 69, reports what it reports for the real Debian daemon.
+    [InlineData("linux", @"69/udp\s+open\|filtered\s+tftp\s*\n")]
+    [InlineData("cisco", @"69/udp\s+open\s+tftp\s+Cisco router tftpd")]
+    [InlineData("windows_server", @"69/udp\s+open\s+tftp\s+Microsoft Windows Deployment Services tftpd")]
+    public async Task Nmap_udp_version_detection_names_tftp_as_the_tftpd_of_the_os_persona(string osFamily, string expected)
+    {
+        await using var decky = TestDecky.Create();
+        var context = decky.Context();
+        var factory = new TftpHoneypotFactory();
+        var service = factory.Create(new ServiceContext
+        {
+            DeckyName = context.DeckyName, Hostname = context.Hostname, OsFamily = osFamily, StateDirectory = context.StateDirectory,
+            ArtifactsDirectory = context.ArtifactsDirectory, Artifacts = context.Artifacts, Events = context.Events, Limits = context.Limits,
+            LoggerFactory = context.LoggerFactory,
+        });
+        await decky.StartAsync(new HostedServiceBinding(factory.Name, service, decky.Address, factory.DefaultPorts));
+
+        var scan = await RealClient.RunAsync("nmap", ["-sU", "-sV", "--version-intensity", "0", "-Pn", "-n", "-p", "69", decky.Address.ToString()], timeout: TimeSpan.FromMinutes(4));
+
+        Assert.True(scan.ExitCode == 0, scan.StdErr);
+        Assert.True(Regex.IsMatch(scan.StdOut, expected), $"'{expected}' not in nmap output:\n{scan.StdOut}");
+        Assert.DoesNotContain("Plan 9", scan.StdOut, StringComparison.Ordinal);
+        // Silent or not, every probe is on record: the scan's read request and its version probes.
+        await decky.Sink.WaitForAsync("download", e => e.Field("filename") == "r7tftp.txt" && e.Field("found") == "false");
+        await decky.Sink.WaitForAsync("unknown_opcode", e => e.Field("opcode") == "0");
     }
 }

@@ -153,5 +153,121 @@ public sealed class NameResolutionHoneypotTests
         Assert.Null(queries[^1].Field("suppressed"));
     }
 
+    // Real Windows clients never ask a host's own address: LLMNR and mDNS go to their link-local multicast
+    // groups, NetBIOS to the subnet's broadcast. On loopback (lo holds 127.0.0.0/8 and 127.255.255.255 is
+    // its broadcast) these never leave the machine: a sender bound to a 127 address routes them through lo.
+
+    private static async Task<(TestDecky Decky, string Name)> StartUniqueAsync()
+    {
+        var name = "WS" + Random.Shared.Next(100_000, 999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var decky = TestDecky.Create();
+        await decky.StartAsync(new HostedServiceBinding("llmnr", new NameResolutionHoneypotFactory().Create(decky.Context(hostname: name.ToLowerInvariant())), decky.Address,
+            new NameResolutionHoneypotFactory().DefaultPorts));
+        return (decky, name);
+    }
+
+    private static byte[] DnsQuery(ushort id, string name, ushort type = 1) =>
+        [(byte)(id >> 8), (byte)id, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, .. name.Split('.').SelectMany(l => new[] { (byte)l.Length }.Concat(System.Text.Encoding.ASCII.GetBytes(l))), 0, 0, (byte)type, 0, 1];
+
+    private static UdpClient MulticastSender(out IPEndPoint asker)
+    {
+        asker = new IPEndPoint(TestDecky.NextAddress(), 0);
+        var client = new UdpClient(asker);
+        asker = (IPEndPoint)client.Client.LocalEndPoint!;
+        // The interface the group datagram leaves by: lo, never the machine's LAN.
+        client.Client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, asker.Address.GetAddressBytes());
+        client.Client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, 1);
+        return client;
+    }
+
+    [Fact]
+    public async Task An_llmnr_query_to_the_multicast_group_is_logged_with_the_asker_and_answered_from_the_decky_address()
+    {
+        var (decky, name) = await StartUniqueAsync();
+        await using var _ = decky;
+        using var client = MulticastSender(out var asker);
+
+        await client.SendAsync(DnsQuery(0x4242, "wpad"), new IPEndPoint(NameResolutionHoneypot.LlmnrGroup, NameResolutionHoneypot.LlmnrPort));
+        var wpad = await decky.Sink.WaitForAsync("query", e => e.Field("name") == "wpad");
+        Assert.Equal((asker.Address.ToString(), asker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)), (wpad.Field("src_ip"), wpad.Field("src_port")));
+        Assert.Equal(("llmnr", "multicast", "224.0.0.252", "false"), (wpad.Field("proto"), wpad.Field("delivery"), wpad.Field("dst_ip"), wpad.Field("answered")));
+
+        await client.SendAsync(DnsQuery(0x4343, name.ToLowerInvariant()), new IPEndPoint(NameResolutionHoneypot.LlmnrGroup, NameResolutionHoneypot.LlmnrPort));
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var reply = await client.ReceiveAsync(wait.Token);
+        // RFC 4795: the answer to a multicast query is unicast, from the responder's own address.
+        Assert.Equal(decky.Address, reply.RemoteEndPoint.Address);
+        Assert.Equal([0x43, 0x43], reply.Buffer[..2]);
+        Assert.Equal(decky.Address.GetAddressBytes(), reply.Buffer[^4..]);
+        await decky.Sink.WaitForAsync("query", e => e.Field("name") == name.ToLowerInvariant() && e.Field("delivery") == "multicast" && e.Field("answered") == "true");
+    }
+
+    [Fact]
+    public async Task Dig_to_the_mdns_group_is_heard_by_every_decky_on_the_link_and_each_records_the_asker()
+    {
+        var (first, name) = await StartUniqueAsync();
+        await using var _ = first;
+        var (second, _) = await StartUniqueAsync();
+        await using var __ = second;
+        var asker = TestDecky.NextAddress().ToString();
+
+        var dig = await RealClient.RunAsync("dig", ["+tries=1", "+time=2", "-b", asker, "-p", "5353", "@224.0.0.251", $"{name.ToLowerInvariant()}.local", "A"]);
+
+        foreach (var decky in new[] { first, second })
+        {
+            var heard = await decky.Sink.WaitForAsync("query", e => e.Field("proto") == "mdns" && e.Field("name") == $"{name.ToLowerInvariant()}.local");
+            Assert.Equal((asker, "multicast", "224.0.0.251"), (heard.Field("src_ip"), heard.Field("delivery"), heard.Field("dst_ip")));
+        }
+        Assert.Equal("true", first.Sink.OfType("query").Single(e => e.Field("proto") == "mdns").Field("answered"));
+        Assert.Equal("false", second.Sink.OfType("query").Single(e => e.Field("proto") == "mdns").Field("answered"));
+        // dig connects its socket to the group, so it never takes the answer that comes, as from any real
+        // responder, from the decky's own address (the raw LLMNR test above reads that answer).
+        Assert.Contains("224.0.0.251#5353", dig.StdOut + dig.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nmblookup_broadcast_query_on_loopback_is_answered_and_the_asker_recorded()
+    {
+        var (decky, name) = await StartUniqueAsync();
+        await using var _ = decky;
+
+        var lookup = await RealClient.RunAsync("nmblookup", ["-B", "127.255.255.255", name]);
+
+        Assert.Contains($"{decky.Address} {name}<00>", lookup.StdOut, StringComparison.Ordinal);
+        var heard = await decky.Sink.WaitForAsync("query", e => e.Field("proto") == "nbns" && e.Field("name") == name);
+        Assert.Equal(("broadcast", "127.255.255.255", "true"), (heard.Field("delivery"), heard.Field("dst_ip"), heard.Field("answered")));
+        Assert.True(IPAddress.TryParse(heard.Field("src_ip"), out var asker) && IPAddress.IsLoopback(asker), heard.Field("src_ip"));
+    }
+
+    [Fact]
+    public async Task A_multicast_flood_is_cut_to_the_same_per_source_budget_and_every_dropped_query_is_counted()
+    {
+        var (decky, _) = await StartUniqueAsync();
+        await using var _ = decky;
+        using var client = MulticastSender(out var asker);
+        var group = new IPEndPoint(NameResolutionHoneypot.LlmnrGroup, NameResolutionHoneypot.LlmnrPort);
+        const int Flood = 100;
+
+        for (var i = 0; i < Flood; i++)
+        {
+            await client.SendAsync(DnsQuery((ushort)i, "flood" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), group);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (decky.Hosted.Statistics().Where(s => s.EndPoint.Address.Equals(NameResolutionHoneypot.LlmnrGroup)).Sum(s => s.Datagrams) < Flood && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        // The next second's first query reports how many of this source's queries were dropped before it.
+        await Task.Delay(1100);
+        await client.SendAsync(DnsQuery(999, "last"), group);
+        await decky.Sink.WaitForAsync("query", e => e.Field("name") == "last");
+
+        var logged = decky.Sink.OfType("query").Where(e => e.Field("src_ip") == asker.Address.ToString()).ToList();
+        var seconds = logged.Select(e => e.Timestamp.ToUnixTimeSeconds()).Distinct().Count();
+        Assert.InRange(logged.Count, 2, NameResolutionHoneypot.QueriesPerSecondPerSource * seconds);
+        var dropped = logged.Sum(e => e.Field("suppressed") is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        Assert.Equal(Flood + 1, logged.Count + dropped);
+    }
+
     private static string Regex(string address) => System.Text.RegularExpressions.Regex.Escape(address);
 }

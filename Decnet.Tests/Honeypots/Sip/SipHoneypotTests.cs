@@ -63,6 +63,55 @@ public sealed class SipHoneypotTests
     }
 
     [Fact]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5351", Justification = "SIP Digest is MD5 by protocol.")]
+    public async Task An_invite_answered_with_a_digest_is_captured_as_an_invite_attempt_that_cracks_to_the_password()
+    {
+        await using var decky = TestDecky.Create();
+        var hosted = await decky.StartAsync(new SipHoneypotFactory());
+        var server = hosted.EndPointOf("sip", 5060, ServiceTransport.Udp);
+        using var phone = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        phone.Bind(new IPEndPoint(TestDecky.NextAddress(), 0));
+        var local = (IPEndPoint)phone.LocalEndPoint!;
+        var uri = $"sip:1001@{decky.Address}";
+        var sdp = $"v=0\r\no=- 4711 1 IN IP4 {local.Address}\r\ns=call\r\nc=IN IP4 {local.Address}\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n";
+        string Invite(int cseq, string? authorization) =>
+            $"INVITE {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-inv{cseq};rport\r\nMax-Forwards: 70\r\n" +
+            $"From: <sip:2001@{local.Address}>;tag=caller1\r\nTo: <{uri}>\r\nCall-ID: invite-digest@{local.Address}\r\nCSeq: {cseq} INVITE\r\n" +
+            $"Contact: <sip:2001@{local}>\r\nUser-Agent: friendly-scanner\r\n" + (authorization is null ? string.Empty : $"Authorization: {authorization}\r\n") +
+            $"Content-Type: application/sdp\r\nContent-Length: {Encoding.ASCII.GetByteCount(sdp)}\r\n\r\n{sdp}";
+        async Task<string> ExchangeAsync(string request)
+        {
+            await phone.SendToAsync(Encoding.ASCII.GetBytes(request), server);
+            var buffer = new byte[4096];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var received = await phone.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, received.ReceivedBytes);
+        }
+
+        var challenge = await ExchangeAsync(Invite(1, null));
+        Assert.StartsWith("SIP/2.0 401 Unauthorized\r\n", challenge, StringComparison.Ordinal);
+        Assert.Contains("CSeq: 1 INVITE", challenge, StringComparison.Ordinal);
+        var offer = System.Text.RegularExpressions.Regex.Match(challenge, "WWW-Authenticate: Digest .*realm=\"(?<realm>[^\"]+)\", nonce=\"(?<nonce>[^\"]+)\"");
+        Assert.True(offer.Success, challenge);
+        var (realm, nonce) = (offer.Groups["realm"].Value, offer.Groups["nonce"].Value);
+        static string Md5(string text) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(Encoding.UTF8.GetBytes(text)));
+        var response = Md5($"{Md5($"2001:{realm}:summer2024")}:{nonce}:{Md5($"INVITE:{uri}")}");
+        var answered = await ExchangeAsync(Invite(2, $"Digest username=\"2001\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{response}\", algorithm=MD5"));
+
+        Assert.StartsWith("SIP/2.0 403 Forbidden\r\n", answered, StringComparison.Ordinal);
+        var attempt = await decky.Sink.WaitForAsync("auth_attempt");
+        Assert.Equal(("2001", "INVITE", uri, "failed", "udp"), (attempt.Field("username"), attempt.Field("method"), attempt.Field("uri"), attempt.Field("status"), attempt.Field("transport")));
+        Assert.Equal(local.Address.ToString(), attempt.Field("src_ip"));
+        var line = attempt.Field("hash")!;
+        Assert.StartsWith("$sip$*", line, StringComparison.Ordinal);
+        Assert.Equal("INVITE", line["$sip$*".Length..].Split('*')[4]);
+        Assert.True(CracksTo(line, "summer2024"), line);
+        Assert.False(CracksTo(line, "winter2024"), line);
+        Assert.Equal(line, WireBounty.Payload(Assert.Single(WireBounty.Of(attempt)))["hash"]);
+        await decky.Sink.WaitForAsync("request", e => e.Field("method") == "INVITE" && e.Field("user_agent") == "friendly-scanner");
+    }
+
+    [Fact]
     public async Task A_persona_extension_with_the_right_password_registers()
     {
         await using var decky = TestDecky.Create();
