@@ -35,7 +35,8 @@ public sealed record HeartbeatVerdict(HeartbeatVerdictKind Kind, string Detail, 
 /// The rules of <c>POST /swarm/heartbeat</c>, in one call: the certificate the worker connected with must
 /// be the one stored for the host it claims to be, and never a tombstoned one (the common case is one
 /// cached lookup, <see cref="SwarmOverview.FindPeerAsync"/>). An accepted heartbeat refreshes the host
-/// and the states of its own shards (<see cref="SwarmStore.RecordHeartbeatAsync"/>), and its first one ends
+/// and the states of its own shards (<see cref="SwarmStore.RecordHeartbeatAsync"/>, from memory when
+/// nothing but its time changed), and its first one ends
 /// its pending enrollment bundle (the install works); deckies it reports
 /// that the master placed elsewhere come back as <see cref="HeartbeatVerdict.Teardown"/>, and each change
 /// of that set is written to the audit trail.

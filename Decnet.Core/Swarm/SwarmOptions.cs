@@ -43,6 +43,13 @@ public sealed class SwarmOptions
     [Range(1, 3600)]
     public int HeartbeatSeconds { get; set; } = AgentHostSettings.DefaultHeartbeatSeconds;
 
+    /// <summary>
+    /// Heartbeats that change nothing but their time are written together this often (reads and offline
+    /// detection see them at once; a crash loses at most this much of last-seen history).
+    /// </summary>
+    [Range(1, 300)]
+    public int LastSeenFlushSeconds { get; set; } = 5;
+
     /// <summary>Largest heartbeat body accepted, in bytes.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxHeartbeatBytes { get; set; } = 4 * 1024 * 1024;
@@ -78,6 +85,8 @@ public sealed class SwarmOptions
     public SwarmUpdateOptions Updates { get; set; } = new();
 
     public TimeSpan HeartbeatInterval => TimeSpan.FromSeconds(HeartbeatSeconds);
+
+    public TimeSpan LastSeenFlushInterval => TimeSpan.FromSeconds(LastSeenFlushSeconds);
 
     /// <summary>Silence after which a host counts as unreachable (three intervals).</summary>
     public TimeSpan OfflineAfter => HeartbeatInterval * 3;

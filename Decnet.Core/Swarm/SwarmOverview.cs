@@ -36,13 +36,22 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
 {
     public const string Unknown = "—";
 
-    /// <summary>Peer answers are cached this long, and dropped at once by any write that changes an identity.</summary>
-    public static readonly TimeSpan PeerCacheLifetime = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// A worker's identity is cached this long, and dropped at once by any write that changes an identity
+    /// (enrollment, removal, tombstone): longer than a heartbeat interval, so a worker's beats find it in memory.
+    /// </summary>
+    public static readonly TimeSpan PeerCacheLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>A certificate that belongs to no worker is remembered briefly only (a host may be enrolled for it next).</summary>
+    public static readonly TimeSpan UnknownPeerCacheLifetime = TimeSpan.FromSeconds(5);
 
     /// <summary>Bounds the peer cache whatever certificates are presented.</summary>
     private const int MaxCachedPeers = 4096;
 
     private readonly ConcurrentDictionary<string, (SwarmPeer? Peer, long Expires)> _peers = new(StringComparer.Ordinal);
+
+    /// <summary>The last heartbeat of each active host, kept by <see cref="SwarmStore"/>; reads overlay its unwritten times.</summary>
+    internal HeartbeatCache Beats { get; } = new();
 
     public async Task<IReadOnlyList<SwarmHostView>> HostsAsync(CancellationToken cancellationToken)
     {
@@ -51,7 +60,7 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
             .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var hosts = await db.SwarmHosts.AsNoTracking().ToListAsync(cancellationToken);
         return hosts.OrderBy(h => h.Name, StringComparer.Ordinal)
-            .Select(h => new SwarmHostView(h.Id, h.Name, h.Address, h.AgentPort, h.Status, h.LastHeartbeat, h.ClientCertFingerprint,
+            .Select(h => new SwarmHostView(h.Id, h.Name, h.Address, h.AgentPort, h.Status, Beats.LastHeartbeat(h.Id, h.LastHeartbeat), h.ClientCertFingerprint,
                 h.EnrolledAt, h.UseIpvlan, counts.GetValueOrDefault(h.Id), StrayList(h.StrayDeckies), h.StraysSince))
             .ToList();
     }
@@ -69,7 +78,12 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         {
             hosts = hosts.Where(h => h.Status == status);
         }
-        return await hosts.OrderBy(h => h.Name).ToListAsync(cancellationToken);
+        var records = await hosts.OrderBy(h => h.Name).ToListAsync(cancellationToken);
+        foreach (var host in records)
+        {
+            WithUnwrittenHeartbeat(host);
+        }
+        return records;
     }
 
     public async Task<SwarmHost?> HostAsync(Guid id, CancellationToken cancellationToken, bool withShards = false)
@@ -80,7 +94,8 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         {
             hosts = hosts.Include(h => h.Shards);
         }
-        return await hosts.FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
+        var host = await hosts.FirstOrDefaultAsync(h => h.Id == id, cancellationToken);
+        return host is null ? null : WithUnwrittenHeartbeat(host);
     }
 
     /// <summary>The host is enrolled but has never sent a heartbeat (false when there is no such host).</summary>
@@ -104,7 +119,12 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         {
             query = query.Where(s => s.HostId == id);
         }
-        return await query.OrderBy(s => s.DeckyName).ToListAsync(cancellationToken);
+        var shards = await query.OrderBy(s => s.DeckyName).ToListAsync(cancellationToken);
+        foreach (var shard in shards)
+        {
+            shard.LastSeen = Beats.ShardLastSeen(shard.HostId, shard.DeckyName, shard.LastSeen);
+        }
+        return shards;
     }
 
     public async Task<bool> AnyShardsAsync(CancellationToken cancellationToken)
@@ -122,6 +142,10 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
             query = query.Where(s => s.HostId == id);
         }
         var shards = await query.OrderBy(s => s.DeckyName).ToListAsync(cancellationToken);
+        foreach (var shard in shards)
+        {
+            shard.LastSeen = Beats.ShardLastSeen(shard.HostId, shard.DeckyName, shard.LastSeen);
+        }
         // Filtered on the state shown, which depends on the host's status as well.
         return shards.Select(ToView).Where(v => string.IsNullOrEmpty(state) || v.State == state).ToList();
     }
@@ -157,7 +181,8 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
         {
             _peers.Clear();
         }
-        _peers[normalized] = (peer, now + (long)(PeerCacheLifetime.TotalSeconds * time.TimestampFrequency));
+        var lifetime = peer is null ? UnknownPeerCacheLifetime : PeerCacheLifetime;
+        _peers[normalized] = (peer, now + (long)(lifetime.TotalSeconds * time.TimestampFrequency));
         return peer;
     }
 
@@ -174,6 +199,17 @@ public sealed class SwarmOverview(IDbContextFactory<DecnetDbContext> dbFactory, 
 
     /// <summary>Drops every cached peer answer (a host was enrolled, removed or tombstoned).</summary>
     internal void ForgetPeers() => _peers.Clear();
+
+    /// <summary>Untracked rows only: a heartbeat not yet written is newer than what the row says.</summary>
+    private SwarmHost WithUnwrittenHeartbeat(SwarmHost host)
+    {
+        host.LastHeartbeat = Beats.LastHeartbeat(host.Id, host.LastHeartbeat);
+        foreach (var shard in host.Shards)
+        {
+            shard.LastSeen = Beats.ShardLastSeen(host.Id, shard.DeckyName, shard.LastSeen);
+        }
+        return host;
+    }
 
     private static SwarmDeckyView ToView(DeckyShard shard)
     {

@@ -80,11 +80,23 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
     /// moved here; the caller tells the worker to tear it down. A host enrolled without an address takes
     /// <paramref name="peerAddress"/>, where its pinned heartbeat came from.
     /// </summary>
+    /// <remarks>
+    /// A heartbeat that reports what the previous one reported (same shard states and errors, same strays,
+    /// host still active) is answered from memory (<see cref="HeartbeatCache"/>): no read, and its time is
+    /// written with the others by <see cref="FlushLastSeenAsync"/>. Anything else takes the database path.
+    /// </remarks>
     /// <returns>Null when the host no longer exists.</returns>
     public async Task<HeartbeatRecord?> RecordHeartbeatAsync(Guid hostId, AgentStatus status, string? peerAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
         var now = Now();
+        var beats = overview.Beats;
+        if (beats.Get(hostId) is { } memory && Unchanged(memory, status, peerAddress, out var seenShards))
+        {
+            beats.Seen(hostId, now, seenShards);
+            return new HeartbeatRecord(memory.Name, memory.Strays, memory.Strays, StraysChanged: false, FirstContact: false);
+        }
+        var generation = beats.Generation;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var host = await db.SwarmHosts.FirstOrDefaultAsync(h => h.Id == hostId, cancellationToken);
         if (host is null)
@@ -132,6 +144,11 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
             host.StraysSince = strays.Count == 0 ? null : previous.Count == 0 ? now : host.StraysSince;
         }
         await db.SaveChangesAsync(cancellationToken);
+        beats.Written(hostId);
+        beats.Remember(hostId, new HeartbeatCache.HostMemory(
+            host.Name, !string.IsNullOrWhiteSpace(host.Address),
+            owned.Values.ToDictionary(s => s.DeckyName, s => new HeartbeatCache.ShardMemory(s.State, s.LastError), StringComparer.Ordinal),
+            strays), generation);
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Heartbeat, hostId));
         if (changed)
         {
@@ -141,16 +158,113 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
     }
 
     /// <summary>
+    /// Whether <paramref name="status"/> would change nothing but times against what the last written
+    /// heartbeat left; <paramref name="seen"/> lists the host's own shards it reports.
+    /// </summary>
+    private static bool Unchanged(HeartbeatCache.HostMemory memory, AgentStatus status, string? peerAddress, out IReadOnlyList<string> seen)
+    {
+        seen = [];
+        if (!memory.HasAddress && !string.IsNullOrWhiteSpace(peerAddress))
+        {
+            return false;
+        }
+        var own = new List<string>(status.Deckies.Count);
+        List<string>? strays = null;
+        foreach (var decky in status.Deckies)
+        {
+            if (string.IsNullOrWhiteSpace(decky.Name))
+            {
+                continue;
+            }
+            if (!memory.Shards.TryGetValue(decky.Name, out var shard))
+            {
+                (strays ??= []).Add(decky.Name);
+                continue;
+            }
+            // The first report of a name counts, as on the database path.
+            if (own.Contains(decky.Name, StringComparer.Ordinal))
+            {
+                continue;
+            }
+            if (shard.State != DeckyShardState.TearingDown)
+            {
+                var state = decky.State == DeckyShardState.Running ? DeckyShardState.Running : DeckyShardState.Degraded;
+                var error = state == DeckyShardState.Degraded ? FirstServiceError(decky) : null;
+                if (shard.State != state || shard.LastError != error)
+                {
+                    return false;
+                }
+            }
+            own.Add(decky.Name);
+        }
+        var sameStrays = strays is null
+            ? memory.Strays.Count == 0
+            : strays.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).SequenceEqual(memory.Strays, StringComparer.Ordinal);
+        if (!sameStrays)
+        {
+            return false;
+        }
+        seen = own;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the times of heartbeats answered from memory: one statement per second of heartbeats for the
+    /// hosts and one for their shards, never moving a time backwards. Offline detection calls it first;
+    /// a worker calls it every <see cref="SwarmOptions.LastSeenFlushSeconds"/>. Returns how many hosts it wrote.
+    /// </summary>
+    public async Task<int> FlushLastSeenAsync(CancellationToken cancellationToken)
+    {
+        var pending = overview.Beats.TakePending();
+        if (pending.Count == 0)
+        {
+            return 0;
+        }
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Grouped by the second they arrived in, each group written with its latest time: a few
+            // statements per flush whatever the number of hosts, each time off by under a second.
+            foreach (var group in pending.GroupBy(p => p.Value.At.Ticks / TimeSpan.TicksPerSecond))
+            {
+                var at = group.Max(p => p.Value.At);
+                var hosts = group.Select(p => p.Key).ToList();
+                var names = group.SelectMany(p => p.Value.Shards).ToList();
+                await db.SwarmHosts.Where(h => hosts.Contains(h.Id) && (h.LastHeartbeat == null || h.LastHeartbeat < at))
+                    .ExecuteUpdateAsync(u => u.SetProperty(h => h.LastHeartbeat, at), cancellationToken);
+                if (names.Count > 0)
+                {
+                    await db.DeckyShards.Where(s => names.Contains(s.DeckyName) && hosts.Contains(s.HostId) && (s.LastSeen == null || s.LastSeen < at))
+                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastSeen, at), cancellationToken);
+                }
+            }
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            overview.Beats.Restore(pending);
+            throw;
+        }
+        // One notification per flush, not per heartbeat: open pages re-read once.
+        hub.Publish(new SwarmChanged(SwarmChangeReasons.Heartbeat, pending.Count == 1 ? pending.Keys.First() : null));
+        return pending.Count;
+    }
+
+    /// <summary>
     /// Active (or enrolled, once heard from) hosts whose last heartbeat is older than
     /// <paramref name="silentSince"/> become unreachable. Returns how many changed.
     /// </summary>
     public async Task<int> MarkSilentHostsUnreachableAsync(DateTime silentSince, CancellationToken cancellationToken)
     {
+        await FlushLastSeenAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var silent = await db.SwarmHosts
+        var found = await db.SwarmHosts
             .Where(h => (h.Status == SwarmHostStatus.Active || h.Status == SwarmHostStatus.Enrolled)
                 && h.LastHeartbeat != null && h.LastHeartbeat < silentSince)
             .ToListAsync(cancellationToken);
+        // A heartbeat answered from memory after the flush above is not silence.
+        var silent = found.Where(h => !(overview.Beats.PendingHeartbeat(h.Id) >= silentSince)).ToList();
         foreach (var host in silent)
         {
             host.Status = SwarmHostStatus.Unreachable;
@@ -158,6 +272,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         await db.SaveChangesAsync(cancellationToken);
         foreach (var host in silent)
         {
+            overview.Beats.Forget(host.Id);
             hub.Publish(new SwarmChanged(SwarmChangeReasons.Unreachable, host.Id));
         }
         return silent.Count;
@@ -207,6 +322,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        overview.Beats.ForgetAll();
         var after = placed.Select(d => d.HostUuid!.Value).ToHashSet();
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Deployed, null));
         return before.Where(id => !after.Contains(id)).ToList();
@@ -241,6 +357,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
             host.Status = SwarmHostStatus.Active;
         }
         await db.SaveChangesAsync(cancellationToken);
+        overview.Beats.Forget(hostId);
     }
 
     /// <summary>Replaces the stored snapshot of one shard (a mutation or an interval change); false when it is not on that host.</summary>
@@ -257,6 +374,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         shard.DeckyConfig = DeckyConfigJson.Serialize(decky with { HostUuid = hostId });
         shard.UpdatedAt = Now();
         await db.SaveChangesAsync(cancellationToken);
+        overview.Beats.Forget(hostId);
         hub.Publish(new SwarmChanged(SwarmChangeReasons.Mutated, hostId));
         return true;
     }
@@ -279,13 +397,16 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
             shard.UpdatedAt = now;
         }
         await db.SaveChangesAsync(cancellationToken);
+        overview.Beats.Forget(hostId);
         return shards.Select(s => s.DeckyName).ToList();
     }
 
     public async Task<int> DeleteShardsAsync(Guid hostId, IReadOnlyCollection<string> names, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.DeckyShards.Where(s => s.HostId == hostId && names.Contains(s.DeckyName)).ExecuteDeleteAsync(cancellationToken);
+        var deleted = await db.DeckyShards.Where(s => s.HostId == hostId && names.Contains(s.DeckyName)).ExecuteDeleteAsync(cancellationToken);
+        overview.Beats.Forget(hostId);
+        return deleted;
     }
 
     /// <summary>
@@ -315,6 +436,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Revoked(tombstoned);
+        overview.Beats.Forget(hostId);
         hub.Publish(new SwarmChanged(change, hostId));
         return true;
     }
@@ -360,6 +482,7 @@ public sealed class SwarmStore(IDbContextFactory<DecnetDbContext> dbFactory, Swa
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var changed = await db.SwarmHosts.Where(h => h.Id == hostId && h.Status != SwarmHostStatus.Decommissioned && h.Status != status)
             .ExecuteUpdateAsync(u => u.SetProperty(h => h.Status, status), cancellationToken);
+        overview.Beats.Forget(hostId);
         if (changed > 0)
         {
             hub.Publish(new SwarmChanged(reason, hostId));

@@ -38,6 +38,16 @@ public sealed class SwarmOptionsValidatorTests
         Assert.Equal(5, failures.Count);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(301)]
+    public void The_last_seen_flush_interval_is_bounded(int seconds)
+    {
+        var result = new SwarmOptionsValidator().Validate(null, new SwarmOptions { LastSeenFlushSeconds = seconds });
+
+        Assert.Equal("Decnet:Swarm:LastSeenFlushSeconds: The field LastSeenFlushSeconds must be between 1 and 300.", Assert.Single(result.Failures!));
+    }
+
     [Fact]
     public void The_three_swarm_ports_must_differ()
     {

@@ -25,6 +25,7 @@ public static class SwarmControlSetup
         }
         services.AddSingleton<OfflineHostsWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<OfflineHostsWorker>());
+        services.AddHostedService<LastSeenWriter>();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var current = context.Configuration.GetSection(SwarmOptions.Section).Get<SwarmOptions>() ?? new SwarmOptions();
