@@ -3,8 +3,6 @@ using System.Net;
 using System.Text;
 using CsCheck;
 using Decnet.Core.Honeypots.Auth;
-using Decnet.Core.Honeypots.Elasticsearch;
-using Decnet.Core.Honeypots.Mail;
 using Decnet.Core.Honeypots.Mongo;
 using Decnet.Core.Honeypots.Postgres;
 using Decnet.Core.Honeypots.Snmp;
@@ -14,10 +12,10 @@ using Driver = MongoDB.Bson;
 namespace Decnet.Tests.Honeypots;
 
 /// <summary>
-/// Property-based fuzzing (CsCheck) of the database, mail and SNMP parsers: valid protocol messages are
-/// mutated (bytes flipped, cut, inserted or duplicated, length fields set to boundary values) and fed to the
-/// parsers directly and to live deckies. Nothing may throw past a parser, no session may fault, and the
-/// decky must still serve a well-formed request afterwards. A failure prints CsCheck's seed to replay it.
+/// Property-based fuzzing (CsCheck) of the database and SNMP parsers: valid protocol messages are mutated
+/// (bytes flipped, cut, inserted or duplicated, length fields set to boundary values) and fed to the parsers
+/// directly; nothing may throw past a parser. A failure prints CsCheck's seed to replay it. The live
+/// listeners of this family are fuzzed by <c>Fuzzing.DataFamilyProtocolFuzzTests</c>.
 /// </summary>
 public sealed class DataFamilyFuzzTests
 {
@@ -31,7 +29,8 @@ public sealed class DataFamilyFuzzTests
         return message;
     }
 
-    private static readonly byte[][] MongoSeeds =
+    /// <summary>Valid MongoDB messages (OP_MSG and the legacy OP_QUERY handshake); also the frames of the MongoDB fuzz campaign.</summary>
+    internal static readonly byte[][] MongoSeeds =
     [
         OpMsg(new Driver.BsonDocument { { "hello", 1 }, { "client", new Driver.BsonDocument("driver", new Driver.BsonDocument { { "name", "x" }, { "version", "1" } }) }, { "$db", "admin" } }),
         OpMsg(new Driver.BsonDocument { { "find", "users" }, { "filter", new Driver.BsonDocument("role", "admin") }, { "limit", 5 }, { "$db", "shop" } }),
@@ -115,49 +114,4 @@ public sealed class DataFamilyFuzzTests
             }
         }, iter: 3000, threads: 1);
     }
-
-    [Fact]
-    [Trait("Category", "Integration")]
-    public Task Live_imap_survives_mutated_sessions() =>
-        LiveAsync(new ImapHoneypotFactory(), null, 143,
-        [
-            "a LOGIN admin admin123\r\nb SELECT INBOX\r\nc UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)] BODY[]<0.100>)\r\nd SEARCH SUBJECT aws\r\ne LOGOUT\r\n"u8.ToArray(),
-            "a AUTHENTICATE PLAIN AGFkbWluAGFkbWluMTIz\r\nb LIST \"\" *\r\nc STATUS INBOX (MESSAGES UNSEEN)\r\nd APPEND INBOX {11+}\r\nSubject: x\r\n"u8.ToArray(),
-        ],
-        "x1 CAPABILITY\r\n"u8.ToArray(), "x1 OK");
-
-    [Fact]
-    [Trait("Category", "Integration")]
-    public Task Live_pop3_survives_mutated_sessions() =>
-        LiveAsync(new Pop3HoneypotFactory(), null, 110,
-        [
-            "USER admin\r\nPASS admin123\r\nSTAT\r\nLIST\r\nUIDL 2\r\nRETR 1\r\nTOP 2 3\r\nDELE 1\r\nRSET\r\nQUIT\r\n"u8.ToArray(),
-            "CAPA\r\nAUTH PLAIN AGFkbWluAGFkbWluMTIz\r\nRETR 3\r\n"u8.ToArray(),
-        ],
-        "CAPA\r\n"u8.ToArray(), "SASL PLAIN LOGIN");
-
-    [Fact]
-    [Trait("Category", "Integration")]
-    public Task Live_elasticsearch_survives_mutated_requests() =>
-        LiveAsync(new ElasticsearchHoneypotFactory(), null, 9200,
-        [
-            "POST /customers/_search?pretty HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 52\r\n\r\n{\"query\":{\"bool\":{\"must\":[{\"match\":{\"a\":\"b\"}}]}}}  "u8.ToArray(),
-            "GET /_cat/indices?v&format=json HTTP/1.1\r\nAuthorization: Basic ZWxhc3RpYzpjaGFuZ2VtZQ==\r\n\r\nDELETE /_all HTTP/1.1\r\n\r\n"u8.ToArray(),
-        ],
-        "GET / HTTP/1.0\r\n\r\n"u8.ToArray(), "You Know, for Search");
-
-    [Fact]
-    [Trait("Category", "Integration")]
-    public Task Live_mongodb_survives_mutated_messages() =>
-        LiveAsync(new MongoHoneypotFactory(), null, 27017, MongoSeeds, Mongo.MongoWireClient.Query(9, "admin.$cmd", new Driver.BsonDocument("buildInfo", 1)), "versionArray");
-
-    [Fact]
-    [Trait("Category", "Integration")]
-    public Task Live_postgres_survives_mutated_startups() =>
-        LiveAsync(new PostgresHoneypotFactory(), new Dictionary<string, string> { ["auth"] = "scram-sha-256" }, 5432,
-        [
-            [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f, 0, 0, 0, 49, 0, 3, 0, 0, .. "user\0bob\0database\0db\0application_name\0x\0\0"u8.ToArray()],
-            [0, 0, 0, 49, 0, 3, 0, 0, .. "user\0bob\0database\0db\0application_name\0x\0\0"u8.ToArray(), (byte)'p', 0, 0, 0, 32, .. "SCRAM-SHA-256\0"u8.ToArray(), 0, 0, 0, 10, .. "n,,n=,r=ab"u8.ToArray()],
-        ],
-        [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], "N");
 }

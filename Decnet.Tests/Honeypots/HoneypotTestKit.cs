@@ -110,7 +110,8 @@ public sealed class TestDecky : IAsyncDisposable
     public IPAddress Address { get; }
     public string Root { get; }
     public string StateDirectory => Path.Combine(Root, "state");
-    public string ArtifactsDirectory => Path.Combine(Root, "artifacts");
+    /// <summary>The artifacts root: the decky's own, or the root of a quota it shares with other deckies.</summary>
+    public string ArtifactsDirectory => _artifacts?.Root ?? Path.Combine(Root, "artifacts");
     public CapturingEventSink Sink { get; } = new();
     public RecordingLoggerProvider Logs { get; } = new();
     public ServiceHost Host { get; private set; } = null!;
@@ -137,6 +138,9 @@ public sealed class TestDecky : IAsyncDisposable
 
     /// <summary>Gives the decky's services their own quota (call before building contexts).</summary>
     public ArtifactQuota UseArtifactQuota(ArtifactQuotaOptions options) => _artifacts = new ArtifactQuota(ArtifactsDirectory, options);
+
+    /// <summary>Stores under <paramref name="shared"/>'s root and counts against it, as every decky of one host does.</summary>
+    public void UseArtifactQuota(ArtifactQuota shared) => _artifacts = shared;
 
     public ServiceContext Context(IReadOnlyDictionary<string, string>? persona = null, SessionLimits? limits = null, string? hostname = null)
     {

@@ -1,15 +1,12 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Text;
 using CsCheck;
-using Decnet.Core.Honeypots.Hosting;
 
 namespace Decnet.Tests.Honeypots;
 
 /// <summary>
 /// Mutation fuzzing shared by the service families: valid protocol messages mutated (bytes flipped, cut,
-/// inserted or duplicated, length fields set to boundary values) by CsCheck, fed to parsers or to a live
-/// decky, which must still answer a well-formed request afterwards. A failure prints CsCheck's seed.
+/// inserted or duplicated, length fields set to boundary values) by CsCheck and fed to parsers; live
+/// listeners are fuzzed by <c>Fuzzing.ProtocolFuzzer</c>. A failure prints CsCheck's seed.
 /// </summary>
 public static class ProtocolFuzz
 {
@@ -60,45 +57,5 @@ public static class ProtocolFuzz
                 break;
         }
         return [.. bytes];
-    }
-
-    /// <summary>Mutated sessions against a live decky over TCP, then one well-formed exchange that must still be answered.</summary>
-    public static async Task LiveAsync(IHoneypotServiceFactory factory, IReadOnlyDictionary<string, string>? persona, int port, byte[][] seeds, byte[] probe, string expected)
-    {
-        await using var decky = TestDecky.Create();
-        var hosted = await decky.StartAsync(factory, persona, ports: [new ServicePort(port)]);
-        var endPoint = hosted.EndPointOf(factory.Name, port);
-        await Mutated(seeds).SampleAsync(async payload =>
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(endPoint);
-            var stream = client.GetStream();
-            try
-            {
-                await stream.WriteAsync(payload);
-                using var brief = new CancellationTokenSource(TimeSpan.FromMilliseconds(60));
-                _ = await stream.ReadAsync(new byte[4096], brief.Token);
-            }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
-            {
-                // Hanging up on garbage is a correct answer.
-            }
-            client.Client.LingerState = new LingerOption(true, 0);
-        }, iter: 80, threads: 1);
-
-        using var last = new TcpClient();
-        await last.ConnectAsync(endPoint);
-        var lastStream = last.GetStream();
-        await lastStream.WriteAsync(probe);
-        var answer = new StringBuilder();
-        var buffer = new byte[8192];
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!answer.ToString().Contains(expected, StringComparison.Ordinal))
-        {
-            var read = await lastStream.ReadAsync(buffer, deadline.Token);
-            Assert.True(read > 0, $"connection closed before '{expected}': {answer}");
-            answer.Append(Encoding.Latin1.GetString(buffer, 0, read));
-        }
-        DataFamilyKit.AssertNoFaults(decky);
     }
 }

@@ -61,6 +61,7 @@ public sealed class ArtifactQuota(string root, ArtifactQuotaOptions options)
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _byDecky = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _adopted = new(StringComparer.Ordinal);
     private long _total;
     private bool _counted;
 
@@ -115,6 +116,32 @@ public sealed class ArtifactQuota(string root, ArtifactQuotaOptions options)
             _byDecky[key] = used + bytes;
             _total += bytes;
             return ArtifactRefusal.None;
+        }
+    }
+
+    /// <summary>
+    /// Charges the files already in <paramref name="folder"/> (outside the artifacts root, such as a
+    /// service's shell recordings) to the decky, once per folder and process, so what earlier runs left
+    /// there still counts after a restart.
+    /// </summary>
+    public void Adopt(string decky, string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        var key = ArtifactStore.FolderName(decky);
+        lock (_gate)
+        {
+            EnsureCounted();
+            if (full.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !_adopted.Add(full) || !Directory.Exists(full))
+            {
+                return;
+            }
+            long bytes = 0;
+            foreach (var file in new DirectoryInfo(full).EnumerateFiles("*", new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }))
+            {
+                bytes += file.Length + FileOverhead;
+            }
+            _byDecky[key] = _byDecky.GetValueOrDefault(key) + bytes;
+            _total += bytes;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Decnet.Core.Honeypots.Shell;
 
@@ -48,17 +47,8 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
             return;
         }
 
-        try
-        {
-            _recorder = await AsciicastRecorder.StartAsync(
-                Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, channel.LocalId, channel.Columns, channel.Rows, channel.Term,
-                PersonaFileSystem.Distro(context.Distro).Shell, context.Time, session.Service.Persona.MaxRecordingBytes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // A full disk must not take the decoy down: the session simply goes unrecorded.
-            _recorder = null;
-        }
+        _recorder = await AsciicastRecorder.TryStartAsync(connection, channel.LocalId, channel.Columns, channel.Rows, channel.Term,
+            PersonaFileSystem.Distro(context.Distro).Shell, session.Service.Persona.MaxRecordingBytes, session.AuthenticatedUser, cancellationToken).ConfigureAwait(false);
         if (channel.HasPty)
         {
             _terminal = new InteractiveTerminal(_interpreter, WriteAsync, MaxLine);
@@ -158,12 +148,7 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
         {
             _recorder = null;
             await recorder.DisposeAsync().ConfigureAwait(false);
-            session.Connection.Emit("session_recorded",
-                ("recording", recorder.Name), ("path", recorder.Path),
-                ("bytes", recorder.Bytes.ToString(CultureInfo.InvariantCulture)),
-                ("duration", recorder.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)),
-                ("truncated", recorder.Truncated ? "true" : "false"), ("username", session.AuthenticatedUser), ("format", "asciicast-v2"),
-                ("session_id", session.Connection.SessionId.ToString("N")));
+            session.Connection.Emit(Recordings.SessionRecordings.RecordedEvent, recorder.RecordedFields(session.AuthenticatedUser, session.Connection.SessionId));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
@@ -105,16 +104,8 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
             RemoteIp = connection.RemoteIp,
             Emit = (type, fields) => connection.Emit(type, fields),
         });
-        AsciicastRecorder? recorder = null;
-        try
-        {
-            recorder = await AsciicastRecorder.StartAsync(Path.Combine(context.StateDirectory, "recordings"), connection.SessionId, 0, telnet.Columns, telnet.Rows,
-                "vt100", PersonaFileSystem.Distro(context.Distro).Shell, context.Time, Persona.MaxRecordingBytes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            recorder = null;
-        }
+        var recorder = await AsciicastRecorder.TryStartAsync(connection, 0, telnet.Columns, telnet.Rows, "vt100", PersonaFileSystem.Distro(context.Distro).Shell,
+            Persona.MaxRecordingBytes, user, cancellationToken).ConfigureAwait(false);
         try
         {
             async Task Write(string text, CancellationToken token)
@@ -145,12 +136,7 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
             if (recorder is not null)
             {
                 await recorder.DisposeAsync().ConfigureAwait(false);
-                connection.Emit("session_recorded",
-                    ("recording", recorder.Name), ("path", recorder.Path),
-                    ("bytes", recorder.Bytes.ToString(CultureInfo.InvariantCulture)),
-                    ("duration", recorder.Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)),
-                    ("truncated", recorder.Truncated ? "true" : "false"), ("username", user), ("format", "asciicast-v2"),
-                    ("session_id", connection.SessionId.ToString("N")));
+                connection.Emit(Recordings.SessionRecordings.RecordedEvent, recorder.RecordedFields(user, connection.SessionId));
             }
         }
     }

@@ -69,4 +69,42 @@ public sealed class FtpUploadBoundsTests
         Assert.Equal(0, (await RealClient.RunAsync("curl", ["-sS", "--max-time", "30", "--user", "root:toor", "-T", small, $"ftp://{decky.Address}/upload/note.txt"])).ExitCode);
         await decky.Sink.WaitForAsync("file_captured");
     }
+
+    [Fact]
+    public async Task Uploads_of_two_deckies_each_under_its_quota_stop_at_the_host_total()
+    {
+        await using var first = TestDecky.Create();
+        await using var second = TestDecky.Create();
+        // Each decky may hold 256 KiB, the host 300 KiB: one 200 KB upload fits, a second on another decky does not.
+        var quota = new ArtifactQuota(Path.Combine(first.Root, "host-artifacts"), new ArtifactQuotaOptions { MaxBytesPerDecky = 256 * 1024, MaxBytesTotal = 300 * 1024 });
+        first.UseArtifactQuota(quota);
+        second.UseArtifactQuota(quota);
+        await first.StartAsync(new FtpHoneypotFactory());
+        await second.StartAsync(new FtpHoneypotFactory());
+        var kept = RandomNumberGenerator.GetBytes(200_000);
+        var refused = RandomNumberGenerator.GetBytes(200_000);
+        var keptFile = Path.Combine(first.Root, "a.bin");
+        var refusedFile = Path.Combine(first.Root, "b.bin");
+        await File.WriteAllBytesAsync(keptFile, kept, TestContext.Current.CancellationToken);
+        await File.WriteAllBytesAsync(refusedFile, refused, TestContext.Current.CancellationToken);
+
+        var stored = await RealClient.RunAsync("curl", ["-sS", "--max-time", "30", "--user", "root:toor", "-T", keptFile, $"ftp://{first.Address}/upload/a.bin"]);
+        var skippedUpload = await RealClient.RunAsync("curl", ["-sS", "--max-time", "30", "--user", "root:toor", "-T", refusedFile, $"ftp://{second.Address}/upload/b.bin"]);
+
+        Assert.True(stored.ExitCode == 0, stored.StdErr);
+        var captured = await first.Sink.WaitForAsync("file_captured");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(kept)), captured.Field("sha256"));
+        Assert.Equal(70, skippedUpload.ExitCode); // 552 "Exceeded storage allocation"
+        var skipped = await second.Sink.WaitForAsync("file_skipped");
+        Assert.Equal("total_quota", skipped.Field("reason"));
+        Assert.Equal((300 * 1024).ToString(CultureInfo.InvariantCulture), skipped.Field("limit"));
+        Assert.Equal("200000", skipped.Field("size"));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(refused)), skipped.Field("sha256"));
+        Assert.Empty(second.Sink.OfType("file_captured"));
+        var secondFolder = Path.Combine(quota.Root, second.Name);
+        Assert.False(Directory.Exists(secondFolder) && Directory.EnumerateFiles(secondFolder, "*", SearchOption.AllDirectories).Any(), "nothing of the refused upload stays on disk");
+        Assert.Equal(0, quota.UsedBy(second.Name));
+        Assert.Equal(quota.UsedBy(first.Name), quota.Used);
+        Assert.Equal(200_000 + ArtifactQuota.FileOverhead, quota.Used);
+    }
 }
