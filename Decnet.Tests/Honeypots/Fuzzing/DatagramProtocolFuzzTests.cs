@@ -75,10 +75,14 @@ public sealed class DatagramProtocolFuzzTests
     /// <summary>A TFTP request: opcode, file name, mode and option pairs, each NUL-terminated.</summary>
     private static byte[] Tftp(byte opcode, params string[] fields) => [0, opcode, .. fields.SelectMany(f => Encoding.ASCII.GetBytes(f + "\0"))];
 
-    [Fact(Skip = "Finding, not fixed yet: after 1,000 datagrams the SIP service over UDP leaves 330-550 KB on the managed heap (about 500 bytes per answered datagram) where SNMP, TFTP and the name services leave under 130 KB; no fault, and sipsak is still answered. See docs/SECURITY.md, Not covered here.")]
+    [Fact]
     public Task Sip_over_udp_survives_random_and_mutated_datagrams() => DatagramFuzzer.RunAsync(new DatagramFuzzProtocol
     {
         Factory = new SipHoneypotFactory(),
+        // Open finding (docs/SECURITY.md): 1,000 datagrams leave 330-550 KB on the heap and 3,000 leave 1.1 MB, with
+        // nothing in the service that keeps them found yet. The bound still fails a service that keeps what it is
+        // sent (2 MB read here), and the finding stays open until the cause is fixed and this goes back to the default.
+        RetainedAllowance = 1024 * 1024,
         ValidDatagrams = new Dictionary<int, byte[][]>
         {
             [5060] =
