@@ -79,7 +79,7 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
         foreach (var name in new[] { "d1", "d2" })
         {
             cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").Click();
-            // Activity pushes re-render the cards at any time: wait for the render that shows the armed button.
+            // Activity pushes render the cards from other threads too: the click may be handled after Click returns.
             cut.WaitForAssertion(() => Assert.Equal("Confirm teardown", cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").TextContent.Trim()));
         }
         Assert.Empty(agent.Teardowns);

@@ -132,7 +132,8 @@ public sealed class FleetPageTests : ComponentTestContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=decky-alpha] [data-testid=teardown]"));
 
         cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
-        Assert.Contains("Confirm teardown", cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").TextContent, StringComparison.Ordinal);
+        // Live activity renders the cards from other threads too: the click's render may come after Click returns.
+        cut.WaitForAssertion(() => Assert.Contains("Confirm teardown", cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").TextContent, StringComparison.Ordinal));
         Assert.Equal(2, (await Fleet.ListAsync(CancellationToken.None)).Count);
 
         cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();

@@ -132,15 +132,9 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
                 cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
                 break;
             case "interval":
-                // Activity pushes re-render the cards at any time: open the editor until the input shows.
-                cut.WaitForAssertion(() =>
-                {
-                    if (cut.FindAll("input[data-testid=interval-input]").Count == 0)
-                    {
-                        cut.Find("[data-testid=decky-alpha] [data-testid=interval-edit]").Click();
-                    }
-                    cut.Find("input[data-testid=interval-input]");
-                });
+                cut.Find("[data-testid=decky-alpha] [data-testid=interval-edit]").Click();
+                // Activity pushes render the cards from other threads too: the click may be handled after Click returns.
+                cut.WaitForAssertion(() => cut.Find("input[data-testid=interval-input]"));
                 cut.Find("input[data-testid=interval-input]").Change("3h");
                 cut.Find("[data-testid=decky-alpha] [data-testid=interval-save]").Click();
                 break;
