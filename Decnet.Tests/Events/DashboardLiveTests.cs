@@ -6,6 +6,7 @@ using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
 using Decnet.Tests.Infrastructure;
+using Decnet.Tests.Web.Components;
 using Decnet.Web.Components.Pages;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -105,7 +106,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
             Assert.Empty(rows[1].QuerySelectorAll("[data-testid=artifact]"));
         }, TimeSpan.FromSeconds(15));
 
-        page.Find("[data-testid=latest-events] tbody tr [data-testid=artifact]").Click();
+        page.ClickLive("[data-testid=latest-events] tbody tr [data-testid=artifact]");
         page.WaitForAssertion(() =>
         {
             Assert.Contains(new string('c', 64), page.Markup, StringComparison.Ordinal);
@@ -171,7 +172,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         var attacker = (await _bed.Services.GetRequiredService<AttackerDirectory>().ListAsync(new AttackerQuery(Search: "192.0.2.55"), CancellationToken.None)).Data.Single();
 
         page.WaitForAssertion(() => Assert.Equal($"/attackers/{attacker.Id}", page.Find("[data-testid=event-attacker]").GetAttribute("href")), TimeSpan.FromSeconds(15));
-        page.Find("[data-testid=latest-row]").Click();
+        page.ClickLive("[data-testid=latest-row]");
         // Live pushes render the page from other threads too: the click may be handled after Click returns.
         page.WaitForAssertion(() =>
             Assert.EndsWith($"/attackers/{attacker.Id}", _context.Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal),
@@ -213,7 +214,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         // Each line opens Live Logs on that value over the same window.
         Assert.Equal("/logs?q=attacker%3A%22192.0.2.10%22&range=24h", page.Find("[data-testid=top-sources] a").GetAttribute("href"));
 
-        page.Find("[data-testid=range-7d]").Click();
+        page.ClickLive("[data-testid=range-7d]");
 
         // The button's handler runs on the renderer's dispatcher; the address follows the choice so a view can be shared.
         page.WaitForAssertion(() => Assert.Contains("range=7d", _context.Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal));

@@ -5,6 +5,7 @@ using Decnet.Core.Swarm.Dispatch;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
+using Decnet.Tests.Web.Components;
 using Decnet.Web.Components;
 using Decnet.Web.Components.Pages.Fleet;
 using Decnet.Web.Components.Pages.Swarm;
@@ -37,8 +38,8 @@ public sealed class DemotedAdminSwarmPageTests : SwarmPageContext
         cut.WaitForAssertion(() => cut.Find("[data-testid=swarm-decky-d1] [data-testid=shard-teardown]"), s_wait);
 
         await DemoteAsync(chief);
-        cut.Find("[data-testid=swarm-decky-d1] [data-testid=shard-teardown]").Click();
-        cut.Find("[data-testid=swarm-decky-d1] [data-testid=shard-teardown]").Click();
+        cut.ClickLive("[data-testid=swarm-decky-d1] [data-testid=shard-teardown]");
+        cut.ClickLive("[data-testid=swarm-decky-d1] [data-testid=shard-teardown]");
 
         snackbars.WaitForAssertion(() => Assert.Contains(CurrentOperator.AdminRightsGone, snackbars.Markup, StringComparison.Ordinal), s_wait);
         await Get<ShardTeardownQueue>().DrainAsync();
@@ -62,10 +63,10 @@ public sealed class DemotedAdminSwarmPageTests : SwarmPageContext
         cut.WaitForAssertion(() => cut.Find($"[data-testid=host-worker-a] [data-testid={button}]"), s_wait);
 
         // The confirmation dialog is open when the rights go: the click on "yes" is what is refused.
-        cut.Find($"[data-testid=host-worker-a] [data-testid={button}]").Click();
+        cut.ClickLive($"[data-testid=host-worker-a] [data-testid={button}]");
         dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=confirm-yes]"));
         await DemoteAsync(chief);
-        dialogs.Find("[data-testid=confirm-yes]").Click();
+        dialogs.ClickLive("[data-testid=confirm-yes]");
 
         snackbars.WaitForAssertion(() => Assert.Contains(CurrentOperator.AdminRightsGone, snackbars.Markup, StringComparison.Ordinal), s_wait);
         await Get<ShardTeardownQueue>().DrainAsync();

@@ -4,6 +4,7 @@ using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
+using Decnet.Tests.Web.Components;
 using Decnet.Web.Components.Pages.Fleet;
 using MudBlazor;
 
@@ -78,14 +79,14 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
 
         foreach (var name in new[] { "d1", "d2" })
         {
-            cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").Click();
+            cut.ClickLive($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]");
             // Activity pushes render the cards from other threads too: the click may be handled after Click returns.
             cut.WaitForAssertion(() => Assert.Equal("Confirm teardown", cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").TextContent.Trim()));
         }
         Assert.Empty(agent.Teardowns);
         foreach (var name in new[] { "d1", "d2" })
         {
-            cut.Find($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]").Click();
+            cut.ClickLive($"[data-testid=swarm-decky-{name}] [data-testid=shard-teardown]");
         }
 
         cut.WaitForAssertion(() =>
@@ -122,8 +123,8 @@ public sealed class SwarmFleetViewTests : SwarmPageContext
         var cut = Render<DecoyFleet>();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=swarm-decky-d3] [data-testid=shard-teardown]")));
 
-        cut.Find("[data-testid=swarm-decky-d3] [data-testid=shard-teardown]").Click();
-        cut.Find("[data-testid=swarm-decky-d3] [data-testid=shard-teardown]").Click();
+        cut.ClickLive("[data-testid=swarm-decky-d3] [data-testid=shard-teardown]");
+        cut.ClickLive("[data-testid=swarm-decky-d3] [data-testid=shard-teardown]");
         await Dispatch.SwarmTeardownTests.WaitForAsync(() => agent.Teardowns.Count == 1);
         await Get<ShardTeardownQueue>().DrainAsync();
 

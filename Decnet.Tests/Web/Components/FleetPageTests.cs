@@ -90,10 +90,10 @@ public sealed class FleetPageTests : ComponentTestContext
         var cut = Render<DecoyFleet>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=open-deploy]").Click());
 
-        cut.Find("[data-testid=ini-sample]").Click();
+        cut.ClickLive("[data-testid=ini-sample]");
 
         var expected = await File.ReadAllTextAsync(RepositoryFiles.Path("deploy", "examples", "lab.ini"));
-        Assert.Equal(expected, cut.Find("[data-testid=ini-editor]").GetAttribute("value"));
+        cut.WaitForAssertion(() => Assert.Equal(expected, cut.Find("[data-testid=ini-editor]").GetAttribute("value")));
     }
 
     [Fact]
@@ -131,12 +131,12 @@ public sealed class FleetPageTests : ComponentTestContext
         var cut = Render<DecoyFleet>();
         cut.WaitForAssertion(() => cut.Find("[data-testid=decky-alpha] [data-testid=teardown]"));
 
-        cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
+        cut.ClickLive("[data-testid=decky-alpha] [data-testid=teardown]");
         // Live activity renders the cards from other threads too: the click's render may come after Click returns.
         cut.WaitForAssertion(() => Assert.Contains("Confirm teardown", cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").TextContent, StringComparison.Ordinal));
         Assert.Equal(2, (await Fleet.ListAsync(CancellationToken.None)).Count);
 
-        cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
+        cut.ClickLive("[data-testid=decky-alpha] [data-testid=teardown]");
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=decky-alpha]")), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("[data-testid=decky-beta]"));
     }
@@ -149,7 +149,7 @@ public sealed class FleetPageTests : ComponentTestContext
         var cut = Render<DeployPanel>();
 
         cut.Find("[data-testid=ini-editor]").Input("[general]\nnet = 10.0.0.0/24\n\n[bad]\nservices = nosuchservice\n");
-        cut.Find("[data-testid=ini-validate]").Click();
+        cut.ClickLive("[data-testid=ini-validate]");
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=ini-errors]")));
         Assert.Contains("has-error", cut.Find(".ini-line[data-line='5']").ClassName, StringComparison.Ordinal);
         Assert.Contains("line 5", cut.Find("[data-testid=line-error]").TextContent, StringComparison.Ordinal);
@@ -157,11 +157,11 @@ public sealed class FleetPageTests : ComponentTestContext
         Assert.True(cut.Find("[data-testid=ini-deploy]").HasAttribute("disabled"));
 
         cut.Find("[data-testid=ini-editor]").Input(Ini);
-        cut.Find("[data-testid=ini-validate]").Click();
+        cut.ClickLive("[data-testid=ini-validate]");
         cut.WaitForAssertion(() => Assert.Contains("alpha", cut.Find("[data-testid=ini-preview]").TextContent, StringComparison.Ordinal));
         Assert.Contains($"{_net}.61", cut.Find("[data-testid=ini-preview]").TextContent, StringComparison.Ordinal);
 
-        cut.Find("[data-testid=ini-deploy]").Click();
+        cut.ClickLive("[data-testid=ini-deploy]");
         cut.WaitForAssertion(() => Assert.Contains("Deployed 2", cut.Find("[data-testid=deploy-result]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         Assert.Equal(2, (await Fleet.ListAsync(CancellationToken.None)).Count);
     }

@@ -69,32 +69,32 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
         {
             case "deployment limit":
                 cut.Find("input[data-testid=limit-input]").Change("77");
-                cut.Find("[data-testid=limit-save]").Click();
+                cut.ClickLive("[data-testid=limit-save]");
                 break;
             case "mutation interval":
                 cut.Find("input[data-testid=interval-input]").Change("2h");
-                cut.Find("[data-testid=interval-save]").Click();
+                cut.ClickLive("[data-testid=interval-save]");
                 break;
             case "log retention":
                 cut.Find("input[data-testid=retention-days-input]").Change("1");
-                cut.Find("[data-testid=retention-save]").Click();
+                cut.ClickLive("[data-testid=retention-save]");
                 break;
             case "create user":
                 cut.Find("input[data-testid=new-username]").Change("intruder");
                 cut.Find("input[data-testid=new-password]").Change("temporary-password-1");
-                cut.Find("[data-testid=create-user]").Click();
+                cut.ClickLive("[data-testid=create-user]");
                 break;
             case "change role":
-                cut.Find("[data-testid=role-analyst]").Click();
+                cut.ClickLive("[data-testid=role-analyst]");
                 break;
             case "reset password":
-                cut.Find("[data-testid=reset-analyst]").Click();
+                cut.ClickLive("[data-testid=reset-analyst]");
                 cut.Find("input[data-testid=reset-input]").Change("another-password-1");
-                cut.Find("[data-testid=reset-confirm]").Click();
+                cut.ClickLive("[data-testid=reset-confirm]");
                 break;
             case "delete user":
-                cut.Find("[data-testid=delete-analyst]").Click();
-                cut.Find("[data-testid=delete-analyst]").Click();
+                cut.ClickLive("[data-testid=delete-analyst]");
+                cut.ClickLive("[data-testid=delete-analyst]");
                 break;
         }
 
@@ -125,18 +125,18 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
         switch (action)
         {
             case "mutate":
-                cut.Find("[data-testid=decky-alpha] [data-testid=mutate]").Click();
+                cut.ClickLive("[data-testid=decky-alpha] [data-testid=mutate]");
                 break;
             case "teardown":
-                cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
-                cut.Find("[data-testid=decky-alpha] [data-testid=teardown]").Click();
+                cut.ClickLive("[data-testid=decky-alpha] [data-testid=teardown]");
+                cut.ClickLive("[data-testid=decky-alpha] [data-testid=teardown]");
                 break;
             case "interval":
-                cut.Find("[data-testid=decky-alpha] [data-testid=interval-edit]").Click();
+                cut.ClickLive("[data-testid=decky-alpha] [data-testid=interval-edit]");
                 // Activity pushes render the cards from other threads too: the click may be handled after Click returns.
                 cut.WaitForAssertion(() => cut.Find("input[data-testid=interval-input]"));
                 cut.Find("input[data-testid=interval-input]").Change("3h");
-                cut.Find("[data-testid=decky-alpha] [data-testid=interval-save]").Click();
+                cut.ClickLive("[data-testid=decky-alpha] [data-testid=interval-save]");
                 break;
         }
 
@@ -152,11 +152,11 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
         var chief = await SignInAdminAsync();
         var cut = Render<DeployPanel>();
         cut.Find("[data-testid=ini-editor]").Input(Ini);
-        cut.Find("[data-testid=ini-validate]").Click();
+        cut.ClickLive("[data-testid=ini-validate]");
         cut.WaitForAssertion(() => Assert.Contains("alpha", cut.Find("[data-testid=ini-preview]").TextContent, StringComparison.Ordinal));
 
         await DemoteAsync(chief);
-        cut.Find("[data-testid=ini-deploy]").Click();
+        cut.ClickLive("[data-testid=ini-deploy]");
 
         cut.WaitForAssertion(() => Assert.Equal(CurrentOperator.AdminRightsGone, cut.Find("[data-testid=deploy-result]").TextContent.Trim()));
         Assert.Empty(await Fleet.ListAsync(CancellationToken.None));
@@ -177,7 +177,7 @@ public sealed class DemotedAdminPageTests : ComponentTestContext
             : await Bed.Users.DeleteAsync(Guid.NewGuid(), "other-admin", chief.Id, CancellationToken.None);
         Assert.True(done.Succeeded);
         cut.Find("input[data-testid=limit-input]").Change("55");
-        cut.Find("[data-testid=limit-save]").Click();
+        cut.ClickLive("[data-testid=limit-save]");
 
         AssertRefused();
         Assert.NotEqual(55, (await Bed.Services.GetRequiredService<SystemSettingsService>().GetAsync(CancellationToken.None)).DeploymentLimit);
