@@ -42,7 +42,9 @@ public sealed class RespReader(LineReader lines)
         }
         if (text[0] != '*')
         {
-            return new RespCommand(RespReadStatus.Command, SplitInline(text));
+            // A line of blanks splits into nothing: redis ignores it, as it does an empty line.
+            var inline = SplitInline(text);
+            return inline.Count == 0 ? new RespCommand(RespReadStatus.Empty, []) : new RespCommand(RespReadStatus.Command, inline);
         }
         if (!int.TryParse(text.AsSpan(1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var count) || count > MaxArguments)
         {

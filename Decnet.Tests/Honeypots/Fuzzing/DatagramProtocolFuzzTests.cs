@@ -81,10 +81,6 @@ public sealed class DatagramProtocolFuzzTests
     public Task Sip_over_udp_survives_random_and_mutated_datagrams() => DatagramFuzzer.RunAsync(new DatagramFuzzProtocol
     {
         Factory = new SipHoneypotFactory(),
-        // Open finding (docs/SECURITY.md): 1,000 datagrams leave 330-550 KB on the heap and 3,000 leave 1.1 MB, with
-        // nothing in the service that keeps them found yet. The bound still fails a service that keeps what it is
-        // sent (2 MB read here), and the finding stays open until the cause is fixed and this goes back to the default.
-        RetainedAllowance = 1024 * 1024,
         ValidDatagrams = new Dictionary<int, byte[][]>
         {
             [5060] =

@@ -82,6 +82,8 @@ public sealed class RedisHoneypotTests
             "*1\r\n+PING\r\n"u8.ToArray(),
             Encoding.ASCII.GetBytes(new string('A', 100_000)),
             "*-1\r\n*0\r\n\r\n"u8.ToArray(),
+            // Blanks only: an inline command with no words (the fuzzer's find).
+            " \t \r\n\t\r\nPING\r\n"u8.ToArray(),
         ]);
         Assert.Equal("PONG", (await RedisCli(decky, "PING")).StdOut.Trim());
         await decky.Sink.WaitForAsync("protocol_error");

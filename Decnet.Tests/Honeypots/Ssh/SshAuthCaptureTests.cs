@@ -30,7 +30,14 @@ public sealed class SshAuthCaptureTests
         await using var host = await SshTestHost.StartAsync(new() { ["failure_delay_ms"] = "60000" }, time: time);
 
         var client = host.SshAskpassAsync("wrong", "id", "root", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1");
-        await host.Sink.WaitForAsync("auth_attempt");
+        // A loaded machine can take a while to get ssh through the key exchange; a client that gave up says why.
+        var attempt = host.Sink.WaitForAsync("auth_attempt", timeoutMs: 60_000);
+        if (await Task.WhenAny(attempt, client) == client && !attempt.IsCompleted)
+        {
+            var ended = await client;
+            Assert.Fail($"ssh ended (exit {ended.ExitCode}) before its first password: {ended.Stderr}");
+        }
+        await attempt;
         await Task.Delay(500, TestContext.Current.CancellationToken);
         Assert.False(client.IsCompleted, "the failure was answered before the delay elapsed");
 

@@ -181,7 +181,10 @@ public sealed class AgentApiTests
         Assert.Contains("not a valid decky name", (await invalid.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
         using var empty = await master.PostAsync("deploy", new StringContent("""{"config":{"interface":"lo","subnet":"x","gateway":"y","deckies":[]}}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
-        using var huge = await master.PostAsync("deploy", new StringContent(new string(' ', 2 * 1024 * 1024) + "{}", System.Text.Encoding.UTF8, "application/json"));
+        // Expect: 100-continue, so the client waits for the verdict instead of racing the server's close with 2 MiB of body.
+        using var hugeRequest = new HttpRequestMessage(HttpMethod.Post, "deploy") { Content = new StringContent(new string(' ', 2 * 1024 * 1024) + "{}", System.Text.Encoding.UTF8, "application/json") };
+        hugeRequest.Headers.ExpectContinue = true;
+        using var huge = await master.SendAsync(hugeRequest);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
         Assert.Equal(["web-01"], (await StatusAsync(master)).Deckies.Select(d => d.Name));
 
