@@ -150,12 +150,12 @@ public sealed class AdmissionServer : IAsyncDisposable, IDisposable
         var leases = new Dictionary<long, (string Decky, IPAddress Source)>();
         long nextLease = 0;
         await using var stream = new NetworkStream(client, ownsSocket: true);
-        var reader = new LineReader(stream, AdmissionProtocol.MaxLineLength, Encoding.ASCII);
+        var reader = new RequestReader(stream);
         try
         {
             while (!token.IsCancellationRequested)
             {
-                var line = await reader.ReadLineAsync(token).ConfigureAwait(false);
+                var line = await reader.ReadAsync(token).ConfigureAwait(false);
                 if (line.Status == LineStatus.EndOfStream)
                 {
                     return;
@@ -223,6 +223,42 @@ public sealed class AdmissionServer : IAsyncDisposable, IDisposable
 
     private static async Task ReplyAsync(NetworkStream stream, string reply, CancellationToken token) =>
         await stream.WriteAsync(Encoding.ASCII.GetBytes(reply + "\n"), token).ConfigureAwait(false);
+
+    /// <summary>
+    /// Splits requests with one line's worth of buffer: a line that does not fit is over-long at once, so a
+    /// peer streaming bytes without a line feed is cut off instead of read forever.
+    /// </summary>
+    private sealed class RequestReader(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[AdmissionProtocol.MaxLineLength + 2];
+        private int _count;
+
+        public async ValueTask<LineResult> ReadAsync(CancellationToken token)
+        {
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', 0, _count);
+                if (newline >= 0)
+                {
+                    var length = newline > 0 && _buffer[newline - 1] == (byte)'\r' ? newline - 1 : newline;
+                    var text = Encoding.ASCII.GetString(_buffer, 0, length);
+                    _count -= newline + 1;
+                    Buffer.BlockCopy(_buffer, newline + 1, _buffer, 0, _count);
+                    return new LineResult(LineStatus.Line, text);
+                }
+                if (_count == _buffer.Length)
+                {
+                    return new LineResult(LineStatus.TooLong, string.Empty);
+                }
+                var read = await stream.ReadAsync(_buffer.AsMemory(_count), token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return new LineResult(LineStatus.EndOfStream, string.Empty);
+                }
+                _count += read;
+            }
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
