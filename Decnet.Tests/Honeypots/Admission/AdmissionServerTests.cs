@@ -115,7 +115,7 @@ public sealed class AdmissionServerTests : IDisposable
             {
                 Assert.Equal($"OK {i}", await dying.AskAsync("ACQUIRE web1 198.51.100.7"));
             }
-            Assert.Equal("REFUSED source_per_decky", await dying.AskAsync("ACQUIRE web1 198.51.100.7"));
+            Assert.Equal("REFUSED source_per_host", await dying.AskAsync("ACQUIRE web1 198.51.100.7"));
         }
 
         await WaitUntilAsync(() => server.Admission.Active == 0, "the leases of the closed connection were not released");
@@ -237,7 +237,7 @@ public sealed class AdmissionServerTests : IDisposable
         // No socket yet: the container's own bound (1) decides, and says so once.
         var first = await client.AdmitAsync("web1", attacker, Token);
         Assert.True(first.Admitted);
-        Assert.Equal(AdmissionRefusal.SourcePerDecky, (await client.AdmitAsync("web1", attacker, Token)).Refusal);
+        Assert.Equal(AdmissionRefusal.SourcePerHost, (await client.AdmitAsync("web1", attacker, Token)).Refusal);
         Assert.Single(logs.Entries, e => e.Message.Contains("unreachable", StringComparison.Ordinal));
         first.Lease!.Dispose();
         Assert.Equal(0, local.Active);
@@ -254,7 +254,7 @@ public sealed class AdmissionServerTests : IDisposable
             Assert.True(client.Shared);
             Assert.Equal(3, server.Admission.Active);
             Assert.Equal(0, local.Active);
-            Assert.Equal(AdmissionRefusal.SourcePerDecky, (await client.AdmitAsync("web1", attacker, Token)).Refusal);
+            Assert.Equal(AdmissionRefusal.SourcePerHost, (await client.AdmitAsync("web1", attacker, Token)).Refusal);
             Assert.Contains(logs.Entries, e => e.Message.Contains("is back", StringComparison.Ordinal));
 
             foreach (var admit in held)
