@@ -25,29 +25,58 @@ command -v kubectl >/dev/null || APT_PACKAGES+=(kubernetes-client)
 
 bash deploy/install-packages.sh "${APT_PACKAGES[@]}" || exit 1
 
+# The Docker tests' base image starts from a debootstrap rootfs (cached): fetch it while the solution builds.
+mkdir -p .test-output
+bash deploy/docker/build-images.sh --rootfs-only > .test-output/rootfs.log 2>&1 &
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore Decnet.sln || exit 1
 dotnet build Decnet.sln --no-restore -c Debug || exit 1
 
 results=".test-output"
-rm -rf "$results"
+rm -rf "$results/suite" "$results/isolated" "$results/isolated.log"
+mkdir -p "$results"
+# Two test processes run side by side:
+#  - the suite, its test classes in parallel (Decnet.Tests/xunit.runner.json);
+#  - the tests that measure the whole process (managed heap, file descriptors: Category=Isolated, the fuzz
+#    campaigns among them), one at a time in a process of their own, so nothing else is measured with them.
 # Benchmarks (Category=Benchmark) are not tests: ./bench.sh runs them.
-dotnet test Decnet.Tests/Decnet.Tests.csproj --no-build -c Debug \
-  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" --filter "Category!=Benchmark" \
-  --blame-hang-timeout "${DECNET_HANG_TIMEOUT:-15m}" --blame-hang-dump-type mini "$@"
-status=$?
+run_tests() { # <name> <filter> [extra dotnet test arguments]
+  local name=$1 filter=$2
+  shift 2
+  dotnet test Decnet.Tests/Decnet.Tests.csproj --no-build -c Debug \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results/$name" --filter "$filter" \
+    --blame-hang-timeout "${DECNET_HANG_TIMEOUT:-15m}" --blame-hang-dump-type mini "$@"
+}
+run_tests isolated "Category=Isolated" "$@" > "$results/isolated.log" 2>&1 &
+isolated_pid=$!
+run_tests suite "Category!=Benchmark&Category!=Isolated" "$@"
+suite_status=$?
+wait "$isolated_pid"
+isolated_status=$?
+echo "---- process-wide measurements (Category=Isolated), run beside the suite: $results/isolated.log"
+grep -E '^\s*(Passed|Failed|Skipped) |^\[fuzz\]|Total tests|Passed:|Failed:|Test Run' "$results/isolated.log" || cat "$results/isolated.log"
+status=$suite_status
+[ "$isolated_status" -ne 0 ] && status=$isolated_status
 
-trx=$(find "$results" -name '*.trx' | head -n 1)
-if [ -z "$trx" ]; then
-  echo "0 passed, 1 failed, 0 skipped"
-  exit 1
-fi
-counters=$(grep -o '<Counters [^>]*>' "$trx")
-value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
-total=$(value total); executed=$(value executed); passed=$(value passed); failed=$(value failed)
-errors=$(value error); timeouts=$(value timeout); aborted=$(value aborted)
-failed=$((failed + ${errors:-0} + ${timeouts:-0} + ${aborted:-0}))
+trxs=()
+for name in suite isolated; do
+  trx=$(find "$results/$name" -name '*.trx' 2>/dev/null | head -n 1)
+  if [ -z "$trx" ]; then
+    echo "FAILED: the $name test run wrote no results (see the log above)"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  trxs+=("$trx")
+done
+total=0; executed=0; passed=0; failed=0
+for trx in "${trxs[@]}"; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  value() { local v; v=$(echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"); echo "${v:-0}"; }
+  total=$((total + $(value total))); executed=$((executed + $(value executed))); passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+done
 skipped=$((total - executed))
 
 # The hang guard kills the test host: the tests it was running never report a result. The blame
@@ -76,7 +105,7 @@ awk '
   inresult && /<Message>|<StackTrace>/ { show = 1 }
   inresult && show && lines < 25 { gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, ""); sub(/^[ \t]+/, ""); if ($0 != "") { print "    " $0; lines++ } }
   inresult && /<\/StackTrace>/ { show = 0 }
-' "$trx" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
+' "${trxs[@]}" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
 # Skipped tests with their reasons: a skip is a test that proved nothing.
 awk '
   /<UnitTestResult / && /outcome="NotExecuted"/ {
@@ -84,7 +113,7 @@ awk '
   }
   inresult && /<Message>/ { gsub(/<\/?Message>/, ""); sub(/^[ \t]+/, ""); print "    " $0 }
   inresult && /<\/UnitTestResult>/ { inresult = 0 }
-' "$trx" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
+' "${trxs[@]}" | sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
 if [ "$skipped" -ne 0 ] && [ "${DECNET_ALLOW_SKIPS:-0}" != "1" ]; then
   echo "$skipped skipped: a skipped test fails the run (set DECNET_ALLOW_SKIPS=1 to accept skips on a machine that cannot run them)"
 fi

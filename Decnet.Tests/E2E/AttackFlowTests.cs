@@ -41,6 +41,7 @@ public sealed class AttackFlowTests : IAsyncLifetime
         await _session.SignInAsync("analyst", "analyst-password-1");
         var page = _session.Page;
 
+        await _session.WaitForStoredLogsAsync("decky:gate-ssh \"uname -a\"");
         await page.GotoAsync($"/logs?q={Uri.EscapeDataString("decky:gate-ssh")}");
         await Assertions.Expect(page.GetByTestId("log-table")).ToContainTextAsync("uname -a", new() { Timeout = 30_000 });
 

@@ -47,6 +47,7 @@ public sealed class ExportAndThemeFlowTests : IAsyncLifetime
         }
         sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "elsewhere", "ssh", "auth_attempt", [new("src_ip", "192.0.2.78"), new("username", "other")]));
 
+        await _session.WaitForStoredLogsAsync("decky:" + decky, 60);
         await GoAsync("/logs?q=" + Uri.EscapeDataString("decky:" + decky));
         await Assertions.Expect(Page.GetByTestId("total")).ToHaveTextAsync("60 matching", new() { Timeout = 20_000 });
 

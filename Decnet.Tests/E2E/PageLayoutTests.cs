@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Decnet.Core.Attackers;
 using Decnet.Core.Honeypots.Events;
-using Decnet.Core.Search;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,15 +65,7 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
             [new("src_ip", "192.0.2.40"), new("path", "/" + Blob('a', 900)), new("user_agent", Blob('b', 700)), new("body", Blob('c', 1200)),
              new("headers", Blob('d', 800)), new("query", Blob('e', 600)), new("cookie", Blob('f', 500))]));
 
-        // Live Logs lists what was stored when it loads (tailing is the operator's choice): wait for the ingest.
-        var search = Session.Factory.Services.GetRequiredService<LogSearch>();
-        var query = LogQuery.Parse("decky:" + decky).Query!;
-        var stored = DateTime.UtcNow.AddSeconds(30);
-        while ((await search.SearchAsync(query, null, null, 1, 0, TestContext.Current.CancellationToken)).Total == 0)
-        {
-            Assert.True(DateTime.UtcNow < stored, "the event was not ingested within 30 s");
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await Session.WaitForStoredLogsAsync("decky:" + decky);
 
         await GoAsync("/logs?q=" + Uri.EscapeDataString("decky:" + decky));
         await Assertions.Expect(Page.GetByTestId("log-row")).ToHaveCountAsync(1, new() { Timeout = 20_000 });

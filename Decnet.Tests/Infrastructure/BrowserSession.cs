@@ -76,6 +76,22 @@ public sealed class BrowserSession : IAsyncDisposable
     }
 
     /// <summary>Waits until the page's Blazor circuit is live, so clicks reach their handlers.</summary>
+    /// <summary>
+    /// Waits until the master has stored at least <paramref name="count"/> log rows matching <paramref name="search"/>
+    /// (Live Logs lists what was stored when it loads; tailing is the operator's choice), so a page opened next shows them.
+    /// </summary>
+    public async Task WaitForStoredLogsAsync(string search, int count = 1)
+    {
+        var logs = Factory.Services.GetRequiredService<Decnet.Core.Search.LogSearch>();
+        var query = Decnet.Core.Search.LogQuery.Parse(search).Query!;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await logs.SearchAsync(query, null, null, 1, 0, TestContext.Current.CancellationToken)).Total < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} rows matching '{search}' were stored within 30 s");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     public Task WaitForCircuitAsync() =>
         Page.GetByTestId("circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
 

@@ -5,6 +5,7 @@
 # Uses whatever engine DOCKER_HOST points at (the test engine exports one). Needs root for debootstrap.
 # Environment: DECNET_IMAGE_CACHE (default /var/cache/decnet-test), DECNET_HONEYPOT_TAG (default dev),
 #              DECNET_DEBIAN_MIRROR (default: the bookworm mirror from this machine's apt sources).
+# --rootfs-only: only prepare the cached rootfs (no engine needed); test.sh runs it beside the build.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,10 +70,25 @@ discard_rootfs() {
   rm -rf --one-file-system "$rootfs"
 }
 
+# One debootstrap at a time: a second caller waits for the first one's rootfs.
+ensure_rootfs_tar() {
+  mkdir -p "$cache_dir"
+  exec 9>"$cache_dir/.rootfs.lock"
+  flock 9
+  [ -f "$rootfs_tar" ] || build_rootfs_tar
+  flock -u 9
+}
+
+if [ "${1:-}" = "--rootfs-only" ]; then
+  ensure_rootfs_tar
+  log "rootfs ready: $rootfs_tar"
+  exit 0
+fi
+
 if docker image inspect "$base_image" >/dev/null 2>&1; then
   log "$base_image exists"
 else
-  [ -f "$rootfs_tar" ] || build_rootfs_tar
+  ensure_rootfs_tar
   log "importing $base_image from $rootfs_tar"
   docker import "$rootfs_tar" "$base_image" >/dev/null
 fi

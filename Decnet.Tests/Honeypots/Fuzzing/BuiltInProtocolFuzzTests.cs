@@ -7,6 +7,7 @@ using Decnet.Core.Honeypots.Redis;
 using Decnet.Core.Honeypots.Smtp;
 using Decnet.Core.Honeypots.Ssh;
 using Decnet.Core.Honeypots.Telnet;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -15,7 +16,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// frames at the real listener, then held unfinished messages measured on the heap, then a real client.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class BuiltInProtocolFuzzTests
 {
     private static readonly string[] s_httpRequests =

@@ -6,6 +6,7 @@ using Decnet.Core.Honeypots.Mongo;
 using Decnet.Core.Honeypots.Postgres;
 using MongoDB.Driver;
 using Driver = MongoDB.Bson;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -14,7 +15,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// Elasticsearch, MongoDB and PostgreSQL, each followed by its real client (curl, the MongoDB driver, psql).
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class DataFamilyProtocolFuzzTests
 {
     [Fact]

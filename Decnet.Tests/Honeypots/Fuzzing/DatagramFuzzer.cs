@@ -166,7 +166,7 @@ public static class DatagramFuzzer
         {
             await Task.Delay(1);
         }
-        using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(15));
+        using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(5));
         try
         {
             while (true)

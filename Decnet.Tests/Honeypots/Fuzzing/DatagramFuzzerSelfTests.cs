@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Decnet.Core.Honeypots.Hosting;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -10,7 +11,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// check fails is reported.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class DatagramFuzzerSelfTests
 {
     private const int Port = 7071;

@@ -3,6 +3,7 @@ using Decnet.Core.Honeypots.NameResolution;
 using Decnet.Core.Honeypots.Sip;
 using Decnet.Core.Honeypots.Snmp;
 using Decnet.Core.Honeypots.Tftp;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -11,7 +12,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// the local name services (LLMNR, mDNS, NetBIOS), each followed by its real client.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class DatagramProtocolFuzzTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using Decnet.Core.Honeypots.Hosting;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -7,7 +8,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// What the fuzzer needs to know about one honeypot protocol. A new service plugs in by describing
 /// itself here and calling <see cref="ProtocolFuzzer.RunAsync"/> from a test in the fuzz collection:
 /// <code>
-/// [Collection(FuzzCollection.Name)]
+/// [Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 /// public sealed class PopFuzzTests
 /// {
 ///     [Fact]

@@ -5,6 +5,7 @@ using Decnet.Core.Honeypots.Ics;
 using Decnet.Core.Honeypots.Kubernetes;
 using Decnet.Core.Honeypots.Mqtt;
 using Decnet.Core.Honeypots.Sip;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -13,7 +14,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// ICS family; their datagram sides (SIP over UDP, TFTP) have their own garbage tests.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class IotFamilyFuzzTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Decnet.Core.Honeypots.Hosting;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -9,7 +10,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// fails the memory phase, one that throws on a byte fails the property phase.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class ProtocolFuzzerSelfTests
 {
     private static readonly IReadOnlyList<byte[]> s_frames = [.. FuzzFrames.Lines("HELLO fuzz", "SEND 12 bytes here", "BYE")];

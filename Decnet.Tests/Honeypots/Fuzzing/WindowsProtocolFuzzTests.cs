@@ -5,6 +5,7 @@ using Decnet.Core.Honeypots.Mssql;
 using Decnet.Core.Honeypots.Rdp;
 using Decnet.Core.Honeypots.Smb;
 using Decnet.Core.Honeypots.Vnc;
+using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Honeypots.Fuzzing;
 
@@ -14,7 +15,8 @@ namespace Decnet.Tests.Honeypots.Fuzzing;
 /// the heap, then the real client. CredSSP inside RDP's TLS is fuzzed by WindowsFamilyFuzzTests.
 /// </summary>
 [Trait("Category", "Integration")]
-[Collection(FuzzCollection.Name)]
+[Collection(ProcessMeasurementCollection.Name)]
+[Trait("Category", TestCategories.Isolated)]
 public sealed class WindowsProtocolFuzzTests
 {
     private const ulong Session = 5;

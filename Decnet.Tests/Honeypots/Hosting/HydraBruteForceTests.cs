@@ -20,9 +20,19 @@ public sealed class HydraBruteForceTests
         return (users, passwords);
     }
 
-    private static void AssertEveryPairCaptured(TestDecky decky, string eventType, int expectedAtLeast)
+    /// <summary>
+    /// Hydra exits on the last answer it reads; the service emits that guess's event just after writing the
+    /// answer, so the last events get a few seconds to arrive before the pairs are counted.
+    /// </summary>
+    private static async Task AssertEveryPairCapturedAsync(TestDecky decky, string eventType, int expectedAtLeast)
     {
-        var captured = decky.Sink.OfType(eventType).Select(e => (e.Field("username"), e.Field("password"))).ToHashSet();
+        HashSet<(string?, string?)> Captured() => decky.Sink.OfType(eventType).Select(e => (e.Field("username"), e.Field("password"))).ToHashSet();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Captured().Count < expectedAtLeast && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+        var captured = Captured();
         Assert.True(captured.Count >= expectedAtLeast, $"captured {captured.Count} pairs: {string.Join(", ", captured)}");
         Assert.All(decky.Sink.OfType(eventType), e => Assert.False(string.IsNullOrEmpty(e.Field("src_ip"))));
     }
@@ -36,7 +46,7 @@ public sealed class HydraBruteForceTests
         var (users, passwords) = await WordlistsAsync(decky);
         var run = await RealClient.RunAsync("hydra", ["-L", users, "-P", passwords, "-t", "2", "-W", "1", "-I", $"smtp://{decky.Address}/PLAIN"], timeout: TimeSpan.FromMinutes(2));
         Assert.Contains("0 valid password", run.StdOut, StringComparison.Ordinal);
-        AssertEveryPairCaptured(decky, "auth_attempt", Users.Length * Passwords.Length);
+        await AssertEveryPairCapturedAsync(decky, "auth_attempt", Users.Length * Passwords.Length);
     }
 
     [Fact]
@@ -49,7 +59,7 @@ public sealed class HydraBruteForceTests
         var run = await RealClient.RunAsync("hydra", ["-L", users, "-P", passwords, "-t", "2", "-W", "1", "-I", $"ftp://{decky.Address}"], timeout: TimeSpan.FromMinutes(2));
         Assert.Contains("valid password", run.StdOut, StringComparison.Ordinal);
         // The FTP decky accepts any login, so hydra stops at the first password that works for each user.
-        AssertEveryPairCaptured(decky, "auth_attempt", Users.Length);
+        await AssertEveryPairCapturedAsync(decky, "auth_attempt", Users.Length);
     }
 
     [Fact]
@@ -75,6 +85,6 @@ public sealed class HydraBruteForceTests
         var run = await RealClient.RunAsync("hydra", ["-L", users, "-P", passwords, "-t", "2", "-W", "1", "-I", decky.Address.ToString(),
             "http-post-form", "/wp-login.php:log=^USER^&pwd=^PASS^&wp-submit=Log+In:F=is incorrect"], timeout: TimeSpan.FromMinutes(2));
         Assert.Contains("0 valid password", run.StdOut, StringComparison.Ordinal);
-        AssertEveryPairCaptured(decky, "login_attempt", Users.Length * Passwords.Length);
+        await AssertEveryPairCapturedAsync(decky, "login_attempt", Users.Length * Passwords.Length);
     }
 }
