@@ -122,8 +122,10 @@ internal sealed class TcpServiceListener : IServiceListener
 
     private void Admitted(Socket client, SessionAdmit admit)
     {
-        if (!admit.Admitted)
+        if (!admit.Admitted || _stopping.IsCancellationRequested)
         {
+            // An answer that arrives after the listener stopped is not served: nothing would cut the session.
+            admit.Lease?.Dispose();
             Refuse(client);
             return;
         }
