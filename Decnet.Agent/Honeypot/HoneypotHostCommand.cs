@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Decnet.Core.Honeypots.Admission;
 using Decnet.Core.Honeypots.Artifacts;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
@@ -54,16 +55,22 @@ public static class HoneypotHostCommand
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddFilter("Microsoft", LogLevel.Warning));
         await using var sink = new StdoutEventSink(stdout);
-        // This container is one service of the decky: the bounds it gets are its share of the decky's.
+        // This container is one service of the decky: without the host's shared admission, the bounds it
+        // gets are its share of the decky's.
+        var localAdmission = new SessionAdmission(new SessionAdmissionOptions
+        {
+            MaxSessionsPerSourcePerDecky = settings.SessionsPerSource,
+            MaxSessionsPerSourcePerHost = settings.SessionsPerSource,
+            MaxSessionsPerDecky = settings.Sessions,
+            MaxSessionsPerHost = settings.Sessions,
+        });
+        await using var shared = settings.AdmissionSocket is { } socket
+            ? new SharedSessionAdmission(socket, localAdmission, loggerFactory.CreateLogger<SharedSessionAdmission>())
+            : null;
         await using var host = new ServiceHost(loggerFactory, new ServiceHostOptions
         {
-            Admission = new SessionAdmissionOptions
-            {
-                MaxSessionsPerSourcePerDecky = settings.SessionsPerSource,
-                MaxSessionsPerSourcePerHost = settings.SessionsPerSource,
-                MaxSessionsPerDecky = settings.Sessions,
-                MaxSessionsPerHost = settings.Sessions,
-            },
+            Admission = localAdmission.Options,
+            Admitter = (ISessionAdmitter?)shared ?? localAdmission,
         });
         var artifactsDirectory = Directory.CreateDirectory(settings.ArtifactsDirectory).FullName;
         var artifacts = new ArtifactQuota(artifactsDirectory, new ArtifactQuotaOptions
@@ -122,6 +129,8 @@ public static class HoneypotHostCommand
             DECNET_ARTIFACTS_FILES_PER_SESSION  files one session may store (default: 64)
             DECNET_SESSIONS_PER_SOURCE          concurrent sessions per source address (default: 32)
             DECNET_SESSIONS_MAX                 concurrent sessions in all (default: 1024)
+            DECNET_ADMISSION_SOCKET             the host's shared session admission (Unix socket); the two
+                                                limits above apply only while it is unreachable
         """;
 
     // docker stop sends SIGTERM (through the init process); Ctrl+C is SIGINT. Either ends the host cleanly

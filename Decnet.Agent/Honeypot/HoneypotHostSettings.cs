@@ -25,6 +25,7 @@ public sealed record HoneypotHostSettings
     public const string FilesPerSessionVariable = "DECNET_ARTIFACTS_FILES_PER_SESSION";
     public const string SessionsPerSourceVariable = "DECNET_SESSIONS_PER_SOURCE";
     public const string SessionsVariable = "DECNET_SESSIONS_MAX";
+    public const string AdmissionSocketVariable = "DECNET_ADMISSION_SOCKET";
 
     public required string Decky { get; init; }
     public required string Hostname { get; init; }
@@ -59,6 +60,12 @@ public sealed record HoneypotHostSettings
 
     /// <summary>Concurrent sessions of this container, all sources together: its share of the decky's cap.</summary>
     public int Sessions { get; init; } = new SessionAdmissionOptions().MaxSessionsPerDecky;
+
+    /// <summary>
+    /// The host's shared admission socket: sessions are then counted across every container of every decky
+    /// on the host, and <see cref="SessionsPerSource"/> / <see cref="Sessions"/> only apply while it is unreachable.
+    /// </summary>
+    public string? AdmissionSocket { get; init; }
 
     public IReadOnlyDictionary<string, string> PersonaFor(string service) =>
         Personas.TryGetValue(service, out var persona)
@@ -98,6 +105,11 @@ public sealed record HoneypotHostSettings
         var filesPerSession = Number(Value(FilesPerSessionVariable), FilesPerSessionVariable, new ArtifactQuotaOptions().MaxFilesPerSession, 0, 100_000, errors);
         var perSource = Number(Value(SessionsPerSourceVariable), SessionsPerSourceVariable, new SessionAdmissionOptions().MaxSessionsPerSourcePerDecky, 1, 100_000, errors);
         var sessions = Number(Value(SessionsVariable), SessionsVariable, new SessionAdmissionOptions().MaxSessionsPerDecky, 1, 1_000_000, errors);
+        var admissionSocket = Value(AdmissionSocketVariable);
+        if (admissionSocket is not null && !Path.IsPathFullyQualified(admissionSocket))
+        {
+            errors.Add($"{AdmissionSocketVariable} '{admissionSocket}' must be an absolute path.");
+        }
         if (perSource > sessions)
         {
             errors.Add($"{SessionsPerSourceVariable} ({perSource}) cannot exceed {SessionsVariable} ({sessions}).");
@@ -123,6 +135,7 @@ public sealed record HoneypotHostSettings
             FilesPerSession = (int)filesPerSession,
             SessionsPerSource = (int)perSource,
             Sessions = (int)sessions,
+            AdmissionSocket = admissionSocket,
         }, errors);
     }
 

@@ -143,6 +143,31 @@ public sealed class HoneypotHostCommandTests
     }
 
     [Fact]
+    public void The_shared_admission_socket_is_optional_and_must_be_an_absolute_path()
+    {
+        var (none, _) = HoneypotHostSettings.Read(Environment(new() { ["DECNET_DECKY"] = "d1", ["DECNET_SERVICES"] = "ftp" }));
+        Assert.Null(none!.AdmissionSocket);
+
+        var (shared, errors) = HoneypotHostSettings.Read(Environment(new()
+        {
+            ["DECNET_DECKY"] = "d1",
+            ["DECNET_SERVICES"] = "ftp",
+            ["DECNET_ADMISSION_SOCKET"] = "/run/decnet/admission/admission.sock",
+        }));
+        Assert.Empty(errors);
+        Assert.Equal("/run/decnet/admission/admission.sock", shared!.AdmissionSocket);
+
+        var (refused, problems) = HoneypotHostSettings.Read(Environment(new()
+        {
+            ["DECNET_DECKY"] = "d1",
+            ["DECNET_SERVICES"] = "ftp",
+            ["DECNET_ADMISSION_SOCKET"] = "admission.sock",
+        }));
+        Assert.Null(refused);
+        Assert.Equal("DECNET_ADMISSION_SOCKET 'admission.sock' must be an absolute path.", Assert.Single(problems));
+    }
+
+    [Fact]
     [Trait("Category", "Integration")]
     public async Task A_service_container_holds_its_share_of_the_deckys_sessions_and_artifact_quota()
     {

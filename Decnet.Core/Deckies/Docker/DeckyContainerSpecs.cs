@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Decnet.Core.Honeypots.Admission;
 using Decnet.Core.Honeypots.Hosting;
 using Docker.DotNet.Models;
 
@@ -79,7 +80,7 @@ public static class DeckyContainerSpecs
         {
             Name = ServiceContainerName(decky, service),
             Image = options.ImageFor(service),
-            Env = ServiceEnvironment(decky, service, options.HoneypotLimits),
+            Env = [.. ServiceEnvironment(decky, service, options.HoneypotLimits), .. AdmissionEnvironment(options)],
             Labels = new Dictionary<string, string>
             {
                 [DockerLabels.Managed] = "true",
@@ -92,7 +93,7 @@ public static class DeckyContainerSpecs
                 // Shares the base container's namespace: every service of the decky answers on one IP
                 // with the base container's OS sysctls.
                 NetworkMode = $"container:{baseContainerId}",
-                Binds = StateBinds(decky, service, options) ?? [],
+                Binds = [.. StateBinds(decky, service, options) ?? [], .. AdmissionBinds(options)],
                 // Swap equal to memory: no swap on top, the limit is the whole footprint.
                 Memory = Mebibytes(options.ServiceMemoryLimitMiB),
                 MemorySwap = Mebibytes(options.ServiceMemoryLimitMiB),
@@ -209,6 +210,25 @@ public static class DeckyContainerSpecs
             $"{state}:{DockerRuntimeOptions.ContainerStateDirectory}/{decky.Name}/{service}:rw",
             $"{artifacts}:{DockerRuntimeOptions.ContainerArtifactsDirectory}/{decky.Name}/{service}:rw",
         ];
+    }
+
+    /// <summary>
+    /// The shared admission socket's folder, read-only: a container can connect to the socket but not
+    /// replace it. Only the socket lives there.
+    /// </summary>
+    public static IList<string> AdmissionBinds(DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.AdmissionSocketPath is { } socket
+            ? [$"{Path.GetDirectoryName(socket)}:{AdmissionProtocol.ContainerDirectory}:ro"]
+            : [];
+    }
+
+    /// <summary>Tells the honeypot host where the shared admission socket is, when there is one.</summary>
+    public static IList<string> AdmissionEnvironment(DockerRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.AdmissionSocketPath is null ? [] : [$"DECNET_ADMISSION_SOCKET={AdmissionProtocol.ContainerSocketPath}"];
     }
 
     /// <summary>The service's state and artifacts folders on the engine's host.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Honeypots.Admission;
 using Decnet.Core.Honeypots.Hosting;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -28,6 +29,8 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
     // with the reason instead of a bare "absent". Keyed "decky/service".
     private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
     private DecnetConfig? _deployment;
+    private readonly ILoggerFactory _loggerFactory;
+    private AdmissionServer? _admission;
 
     public DockerDeckyRuntime(DockerRuntimeOptions options, ILoggerFactory loggerFactory)
     {
@@ -35,6 +38,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options;
         _logger = loggerFactory.CreateLogger<DockerDeckyRuntime>();
+        _loggerFactory = loggerFactory;
         _shim = new HostShim(loggerFactory.CreateLogger<HostShim>());
         _client = DockerEngine.CreateClient(options);
         _pipeline = DockerErrors.CreatePipeline(options);
@@ -59,6 +63,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             await RemoveContainersAsync(DockerLabels.ManagedFilter(), cancellationToken).ConfigureAwait(false);
             _failures.Clear();
             _deployment = deployment;
+            EnsureAdmission();
             await EnsureNetworkAsync(plan, cancellationToken).ConfigureAwait(false);
             await EnsureShimAsync(plan, cancellationToken).ConfigureAwait(false);
 
@@ -124,11 +129,38 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             }
             _failures.Clear();
             _deployment = deployment;
+            // The adopted containers reconnect to it on their next session (they admit on their own meanwhile).
+            EnsureAdmission();
             return new RuntimeStatus(statuses);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>The sessions admitted host-wide for the service containers, once a deployment started it.</summary>
+    public SessionAdmission? SharedAdmission => _admission?.Admission;
+
+    /// <summary>
+    /// Starts the host-wide session admission the service containers ask (once per process). If it cannot
+    /// listen, the deckies still run: each container then counts its own sessions, as it logs.
+    /// </summary>
+    private void EnsureAdmission()
+    {
+        if (_admission is not null || _options.AdmissionSocketPath is not { } socket)
+        {
+            return;
+        }
+        try
+        {
+            var server = new AdmissionServer(socket, new SessionAdmission(_options.HoneypotLimits.Admission), _loggerFactory.CreateLogger<AdmissionServer>());
+            server.Start();
+            _admission = server;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
+        {
+            _logger.LogWarning(ex, "Session admission cannot listen on {Socket}; each service container counts its own sessions", socket);
         }
     }
 
@@ -244,6 +276,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
 
     public void Dispose()
     {
+        _admission?.Dispose();
         _client.Dispose();
         _gate.Dispose();
     }

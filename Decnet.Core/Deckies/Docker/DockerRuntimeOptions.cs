@@ -47,6 +47,18 @@ public sealed class DockerRuntimeOptions
     /// </summary>
     public string? HostDataDirectory { get; set; }
 
+    /// <summary>
+    /// Count sessions across all service containers of all deckies of this host: the runtime serves one
+    /// session admission on a Unix socket under <see cref="HostDataDirectory"/> and mounts its folder
+    /// read-only into every service container. Needs <see cref="HostDataDirectory"/> (a local engine).
+    /// </summary>
+    public bool SharedAdmission { get; set; } = true;
+
+    /// <summary>The shared admission socket on the engine's host; null when there is none.</summary>
+    public string? AdmissionSocketPath => SharedAdmission && !string.IsNullOrWhiteSpace(HostDataDirectory)
+        ? Path.Combine(Path.GetFullPath(HostDataDirectory), "admission", Honeypots.Admission.AdmissionProtocol.SocketFileName)
+        : null;
+
     /// <summary>Memory cap of each custom service container (bytes); attackers reach it, so it is bounded. 0: no cap.</summary>
     public long CustomServiceMemoryBytes { get; set; } = 512L * 1024 * 1024;
 

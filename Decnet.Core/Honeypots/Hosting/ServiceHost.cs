@@ -98,7 +98,7 @@ public sealed class ServiceHost(ILoggerFactory loggerFactory, ServiceHostOptions
                 socket.Bind(new IPEndPoint(address, actualPort));
                 socket.Listen(512);
                 var bound = ((IPEndPoint)socket.LocalEndPoint!).Port;
-                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, port, logger, deckyName, Admission));
+                return (new PortBindResult(binding.ServiceName, address, port, bound, PortBindStatus.Bound), new TcpServiceListener(socket, binding, port, logger, deckyName, _options.Admitter ?? Admission));
             }
             socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             socket.Bind(new IPEndPoint(address, actualPort));

@@ -14,6 +14,12 @@ public sealed class ServiceHostOptions
     /// <summary>Concurrent TCP sessions per source address, per decky and for the whole host.</summary>
     public SessionAdmissionOptions Admission { get; set; } = new();
 
+    /// <summary>
+    /// Admits sessions instead of this host's own <see cref="ServiceHost.Admission"/> counts: a service
+    /// container of the Docker runtime asks the admission service its host shares with every container.
+    /// </summary>
+    public ISessionAdmitter? Admitter { get; set; }
+
     /// <summary>Longest time a datagram service may take to answer one datagram.</summary>
     public TimeSpan DatagramTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -39,7 +39,7 @@ public enum AdmissionRefusal
 /// bounded by <see cref="SessionAdmissionOptions.MaxSessionsPerHost"/>. IPv6 sources count per /64:
 /// one attacker owns a whole /64 and could otherwise take a fresh address per connection.
 /// </summary>
-public sealed class SessionAdmission(SessionAdmissionOptions options)
+public sealed class SessionAdmission(SessionAdmissionOptions options) : ISessionAdmitter
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Decky, IPAddress Source), int> _bySourceAndDecky = [];
@@ -91,6 +91,14 @@ public sealed class SessionAdmission(SessionAdmissionOptions options)
         }
     }
 
+    public ValueTask<SessionAdmit> AdmitAsync(string decky, IPAddress source, CancellationToken cancellationToken)
+    {
+        var refusal = TryAdmit(decky, source);
+        return ValueTask.FromResult(refusal == AdmissionRefusal.None
+            ? new SessionAdmit(refusal, new Lease(this, decky, source))
+            : SessionAdmit.Refused(refusal));
+    }
+
     public void Release(string decky, IPAddress source)
     {
         var key = SourceKey(source);
@@ -100,6 +108,20 @@ public sealed class SessionAdmission(SessionAdmissionOptions options)
             Decrement(_byDecky, decky);
             Decrement(_bySource, key);
             Decrement(_bySourceAndDecky, (decky, key));
+        }
+    }
+
+    /// <summary>Releases its slot once, however often it is disposed.</summary>
+    private sealed class Lease(SessionAdmission owner, string decky, IPAddress source) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.Release(decky, source);
+            }
         }
     }
 

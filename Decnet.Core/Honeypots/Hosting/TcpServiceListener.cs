@@ -10,7 +10,7 @@ namespace Decnet.Core.Honeypots.Hosting;
 /// <summary>
 /// Accepts TCP connections for one service on one endpoint and runs each as an independent async
 /// session under its <see cref="SessionGuard"/>. Connections beyond the service's concurrency limit or the
-/// host's <see cref="SessionAdmission"/> (per source address, per decky, per host) are reset at once and
+/// host's <see cref="ISessionAdmitter"/> (per source address, per decky, per host) are reset at once and
 /// counted, never queued: a flood must not build a backlog of attacker sockets.
 /// </summary>
 internal sealed class TcpServiceListener : IServiceListener
@@ -19,7 +19,7 @@ internal sealed class TcpServiceListener : IServiceListener
     private readonly HostedServiceBinding _binding;
     private readonly ILogger _logger;
     private readonly string _decky;
-    private readonly SessionAdmission _admission;
+    private readonly ISessionAdmitter _admission;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<Guid, SessionGuard> _sessions = new();
     private Task _acceptLoop = Task.CompletedTask;
@@ -30,7 +30,7 @@ internal sealed class TcpServiceListener : IServiceListener
 
     private readonly ServicePort _port;
 
-    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger, string decky, SessionAdmission admission)
+    public TcpServiceListener(Socket socket, HostedServiceBinding binding, ServicePort port, ILogger logger, string decky, ISessionAdmitter admission)
     {
         _socket = socket;
         _binding = binding;
@@ -96,16 +96,68 @@ internal sealed class TcpServiceListener : IServiceListener
                 client.Dispose();
                 continue;
             }
-            if (_admission.TryAdmit(_decky, source) != AdmissionRefusal.None)
+            ValueTask<SessionAdmit> admitting;
+            try
             {
-                Interlocked.Decrement(ref _active);
-                Interlocked.Increment(ref _rejected);
-                Reset(client);
-                continue;
+                admitting = _admission.AdmitAsync(_decky, source, token);
             }
-            Interlocked.Increment(ref _accepted);
-            _ = Task.Run(() => RunAdmittedAsync(client, source), CancellationToken.None);
+            catch (OperationCanceledException)
+            {
+                Refuse(client);
+                break;
+            }
+            if (admitting.IsCompletedSuccessfully)
+            {
+                // The local counts answer at once: no task per refused connection of a flood.
+                Admitted(client, admitting.Result);
+            }
+            else
+            {
+                // A shared admission service answers over its socket: the accept loop moves on meanwhile.
+                var pending = admitting.AsTask();
+                _ = Task.Run(() => AdmitWhenAnsweredAsync(client, source, pending), CancellationToken.None);
+            }
         }
+    }
+
+    private void Admitted(Socket client, SessionAdmit admit)
+    {
+        if (!admit.Admitted || _stopping.IsCancellationRequested)
+        {
+            // An answer that arrives after the listener stopped is not served: nothing would cut the session.
+            admit.Lease?.Dispose();
+            Refuse(client);
+            return;
+        }
+        Interlocked.Increment(ref _accepted);
+        _ = Task.Run(() => RunAdmittedAsync(client, admit.Lease), CancellationToken.None);
+    }
+
+    private async Task AdmitWhenAnsweredAsync(Socket client, IPAddress source, Task<SessionAdmit> pending)
+    {
+        SessionAdmit admit;
+        try
+        {
+            admit = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Only a stopping host cancels an admission; anything else is logged, and the connection is not served.
+            if (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "{Decky}/{Service}: admission failed for {Source}", Context.DeckyName, _binding.ServiceName, source);
+            }
+            Refuse(client);
+            return;
+        }
+        Admitted(client, admit);
+    }
+
+    private void Refuse(Socket client)
+    {
+        Interlocked.Decrement(ref _active);
+        Interlocked.Increment(ref _rejected);
+        Reset(client);
     }
 
     private static void Reset(Socket client)
@@ -121,7 +173,7 @@ internal sealed class TcpServiceListener : IServiceListener
         client.Dispose();
     }
 
-    private async Task RunAdmittedAsync(Socket client, IPAddress source)
+    private async Task RunAdmittedAsync(Socket client, IDisposable? lease)
     {
         try
         {
@@ -129,7 +181,7 @@ internal sealed class TcpServiceListener : IServiceListener
         }
         finally
         {
-            _admission.Release(_decky, source);
+            lease?.Dispose();
         }
     }
 

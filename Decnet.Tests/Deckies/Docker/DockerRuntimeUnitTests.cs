@@ -164,6 +164,8 @@ public sealed class DockerRuntimeUnitTests
         Assert.Contains("DECNET_BIND_ADDRESS=0.0.0.0", spec.Env);
         Assert.Contains("""DECNET_PERSONA_JSON={"redis":{"version":"7.0.15"}}""", spec.Env);
         Assert.Empty(spec.HostConfig!.Binds);
+        // No host folder (a remote engine): no socket to share, each container counts its own sessions.
+        Assert.DoesNotContain(spec.Env, e => e.StartsWith("DECNET_ADMISSION_SOCKET=", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -172,9 +174,19 @@ public sealed class DockerRuntimeUnitTests
         var decky = Decky("db1", "10.213.7.21");
         var spec = DeckyContainerSpecs.Service(decky, "ssh", "abc123", new DockerRuntimeOptions { HostDataDirectory = "/srv/decnet/data" });
 
+        // Plus the host's shared session admission: its folder read-only, its socket path in the environment.
         Assert.Equal(
-            ["/srv/decnet/data/deckies/db1/ssh:/var/lib/decnet/state/db1/ssh:rw", "/srv/decnet/data/artifacts/db1/ssh:/var/lib/decnet/artifacts/db1/ssh:rw"],
+            [
+                "/srv/decnet/data/deckies/db1/ssh:/var/lib/decnet/state/db1/ssh:rw",
+                "/srv/decnet/data/artifacts/db1/ssh:/var/lib/decnet/artifacts/db1/ssh:rw",
+                "/srv/decnet/data/admission:/run/decnet/admission:ro",
+            ],
             spec.HostConfig!.Binds);
+        Assert.Contains("DECNET_ADMISSION_SOCKET=/run/decnet/admission/admission.sock", spec.Env);
+
+        var own = DeckyContainerSpecs.Service(decky, "ssh", "abc123", new DockerRuntimeOptions { HostDataDirectory = "/srv/decnet/data", SharedAdmission = false });
+        Assert.Equal(2, own.HostConfig!.Binds.Count);
+        Assert.DoesNotContain(own.Env!, e => e.StartsWith("DECNET_ADMISSION_SOCKET=", StringComparison.Ordinal));
     }
 
     [Fact]
