@@ -49,9 +49,20 @@ run_tests() { # <name> <filter> [extra dotnet test arguments]
     --results-directory "$results/$name" --filter "$filter" \
     --blame-hang-timeout "${DECNET_HANG_TIMEOUT:-15m}" --blame-hang-dump-type mini "$@"
 }
-run_tests isolated "Category=Isolated" "$@" > "$results/isolated.log" 2>&1 &
+# A --filter given to test.sh narrows both runs (each keeps its own part of the suite).
+user_filter=''
+passthrough=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) user_filter=${2:-}; shift 2 || shift ;;
+    --filter=*) user_filter=${1#--filter=}; shift ;;
+    *) passthrough+=("$1"); shift ;;
+  esac
+done
+narrowed() { if [ -n "$user_filter" ]; then echo "($1)&($user_filter)"; else echo "$1"; fi; }
+run_tests isolated "$(narrowed "Category=Isolated")" "${passthrough[@]}" > "$results/isolated.log" 2>&1 &
 isolated_pid=$!
-run_tests suite "Category!=Benchmark&Category!=Isolated" "$@"
+run_tests suite "$(narrowed "Category!=Benchmark&Category!=Isolated")" "${passthrough[@]}"
 suite_status=$?
 wait "$isolated_pid"
 isolated_status=$?
@@ -61,8 +72,12 @@ status=$suite_status
 [ "$isolated_status" -ne 0 ] && status=$isolated_status
 
 trxs=()
+declare -A run_status=([suite]=$suite_status [isolated]=$isolated_status)
 for name in suite isolated; do
   trx=$(find "$results/$name" -name '*.trx' 2>/dev/null | head -n 1)
+  if [ -z "$trx" ] && [ "${run_status[$name]}" -eq 0 ] && [ -n "$user_filter" ]; then
+    continue # the filter left nothing for this run
+  fi
   if [ -z "$trx" ]; then
     echo "FAILED: the $name test run wrote no results (see the log above)"
     echo "0 passed, 1 failed, 0 skipped"
@@ -70,6 +85,11 @@ for name in suite isolated; do
   fi
   trxs+=("$trx")
 done
+if [ "${#trxs[@]}" -eq 0 ]; then
+  echo "FAILED: no test matched the filter '$user_filter'"
+  echo "0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
 total=0; executed=0; passed=0; failed=0
 for trx in "${trxs[@]}"; do
   counters=$(grep -o '<Counters [^>]*>' "$trx")
