@@ -71,7 +71,19 @@ public static class DeckyContainerSpecs
         };
     }
 
-    public static CreateContainerParameters Service(DeckyConfig decky, string service, string baseContainerId, DockerRuntimeOptions options)
+    /// <summary>
+    /// The artifact bytes one decky of a deployment of <paramref name="deckies"/> may keep: its own quota, or
+    /// an equal part of the host's total when the deckies' quotas together would pass it. The containers
+    /// of one host count their bytes apart, so the total holds only if the parts add up to at most it.
+    /// </summary>
+    public static long ArtifactBudget(HoneypotLimitsOptions limits, int deckies)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return Math.Min(limits.Artifacts.MaxBytesPerDecky, limits.Artifacts.MaxBytesTotal / Math.Max(1, deckies));
+    }
+
+    /// <param name="artifactBudget">The decky's part of the host's artifact total (<see cref="ArtifactBudget"/>); the decky quota when null.</param>
+    public static CreateContainerParameters Service(DeckyConfig decky, string service, string baseContainerId, DockerRuntimeOptions options, long? artifactBudget = null)
     {
         ArgumentNullException.ThrowIfNull(decky);
         ArgumentException.ThrowIfNullOrWhiteSpace(baseContainerId);
@@ -80,7 +92,7 @@ public static class DeckyContainerSpecs
         {
             Name = ServiceContainerName(decky, service),
             Image = options.ImageFor(service),
-            Env = [.. ServiceEnvironment(decky, service, options.HoneypotLimits), .. AdmissionEnvironment(options)],
+            Env = [.. ServiceEnvironment(decky, service, options.HoneypotLimits, artifactBudget), .. AdmissionEnvironment(options)],
             Labels = new Dictionary<string, string>
             {
                 [DockerLabels.Managed] = "true",
@@ -245,11 +257,12 @@ public static class DeckyContainerSpecs
     /// of them together stay within the decky's), the per-source limit whole (one client of one service,
     /// a password sprayer with 16 threads, must still fit).
     /// </summary>
-    public static IList<string> ServiceEnvironment(DeckyConfig decky, string service, HoneypotLimitsOptions? limits = null)
+    public static IList<string> ServiceEnvironment(DeckyConfig decky, string service, HoneypotLimitsOptions? limits = null, long? artifactBudget = null)
     {
         ArgumentNullException.ThrowIfNull(decky);
         limits ??= new HoneypotLimitsOptions();
         var shares = decky.Services.Count;
+        var artifactBytes = Math.Max(0, Math.Min(limits.Artifacts.MaxBytesPerDecky, artifactBudget ?? long.MaxValue));
         var perSource = limits.Admission.MaxSessionsPerSourcePerDecky;
         var persona = new Dictionary<string, IReadOnlyDictionary<string, string>> { [service] = decky.PersonaFor(service) };
         return
@@ -262,7 +275,7 @@ public static class DeckyContainerSpecs
             $"DECNET_SERVICES={service}",
             "DECNET_BIND_ADDRESS=0.0.0.0",
             $"DECNET_PERSONA_JSON={JsonSerializer.Serialize(persona)}",
-            string.Create(CultureInfo.InvariantCulture, $"DECNET_ARTIFACTS_MAX_BYTES={limits.Artifacts.MaxBytesPerDecky / shares}"),
+            string.Create(CultureInfo.InvariantCulture, $"DECNET_ARTIFACTS_MAX_BYTES={artifactBytes / shares}"),
             string.Create(CultureInfo.InvariantCulture, $"DECNET_ARTIFACTS_FILES_PER_SESSION={limits.Artifacts.MaxFilesPerSession}"),
             string.Create(CultureInfo.InvariantCulture, $"DECNET_SESSIONS_PER_SOURCE={perSource}"),
             string.Create(CultureInfo.InvariantCulture, $"DECNET_SESSIONS_MAX={Math.Max(perSource, limits.Admission.MaxSessionsPerDecky / shares)}"),

@@ -29,6 +29,10 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
     // with the reason instead of a bare "absent". Keyed "decky/service".
     private readonly ConcurrentDictionary<string, string> _failures = new(StringComparer.Ordinal);
     private DecnetConfig? _deployment;
+
+    // Each decky's part of the host's artifact total, fixed when its containers are made (it is in their
+    // environment): the parts of the running deckies never add up to more than the total.
+    private Dictionary<string, long> _artifactBudgets = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILoggerFactory _loggerFactory;
     private AdmissionServer? _admission;
 
@@ -63,6 +67,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             await RemoveContainersAsync(DockerLabels.ManagedFilter(), cancellationToken).ConfigureAwait(false);
             _failures.Clear();
             _deployment = deployment;
+            _artifactBudgets = Budgets(deployment);
             EnsureAdmission();
             await EnsureNetworkAsync(plan, cancellationToken).ConfigureAwait(false);
             await EnsureShimAsync(plan, cancellationToken).ConfigureAwait(false);
@@ -107,6 +112,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             {
                 return null;
             }
+            var budgets = Budgets(deployment);
             var statuses = new List<DeckyStatus>();
             foreach (var decky in deployment.Deckies)
             {
@@ -117,7 +123,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
                     return null;
                 }
                 var status = DescribeDecky(decky.Name, decky, containers);
-                if (status.State != DeckyRunState.Running || !AsWouldBeCreated(decky, containers))
+                if (status.State != DeckyRunState.Running || !AsWouldBeCreated(decky, containers, budgets[decky.Name]))
                 {
                     return null;
                 }
@@ -129,6 +135,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             }
             _failures.Clear();
             _deployment = deployment;
+            _artifactBudgets = budgets;
             // The adopted containers reconnect to it on their next session (they admit on their own meanwhile).
             EnsureAdmission();
             return new RuntimeStatus(statuses);
@@ -137,6 +144,17 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
         {
             _gate.Release();
         }
+    }
+
+    private Dictionary<string, long> Budgets(DecnetConfig deployment)
+    {
+        var budget = DeckyContainerSpecs.ArtifactBudget(_options.HoneypotLimits, deployment.Deckies.Count);
+        var budgets = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        foreach (var decky in deployment.Deckies)
+        {
+            budgets[decky.Name] = budget;
+        }
+        return budgets;
     }
 
     /// <summary>The sessions admitted host-wide for the service containers, once a deployment started it.</summary>
@@ -165,7 +183,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
     }
 
     /// <summary>Every container of the decky is the one this process would create now, and none is extra.</summary>
-    private bool AsWouldBeCreated(DeckyConfig decky, List<ContainerListResponse> containers)
+    private bool AsWouldBeCreated(DeckyConfig decky, List<ContainerListResponse> containers, long artifactBudget)
     {
         var baseContainers = containers.Where(c => Label(c, DockerLabels.Role) == DockerLabels.BaseRole).ToList();
         var services = containers.Where(c => Label(c, DockerLabels.Role) == DockerLabels.ServiceRole).ToList();
@@ -182,7 +200,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             && decky.Services.Contains(service, StringComparer.Ordinal)
             && Label(c, DockerLabels.Spec) == DeckyContainerSpecs.SpecHash(decky.CustomService(service) is { } custom
                 ? DeckyContainerSpecs.Custom(decky, custom, baseId, _options)
-                : DeckyContainerSpecs.Service(decky, service, baseId, _options)));
+                : DeckyContainerSpecs.Service(decky, service, baseId, _options, artifactBudget)));
     }
 
     public async Task<DeckyStatus> ApplyAsync(DeckyConfig decky, CancellationToken cancellationToken)
@@ -195,6 +213,12 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
                 ?? throw new InvalidOperationException("No deployment is running on this runtime; deploy before applying a decky change.");
             var deckies = deployment.Deckies.Where(d => !string.Equals(d.Name, decky.Name, StringComparison.OrdinalIgnoreCase)).Append(decky).ToList();
             _deployment = deployment with { Deckies = deckies };
+            if (!_artifactBudgets.ContainsKey(decky.Name))
+            {
+                // A decky added to a running deployment gets what the others left of the total.
+                var left = _options.HoneypotLimits.Artifacts.MaxBytesTotal - _artifactBudgets.Values.Sum();
+                _artifactBudgets[decky.Name] = Math.Max(0, Math.Min(_options.HoneypotLimits.Artifacts.MaxBytesPerDecky, left));
+            }
             await RemoveContainersAsync(DockerLabels.DeckyFilter(decky.Name), cancellationToken).ConfigureAwait(false);
             ForgetFailures(decky.Name);
             return await StartDeckyAsync(decky, cancellationToken).ConfigureAwait(false);
@@ -214,6 +238,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
             {
                 await RemoveContainersAsync(DockerLabels.DeckyFilter(deckyName), cancellationToken).ConfigureAwait(false);
                 ForgetFailures(deckyName);
+                _artifactBudgets.Remove(deckyName);
                 if (_deployment is { } deployment)
                 {
                     var remaining = deployment.Deckies.Where(d => !string.Equals(d.Name, deckyName, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -229,6 +254,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
                 await _shim.RemoveAsync(cancellationToken).ConfigureAwait(false);
             }
             _failures.Clear();
+            _artifactBudgets.Clear();
             _deployment = null;
         }
         finally
@@ -328,7 +354,7 @@ public sealed class DockerDeckyRuntime : IDeckyRuntime, IDisposable
                 CreatePrivateDirectory(state);
                 CreatePrivateDirectory(artifacts);
             }
-            await CreateAndStartAsync(DeckyContainerSpecs.Service(decky, service, baseId, _options), cancellationToken).ConfigureAwait(false);
+            await CreateAndStartAsync(DeckyContainerSpecs.Service(decky, service, baseId, _options, _artifactBudgets.GetValueOrDefault(decky.Name, _options.HoneypotLimits.Artifacts.MaxBytesPerDecky)), cancellationToken).ConfigureAwait(false);
             return new ServiceStatus(service, ServiceRunState.Running, null, EndpointsOf(decky, service));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -452,6 +452,41 @@ public sealed class DockerDeckyRuntimeTests(DockerEngineFixture engine)
     }
 
     [Fact]
+    public async Task The_service_containers_artifact_quotas_add_up_to_at_most_the_hosts_total()
+    {
+        engine.RequireEngine();
+        const long MiB = 1024 * 1024;
+        using var runtime = engine.CreateRuntime(o =>
+        {
+            o.HoneypotLimits.Artifacts.MaxBytesPerDecky = 20 * MiB;
+            o.HoneypotLimits.Artifacts.MaxBytesTotal = 30 * MiB;
+        });
+        async Task<long> QuotaOf(string decky, string service)
+        {
+            var container = await ContainerAsync(decky, DockerLabels.ServiceRole, service);
+            var env = (await engine.Client.Containers.InspectContainerAsync(container.ID, Token)).Config!.Env;
+            return long.Parse(env.Single(e => e.StartsWith("DECNET_ARTIFACTS_MAX_BYTES=", StringComparison.Ordinal)).Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // Two deckies of 20 MiB each would be 40 MiB on a 30 MiB host: each gets half of the total.
+        await runtime.DeployAsync(Deployment(Redis(), Web(services: ["http", "ftp"])), Token);
+        Assert.Equal(15 * MiB, await QuotaOf("dnt-db1", "redis"));
+        Assert.Equal((15 * MiB / 2, 15 * MiB / 2), (await QuotaOf("dnt-web1", "http"), await QuotaOf("dnt-web1", "ftp")));
+
+        // A decky added to the running deployment gets what is left (nothing), a changed one keeps its part.
+        await runtime.ApplyAsync(Redis("dnt-db2", "10.213.7.22"), Token);
+        Assert.Equal(0, await QuotaOf("dnt-db2", "redis"));
+        await runtime.ApplyAsync(Web(services: ["http"]), Token);
+        Assert.Equal(15 * MiB, await QuotaOf("dnt-web1", "http"));
+
+        // Torn down, its part is free again for the next decky.
+        await runtime.TeardownAsync("dnt-db1", Token);
+        await runtime.ApplyAsync(Redis("dnt-db3", "10.213.7.23"), Token);
+        Assert.Equal(15 * MiB, await QuotaOf("dnt-db3", "redis"));
+        await runtime.TeardownAsync(null, Token);
+    }
+
+    [Fact]
     public async Task Containers_run_under_memory_and_pids_limits_that_the_kernel_enforces()
     {
         engine.RequireEngine();

@@ -343,6 +343,23 @@ public sealed class DockerRuntimeOptionsTests
         Assert.Contains("DECNET_SESSIONS_MAX=20", DeckyContainerSpecs.ServiceEnvironment(crowded, "svc0", options.HoneypotLimits));
     }
 
+    [Theory]
+    [InlineData(1, 64)]
+    [InlineData(2, 50)]
+    [InlineData(4, 25)]
+    [InlineData(0, 64)]
+    public void A_deckys_artifact_budget_is_its_quota_or_its_part_of_the_hosts_total(int deckies, long expectedMiB)
+    {
+        var limits = new HoneypotLimitsOptions();
+        limits.Artifacts.MaxBytesPerDecky = 64L * 1024 * 1024;
+        limits.Artifacts.MaxBytesTotal = 100L * 1024 * 1024;
+
+        Assert.Equal(expectedMiB * 1024 * 1024, DeckyContainerSpecs.ArtifactBudget(limits, deckies));
+        var decky = new DeckyConfig { Name = "web1", Ip = "10.213.7.20", Hostname = "web1-host", Services = ["http", "ftp"], NmapOs = "linux" };
+        // Split between the decky's service containers like the rest of its quota.
+        Assert.Contains($"DECNET_ARTIFACTS_MAX_BYTES={expectedMiB * 1024 * 1024 / 2}", DeckyContainerSpecs.ServiceEnvironment(decky, "http", limits, DeckyContainerSpecs.ArtifactBudget(limits, deckies)));
+    }
+
     [Fact]
     public void Every_container_gets_a_memory_limit_without_extra_swap_and_a_pids_limit()
     {
