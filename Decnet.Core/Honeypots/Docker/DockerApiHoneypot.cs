@@ -150,7 +150,7 @@ public sealed partial class DockerApiHoneypot : IHoneypotService
         JsonElement body;
         try
         {
-            using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 32 });
+            using var document = AttackerJson.Parse(request.Body, maxDepth: 32);
             body = document.RootElement.Clone();
         }
         catch (JsonException ex)
@@ -263,7 +263,7 @@ public sealed partial class DockerApiHoneypot : IHoneypotService
         JsonElement body;
         try
         {
-            using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 16 });
+            using var document = AttackerJson.Parse(request.Body, maxDepth: 16);
             body = document.RootElement.Clone();
         }
         catch (JsonException ex)
@@ -305,7 +305,7 @@ public sealed partial class DockerApiHoneypot : IHoneypotService
         var detach = false;
         try
         {
-            using var body = JsonDocument.Parse(request.Body.Length > 0 ? request.Body : "{}"u8.ToArray());
+            using var body = AttackerJson.Parse(request.Body.Length > 0 ? request.Body : "{}"u8.ToArray());
             detach = body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("Detach", out var d) && d.ValueKind == JsonValueKind.True;
         }
         catch (JsonException)

@@ -681,7 +681,7 @@ public sealed class ElasticsearchHoneypot : IHoneypotService
         {
             try
             {
-                using var body = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 32 });
+                using var body = AttackerJson.Parse(request.Body, maxDepth: 32);
                 if (body.RootElement.ValueKind == JsonValueKind.Object)
                 {
                     if (body.RootElement.TryGetProperty("size", out var sizeElement) && sizeElement.TryGetInt32(out var bodySize))

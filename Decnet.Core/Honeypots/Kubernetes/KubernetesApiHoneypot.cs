@@ -249,7 +249,7 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         JsonElement body;
         try
         {
-            using var document = JsonDocument.Parse(request.Body, new JsonDocumentOptions { MaxDepth = 48 });
+            using var document = AttackerJson.Parse(request.Body, maxDepth: 48);
             body = document.RootElement.Clone();
         }
         catch (JsonException ex)
@@ -356,7 +356,7 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         {
             var payload = parts[1].Replace('-', '+').Replace('_', '/');
             payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
-            using var document = JsonDocument.Parse(Convert.FromBase64String(payload));
+            using var document = AttackerJson.Parse(Convert.FromBase64String(payload));
             return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("sub", out var sub) && sub.ValueKind == JsonValueKind.String
                 ? Clip(sub.GetString())
                 : null;

@@ -126,6 +126,8 @@ public sealed class DockerApiHoneypotTests
             "GET /version HTTP/1.1\r\n\r\n"u8.ToArray(),
             "GET /images/../../etc/passwd/json HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(),
             "POST /containers/create?name=%00%ff HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"u8.ToArray(),
+            // Invalid UTF-8 inside JSON strings (the fuzzer's find): read as U+FFFD, never a fault.
+            [.. "POST /v1.43/containers/create?name=bad HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"Image\":\"a"u8, 0xFF, .. "b\",\"Cmd\":[\""u8, 0xFE, .. "\"]}"u8],
         ]);
 
         var version = await Docker(decky, "2375", "version", "--format", "{{.Server.Version}}");
