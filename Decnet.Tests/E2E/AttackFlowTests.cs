@@ -51,13 +51,13 @@ public sealed class AttackFlowTests : IAsyncLifetime
         await card.First.ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("traversal-path")).ToContainTextAsync("gate-ssh", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.GetByTestId("traversal-path")).ToContainTextAsync("gate-web");
+        await Assertions.Expect(page.GetByTestId("traversal-path")).ToContainTextAsync("gate-web", new() { Timeout = 30_000 });
         // The profile may list the traversal before its commands: the page shows them when the profiler's next pass lands.
         await Assertions.Expect(page.GetByTestId("commands")).ToContainTextAsync("uname -a", new() { Timeout = 30_000 });
         await _session.ScreenshotAsync("attacker-detail");
 
         await page.GotoAsync("/bounty");
         await Assertions.Expect(page.GetByTestId("bounty-table")).ToContainTextAsync("sqlmap/1.7", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.GetByTestId("bounty-table")).ToContainTextAsync("root");
+        await Assertions.Expect(page.GetByTestId("bounty-table")).ToContainTextAsync("root", new() { Timeout = 30_000 });
     }
 }

@@ -52,9 +52,17 @@ public sealed class SwarmLogListenerService(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_listener is not null)
+        if (_listener is null)
+        {
+            return;
+        }
+        try
         {
             await _listener.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host's shutdown time is up: DisposeAsync closes what is left instead of failing the stop.
         }
     }
 
