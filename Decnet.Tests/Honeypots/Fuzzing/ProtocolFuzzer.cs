@@ -136,9 +136,13 @@ public static class ProtocolFuzzer
         {
             // Every connection accepted (or refused) by the host; the service may already have cut some.
             await WaitForHandledAsync(decky, handled + held.Count(c => c.Connected));
+            await WaitForQuietAsync(held);
             early = await SettledRetainedBytesAsync();
             heldEarly = Active(decky);
             await FillHeldSessionsAsync(protocol, held);
+            // The service is done with what was sent once it stops answering (an echoing shell answers every byte):
+            // a session still working through its backlog holds buffers it is about to drop, which is not growth.
+            await WaitForQuietAsync(held);
             late = await SettledRetainedBytesAsync();
             heldLate = Active(decky);
         }
@@ -307,13 +311,14 @@ public static class ProtocolFuzzer
     }
 
     /// <summary>Reads and discards what the service answers, so it never blocks writing to us.</summary>
-    private static async Task DrainAsync(Stream stream, CancellationToken cancellationToken)
+    private static async Task DrainAsync(Stream stream, CancellationToken cancellationToken, HeldConnection? held = null)
     {
         var buffer = new byte[16 * 1024];
         try
         {
             while (await stream.ReadAsync(buffer, cancellationToken) > 0)
             {
+                held?.Answered();
             }
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
@@ -337,7 +342,7 @@ public static class ProtocolFuzzer
             {
                 continue;
             }
-            connection.Drain = DrainAsync(connection.Stream, connection.Stop.Token);
+            connection.Drain = DrainAsync(connection.Stream, connection.Stop.Token, connection);
             try
             {
                 foreach (var frame in protocol.ValidFrames.Take(depth))
@@ -382,26 +387,36 @@ public static class ProtocolFuzzer
         }
     }
 
+    /// <summary>Waits until no held connection has had an answer for half a second (at most 10 s).</summary>
+    private static async Task WaitForQuietAsync(List<HeldConnection> held)
+    {
+        var deadline = Environment.TickCount64 + 10_000;
+        while (Environment.TickCount64 < deadline && held.Any(c => Environment.TickCount64 - c.LastAnswer < 500))
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>
     /// The heap once the service has worked through what was sent: looked at every quarter second until two
-    /// looks agree within 64 KiB (at most 4 s), the highest look kept.
+    /// looks agree within 64 KiB (at most 4 s), the later look kept. What the service really keeps is there in
+    /// both looks; what was still in flight at the first is gone by the second.
     /// </summary>
     private static async Task<long> SettledRetainedBytesAsync()
     {
-        var highest = 0L;
         var previous = long.MinValue;
+        var now = 0L;
         for (var look = 0; look < 16; look++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
-            var now = RetainedBytes();
-            highest = Math.Max(highest, now);
+            now = RetainedBytes();
             if (Math.Abs(now - previous) <= 64 * 1024)
             {
                 break;
             }
             previous = now;
         }
-        return highest;
+        return now;
     }
 
     /// <summary>
@@ -429,6 +444,13 @@ public static class ProtocolFuzzer
         public List<IDisposable> Owned { get; } = [];
         public CancellationTokenSource Stop { get; } = new();
         public Task Drain { get; set; } = Task.CompletedTask;
+
+        private long _lastAnswer;
+
+        /// <summary>When the service last answered (<see cref="Environment.TickCount64"/>).</summary>
+        public long LastAnswer => Volatile.Read(ref _lastAnswer);
+
+        public void Answered() => Volatile.Write(ref _lastAnswer, Environment.TickCount64);
 
         public void Dispose()
         {
