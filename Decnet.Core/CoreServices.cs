@@ -37,7 +37,7 @@ public static class CoreServices
         Search.SearchServices.AddDecnetSearch(services);
         Swarm.Dispatch.DispatchServices.AddSwarmDispatch(services);
         Swarm.SwarmServices.AddDecnetSwarmControl(services);
-        services.AddSingleton<Honeypots.Recordings.SessionRecordings>();
+        services.AddSingleton<Recordings.SessionRecordings>();
         return services;
     }
 }

@@ -20,7 +20,7 @@ public static class FleetServices
         services.AddValidatedOptions<EmbeddedRuntimeOptions, EmbeddedRuntimeOptionsValidator>(EmbeddedRuntimeOptions.Section);
         services.TryAddSingleton<EmbeddedDeckyRuntime>();
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
-        services.TryAddSingleton<Honeypots.Artifacts.ArtifactVault>();
+        services.TryAddSingleton<Artifacts.ArtifactVault>();
         services.TryAddSingleton<DeploymentStore>();
         services.TryAddSingleton<DeckyFleet>();
         services.TryAddSingleton<DeckyMutator>();
