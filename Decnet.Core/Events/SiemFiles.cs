@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Decnet.Core.Storage;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Configuration;
 
 namespace Decnet.Core.Events;
 
@@ -17,6 +18,24 @@ public sealed class SiemFileOptions
 
     /// <summary>Rotated files kept per stream.</summary>
     public int MaxFiles { get; set; } = 5;
+}
+
+/// <summary>Every problem with <c>Decnet:Events:Siem</c> at once, each with its key.</summary>
+public sealed class SiemFileOptionsValidator : IValidateOptions<SiemFileOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SiemFileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new OptionsProblems(SiemFileOptions.Section)
+            .Required(nameof(options.Directory), options.Directory)
+            .Range(nameof(options.MaxFileBytes), options.MaxFileBytes, 64 * 1024, 64L * 1024 * 1024 * 1024)
+            .Range(nameof(options.MaxFiles), options.MaxFiles, 1, 1000);
+        if (options.Directory?.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            problems.Add(nameof(options.Directory), "contains a character a path cannot hold.");
+        }
+        return problems.Result();
+    }
 }
 
 /// <summary>
