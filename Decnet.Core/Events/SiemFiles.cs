@@ -30,7 +30,7 @@ public sealed class SiemFileOptionsValidator : IValidateOptions<SiemFileOptions>
         ArgumentNullException.ThrowIfNull(options);
         var problems = new OptionsProblems(SiemFileOptions.Section)
             .Required(nameof(options.Directory), options.Directory)
-            .Range(nameof(options.MaxFileBytes), options.MaxFileBytes, 64 * 1024, 64L * 1024 * 1024 * 1024)
+            .Range(nameof(options.MaxFileBytes), options.MaxFileBytes, 1024, 64L * 1024 * 1024 * 1024)
             .Range(nameof(options.MaxFiles), options.MaxFiles, 1, 1000);
         if (options.Directory?.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
         {

@@ -75,7 +75,7 @@ public sealed class OptionsValidationTests
         { WebOptions.Section, """{"Host":"decnet.example","Port":"0"}""", ["Decnet:Web:Host (DECNET_WEB_HOST) must be an IP address", "Decnet:Web:Port (DECNET_WEB_PORT) must be 1 to 65535 (it is 0)"] },
         { LoggingOptions.Section, """{"Directory":" "}""", ["Decnet:Logging:Directory (DECNET_LOG_DIRECTORY) is required"] },
         { TelemetryOptions.Section, """{"OtlpEndpoint":"ftp://collector:4317"}""", ["Decnet:Telemetry:OtlpEndpoint (DECNET_OTEL_ENDPOINT) must be an http:// or https:// URL"] },
-        { SiemFileOptions.Section, """{"Directory":"","MaxFileBytes":"10","MaxFiles":"0"}""", ["Decnet:Events:Siem:Directory is required", "Decnet:Events:Siem:MaxFileBytes must be 65536 to", "Decnet:Events:Siem:MaxFiles must be 1 to 1000 (it is 0)"] },
+        { SiemFileOptions.Section, """{"Directory":"","MaxFileBytes":"10","MaxFiles":"0"}""", ["Decnet:Events:Siem:Directory is required", "Decnet:Events:Siem:MaxFileBytes must be 1024 to", "Decnet:Events:Siem:MaxFiles must be 1 to 1000 (it is 0)"] },
         { EmbeddedRuntimeOptions.Section, """{"PrivilegedPortOffset":"65000"}""", ["Decnet:Runtime:Embedded:PrivilegedPortOffset must be 0 to 64512 (it is 65000)"] },
         { UserOptions.Section, """{"AdminUser":"","BcryptWorkFactor":"2"}""", ["Decnet:Users:AdminUser:", "Decnet:Users:BcryptWorkFactor:"] },
         { DockerLogCollectorOptions.Section, """{"ChannelCapacity":"5","ReconnectDelay":"00:00:00"}""", ["Decnet:Ingest:Docker:ChannelCapacity:", "Decnet:Ingest:Docker:ReconnectDelay must be"] },
