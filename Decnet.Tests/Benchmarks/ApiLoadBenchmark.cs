@@ -93,8 +93,8 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         try
         {
             WrkResult api, identity, full;
-            long statsLoads, bountyLoads, attackerLoads;
-            (long, long, long) logLoads;
+            long statsLoads, bountyLoads, attackerLoads, attackerQueryLoads;
+            (long, long, long) logLoads, logQueryLoads;
             using (var factory = await DecnetWebFactory.CreateAsync(provider))
             {
                 factory.UseKestrel();
@@ -133,8 +133,12 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 await DrainAsync(report);
                 identity = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", identityScript, baseUrl], work, print: true);
                 await DrainAsync(report);
+                (logQueryLoads, attackerQueryLoads) = (logs.QueryCacheLoads, attackers.QueryLoads);
                 full = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", fullScript, baseUrl], work, print: true);
                 report.Line($"thread pool after the full mix: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued");
+                logQueryLoads = (logs.QueryCacheLoads.Pages - logQueryLoads.Item1, logs.QueryCacheLoads.Counts - logQueryLoads.Item2, logs.QueryCacheLoads.Histograms - logQueryLoads.Item3);
+                attackerQueryLoads = attackers.QueryLoads - attackerQueryLoads;
+                report.Line($"database loads of the per-query caches during the full-mix run ({full.Requests:N0} requests): log pages/counts/histograms {logQueryLoads}, attacker searches {attackerQueryLoads}; held now: logs {logs.QueryCacheHeld}, attackers {attackers.QueryCacheHeld}");
             }
 
             WrkResult kestrel;
@@ -159,6 +163,7 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
             report.Line(string.Create(CultureInfo.InvariantCulture,
                 $"full mix against the target (>= {FullMixTarget:0} req/s with p99 < {FullMixP99TargetMs:0} ms at {Connections} connections): {full.PerSecond:0} req/s, p99 {full.P99Ms:0.0} ms: {(full.PerSecond >= FullMixTarget && full.P99Ms < FullMixP99TargetMs ? "met" : "NOT met")}"));
             report.Line($"database loads of the shared entries during the hot-mix run: stats {statsLoads}, bounty first page {bountyLoads}, attackers first pages {attackerLoads}, logs first page/total/histogram {logLoads}");
+            report.Machine();
             // Figures are reported, not asserted; correctness is: every request answered, none failed.
             Assert.DoesNotContain("Non-2xx", api.Errors + identity.Errors + full.Errors, StringComparison.Ordinal);
             Assert.True(api.Requests > 0);
