@@ -7,7 +7,9 @@ namespace Decnet.Core.Caching;
 /// Short-lived results keyed by query (a filtered log page, a search's count): many operators and API
 /// clients polling the same search share one database load per <see cref="Lifetime"/>, loaded by a single
 /// caller at a time, exactly like <see cref="SingleFlightCache{T}"/> but for many keys. A moved generation
-/// (an ingest commit) makes the next read of every key fresh.
+/// (an ingest commit) makes the next read of every key fresh. When a value has only aged (no commit since),
+/// the caller that finds it expired waits for the reload while the others keep getting the aged value until
+/// the reload lands, so a reload never stalls every reader of a popular search.
 /// </summary>
 /// <remarks>
 /// Attackers write what these results hold (raw lines, field values, commands) and anyone with a login
@@ -79,13 +81,26 @@ public sealed class QueryCache<TKey, TValue>
 
     public Task<TValue> GetAsync(TKey key, CancellationToken cancellationToken)
     {
-        if (!_entries.TryGetValue(key, out var entry) || !IsCurrent(entry, _time.GetTimestamp()))
+        var now = _time.GetTimestamp();
+        if (!_entries.TryGetValue(key, out var entry) || !IsCurrent(entry, now))
         {
+            // The caller that finds the entry expired waits for the new value.
             entry = Renew(key);
+        }
+        else if (!entry.Load.IsCompleted && entry.Previous is { } previous && IsServable(previous, now))
+        {
+            // While a value that only aged is being reloaded, the others get the previous one: nothing was
+            // committed since (same generation), so it is what the database still says, and under load a
+            // reload queues behind every request in flight.
+            return previous.Load;
         }
         var shared = entry.Load;
         return shared.IsCompleted ? shared : shared.WaitAsync(cancellationToken);
     }
+
+    /// <summary>An aged value can stand in for its reload: loaded, no commit since, and at most one lifetime past its expiry.</summary>
+    private bool IsServable(Entry entry, long now) =>
+        entry.Load.IsCompletedSuccessfully && (_generation?.Invoke() ?? 0) == entry.Generation && now < entry.ExpiresAt + _lifetimeTicks;
 
     private bool IsCurrent(Entry entry, long now) =>
         now < entry.ExpiresAt && (_generation?.Invoke() ?? 0) == entry.Generation && !entry.Load.IsFaulted && !entry.Load.IsCanceled;
@@ -112,7 +127,20 @@ public sealed class QueryCache<TKey, TValue>
             holder.Value = entry;
             if (current is not null)
             {
-                _bytes -= current.Size;
+                if (current.Generation == generation && current.Load.IsCompletedSuccessfully)
+                {
+                    // Kept (and still charged) until the reload completes: see GetAsync.
+                    entry.Previous = current;
+                    entry.Inherited = current.Size + current.Inherited;
+                    current.Previous = null;
+                    current.Inherited = 0;
+                }
+                else
+                {
+                    _bytes -= current.Size + current.Inherited;
+                    current.Inherited = 0;
+                    current.Previous = null;
+                }
             }
             _entries[key] = entry;
         }
@@ -122,11 +150,17 @@ public sealed class QueryCache<TKey, TValue>
     /// <summary>The load, measured before it completes: no caller sees a value the budget has not counted.</summary>
     private async Task<TValue> LoadAsync(TKey key, StrongBox<Entry> holder)
     {
-        var value = await _load(key, CancellationToken.None).ConfigureAwait(false);
-        if (_size is not null)
+        TValue value;
+        try
         {
-            Measure(key, holder, Math.Max(0, _size(value)));
+            value = await _load(key, CancellationToken.None).ConfigureAwait(false);
         }
+        catch
+        {
+            Measure(key, holder, 0);
+            throw;
+        }
+        Measure(key, holder, _size is null ? 0 : Math.Max(0, _size(value)));
         return value;
     }
 
@@ -141,6 +175,10 @@ public sealed class QueryCache<TKey, TValue>
             {
                 return;
             }
+            // The new value (or the failure) replaces the previous one for every caller from now on.
+            _bytes -= entry.Inherited;
+            entry.Inherited = 0;
+            entry.Previous = null;
             if (size > MaxBytes)
             {
                 _entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry));
@@ -182,7 +220,9 @@ public sealed class QueryCache<TKey, TValue>
     {
         if (_entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry)))
         {
-            _bytes -= entry.Size;
+            _bytes -= entry.Size + entry.Inherited;
+            entry.Inherited = 0;
+            entry.Previous = null;
         }
     }
 
@@ -194,5 +234,11 @@ public sealed class QueryCache<TKey, TValue>
 
         /// <summary>Charged to the budget once measured; written and read under the cache's gate only.</summary>
         public long Size { get; set; }
+
+        /// <summary>The aged value this entry reloads, served to others until the reload completes; changed under the gate.</summary>
+        public Entry? Previous { get; set; }
+
+        /// <summary>Bytes of <see cref="Previous"/> still charged to the budget; under the gate only.</summary>
+        public long Inherited { get; set; }
     }
 }

@@ -143,4 +143,50 @@ public sealed class QueryCacheTests
         await cache.GetAsync("small", CancellationToken.None);
         Assert.Equal(3, cache.Loads);
     }
+    [Fact]
+    public async Task While_an_aged_value_reloads_others_get_it_but_never_after_a_commit()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loads = 0;
+        long generation = 0;
+        var cache = new QueryCache<string, int>(_time, TimeSpan.FromSeconds(2), 16, async (_, _) =>
+        {
+            var n = Interlocked.Increment(ref loads);
+            if (n > 1)
+            {
+                await gate.Task;
+            }
+            return n;
+        }, () => Interlocked.Read(ref generation));
+
+        Assert.Equal(1, await cache.GetAsync("q", CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(2.5));
+        var reloader = cache.GetAsync("q", CancellationToken.None);
+        Assert.False(reloader.IsCompleted);
+        Assert.Equal(1, await cache.GetAsync("q", CancellationToken.None));
+        gate.SetResult();
+        Assert.Equal(2, await reloader);
+        Assert.Equal(2, await cache.GetAsync("q", CancellationToken.None));
+
+        // A commit: nobody gets the value loaded before it, everybody waits for the new load.
+        gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref generation);
+        var first = cache.GetAsync("q", CancellationToken.None);
+        var second = cache.GetAsync("q", CancellationToken.None);
+        Assert.False(second.IsCompleted);
+        gate.SetResult();
+        Assert.Equal(3, await first);
+        Assert.Equal(3, await second);
+
+        // Aged by more than a lifetime past its expiry: too old to stand in, callers wait.
+        gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _time.Advance(TimeSpan.FromSeconds(4.5));
+        var late = cache.GetAsync("q", CancellationToken.None);
+        var other = cache.GetAsync("q", CancellationToken.None);
+        Assert.False(other.IsCompleted);
+        gate.SetResult();
+        Assert.Equal(4, await late);
+        Assert.Equal(4, await other);
+        Assert.Equal(4, cache.Loads);
+    }
 }
