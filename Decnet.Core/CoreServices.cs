@@ -1,12 +1,13 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Bounty;
+using Decnet.Core.Configuration;
 using Decnet.Core.Events;
 using Decnet.Core.Health;
 using Decnet.Core.Settings;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Core;
 
@@ -17,7 +18,7 @@ public static class CoreServices
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
-        services.AddOptions<UserOptions>().BindConfiguration(UserOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<UserOptions, UserOptionsValidator>(UserOptions.Section);
         services.AddDecnetStorage();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<PasswordHasher>();
@@ -36,7 +37,7 @@ public static class CoreServices
         Search.SearchServices.AddDecnetSearch(services);
         Swarm.Dispatch.DispatchServices.AddSwarmDispatch(services);
         Swarm.SwarmServices.AddDecnetSwarmControl(services);
-        services.AddSingleton<Honeypots.Recordings.SessionRecordings>();
+        services.AddSingleton<Recordings.SessionRecordings>();
         return services;
     }
 }

@@ -1,11 +1,12 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using Decnet.Agent.Api;
 using Decnet.Agent.Heartbeat;
 using Decnet.Agent.Logging;
 using Decnet.Agent.SelfDestruct;
 using Decnet.Agent.Shipping;
 using Decnet.Agent.Spool;
+using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Runtime;
@@ -109,7 +110,7 @@ public static class AgentApplication
     {
         var services = builder.Services;
         services.AddHoneypotServices();
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.Section);
         using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
         if (RuntimeSelection.Choose(builder.Configuration, loggers.CreateLogger("Decnet.Agent")) == RuntimeSelection.Docker)
         {
@@ -122,7 +123,7 @@ public static class AgentApplication
             services.AddHostedService<ContainerLogShipping>();
             return;
         }
-        services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);
+        services.AddValidatedOptions<EmbeddedRuntimeOptions, EmbeddedRuntimeOptionsValidator>(EmbeddedRuntimeOptions.Section);
         services.AddSingleton(sp => new EmbeddedDeckyRuntime(
             sp.GetRequiredService<HoneypotServiceRegistry>(),
             sp.GetRequiredService<IHoneypotEventSink>(),

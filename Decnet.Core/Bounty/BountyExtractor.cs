@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Decnet.Core.Events;
 
@@ -31,9 +30,6 @@ public static class BountyExtractor
     public const string Payload = "payload";
 
     public static readonly IReadOnlyList<string> Types = [Credential, Fingerprint, Payload];
-
-    // Bounties are shown by our own UI and API, which encode on output; readable non-ASCII at rest matters more.
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static IReadOnlyList<ExtractedBounty> Extract(ParsedEvent e)
     {
@@ -308,16 +304,15 @@ public static class BountyExtractor
 
     private static string Json(IReadOnlyList<(string Key, string Value)> payload)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        // The ingest's per-thread writer (relaxed escaping: bounties are shown by our own UI and API, which
+        // encode on output; readable non-ASCII at rest matters more). A bounty comes with about every other event.
+        var writer = JsonScratch.Start();
+        writer.WriteStartObject();
+        foreach (var (key, value) in payload)
         {
-            writer.WriteStartObject();
-            foreach (var (key, value) in payload)
-            {
-                writer.WriteString(key, value);
-            }
-            writer.WriteEndObject();
+            writer.WriteString(key, value);
         }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        writer.WriteEndObject();
+        return JsonScratch.Finish();
     }
 }

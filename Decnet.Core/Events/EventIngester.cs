@@ -1,9 +1,8 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Threading.Channels;
 using Decnet.Core.Bounty;
 using Decnet.Core.Honeypots.Events;
@@ -54,10 +53,6 @@ public sealed partial class EventIngester(
     public const int MalformedKeptLength = 4096;
 
     private static readonly ActivitySource Source = new(ActivitySourceName);
-
-    // Stored fields are data for our own UI and API, which encode on output; keeping non-ASCII readable
-    // in the database matters more than HTML-safe escaping at rest.
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
@@ -305,12 +300,16 @@ public sealed partial class EventIngester(
         bounties.Committed(stored.Bounties);
         var inserted = new List<ParsedEvent>(stored.Inserted.Count);
         var insertedJson = new List<string>(stored.Inserted.Count);
+        var rawLines = new List<string>(stored.Inserted.Count + batch.Rejected.Count);
         foreach (var index in stored.Inserted)
         {
-            inserted.Add(batch.Rows[index].Event);
-            insertedJson.Add(batch.Rows[index].SiemJson);
+            var row = batch.Rows[index];
+            inserted.Add(row.Event);
+            insertedJson.Add(row.SiemJson);
+            rawLines.Add(row.Event.RawLine);
         }
-        WriteSiemFiles(inserted, insertedJson, batch.Rejected);
+        rawLines.AddRange(batch.Rejected);
+        WriteSiemFiles(rawLines, insertedJson);
 
         var malformed = batch.Rejected.Count;
         Interlocked.Add(ref _ingested, inserted.Count);
@@ -341,51 +340,94 @@ public sealed partial class EventIngester(
     }
 
     /// <summary>After the commit: a SIEM feed that cannot be written must not undo stored events.</summary>
-    private void WriteSiemFiles(List<ParsedEvent> inserted, List<string> insertedJson, List<string> rejectedLines)
+    private void WriteSiemFiles(List<string> rawLines, List<string> insertedJson)
     {
         try
         {
-            siem.Write(inserted.Select(e => e.RawLine).Concat(rejectedLines), insertedJson);
+            siem.Write(rawLines, insertedJson);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning(ex, "Could not append {Count} event(s) to the SIEM files in {Folder}", inserted.Count + rejectedLines.Count, siem.Folder);
+            logger.LogWarning(ex, "Could not append {Count} event(s) to the SIEM files in {Folder}", rawLines.Count, siem.Folder);
         }
     }
 
     /// <summary>
     /// SHA-256 of the raw line and the occurrence id: the same event replayed maps to the same key, while
     /// two identical lines from distinct occurrences (two connects in one microsecond) stay distinct.
+    /// The bytes hashed are the UTF-8 of <c>RawLine + "\n" + SourceId</c>, encoded into a stack or pooled
+    /// buffer: no per-row string, array or stream (this runs for every row of every batch).
     /// </summary>
     public static string EventKey(IngestLine line)
     {
-        var text = string.Concat(line.RawLine, "\n", line.SourceId);
-        var bytes = Encoding.UTF8.GetBytes(text);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var raw = line.RawLine ?? string.Empty;
+        var source = line.SourceId ?? string.Empty;
+        var most = Encoding.UTF8.GetMaxByteCount(raw.Length + 1 + source.Length);
+        byte[]? rented = null;
+        var buffer = most <= StackBytes ? stackalloc byte[StackBytes] : (rented = ArrayPool<byte>.Shared.Rent(most));
+        try
+        {
+            // The separator cannot join a surrogate pair across the two parts, so encoding them apart
+            // gives the same bytes as encoding the concatenated text (a lone surrogate becomes U+FFFD either way).
+            var length = Encoding.UTF8.GetBytes(raw, buffer);
+            buffer[length++] = (byte)'\n';
+            length += Encoding.UTF8.GetBytes(source, buffer[length..]);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(buffer[..length], hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
-    /// <summary>A JSON object of the parameters; a name repeated across SD elements keeps its first value.</summary>
+    /// <summary>
+    /// A JSON object of the parameters; a name repeated across SD elements keeps its first value.
+    /// Written into a per-thread buffer and writer that are reset, not recreated, for every row.
+    /// </summary>
     public static string FieldsJson(IReadOnlyList<KeyValuePair<string, string>> fields)
     {
         if (fields.Count == 0)
         {
             return "{}";
         }
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        var writer = JsonScratch.Start();
+        writer.WriteStartObject();
+        // A handful of fields is the rule: a backwards scan beats a hash set there. An attacker's line with
+        // thousands of parameters gets the hash set, so it stays linear.
+        var seen = fields.Count > LinearScanFields ? new HashSet<string>(StringComparer.Ordinal) : null;
+        for (var i = 0; i < fields.Count; i++)
         {
-            writer.WriteStartObject();
-            foreach (var (key, value) in fields)
+            var (key, value) = fields[i];
+            if (seen is not null ? seen.Add(key) : !SeenBefore(fields, i))
             {
-                if (seen.Add(key))
-                {
-                    writer.WriteString(key, value);
-                }
+                writer.WriteString(key, value);
             }
-            writer.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        writer.WriteEndObject();
+        return JsonScratch.Finish();
+    }
+
+    /// <summary>At most this many fields are de-duplicated by scanning, more by a hash set.</summary>
+    internal const int LinearScanFields = 16;
+
+    private const int StackBytes = 1024;
+
+    private static bool SeenBefore(IReadOnlyList<KeyValuePair<string, string>> fields, int index)
+    {
+        var key = fields[index].Key;
+        for (var j = 0; j < index; j++)
+        {
+            if (string.Equals(fields[j].Key, key, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void KeepMalformed(string rawLine)

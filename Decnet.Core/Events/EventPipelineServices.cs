@@ -1,8 +1,9 @@
+using Decnet.Core.Configuration;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Health;
 using Decnet.Core.Honeypots.Events;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Events;
@@ -15,12 +16,11 @@ public static class EventPipelineServices
         services.TryAddSingleton(TimeProvider.System);
         // The same channel the fleet's deckies publish to; whoever registers first provides it.
         services.TryAddSingleton<ChannelEventSink>();
-        services.AddOptions<SiemFileOptions>().BindConfiguration(SiemFileOptions.Section);
+        services.AddValidatedOptions<SiemFileOptions, SiemFileOptionsValidator>(SiemFileOptions.Section);
         services.TryAddSingleton<SiemFiles>();
         services.TryAddSingleton(Storage.IngestStore.Create);
         services.TryAddSingleton<EventIngester>();
-        services.AddOptions<FileIngestOptions>().BindConfiguration(FileIngestOptions.Section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FileIngestOptions>, FileIngestOptionsValidator>());
+        services.AddValidatedOptions<FileIngestOptions, FileIngestOptionsValidator>(FileIngestOptions.Section);
         services.TryAddSingleton<FileTailCollector>();
         services.TryAddSingleton<EventLog>();
         services.AddSingleton<IHealthProbe, IngestionProbe>();

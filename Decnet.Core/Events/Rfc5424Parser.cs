@@ -270,13 +270,23 @@ public static class Rfc5424Parser
     {
         while (position < text.Length)
         {
+            // Plain runs are copied in one piece; only a quote or a backslash needs a look.
+            var run = text.AsSpan(position).IndexOfAny('"', '\\');
+            if (run < 0)
+            {
+                value.Append(text.AsSpan(position));
+                position = text.Length;
+                return false;
+            }
+            value.Append(text.AsSpan(position, run));
+            position += run;
             var c = text[position];
             if (c == '"')
             {
                 position++;
                 return true;
             }
-            if (c == '\\' && position + 1 < text.Length)
+            if (position + 1 < text.Length)
             {
                 var next = text[position + 1];
                 switch (next)

@@ -1,7 +1,10 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Decnet.Core.Storage;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Configuration;
 
 namespace Decnet.Core.Events;
 
@@ -19,6 +22,24 @@ public sealed class SiemFileOptions
     public int MaxFiles { get; set; } = 5;
 }
 
+/// <summary>Every problem with <c>Decnet:Events:Siem</c> at once, each with its key.</summary>
+public sealed class SiemFileOptionsValidator : IValidateOptions<SiemFileOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SiemFileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new OptionsProblems(SiemFileOptions.Section)
+            .Required(nameof(options.Directory), options.Directory)
+            .Range(nameof(options.MaxFileBytes), options.MaxFileBytes, 64 * 1024, 64L * 1024 * 1024 * 1024)
+            .Range(nameof(options.MaxFiles), options.MaxFiles, 1, 1000);
+        if (options.Directory?.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            problems.Add(nameof(options.Directory), "contains a character a path cannot hold.");
+        }
+        return problems.Result();
+    }
+}
+
 /// <summary>
 /// The feeds a SIEM tails: every raw line the pipeline accepted or rejected goes to <c>decnet.log</c>,
 /// every stored event to <c>decnet.json</c>. Written after the database commit, so a file never holds an
@@ -29,7 +50,6 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
     public const string RawFileName = "decnet.log";
     public const string JsonFileName = "decnet.json";
 
-    private static readonly JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly Lock _gate = new();
 
     public string Folder => Path.IsPathRooted(options.Value.Directory)
@@ -40,24 +60,16 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
     /// Appends the raw lines (stored and rejected) and the JSON records of the stored events, each made by
     /// <see cref="JsonLine"/> beforehand (the ingest makes them while the previous batch is being stored).
     /// </summary>
-    public void Write(IEnumerable<string> rawLines, IEnumerable<string> jsonLines)
+    public void Write(IReadOnlyList<string> rawLines, IReadOnlyList<string> jsonLines)
     {
-        var raw = new StringBuilder();
-        foreach (var line in rawLines)
-        {
-            // One record per line: a line break inside a rejected line must not forge a second record.
-            raw.Append(line.Replace('\n', ' ').Replace('\r', ' ')).Append('\n');
-        }
-        var json = new StringBuilder();
-        foreach (var line in jsonLines)
-        {
-            json.Append(line).Append('\n');
-        }
+        ArgumentNullException.ThrowIfNull(rawLines);
+        ArgumentNullException.ThrowIfNull(jsonLines);
         lock (_gate)
         {
             System.IO.Directory.CreateDirectory(Folder);
-            Append(RawFileName, raw.ToString());
-            Append(JsonFileName, json.ToString());
+            // One record per line: a line break inside a rejected line must not forge a second record.
+            Append(RawFileName, rawLines, flattenBreaks: true);
+            Append(JsonFileName, jsonLines, flattenBreaks: false);
         }
     }
 
@@ -65,53 +77,111 @@ public sealed class SiemFiles(IOptions<SiemFileOptions> options, IOptions<Storag
     public static string JsonLine(ParsedEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + e.RawLine.Length * 2);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = s_json.Encoder }))
+        var writer = JsonScratch.Start();
+        writer.WriteStartObject();
+        Span<char> timestamp = stackalloc char[40];
+        writer.WriteString("timestamp", e.TimestampUtc.TryFormat(timestamp, out var written, "O", CultureInfo.InvariantCulture)
+            ? timestamp[..written]
+            : e.TimestampUtc.ToString("O", CultureInfo.InvariantCulture));
+        writer.WriteString("decky", e.Decky);
+        writer.WriteString("service", e.Service);
+        writer.WriteString("event_type", e.EventType);
+        writer.WriteString("attacker_ip", e.AttackerIp);
+        writer.WriteStartObject("fields");
+        WriteFields(writer, e.Fields);
+        writer.WriteEndObject();
+        writer.WriteString("msg", e.Message);
+        writer.WriteString("raw_line", e.RawLine);
+        writer.WriteEndObject();
+        return JsonScratch.Finish();
+    }
+
+    /// <summary>
+    /// Several structured-data elements may repeat a key: each key once, where it first appears, with the
+    /// value of its last occurrence. A few fields are matched by scanning; many (an attacker's line) by a dictionary.
+    /// </summary>
+    private static void WriteFields(Utf8JsonWriter writer, IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        if (fields.Count > EventIngester.LinearScanFields)
         {
-            writer.WriteStartObject();
-            writer.WriteString("timestamp", e.TimestampUtc.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            writer.WriteString("decky", e.Decky);
-            writer.WriteString("service", e.Service);
-            writer.WriteString("event_type", e.EventType);
-            writer.WriteString("attacker_ip", e.AttackerIp);
-            writer.WriteStartObject("fields");
-            foreach (var (key, value) in Fields(e.Fields))
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in fields)
+            {
+                map[key] = value;
+            }
+            foreach (var (key, value) in map)
             {
                 writer.WriteString(key, value);
             }
-            writer.WriteEndObject();
-            writer.WriteString("msg", e.Message);
-            writer.WriteString("raw_line", e.RawLine);
-            writer.WriteEndObject();
+            return;
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    // Several structured-data elements may repeat a key: the last one wins, as in the database row.
-    private static Dictionary<string, string> Fields(IReadOnlyList<KeyValuePair<string, string>> fields)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in fields)
+        for (var i = 0; i < fields.Count; i++)
         {
-            map[key] = value;
+            var key = fields[i].Key;
+            var first = true;
+            for (var j = 0; j < i && first; j++)
+            {
+                first = !string.Equals(fields[j].Key, key, StringComparison.Ordinal);
+            }
+            if (!first)
+            {
+                continue;
+            }
+            var value = fields[i].Value;
+            for (var j = i + 1; j < fields.Count; j++)
+            {
+                if (string.Equals(fields[j].Key, key, StringComparison.Ordinal))
+                {
+                    value = fields[j].Value;
+                }
+            }
+            writer.WriteString(key, value);
         }
-        return map;
     }
 
-    private void Append(string name, string text)
+    /// <summary>
+    /// The batch's lines as UTF-8 in one pooled buffer and one write: no batch-sized string or array per
+    /// batch (megabytes each, on the large object heap, at thousands of rows a second).
+    /// </summary>
+    private void Append(string name, IReadOnlyList<string> lines, bool flattenBreaks)
     {
-        if (text.Length == 0)
+        if (lines.Count == 0)
         {
             return;
         }
-        var path = Path.Combine(Folder, name);
-        var bytes = Encoding.UTF8.GetBytes(text);
-        if (File.Exists(path) && new FileInfo(path).Length + bytes.Length > options.Value.MaxFileBytes)
+        var size = 0L;
+        foreach (var line in lines)
         {
-            Rotate(path);
+            size += Encoding.UTF8.GetByteCount(line) + 1;
         }
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        stream.Write(bytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)size));
+        try
+        {
+            var written = 0;
+            foreach (var line in lines)
+            {
+                var bytes = buffer.AsSpan(written, Encoding.UTF8.GetBytes(line, buffer.AsSpan(written)));
+                if (flattenBreaks)
+                {
+                    // In UTF-8 these two bytes only ever stand for the characters themselves.
+                    bytes.Replace((byte)'\n', (byte)' ');
+                    bytes.Replace((byte)'\r', (byte)' ');
+                }
+                written += bytes.Length;
+                buffer[written++] = (byte)'\n';
+            }
+            var path = Path.Combine(Folder, name);
+            if (File.Exists(path) && new FileInfo(path).Length + written > options.Value.MaxFileBytes)
+            {
+                Rotate(path);
+            }
+            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            stream.Write(buffer, 0, written);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private void Rotate(string path)

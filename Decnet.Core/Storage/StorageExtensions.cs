@@ -1,3 +1,4 @@
+using Decnet.Core.Configuration;
 using Decnet.Core.Storage.Postgres;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -11,8 +12,7 @@ public static class StorageExtensions
 {
     public static IServiceCollection AddDecnetStorage(this IServiceCollection services)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.Section);
         // One data source (connection pool, prepared statement cache) for EF and the raw ingest commands alike.
         services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value.PostgresConnectionString()));
         services.AddPooledDbContextFactory<DecnetDbContext>((sp, options) =>

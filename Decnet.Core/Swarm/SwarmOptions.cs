@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Decnet.Core.Configuration;
 using Decnet.Core.Swarm.Dispatch;
 using Decnet.Core.Swarm.Updates;
 
@@ -121,43 +122,30 @@ public sealed class SwarmOptionsValidator : Microsoft.Extensions.Options.IValida
     public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, SwarmOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = new List<string>();
-        Annotations(options, SwarmOptions.Section, errors);
-        Annotations(options.Agent, $"{SwarmOptions.Section}:Agent", errors);
-        Annotations(options.Updates, $"{SwarmOptions.Section}:Updates", errors);
+        var problems = new OptionsProblems(SwarmOptions.Section)
+            .Annotations(options)
+            .Annotations(options.Agent, "Agent")
+            .Annotations(options.Updates, "Updates");
         if (options.Enabled)
         {
             if (SwarmOptions.HttpsPort(options.ControllerUrl) is null)
             {
-                errors.Add($"{SwarmOptions.Section}:ControllerUrl must be an https:// URL with a port (mutual TLS), not '{options.ControllerUrl}'.");
+                problems.Add("ControllerUrl", $"must be an https:// URL with a port (mutual TLS), not '{options.ControllerUrl}'.");
             }
             if (SwarmOptions.HttpsPort(options.EnrollmentUrl) is null)
             {
-                errors.Add($"{SwarmOptions.Section}:EnrollmentUrl must be an https:// URL with a port (bundles carry private keys), not '{options.EnrollmentUrl}'.");
+                problems.Add("EnrollmentUrl", $"must be an https:// URL with a port (bundles carry private keys), not '{options.EnrollmentUrl}'.");
             }
             if (!options.TryGetSyslogEndpoint(out _))
             {
-                errors.Add($"{SwarmOptions.Section}:SyslogUrl must be address:port, e.g. 0.0.0.0:6514, not '{options.SyslogUrl}'.");
+                problems.Add("SyslogUrl", $"must be address:port, e.g. 0.0.0.0:6514, not '{options.SyslogUrl}'.");
             }
             var ports = new[] { SwarmOptions.HttpsPort(options.ControllerUrl), SwarmOptions.HttpsPort(options.EnrollmentUrl), options.TryGetSyslogEndpoint(out var syslog) ? syslog.Port : (int?)null };
             if (ports.Where(p => p is > 0).GroupBy(p => p).Any(g => g.Count() > 1))
             {
-                errors.Add($"{SwarmOptions.Section}: ControllerUrl, EnrollmentUrl and SyslogUrl need three different ports.");
+                problems.AddToSection("ControllerUrl, EnrollmentUrl and SyslogUrl need three different ports.");
             }
         }
-        return errors.Count == 0
-            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
-            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(errors);
-    }
-
-    private static void Annotations(object value, string prefix, List<string> errors)
-    {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
-        foreach (var result in results)
-        {
-            var member = result.MemberNames.FirstOrDefault();
-            errors.Add(member is null ? $"{prefix}: {result.ErrorMessage}" : $"{prefix}:{member}: {result.ErrorMessage}");
-        }
+        return problems.Result();
     }
 }

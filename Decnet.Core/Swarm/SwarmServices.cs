@@ -1,6 +1,7 @@
+using Decnet.Core.Configuration;
 using Decnet.Core.Swarm.Enrollment;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Swarm;
@@ -15,8 +16,7 @@ public static class SwarmServices
     public static IServiceCollection AddDecnetSwarmControl(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<SwarmOptions>().BindConfiguration(SwarmOptions.Section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SwarmOptions>, SwarmOptionsValidator>());
+        services.AddValidatedOptions<SwarmOptions, SwarmOptionsValidator>(SwarmOptions.Section);
         services.TryAddSingleton<SwarmOverview>();
         services.TryAddSingleton<Security.SwarmRevocations>();
         services.TryAddSingleton<Security.SwarmSecurityEvents>();

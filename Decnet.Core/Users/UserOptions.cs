@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Decnet.Core.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Users;
 
@@ -60,4 +62,11 @@ public sealed class UserOptions : IValidatableObject
                 [nameof(UsernameDelayMax)]);
         }
     }
+}
+
+/// <summary>Every problem with <c>Decnet:Users</c> at once, each with its key.</summary>
+public sealed class UserOptionsValidator : IValidateOptions<UserOptions>
+{
+    public ValidateOptionsResult Validate(string? name, UserOptions options) =>
+        new OptionsProblems(UserOptions.Section).Annotations(options).Result();
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using Decnet.Core.Honeypots.Artifacts;
+using Decnet.Core.Artifacts;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

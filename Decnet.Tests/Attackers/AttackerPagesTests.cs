@@ -15,7 +15,7 @@ public sealed class AttackerPagesTests : ComponentTestContext
         await base.InitializeAsync();
         Services.AddSingleton(Bed.Services.GetRequiredService<AttackerDirectory>());
         Services.AddSingleton(Bed.Services.GetRequiredService<NotificationHub>());
-        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Honeypots.Recordings.SessionRecordings>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Recordings.SessionRecordings>());
         SignIn(await Bed.CreateActiveUserAsync("viewer", "viewer-password-1", UserRole.Viewer));
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Decnet.Core.Attackers;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Fleet;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Core.Users;
 using Decnet.Tests.Honeypots;
 using Decnet.Tests.Infrastructure;

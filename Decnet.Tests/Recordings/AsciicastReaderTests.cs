@@ -1,5 +1,5 @@
 using System.Text;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Tests.Infrastructure;
 
 namespace Decnet.Tests.Recordings;

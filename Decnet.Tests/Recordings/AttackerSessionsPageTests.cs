@@ -1,6 +1,6 @@
 using Bunit;
 using Decnet.Core.Attackers;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
 using Decnet.Core.Users;

@@ -1,6 +1,6 @@
 using AngleSharp.Dom;
 using Bunit;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Components.Controls.Replay;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using Decnet.Core.Honeypots.Artifacts;
+using Decnet.Core.Artifacts;
 using Decnet.Web.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,4 +1,4 @@
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Web.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Decnet.Core.Configuration;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
 using Decnet.Core.Users;
@@ -22,7 +23,7 @@ public static class StreamApi
 
     public static IServiceCollection AddDecnetEventStream(this IServiceCollection services)
     {
-        services.AddOptions<EventStreamOptions>().BindConfiguration(EventStreamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<EventStreamOptions, EventStreamOptionsValidator>(EventStreamOptions.Section);
         services.AddSingleton(sp => new StreamTicketStore(
             sp.GetKeyedService<TimeProvider>(TicketClockKey) ?? sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<EventStreamOptions>>()));

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
+using Decnet.Core.Configuration;
 using Decnet.Core.Users;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
@@ -23,8 +24,7 @@ public static class AuthenticationSetup
 
     public static IServiceCollection AddDecnetAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddValidatedOptions<AuthOptions, AuthOptionsValidator>(AuthOptions.Section);
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<SessionValidator>();

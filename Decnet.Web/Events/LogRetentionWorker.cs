@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Threading.Channels;
+using Decnet.Core.Configuration;
 using Decnet.Core.Events.Retention;
 using Decnet.Core.Settings;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,13 @@ public sealed class LogRetentionOptions
 
     [Range(100, 100_000)]
     public int BatchSize { get; set; } = LogPurger.DefaultBatchSize;
+}
+
+/// <summary>Every problem with <c>Decnet:Logs:Retention</c> at once, each with its key.</summary>
+public sealed class LogRetentionOptionsValidator : IValidateOptions<LogRetentionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LogRetentionOptions options) =>
+        new OptionsProblems(LogRetentionOptions.Section).Annotations(options).Result();
 }
 
 /// <summary>

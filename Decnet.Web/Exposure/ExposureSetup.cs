@@ -1,3 +1,4 @@
+using Decnet.Core.Configuration;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
@@ -13,8 +14,7 @@ public static class ExposureSetup
     public static WebApplicationBuilder AddDashboardExposure(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<TrustedProxyOptions>().BindConfiguration(TrustedProxyOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TrustedProxyOptions>, TrustedProxyOptionsValidator>();
+        services.AddValidatedOptions<TrustedProxyOptions, TrustedProxyOptionsValidator>(TrustedProxyOptions.Section);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<TrustedProxyOptions>>((forwarded, trusted) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -32,8 +32,7 @@ public static class ExposureSetup
             forwarded.ForwardLimit = null;
         });
 
-        services.AddOptions<DashboardTlsOptions>().BindConfiguration(DashboardTlsOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DashboardTlsOptions>, DashboardTlsOptionsValidator>();
+        services.AddValidatedOptions<DashboardTlsOptions, DashboardTlsOptionsValidator>(DashboardTlsOptions.Section);
         if (DashboardTlsOptions.IsEnabled(builder.Configuration))
         {
             // Every HTTPS address without a certificate of its own (the dashboard's) serves this one;

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
-using Decnet.Core;
+using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
+using Decnet.Core;
 using Decnet.Web.Api;
 using Decnet.Web.Authentication;
 using Decnet.Web.Components;
@@ -14,8 +15,8 @@ using Decnet.Web.Deckies;
 using Decnet.Web.Events;
 using Decnet.Web.Exposure;
 using Decnet.Web.Health;
-using Decnet.Web.Swarm.Shipping;
 using Decnet.Web.Swarm.Controller;
+using Decnet.Web.Swarm.Shipping;
 using Decnet.Web.Telemetry;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
@@ -41,7 +42,9 @@ public static class Extensions
         builder.UseBuildOutputStaticAssets();
 
         var services = builder.Services;
-        services.AddOptions<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<WebOptions, WebOptionsValidator>(WebOptions.Section);
+        services.AddValidatedOptions<LoggingOptions, LoggingOptionsValidator>(LoggingOptions.Section);
+        services.AddValidatedOptions<TelemetryOptions, TelemetryOptionsValidator>(TelemetryOptions.Section);
         services.AddDecnetCore();
         if (RuntimeSelection.Choose(builder.Configuration, StartupLogger()) == RuntimeSelection.Docker)
         {
@@ -65,7 +68,7 @@ public static class Extensions
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
-        services.AddOptions<LogRetentionOptions>().BindConfiguration(LogRetentionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<LogRetentionOptions, LogRetentionOptionsValidator>(LogRetentionOptions.Section);
         services.AddHostedService<LogRetentionWorker>();
         services.AddSwarmLogShipping();
         builder.AddSwarmControl();

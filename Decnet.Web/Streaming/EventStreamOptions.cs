@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Decnet.Core.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Web.Streaming;
 
@@ -46,4 +48,23 @@ public sealed class EventStreamOptions
     /// <summary>After a slow client is dropped, how long its last message may take before the connection is cut.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan DropGrace { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Every problem with <c>Decnet:Stream</c> at once, each with its key.</summary>
+public sealed class EventStreamOptionsValidator : IValidateOptions<EventStreamOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EventStreamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new OptionsProblems(EventStreamOptions.Section).Annotations(options);
+        if (options.MaxTicketsPerUser > options.MaxOutstandingTickets)
+        {
+            problems.Add(nameof(options.MaxTicketsPerUser), $"({options.MaxTicketsPerUser}) cannot exceed MaxOutstandingTickets ({options.MaxOutstandingTickets}).");
+        }
+        if (options.MaxStreamsPerUser > options.MaxConcurrentStreams)
+        {
+            problems.Add(nameof(options.MaxStreamsPerUser), $"({options.MaxStreamsPerUser}) cannot exceed MaxConcurrentStreams ({options.MaxConcurrentStreams}).");
+        }
+        return problems.Result();
+    }
 }

@@ -1,10 +1,11 @@
+using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Events.Collection;
-using Decnet.Core.Storage;
 using Decnet.Core.Health;
 using Decnet.Core.Honeypots.Hosting;
-using Microsoft.Extensions.DependencyInjection;
+using Decnet.Core.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,19 +20,18 @@ public static class DockerRuntimeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddDockerDeckyRuntime(this IServiceCollection services)
     {
-        services.AddOptions<DockerRuntimeOptions>().BindConfiguration(DockerRuntimeOptions.SectionName).ValidateOnStart()
+        services.AddValidatedOptions<DockerRuntimeOptions, DockerRuntimeOptionsValidator>(DockerRuntimeOptions.SectionName)
             // A local engine shares this host's folders: service state and artifacts land in our data folder.
             .PostConfigure<IOptions<StorageOptions>>((docker, storage) =>
                 docker.HostDataDirectory ??= docker.Endpoint.StartsWith("unix://", StringComparison.Ordinal) ? storage.Value.DataPath : null)
             .PostConfigure<IOptions<HoneypotLimitsOptions>>((docker, limits) => docker.HoneypotLimits = limits.Value);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DockerRuntimeOptions>, DockerRuntimeOptionsValidator>());
         services.TryAddSingleton(sp => new DockerDeckyRuntime(
             sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<DockerDeckyRuntime>());
         services.AddSingleton<IHealthProbe, DockerProbe>();
         // The containers' stdout is where their events are: the collector follows it into the ingest.
-        services.AddOptions<DockerLogCollectorOptions>().BindConfiguration(DockerLogCollectorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<DockerLogCollectorOptions, DockerLogCollectorOptionsValidator>(DockerLogCollectorOptions.Section);
         // The master's ingest unless the host registered its own sink first (a worker's spool).
         services.TryAddSingleton<IContainerLineSink, IngestLineSink>();
         services.TryAddSingleton(sp => new DockerLogCollector(

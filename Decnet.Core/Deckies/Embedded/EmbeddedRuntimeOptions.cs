@@ -1,3 +1,6 @@
+using Decnet.Core.Configuration;
+using Microsoft.Extensions.Options;
+
 namespace Decnet.Core.Deckies.Embedded;
 
 public sealed class EmbeddedRuntimeOptions
@@ -31,5 +34,21 @@ public sealed class EmbeddedRuntimeOptions
         {
             return false;
         }
+    }
+}
+
+/// <summary>Every problem with <c>Decnet:Runtime:Embedded</c> at once, each with its key.</summary>
+public sealed class EmbeddedRuntimeOptionsValidator : IValidateOptions<EmbeddedRuntimeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EmbeddedRuntimeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new OptionsProblems(EmbeddedRuntimeOptions.Section);
+        if (options.PrivilegedPortOffset is { } offset)
+        {
+            // Port 1023 plus the offset must still be a port.
+            problems.Range(nameof(options.PrivilegedPortOffset), offset, 0, 65535 - 1023);
+        }
+        return problems.Result();
     }
 }

@@ -1,9 +1,10 @@
+using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Honeypots.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Core.Deckies.Fleet;
 
@@ -16,10 +17,10 @@ public static class FleetServices
         // Events from in-process deckies; the ingest pipeline reads this channel.
         services.TryAddSingleton<ChannelEventSink>();
         services.TryAddSingleton<IHoneypotEventSink>(sp => sp.GetRequiredService<ChannelEventSink>());
-        services.AddOptions<EmbeddedRuntimeOptions>().BindConfiguration(EmbeddedRuntimeOptions.Section);
+        services.AddValidatedOptions<EmbeddedRuntimeOptions, EmbeddedRuntimeOptionsValidator>(EmbeddedRuntimeOptions.Section);
         services.TryAddSingleton<EmbeddedDeckyRuntime>();
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<EmbeddedDeckyRuntime>());
-        services.TryAddSingleton<Honeypots.Artifacts.ArtifactVault>();
+        services.TryAddSingleton<Artifacts.ArtifactVault>();
         services.TryAddSingleton<DeploymentStore>();
         services.TryAddSingleton<DeckyFleet>();
         services.TryAddSingleton<DeckyMutator>();

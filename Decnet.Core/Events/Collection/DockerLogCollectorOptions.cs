@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Decnet.Core.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Decnet.Core.Events.Collection;
 
@@ -20,4 +22,18 @@ public sealed class DockerLogCollectorOptions
 
     /// <summary>On shutdown, how long the lines already read may take to be stored; the rest is read again next start.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Every problem with <c>Decnet:Ingest:Docker</c> at once, each with its key.</summary>
+public sealed class DockerLogCollectorOptionsValidator : IValidateOptions<DockerLogCollectorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DockerLogCollectorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new OptionsProblems(DockerLogCollectorOptions.Section)
+            .Annotations(options)
+            .Range(nameof(options.ReconnectDelay), options.ReconnectDelay, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10))
+            .Range(nameof(options.DrainTimeout), options.DrainTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10))
+            .Result();
+    }
 }

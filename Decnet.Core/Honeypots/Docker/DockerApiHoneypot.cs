@@ -7,7 +7,6 @@ using System.Text.RegularExpressions;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Http;
 using Decnet.Core.Honeypots.Shell;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Decnet.Core.Honeypots.Docker;
 
@@ -76,7 +75,7 @@ public sealed partial class DockerApiHoneypot : IHoneypotService
     {
         connection.Emit("request", GoHttp.RequestFields(request));
         var (apiVersion, path) = SplitVersion(request.Path);
-        var query = QueryHelpers.ParseQuery(request.Query);
+        var query = UrlQuery.Parse(request.Query);
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var method = request.Method;
 

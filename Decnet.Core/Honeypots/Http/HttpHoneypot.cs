@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Decnet.Core.Honeypots.Hosting;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Decnet.Core.Honeypots.Http;
 
@@ -269,7 +268,7 @@ public sealed class HttpHoneypot : IHoneypotService
         {
             return null;
         }
-        var form = QueryHelpers.ParseQuery(formText);
+        var form = UrlQuery.Parse(formText);
         var user = UserFields.Select(f => form.TryGetValue(f, out var v) ? v.ToString() : null).FirstOrDefault(v => v is not null);
         var password = PasswordFields.Select(f => form.TryGetValue(f, out var v) ? v.ToString() : null).FirstOrDefault(v => v is not null);
         if (password is null)

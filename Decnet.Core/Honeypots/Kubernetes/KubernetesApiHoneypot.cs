@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Honeypots.Http;
-using Microsoft.AspNetCore.WebUtilities;
 
 namespace Decnet.Core.Honeypots.Kubernetes;
 
@@ -150,7 +149,7 @@ public sealed class KubernetesApiHoneypot : IHoneypotService
         }
 
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var query = QueryHelpers.ParseQuery(request.Query);
+        var query = UrlQuery.Parse(request.Query);
         switch (segments)
         {
             case [] when _access == ApiAccess.Basic:

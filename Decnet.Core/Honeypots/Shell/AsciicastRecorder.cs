@@ -20,6 +20,11 @@ public sealed class AsciicastRecorder : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The event that closes a recording; its <see cref="RecordingField"/> names the file.</summary>
+    public const string RecordedEvent = "session_recorded";
+
+    public const string RecordingField = "recording";
+
     /// <summary>How much more quota a growing recording takes at a time; what it did not use is given back at the end.</summary>
     public const long ReservationStep = 64 * 1024;
 
@@ -90,7 +95,7 @@ public sealed class AsciicastRecorder : IAsyncDisposable
     /// <summary>The fields of the <c>session_recorded</c> event that closes a recording.</summary>
     public (string Key, string? Value)[] RecordedFields(string? username, Guid session) =>
     [
-        ("recording", Name), ("path", Path),
+        (RecordingField, Name), ("path", Path),
         ("bytes", Bytes.ToString(CultureInfo.InvariantCulture)),
         ("duration", Duration.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)),
         ("truncated", Truncated ? "true" : "false"),

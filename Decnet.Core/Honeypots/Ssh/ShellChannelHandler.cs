@@ -148,7 +148,7 @@ public sealed class ShellChannelHandler(SshServerSession session, SshChannel cha
         {
             _recorder = null;
             await recorder.DisposeAsync().ConfigureAwait(false);
-            session.Connection.Emit(Recordings.SessionRecordings.RecordedEvent, recorder.RecordedFields(session.AuthenticatedUser, session.Connection.SessionId));
+            session.Connection.Emit(AsciicastRecorder.RecordedEvent, recorder.RecordedFields(session.AuthenticatedUser, session.Connection.SessionId));
         }
     }
 }

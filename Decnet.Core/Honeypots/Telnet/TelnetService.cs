@@ -136,7 +136,7 @@ public sealed class TelnetService(ServiceContext context) : IHoneypotService
             if (recorder is not null)
             {
                 await recorder.DisposeAsync().ConfigureAwait(false);
-                connection.Emit(Recordings.SessionRecordings.RecordedEvent, recorder.RecordedFields(user, connection.SessionId));
+                connection.Emit(AsciicastRecorder.RecordedEvent, recorder.RecordedFields(user, connection.SessionId));
             }
         }
     }

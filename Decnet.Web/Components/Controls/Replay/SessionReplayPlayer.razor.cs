@@ -1,5 +1,5 @@
 using System.Globalization;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Components.Controls.Replay;

@@ -1,5 +1,5 @@
 using Decnet.Core.Attackers;
-using Decnet.Core.Honeypots.Recordings;
+using Decnet.Core.Recordings;
 using Decnet.Core.Notifications;
 using Decnet.Web.Components.Controls;
 using Microsoft.AspNetCore.Components;

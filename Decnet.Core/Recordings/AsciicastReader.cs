@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Decnet.Core.Honeypots.Recordings;
+namespace Decnet.Core.Recordings;
 
 /// <summary>The header of an asciicast v2 recording.</summary>
 public sealed record AsciicastHeader(int Width, int Height, DateTimeOffset? StartedAt);

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Decnet.Core.Honeypots.Shell;
 using Decnet.Core.Search;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Decnet.Core.Honeypots.Recordings;
+namespace Decnet.Core.Recordings;
 
 /// <summary>
 /// The shell sessions an attacker left recorded. A recording belongs to an attacker only through a
@@ -16,8 +17,8 @@ namespace Decnet.Core.Honeypots.Recordings;
 /// </summary>
 public sealed partial class SessionRecordings(IDbContextFactory<DecnetDbContext> dbFactory, IOptions<StorageOptions> storage)
 {
-    public const string RecordedEvent = "session_recorded";
-    public const string RecordingField = "recording";
+    public const string RecordedEvent = AsciicastRecorder.RecordedEvent;
+    public const string RecordingField = AsciicastRecorder.RecordingField;
     public const int MaxListed = 200;
 
     /// <summary>Where the embedded runtime keeps each decky's service state.</summary>

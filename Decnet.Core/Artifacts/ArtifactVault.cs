@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Decnet.Core.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Decnet.Core.Honeypots.Artifacts;
+namespace Decnet.Core.Artifacts;
 
 /// <summary>
 /// Finds a captured artifact for download. Every part of the request is checked against the exact
