@@ -144,6 +144,21 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
             Assert.Equal(1, await LinesAsync(cell));
         }
         Assert.True(await Page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the dashboard scrolls sideways");
+        // Field chips look like MudBlazor's small outlined chips (bordered, rounded, one line) and stay inside their cell.
+        var chips = await Page.GetByTestId("event-fields").First.EvaluateAsync<double[]>("""
+            cell => {
+                const chips = [...cell.querySelectorAll('.field-chip')];
+                const style = getComputedStyle(chips[0]);
+                const right = cell.getBoundingClientRect().right;
+                return [chips.length, parseFloat(style.borderTopWidth), parseFloat(style.borderTopLeftRadius), chips[0].getBoundingClientRect().height,
+                        Math.max(...chips.map(c => c.getBoundingClientRect().right - right))];
+            }
+            """);
+        Assert.Equal(4, chips[0]);
+        Assert.True(chips[1] >= 1, $"a field chip has a {chips[1]} px border");
+        Assert.True(chips[2] >= 8, $"a field chip has a {chips[2]} px corner radius");
+        Assert.InRange(chips[3], 16, 32);
+        Assert.True(chips[4] <= 0, $"a field chip reaches {chips[4]} px past its cell");
 
         // The chart spans the card's width, and its bars span the chart: the whole 24 h window is drawn.
         var chart = await Page.GetByTestId("chart-card").EvaluateAsync<double[]>("""

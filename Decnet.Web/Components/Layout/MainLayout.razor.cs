@@ -16,7 +16,6 @@ public partial class MainLayout
     public required UserDirectory Users { get; init; }
 
     private bool _drawerOpen = true;
-    private bool _interactive;
     private bool _light;
 
     protected override async Task OnInitializedAsync()
@@ -25,15 +24,6 @@ public partial class MainLayout
         if (user.Id != Guid.Empty)
         {
             _light = await Users.PrefersLightThemeAsync(user.Id, CancellationToken.None);
-        }
-    }
-
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (firstRender)
-        {
-            _interactive = true;
-            StateHasChanged();
         }
     }
 
