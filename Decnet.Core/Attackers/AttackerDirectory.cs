@@ -44,6 +44,12 @@ public sealed class AttackerDirectory
 {
     public const int MaxArtifacts = 200;
     public const int QueryCacheCapacity = 256;
+
+    /// <summary>
+    /// Estimated bytes the cached pages may hold together: a profile carries attacker-written JSON (up to
+    /// 500 commands, fingerprints), so 256 pages of 1,000 profiles would otherwise be gigabytes.
+    /// </summary>
+    public const long QueryCacheBytes = 16L * 1024 * 1024;
     public static readonly TimeSpan FirstPageLifetime = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
     private static readonly AttackerQuery DefaultQuery = new();
@@ -62,7 +68,7 @@ public sealed class AttackerDirectory
         Func<long> committed = () => profiler.CommittedBatches;
         _firstPages = [.. Enum.GetValues<AttackerSort>().Select(sort =>
             new SingleFlightCache<AttackerPage>(time, FirstPageLifetime, ct => LoadAsync(DefaultQuery with { Sort = sort }, ct), committed))];
-        _pages = new QueryCache<AttackerQuery, AttackerPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, committed);
+        _pages = new QueryCache<AttackerQuery, AttackerPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, committed, SizeOf, QueryCacheBytes);
     }
 
     /// <summary>Loads of the cached first pages started so far, all sorts together (diagnostics and tests).</summary>
@@ -70,6 +76,24 @@ public sealed class AttackerDirectory
 
     /// <summary>Loads of the per-query cache started so far (diagnostics and tests).</summary>
     public long QueryLoads => _pages.Loads;
+
+    /// <summary>What the per-query cache holds now (diagnostics and tests): keys and estimated bytes.</summary>
+    public (int Pages, long Bytes) QueryCacheHeld => (_pages.Count, _pages.Bytes);
+
+    /// <summary>Estimated memory of a cached page: the profiles' text and JSON columns.</summary>
+    public static long SizeOf(AttackerPage page)
+    {
+        var bytes = CacheSize.RowOverhead;
+        foreach (var a in page.Data)
+        {
+            bytes += CacheSize.RowOverhead + CacheSize.Of(a.Ip, a.Services, a.Deckies, a.TraversalPath, a.Fingerprints, a.Commands);
+            if (a.Behavior is { } b)
+            {
+                bytes += CacheSize.RowOverhead + CacheSize.Of(b.OsGuess, b.TcpFingerprint, b.BehaviorClass, b.ToolGuesses, b.TimingStats, b.PhaseSequence);
+            }
+        }
+        return bytes;
+    }
 
     /// <summary>A page every reader shares (unfiltered, default size, first, one per sort): the same instance until it expires.</summary>
     public static bool IsSharedPage(AttackerQuery query) =>
@@ -82,7 +106,8 @@ public sealed class AttackerDirectory
         {
             return _firstPages[(int)query.Sort].GetAsync(cancellationToken);
         }
-        return _pages.GetAsync(query, cancellationToken);
+        // The filters are trimmed before they reach SQL: "10.1.2" and " 10.1.2 " share one entry.
+        return _pages.GetAsync(query with { Search = Normalised(query.Search), Service = Normalised(query.Service) }, cancellationToken);
     }
 
     private Task<AttackerPage> LoadAsync(AttackerQuery query, CancellationToken cancellationToken) =>
@@ -193,6 +218,8 @@ public sealed class AttackerDirectory
         await using var db = await _dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Logs.AsNoTracking().Where(l => l.AttackerIp != null).Select(l => l.Service).Distinct().OrderBy(s => s).ToListAsync(cancellationToken);
     }
+
+    private static string? Normalised(string? filter) => string.IsNullOrWhiteSpace(filter) ? null : filter.Trim();
 
     /// <summary>Makes user text literal inside a LIKE pattern whose escape character is a backslash.</summary>
     public static string EscapeLike(string value) =>

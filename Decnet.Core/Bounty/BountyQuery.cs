@@ -19,6 +19,9 @@ public sealed class BountyQuery
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
     public const int QueryCacheCapacity = 256;
+
+    /// <summary>Estimated bytes the cached pages may hold together: payloads are attacker-written.</summary>
+    public const long QueryCacheBytes = 16L * 1024 * 1024;
     public static readonly TimeSpan CacheDuration = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan QueryLifetime = TimeSpan.FromSeconds(2);
 
@@ -36,11 +39,23 @@ public sealed class BountyQuery
         _readers = readers;
         _postgres = storage.Value.Kind == StorageProvider.Postgres;
         _firstPage = new SingleFlightCache<BountyPage>(time, CacheDuration, ct => LoadAsync(new PageKey(DefaultLimit, 0, null, null), ct));
-        _pages = new QueryCache<PageKey, BountyPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, () => Interlocked.Read(ref _generation));
+        _pages = new QueryCache<PageKey, BountyPage>(time, QueryLifetime, QueryCacheCapacity, LoadAsync, () => Interlocked.Read(ref _generation),
+            SizeOf, QueryCacheBytes);
     }
 
     /// <summary>Loads of the cached default page started so far (diagnostics and tests).</summary>
     public long FirstPageLoads => _firstPage.Loads;
+
+    /// <summary>Estimated memory of a cached page: the bounties' text and payloads.</summary>
+    public static long SizeOf(BountyPage page)
+    {
+        var bytes = CacheSize.RowOverhead;
+        foreach (var b in page.Items)
+        {
+            bytes += CacheSize.RowOverhead + CacheSize.Of(b.Decky, b.Service, b.AttackerIp, b.BountyType, b.Payload, b.DedupKey);
+        }
+        return bytes;
+    }
 
     public static bool IsValidLimit(int limit) => limit is >= 1 and <= MaxLimit;
 

@@ -75,12 +75,20 @@ public sealed class LogQuery
     {
         Terms = terms;
         Text = text;
+        // Terms are ANDed, so their order does not matter; column keys are already the column's name.
+        Key = string.Join('\u001e', terms.Select(t => $"{(int)t.Kind}\u001f{t.Key}\u001f{t.Value}").Order(StringComparer.Ordinal));
     }
 
     public IReadOnlyList<LogTerm> Terms { get; }
 
     /// <summary>The query as typed (trimmed).</summary>
     public string Text { get; }
+
+    /// <summary>
+    /// What the query matches, normalised: equal for every spelling that finds the same rows (spacing,
+    /// quoting, term order, <c>attacker:</c> or <c>attacker_ip:</c>). Caches key searches by it.
+    /// </summary>
+    public string Key { get; }
 
     public bool IsEmpty => Terms.Count == 0;
 

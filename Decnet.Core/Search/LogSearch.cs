@@ -29,6 +29,13 @@ public sealed class LogSearch
     /// <summary>Different searches (pages, counts, histograms each) kept at once.</summary>
     public const int QueryCacheCapacity = 256;
 
+    /// <summary>
+    /// Estimated bytes the cached pages may hold together, and the histograms likewise: rows carry
+    /// attacker-written raw lines and fields (up to 64 KiB a line), so 256 pages of 1,000 rows would
+    /// otherwise be gigabytes. A page larger than this is served but not kept.
+    /// </summary>
+    public const long QueryCacheBytes = 16L * 1024 * 1024;
+
     /// <summary>Counting all of <c>logs</c> is the expensive part of any unfiltered page: shared this long.</summary>
     public static readonly TimeSpan UnfilteredTotalLifetime = TimeSpan.FromSeconds(2);
 
@@ -58,9 +65,10 @@ public sealed class LogSearch
             ct => LoadPageAsync(new PageKey(LogQuery.Empty, null, null, DefaultLimit, 0, null), ct), committed);
         _histogram = new SingleFlightCache<IReadOnlyList<HistogramBucket>>(time, HistogramLifetime,
             ct => LoadHistogramAsync(new HistogramKey(LogQuery.Empty, null, null, DefaultIntervalMinutes), ct), committed);
-        _pages = new QueryCache<PageKey, LogPage>(time, QueryLifetime, QueryCacheCapacity, LoadPageAsync, committed);
+        _pages = new QueryCache<PageKey, LogPage>(time, QueryLifetime, QueryCacheCapacity, LoadPageAsync, committed, SizeOf, QueryCacheBytes);
         _counts = new QueryCache<FilterKey, long>(time, QueryLifetime, QueryCacheCapacity, CountAsync, committed);
-        _histograms = new QueryCache<HistogramKey, IReadOnlyList<HistogramBucket>>(time, QueryLifetime, QueryCacheCapacity, LoadHistogramAsync, committed);
+        _histograms = new QueryCache<HistogramKey, IReadOnlyList<HistogramBucket>>(time, QueryLifetime, QueryCacheCapacity, LoadHistogramAsync, committed,
+            SizeOf, QueryCacheBytes);
     }
 
     /// <summary>Loads started by the shared entries (diagnostics and tests): first page, total, histogram.</summary>
@@ -68,6 +76,27 @@ public sealed class LogSearch
 
     /// <summary>Loads started by the per-query caches (diagnostics and tests): pages, counts, histograms.</summary>
     public (long Pages, long Counts, long Histograms) QueryCacheLoads => (_pages.Loads, _counts.Loads, _histograms.Loads);
+
+    /// <summary>What the per-query caches hold now (diagnostics and tests): keys and estimated bytes of pages and histograms.</summary>
+    public (int Pages, long PageBytes, int Histograms, long HistogramBytes) QueryCacheHeld =>
+        (_pages.Count, _pages.Bytes, _histograms.Count, _histograms.Bytes);
+
+    /// <summary>Estimated memory of a cached page: its rows' text and parsed fields.</summary>
+    public static long SizeOf(LogPage page)
+    {
+        var bytes = CacheSize.RowOverhead + CacheSize.Of(page.NextCursor);
+        foreach (var row in page.Data)
+        {
+            bytes += CacheSize.RowOverhead + CacheSize.Of(row.Decky, row.Service, row.EventType, row.AttackerIp, row.RawLine, row.Msg, row.TraceId, row.SpanId);
+            foreach (var (key, value) in row.Fields)
+            {
+                bytes += CacheSize.RowOverhead + CacheSize.Of(key, value);
+            }
+        }
+        return bytes;
+    }
+
+    private static long SizeOf(IReadOnlyList<HistogramBucket> buckets) => CacheSize.RowOverhead + (48L * buckets.Count);
 
     /// <summary>One page, newest first, with the number of rows matching in all.</summary>
     public Task<LogPage> SearchAsync(LogQuery query, DateTime? start, DateTime? end, int limit, int offset, CancellationToken cancellationToken) =>
@@ -206,11 +235,11 @@ public sealed class LogSearch
         public long Count { get; set; }
     }
 
-    // LogQuery compares by reference; its text (as typed, trimmed) is what identifies a search.
+    // LogQuery compares by reference; its normalised key is what identifies a search.
     private readonly record struct FilterKey(string Text, DateTime? Start, DateTime? End)
     {
         public FilterKey(LogQuery query, DateTime? start, DateTime? end)
-            : this(query.Text, start, end)
+            : this(query.Key, start, end)
         {
             Parsed = query;
         }

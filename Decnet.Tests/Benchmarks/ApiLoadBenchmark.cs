@@ -93,8 +93,8 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         try
         {
             WrkResult api, identity, full;
-            long statsLoads, bountyLoads, attackerLoads;
-            (long, long, long) logLoads;
+            long statsLoads, bountyLoads, attackerLoads, attackerQueryLoads;
+            (long, long, long) logLoads, logQueryLoads;
             using (var factory = await DecnetWebFactory.CreateAsync(provider))
             {
                 factory.UseKestrel();
@@ -133,8 +133,12 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 await DrainAsync(report);
                 identity = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", identityScript, baseUrl], work, print: true);
                 await DrainAsync(report);
+                (logQueryLoads, attackerQueryLoads) = (logs.QueryCacheLoads, attackers.QueryLoads);
                 full = await WrkAsync(["-t2", "-c" + Connections, "-d" + Duration, "--latency", "--timeout", "10s", "-s", fullScript, baseUrl], work, print: true);
                 report.Line($"thread pool after the full mix: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued");
+                logQueryLoads = (logs.QueryCacheLoads.Pages - logQueryLoads.Item1, logs.QueryCacheLoads.Counts - logQueryLoads.Item2, logs.QueryCacheLoads.Histograms - logQueryLoads.Item3);
+                attackerQueryLoads = attackers.QueryLoads - attackerQueryLoads;
+                report.Line($"database loads of the per-query caches during the full-mix run ({full.Requests:N0} requests): log pages/counts/histograms {logQueryLoads}, attacker searches {attackerQueryLoads}; held now: logs {logs.QueryCacheHeld}, attackers {attackers.QueryCacheHeld}");
             }
 
             WrkResult kestrel;
@@ -158,7 +162,12 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
             report.Line(string.Create(CultureInfo.InvariantCulture, $"full mix: p50 {full.P50Ms:0.0} ms, p99 {full.P99Ms:0.0} ms, errors: {full.Errors}; {full.PerSecond / 960:0.0}x upstream's 960 req/s"));
             report.Line(string.Create(CultureInfo.InvariantCulture,
                 $"full mix against the target (>= {FullMixTarget:0} req/s with p99 < {FullMixP99TargetMs:0} ms at {Connections} connections): {full.PerSecond:0} req/s, p99 {full.P99Ms:0.0} ms: {(full.PerSecond >= FullMixTarget && full.P99Ms < FullMixP99TargetMs ? "met" : "NOT met")}"));
+            report.Line(string.Create(CultureInfo.InvariantCulture,
+                $"server CPU per request (this process, all threads): hot paths {api.CpuUsPerRequest:0} us, uncompressed {identity.CpuUsPerRequest:0} us, full mix {full.CpuUsPerRequest:0} us, bare Kestrel {kestrel.CpuUsPerRequest:0} us; wrk's own CPU per request: full mix {full.WrkCpuUsPerRequest:0} us, bare Kestrel {kestrel.WrkCpuUsPerRequest:0} us"));
+            report.Line(string.Create(CultureInfo.InvariantCulture,
+                $"CPU bound of the full mix on two otherwise idle cores (2 s of CPU per second / (server + wrk) per request): {2e6 / (full.CpuUsPerRequest + full.WrkCpuUsPerRequest):0} req/s; of bare Kestrel: {2e6 / (kestrel.CpuUsPerRequest + kestrel.WrkCpuUsPerRequest):0} req/s"));
             report.Line($"database loads of the shared entries during the hot-mix run: stats {statsLoads}, bounty first page {bountyLoads}, attackers first pages {attackerLoads}, logs first page/total/histogram {logLoads}");
+            report.Machine();
             // Figures are reported, not asserted; correctness is: every request answered, none failed.
             Assert.DoesNotContain("Non-2xx", api.Errors + identity.Errors + full.Errors, StringComparison.Ordinal);
             Assert.True(api.Requests > 0);
@@ -257,7 +266,14 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
 
     private async Task<WrkResult> WrkAsync(string[] args, string work, bool print)
     {
+        // The server runs in this process (wrk does not): its CPU per request holds however busy the machine is.
+        using var self = Process.GetCurrentProcess();
+        var cpuBefore = self.TotalProcessorTime;
+        var childrenBefore = ReapedChildrenCpu();
         var run = await BenchmarkProcess.RunAsync("wrk", args, work, TimeSpan.FromMinutes(3));
+        self.Refresh();
+        var cpu = self.TotalProcessorTime - cpuBefore;
+        var wrkCpu = ReapedChildrenCpu() - childrenBefore;
         if (print)
         {
             var line = $"wrk {string.Join(' ', args.Select(a => a.EndsWith(".lua", StringComparison.Ordinal) ? Path.GetFileName(a) : a))}\n{run.StdOut}{run.StdErr}";
@@ -276,12 +292,25 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
                 errors.Add(line.Trim());
             }
         }
+        var requests = long.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture);
         return new WrkResult(
-            long.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture),
+            requests,
             double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture),
             Millis(P50().Match(run.StdOut)),
             Millis(P99().Match(run.StdOut)),
-            errors.Count == 0 ? "none" : string.Join("; ", errors));
+            errors.Count == 0 ? "none" : string.Join("; ", errors),
+            requests == 0 ? double.NaN : cpu.TotalMicroseconds / requests,
+            requests == 0 ? double.NaN : wrkCpu.TotalMicroseconds / requests);
+    }
+
+    /// <summary>CPU of this process's exited and reaped children (wrk): cutime + cstime of /proc/self/stat, in clock ticks of 10 ms.</summary>
+    private static TimeSpan ReapedChildrenCpu()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        // Fields after the command name (which may hold spaces) start at field 3; cutime and cstime are fields 16 and 17.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
     private static double Millis(Match match)
@@ -395,5 +424,7 @@ public sealed partial class ApiLoadBenchmark(ITestOutputHelper output)
         }
     }
 
-    private sealed record WrkResult(long Requests, double PerSecond, double P50Ms, double P99Ms, string Errors);
+    /// <param name="CpuUsPerRequest">CPU time of this process (the server) per request answered, in microseconds.</param>
+    /// <param name="WrkCpuUsPerRequest">CPU time of wrk itself per request, in microseconds.</param>
+    private sealed record WrkResult(long Requests, double PerSecond, double P50Ms, double P99Ms, string Errors, double CpuUsPerRequest, double WrkCpuUsPerRequest);
 }

@@ -110,6 +110,33 @@ public sealed class LogsApiTests : IAsyncLifetime
         Assert.Equal(2, stats.GetProperty("total_logs").GetInt64());
     }
 
+    [Fact]
+    public async Task A_cached_search_is_the_same_answer_for_every_role_refused_without_a_token_and_shows_a_new_event_at_once()
+    {
+        const string search = "/api/v1/logs?search=service%3Assh&limit=10";
+        using var first = await _viewer.GetAsync(new Uri(search, UriKind.Relative));
+        var viewerBytes = await first.Content.ReadAsByteArrayAsync();
+        using var admin = _factory.CreateClient((await _factory.CreateActiveUserAsync("lead", UserRole.Admin)).Token);
+        using var asAdmin = await admin.GetAsync(new Uri(search, UriKind.Relative));
+        Assert.Equal(viewerBytes, await asAdmin.Content.ReadAsByteArrayAsync());
+        using var anonymous = _factory.CreateClient();
+        using var refused = await anonymous.GetAsync(new Uri(search, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        using var forged = _factory.CreateClient("not-a-token");
+        using var refusedForged = await forged.GetAsync(new Uri(search, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, refusedForged.StatusCode);
+
+        // The search's cache lives for seconds; an operator must still see an attack the moment it is stored.
+        var e = new Decnet.Core.Honeypots.Events.HoneypotEvent(DateTimeOffset.UtcNow, "d9", "ssh", "auth_attempt", [new("src_ip", "10.0.0.9"), new("username", "oracle")]);
+        await _factory.Services.GetRequiredService<Decnet.Core.Events.EventIngester>()
+            .WriteBatchAsync([new(Decnet.Core.Honeypots.Events.Rfc5424Formatter.Format(e), "api-cache-1")], CancellationToken.None);
+        var (_, after) = await GetAsync(search);
+        Assert.Equal(2, after.GetProperty("total").GetInt64());
+        var newest = after.GetProperty("data")[0];
+        Assert.Equal("d9", newest.GetProperty("decky").GetString());
+        Assert.Equal("oracle", newest.GetProperty("fields").GetProperty("username").GetString());
+    }
+
     [Theory]
     [InlineData("/api/v1/logs?limit=0", "limit")]
     [InlineData("/api/v1/logs?limit=1001", "limit")]
