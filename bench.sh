@@ -2,7 +2,7 @@
 # Runs the DECNET benchmarks (not part of ./test.sh): SSH brute force with hydra against a decky and
 # against Debian's OpenSSH sshd, concurrent SSH sessions with the failure delay on, and HTTP with wrk
 # against the http honeypot and a bare Kestrel endpoint, the REST API under 500 wrk connections (JWT, locust
-# mix, seeded database) next to bare Kestrel, dashboard memory per live circuit (Chromium), and login connections and
+# mix, seeded database) next to bare Kestrel, dashboard memory per live circuit (100 browser-free Blazor circuit clients plus a Chromium spot check), and login connections and
 # credentials per second for the database, mail and SNMP deckies and for the Windows family (SMB, MSSQL, LDAP,
 # VNC, RDP next to a bare TLS loop too, LLMNR queries next to a bare UDP loop) and the cloud/ICS family (Docker API,
 # Kubernetes, Modbus, S7comm, TFTP next to a bare UDP loop) next to a bare accept loop. Every figure is printed next to its
