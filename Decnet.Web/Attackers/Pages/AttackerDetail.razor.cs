@@ -2,6 +2,7 @@ using Decnet.Core.Attackers;
 using Decnet.Core.Recordings;
 using Decnet.Core.Notifications;
 using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Attackers.Pages;
@@ -48,8 +49,13 @@ public partial class AttackerDetail : IAsyncDisposable
 
     private int CommandPageCount => Math.Max(1, ((_commands?.Total ?? 0) + CommandPageSize - 1) / CommandPageSize);
 
+    /// <summary>Reloads only when this attacker's profile changed; other IPs' updates are ignored.</summary>
     protected override void OnInitialized() =>
-        _subscription = Notifications.Subscribe<AttackerUpdated>(OnAttackerUpdatedAsync);
+        _subscription = LiveRefresh.Subscribe<AttackerUpdated>(Notifications, InvokeAsync, async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }, when: update => _attacker is { } attacker && update.Ips.Contains(attacker.Ip));
 
     protected override async Task OnParametersSetAsync()
     {
@@ -88,27 +94,6 @@ public partial class AttackerDetail : IAsyncDisposable
     {
         _commandPage = Math.Clamp(page, 0, CommandPageCount - 1);
         await LoadAsync();
-    }
-
-    /// <summary>Reloads only when this attacker's profile changed; other IPs' updates are ignored.</summary>
-    private async Task OnAttackerUpdatedAsync(AttackerUpdated update)
-    {
-        if (_attacker is null || !update.Ips.Contains(_attacker.Ip))
-        {
-            return;
-        }
-        try
-        {
-            await InvokeAsync(async () =>
-            {
-                await LoadAsync();
-                StateHasChanged();
-            });
-        }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
-        {
-            // The page closed mid-reload.
-        }
     }
 
     private void OpenArtifact(ArtifactDetails artifact)

@@ -1,5 +1,6 @@
 using Decnet.Core.Attackers;
 using Decnet.Core.Notifications;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Attackers.Pages;
@@ -34,7 +35,6 @@ public partial class AttackerList : IAsyncDisposable
     private IDisposable? _subscription;
     private readonly CancellationTokenSource _disposed = new();
     private readonly SemaphoreSlim _loadGate = new(1, 1);
-    private int _reloadPending;
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
@@ -60,7 +60,12 @@ public partial class AttackerList : IAsyncDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _subscription = Notifications.Subscribe<AttackerUpdated>(OnAttackerUpdatedAsync);
+        // Profiles change every few seconds under attack: updates arriving during a reload fold into one more reload.
+        _subscription = LiveRefresh.Subscribe<AttackerUpdated>(Notifications, InvokeAsync, async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        });
         await LoadAsync();
     }
 
@@ -106,28 +111,6 @@ public partial class AttackerList : IAsyncDisposable
     {
         _pageIndex = Math.Clamp(pageIndex, 0, PageCount - 1);
         await LoadAsync();
-    }
-
-    /// <summary>Profiles change every few seconds under attack: updates arriving during a reload fold into one more reload.</summary>
-    private async Task OnAttackerUpdatedAsync(AttackerUpdated _)
-    {
-        if (Interlocked.Exchange(ref _reloadPending, 1) == 1)
-        {
-            return;
-        }
-        try
-        {
-            Interlocked.Exchange(ref _reloadPending, 0);
-            await InvokeAsync(async () =>
-            {
-                await LoadAsync();
-                StateHasChanged();
-            });
-        }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
-        {
-            // The page closed mid-reload.
-        }
     }
 
     public async ValueTask DisposeAsync()

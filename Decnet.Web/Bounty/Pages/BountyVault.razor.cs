@@ -2,6 +2,7 @@ using Decnet.Core.Text;
 using System.Text.Json;
 using Decnet.Core.Bounty;
 using Decnet.Core.Notifications;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 
@@ -34,7 +35,6 @@ public partial class BountyVault : IAsyncDisposable
     private int _total;
     private IReadOnlyList<BountyRow>? _rows;
     private IDisposable? _subscription;
-    private int _refreshPending;
     private readonly SemaphoreSlim _loadGate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
 
@@ -51,7 +51,12 @@ public partial class BountyVault : IAsyncDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _subscription = Notifications.Subscribe<BountiesFound>(OnBountiesFoundAsync);
+        // Batches can commit several times a second: later notifications fold into one pending refresh.
+        _subscription = LiveRefresh.Subscribe<BountiesFound>(Notifications, InvokeAsync, async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        });
         await LoadAsync();
     }
 
@@ -117,21 +122,6 @@ public partial class BountyVault : IAsyncDisposable
         {
             _loadGate.Release();
         }
-    }
-
-    /// <summary>Batches can commit several times a second: later notifications fold into one pending refresh.</summary>
-    private async Task OnBountiesFoundAsync(BountiesFound _)
-    {
-        if (Interlocked.Exchange(ref _refreshPending, 1) == 1)
-        {
-            return;
-        }
-        await InvokeAsync(async () =>
-        {
-            Interlocked.Exchange(ref _refreshPending, 0);
-            await LoadAsync();
-            StateHasChanged();
-        });
     }
 
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using Decnet.Core.Events.Retention;
 using Decnet.Core.Settings;
 using Decnet.Core.Users;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Controls;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -11,7 +12,6 @@ namespace Decnet.Web.Config.Pages;
 
 public partial class Config
 {
-    private static readonly TimeSpan s_deleteConfirmWindow = TimeSpan.FromSeconds(5);
 
     [Inject]
     public required SystemSettingsService Settings { get; init; }
@@ -24,9 +24,6 @@ public partial class Config
 
     [Inject]
     public required ISnackbar Snackbar { get; init; }
-
-    [Inject]
-    public required TimeProvider Time { get; init; }
 
     [Inject]
     public required LogPurger Purger { get; init; }
@@ -50,8 +47,6 @@ public partial class Config
     private readonly HashSet<Guid> _busy = [];
     private Guid? _resetFor;
     private string _resetPassword = "";
-    private Guid? _confirmDelete;
-    private DateTimeOffset _confirmDeleteAt;
 
     private string _newUsername = "";
     private string _newPassword = "";
@@ -176,19 +171,9 @@ public partial class Config
         }
     }
 
-    private async Task DeleteAsync(User user)
-    {
-        // Two clicks within a few seconds: a stray click never deletes an account.
-        var now = Time.GetUtcNow();
-        if (_confirmDelete != user.Id || now - _confirmDeleteAt > s_deleteConfirmWindow)
-        {
-            _confirmDelete = user.Id;
-            _confirmDeleteAt = now;
-            return;
-        }
-        _confirmDelete = null;
+    /// <summary>The second of two clicks (<see cref="ConfirmButton"/>): a stray click never deletes an account.</summary>
+    private async Task DeleteAsync(User user) =>
         await RunForUserAsync(user.Id, admin => Users.DeleteAsync(admin.Id, admin.Username, user.Id, CancellationToken.None));
-    }
 
     private async Task CreateUserAsync()
     {

@@ -5,6 +5,8 @@ using Decnet.Core.Overview;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -16,8 +18,6 @@ namespace Decnet.Web.Deckies.Pages;
 /// </summary>
 public partial class DecoyFleet : IAsyncDisposable
 {
-    private static readonly TimeSpan s_confirmWindow = TimeSpan.FromSeconds(5);
-
     [Inject]
     public required DeckyFleet Fleet { get; init; }
 
@@ -29,9 +29,6 @@ public partial class DecoyFleet : IAsyncDisposable
 
     [Inject]
     public required ISnackbar Snackbar { get; init; }
-
-    [Inject]
-    public required TimeProvider Time { get; init; }
 
     [Inject]
     public required SwarmDeploymentMode SwarmMode { get; init; }
@@ -57,8 +54,6 @@ public partial class DecoyFleet : IAsyncDisposable
     private readonly HashSet<string> _mutating = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _tearingDown = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _savingInterval = new(StringComparer.OrdinalIgnoreCase);
-    private string? _confirmTeardown;
-    private DateTimeOffset _confirmAt;
     private string? _editingInterval;
     private string? _intervalText;
 
@@ -67,17 +62,9 @@ public partial class DecoyFleet : IAsyncDisposable
     protected override async Task OnInitializedAsync()
     {
         _operator = await Operator.GetAsync();
-        _subscription = Hub.Subscribe<FleetChanged>(_ => InvokeAsync(async () =>
-        {
-            await ReloadAsync();
-            StateHasChanged();
-        }));
+        _subscription = LiveRefresh.Subscribe<FleetChanged>(Hub, InvokeAsync, ReloadAndRenderAsync);
         // Shards and workers change without the local fleet changing (teardowns, decommissions).
-        _shardSubscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
-        {
-            await ReloadAsync();
-            StateHasChanged();
-        }));
+        _shardSubscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, ReloadAndRenderAsync);
         // Hits per decky are pushed once per change for every open fleet page, not queried here per ingest.
         _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
         {
@@ -94,6 +81,12 @@ public partial class DecoyFleet : IAsyncDisposable
         _mode = await SwarmMode.GetAsync(CancellationToken.None);
         _sharded = await Swarm.AnyShardsAsync(CancellationToken.None);
         _deckies = await Fleet.ListAsync(CancellationToken.None);
+    }
+
+    private async Task ReloadAndRenderAsync()
+    {
+        await ReloadAsync();
+        StateHasChanged();
     }
 
     private void OpenDeploy() => _showDeploy = true;
@@ -154,16 +147,9 @@ public partial class DecoyFleet : IAsyncDisposable
         }
     }
 
+    /// <summary>The second of two clicks (<see cref="ConfirmButton"/>).</summary>
     private async Task TeardownAsync(string name)
     {
-        var now = Time.GetUtcNow();
-        if (_confirmTeardown != name || now - _confirmAt > s_confirmWindow)
-        {
-            _confirmTeardown = name;
-            _confirmAt = now;
-            return;
-        }
-        _confirmTeardown = null;
         if (!_tearingDown.Add(name))
         {
             return;

@@ -3,6 +3,7 @@ using Decnet.Core.Notifications;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using Microsoft.JSInterop;
@@ -70,15 +71,13 @@ public partial class Enrollment : IAsyncDisposable
     protected override void OnInitialized()
     {
         _masterHost = new Uri(Navigation.BaseUri).Host;
-        _subscription = Hub.Subscribe<SwarmChanged>(change =>
+        // The new worker's first heartbeat is the notice; every other change of the swarm is not this page's business.
+        _subscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, () =>
         {
-            if (_ticket is not null && change.HostId == _ticket.HostId && change.Reason == SwarmChangeReasons.Heartbeat && !_checkedIn)
-            {
-                _checkedIn = true;
-                return InvokeAsync(StateHasChanged);
-            }
+            _checkedIn = true;
+            StateHasChanged();
             return Task.CompletedTask;
-        });
+        }, when: change => _ticket is { } ticket && change.HostId == ticket.HostId && change.Reason == SwarmChangeReasons.Heartbeat && !_checkedIn);
     }
 
     private async Task GenerateAsync()

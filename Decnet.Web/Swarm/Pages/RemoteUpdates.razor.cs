@@ -1,6 +1,8 @@
 using Decnet.Core.Notifications;
 using Decnet.Core.Swarm.Updates;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -38,13 +40,11 @@ public partial class RemoteUpdates : IDisposable
     protected override async Task OnInitializedAsync()
     {
         // Enrollment or decommission changes the list; heartbeats alone do not touch releases.
-        _subscription = Hub.Subscribe<SwarmChanged>(change => change.Reason is SwarmChangeReasons.Enrolled or SwarmChangeReasons.Decommissioned or SwarmChangeReasons.Tombstoned
-            ? InvokeAsync(async () =>
-            {
-                await ReloadAsync();
-                StateHasChanged();
-            })
-            : Task.CompletedTask);
+        _subscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, async () =>
+        {
+            await ReloadAsync();
+            StateHasChanged();
+        }, when: change => change.Reason is SwarmChangeReasons.Enrolled or SwarmChangeReasons.Decommissioned or SwarmChangeReasons.Tombstoned);
         await ReloadAsync();
     }
 
@@ -158,16 +158,7 @@ public partial class RemoteUpdates : IDisposable
         Snackbar.Add($"Release {Short(outcome.Sha)}: {outcome.Results.Count - failed} of {outcome.Results.Count} host(s) updated.", failed == 0 ? Severity.Success : Severity.Warning);
     }
 
-    private async Task<bool> ConfirmAsync(string text, string action)
-    {
-        var dialog = await Dialogs.ShowAsync<ConfirmSwarmAction>(action, new DialogParameters<ConfirmSwarmAction>
-        {
-            { d => d.Text, text },
-            { d => d.Action, action },
-        });
-        var result = await dialog.Result;
-        return result is { Canceled: false };
-    }
+    private Task<bool> ConfirmAsync(string text, string action) => ConfirmDialog.AskAsync(Dialogs, text, action);
 
     internal static string Short(string? sha) => sha is null ? "—" : sha.Length <= 12 ? sha : sha[..12];
 

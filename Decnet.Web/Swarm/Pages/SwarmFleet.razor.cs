@@ -4,6 +4,8 @@ using Decnet.Core.Settings;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -18,8 +20,6 @@ namespace Decnet.Web.Swarm.Pages;
 /// </summary>
 public partial class SwarmFleet : IAsyncDisposable
 {
-    private static readonly TimeSpan s_confirmWindow = TimeSpan.FromSeconds(5);
-
     [Inject]
     public required SwarmOverview Overview { get; init; }
 
@@ -55,18 +55,17 @@ public partial class SwarmFleet : IAsyncDisposable
     private IDisposable? _activityLease;
     private IReadOnlyDictionary<string, DeckyActivity> _activity = new Dictionary<string, DeckyActivity>();
 
-    // Per card: armed for confirmation (each with its own window) and requests still being accepted.
-    private readonly Dictionary<string, DateTimeOffset> _armed = new(StringComparer.Ordinal);
+    // Per card: teardown requests still being accepted.
     private readonly HashSet<string> _requesting = new(StringComparer.Ordinal);
 
     protected override async Task OnInitializedAsync()
     {
         _operator = await Operator.GetAsync();
-        _subscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
+        _subscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, async () =>
         {
             await ReloadAsync();
             StateHasChanged();
-        }));
+        });
         _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
         {
             _activity = update.Deckies;
@@ -86,16 +85,9 @@ public partial class SwarmFleet : IAsyncDisposable
 
     private bool IsTearingDown(SwarmDeckyView decky) => decky.State == DeckyShardState.TearingDown || _requesting.Contains(decky.Name);
 
-    private bool IsArmed(string name) => _armed.TryGetValue(name, out var at) && Time.GetUtcNow() - at <= s_confirmWindow;
-
+    /// <summary>The second of two clicks (<see cref="ConfirmButton"/>, one per card).</summary>
     private async Task TeardownAsync(SwarmDeckyView decky)
     {
-        if (!IsArmed(decky.Name))
-        {
-            _armed[decky.Name] = Time.GetUtcNow();
-            return;
-        }
-        _armed.Remove(decky.Name);
         if (!_requesting.Add(decky.Name))
         {
             return;

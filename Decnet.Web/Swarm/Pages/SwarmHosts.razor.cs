@@ -3,6 +3,8 @@ using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
 using Decnet.Core.Swarm.Security;
 using Decnet.Web.Components;
+using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -62,11 +64,11 @@ public partial class SwarmHosts : IAsyncDisposable
     protected override async Task OnInitializedAsync()
     {
         _operator = await Operator.GetAsync();
-        _subscription = Hub.Subscribe<SwarmChanged>(_ => InvokeAsync(async () =>
+        _subscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, async () =>
         {
             await ReloadAsync();
             StateHasChanged();
-        }));
+        });
         // Anyone can knock on the swarm ports: refusals only mark the list stale, the tick re-reads it (at most once a second).
         _securitySubscription = Hub.Subscribe<SwarmSecurityEventRecorded>(_ =>
         {
@@ -156,16 +158,7 @@ public partial class SwarmHosts : IAsyncDisposable
         return admin;
     }
 
-    private async Task<bool> ConfirmAsync(string text, string action)
-    {
-        var dialog = await Dialogs.ShowAsync<ConfirmSwarmAction>(action, new DialogParameters<ConfirmSwarmAction>
-        {
-            { d => d.Text, text },
-            { d => d.Action, action },
-        });
-        var result = await dialog.Result;
-        return result is { Canceled: false };
-    }
+    private Task<bool> ConfirmAsync(string text, string action) => ConfirmDialog.AskAsync(Dialogs, text, action);
 
     internal static string RefusalText(SwarmRefusal refusal) => refusal switch
     {
