@@ -3,7 +3,7 @@ using Decnet.Core.Attackers;
 using Decnet.Core.Notifications;
 using Decnet.Core.Users;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages.Attackers;
+using Decnet.Web.Attackers.Pages;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Attackers;

@@ -5,7 +5,7 @@ using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages.Bounty;
+using Decnet.Web.Bounty.Pages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 

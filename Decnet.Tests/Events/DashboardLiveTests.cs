@@ -7,7 +7,7 @@ using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages;
+using Decnet.Web.Overview.Pages;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;

@@ -6,8 +6,8 @@ using Decnet.Core.Search;
 using Decnet.Core.Users;
 using Decnet.Tests.Attackers;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages.Attackers;
-using Decnet.Web.Components.Pages.Logs;
+using Decnet.Web.Attackers.Pages;
+using Decnet.Web.Events.Pages;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Recordings;

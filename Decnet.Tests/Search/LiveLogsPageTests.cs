@@ -6,7 +6,7 @@ using Decnet.Core.Search;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages.Logs;
+using Decnet.Web.Events.Pages;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 

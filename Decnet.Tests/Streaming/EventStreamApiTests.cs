@@ -4,7 +4,6 @@ using System.Net;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
-using Decnet.Web.Api;
 using Decnet.Web.Streaming;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

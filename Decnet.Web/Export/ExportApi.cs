@@ -3,7 +3,9 @@ using Decnet.Core.Bounty;
 using Decnet.Core.Export;
 using Decnet.Core.Search;
 using Decnet.Web.Api;
+using Decnet.Web.Attackers;
 using Decnet.Web.Authentication;
+using Decnet.Web.Events;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,29 +1,33 @@
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Storage;
-using Decnet.Core.Users;
 using Decnet.Core;
+using Decnet.Web.Account;
 using Decnet.Web.Api;
+using Decnet.Web.Artifacts;
+using Decnet.Web.Attackers;
 using Decnet.Web.Authentication;
+using Decnet.Web.Bounty;
 using Decnet.Web.Components;
+using Decnet.Web.Config;
 using Decnet.Web.Configuration;
 using Decnet.Web.Deckies;
 using Decnet.Web.Events;
+using Decnet.Web.Export;
 using Decnet.Web.Exposure;
 using Decnet.Web.Health;
+using Decnet.Web.Overview;
+using Decnet.Web.Recordings;
+using Decnet.Web.Streaming;
+using Decnet.Web.Swarm;
 using Decnet.Web.Swarm.Controller;
 using Decnet.Web.Swarm.Shipping;
+using Decnet.Web.Swarm.Updates;
 using Decnet.Web.Telemetry;
-using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Serilog;
 
@@ -63,8 +67,8 @@ public static class Extensions
         // Before the health monitor, so the first ingestion probe already sees the worker running.
         services.AddHostedService<IngestWorker>();
         services.AddHostedService<IngestSourcesWorker>();
-        services.AddHostedService<Decnet.Web.Attackers.ProfilerWorker>();
-        services.AddHostedService<Decnet.Web.Overview.OverviewWorker>();
+        services.AddHostedService<ProfilerWorker>();
+        services.AddHostedService<OverviewWorker>();
         services.AddSingleton<HealthMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthMonitor>());
         services.AddHostedService<MutatorWorker>();
@@ -75,7 +79,7 @@ public static class Extensions
 
         builder.AddDashboardExposure();
         services.AddDecnetAuthentication();
-        services.AddDecnetRateLimits();
+        services.AddLoginRateLimiting();
         services.AddDecnetEventStream();
         // Framing is refused by our own headers (X-Frame-Options DENY, frame-ancestors 'none').
         // Its cookie is Secure whenever the request is HTTPS, like the session cookie.
@@ -104,22 +108,7 @@ public static class Extensions
         app.UseDashboardExposure();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
-        // A bare 404 of a page read (an unknown address) shows the dashboard's own page; the status stays. API
-        // calls get their ProblemDetails from the inner middleware first, and a response with a body is left
-        // alone. Every other status and method keeps its bare answer: a 403 is not "not found", and a page
-        // answers a POST only with its antiforgery form.
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
-        app.Use(async (context, next) =>
-        {
-            var pages = context.Features.Get<IStatusCodePagesFeature>();
-            await next(context);
-            if (pages is not null && (context.Response.StatusCode != StatusCodes.Status404NotFound
-                || !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))))
-            {
-                pages.Enabled = false;
-            }
-        });
-        app.UseWhen(c => AuthenticationSetup.IsApi(c.Request), api => api.UseStatusCodePages());
+        app.UseNotFoundPages();
         app.UseDeclaredSizeGate();
         app.UseSerilogRequestLogging(options => RequestLogLevels.Configure(options, app.Services.GetRequiredService<Serilog.ILogger>()));
         app.UseAuthentication();
@@ -136,14 +125,14 @@ public static class Extensions
         app.MapBountyApi();
         app.MapAttackersApi();
         app.MapLogsApi();
-        Decnet.Web.Export.ExportApi.MapExportApi(app);
+        app.MapExportApi();
         app.MapArtifactsApi();
-        Decnet.Web.Swarm.Api.SwarmApi.MapSwarmApi(app);
+        app.MapSwarmApi();
         app.MapSwarmControl();
-        Decnet.Web.Swarm.Updates.SwarmUpdatesApi.MapSwarmUpdatesApi(app);
+        app.MapSwarmUpdatesApi();
         app.MapStreamApi();
         app.MapRecordingsApi();
-        app.MapAccountEndpoints();
+        app.MapLogoutEndpoint();
         // Our own CSP already says frame-ancestors 'none'; Blazor's weaker default header would be a second policy.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
@@ -166,47 +155,4 @@ public static class Extensions
             builder.WebHost.UseStaticWebAssets();
         }
     }
-
-    private static IServiceCollection AddDecnetRateLimits(this IServiceCollection services) =>
-        services.AddRateLimiter(o =>
-        {
-            // Bounds bcrypt work per client even for correct passwords; failures are also throttled per username.
-            o.AddPolicy(AuthApi.LoginRateLimit, context =>
-            {
-                var perMinute = context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.LoginAttemptsPerMinute;
-                return RateLimitPartition.GetTokenBucketLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = perMinute * 2,
-                        TokensPerPeriod = perMinute,
-                        ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    });
-            });
-            o.OnRejected = async (context, cancellationToken) =>
-            {
-                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                context.HttpContext.Response.Headers.RetryAfter = "60";
-                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context.HttpContext,
-                    ProblemDetails = new ProblemDetails { Status = 429, Title = "Too many requests", Detail = "Too many login attempts from this address; try again later." },
-                });
-            };
-        });
-
-    /// <summary>Cookie sign-out for the dashboard: a form post with an antiforgery token.</summary>
-    private static void MapAccountEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapPost("/account/logout", async (HttpContext http, IAntiforgery antiforgery, UserDirectory users) =>
-        {
-            await antiforgery.ValidateRequestAsync(http);
-            if (http.User.GetUserId() is { } id)
-            {
-                await users.RevokeSessionsAsync(id, http.RequestAborted);
-            }
-            await http.SignOutAsync(AuthenticationSetup.CookieScheme);
-            return TypedResults.LocalRedirect(AuthenticationSetup.LoginPath);
-        }).RequireAuthorization(Policies.SignedIn).DisableAntiforgery().ExcludeFromDescription();
 }

@@ -7,7 +7,7 @@ using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Authentication;
 using Decnet.Web.Components;
-using EnrollmentPage = Decnet.Web.Components.Pages.Swarm.Enrollment;
+using EnrollmentPage = Decnet.Web.Swarm.Pages.Enrollment;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -7,8 +7,8 @@ using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
 using Decnet.Tests.Web.Components;
 using Decnet.Web.Components;
-using Decnet.Web.Components.Pages.Fleet;
-using Decnet.Web.Components.Pages.Swarm;
+using Decnet.Web.Deckies.Pages;
+using Decnet.Web.Swarm.Pages;
 using MudBlazor;
 
 namespace Decnet.Tests.Swarm.Pages;

@@ -5,7 +5,7 @@ using Decnet.Core.Swarm.Dispatch;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Web.Components;
-using Decnet.Web.Components.Pages.Fleet;
+using Decnet.Web.Deckies.Pages;
 using MudBlazor;
 
 namespace Decnet.Tests.Swarm.Pages;

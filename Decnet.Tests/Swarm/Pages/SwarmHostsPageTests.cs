@@ -6,7 +6,7 @@ using Decnet.Core.Swarm.Security;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
-using Decnet.Web.Components.Pages.Swarm;
+using Decnet.Web.Swarm.Pages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MudBlazor;

@@ -6,7 +6,7 @@ using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Swarm.Dispatch;
 using Decnet.Tests.Web.Components;
 using Decnet.Web.Components;
-using Decnet.Web.Components.Pages.Swarm;
+using Decnet.Web.Swarm.Pages;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 

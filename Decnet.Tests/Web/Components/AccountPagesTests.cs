@@ -2,7 +2,7 @@ using Bunit;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Authentication;
-using Decnet.Web.Components.Pages.Account;
+using Decnet.Web.Account.Pages;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components;

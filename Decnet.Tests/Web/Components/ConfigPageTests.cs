@@ -2,7 +2,7 @@ using Bunit;
 using Decnet.Core.Settings;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
-using Decnet.Web.Components.Pages;
+using Decnet.Web.Config.Pages;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 

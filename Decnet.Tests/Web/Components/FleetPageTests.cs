@@ -3,7 +3,7 @@ using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Notifications;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
-using Decnet.Web.Components.Pages.Fleet;
+using Decnet.Web.Deckies.Pages;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 

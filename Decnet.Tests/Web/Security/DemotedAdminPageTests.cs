@@ -6,8 +6,8 @@ using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Tests.Web.Components;
 using Decnet.Web.Components;
-using Decnet.Web.Components.Pages;
-using Decnet.Web.Components.Pages.Fleet;
+using Decnet.Web.Config.Pages;
+using Decnet.Web.Deckies.Pages;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
-using Decnet.Web.Api;
+using Decnet.Web.Account;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Web.Security;

@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Decnet.Core.Deckies;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Dispatch;
-using Decnet.Web.Swarm.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Decnet.Web.Swarm.Controller;
