@@ -7,10 +7,11 @@ using System.Threading.Channels;
 using Decnet.Core.Bounty;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
-using Decnet.Core.Events.Storage;
+using Decnet.Core.Ingest.Storage;
 using Microsoft.Extensions.Logging;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Ingest;
 
 /// <summary>
 /// Moves events into <c>logs</c>. Every event goes through its RFC 5424 line and back through the parser,
