@@ -34,7 +34,7 @@ public sealed class OptionsProblems(string section)
     {
         if (value < min || value > max)
         {
-            Add(key, string.Create(CultureInfo.InvariantCulture, $"must be {min} to {max} (it is {value})."));
+            _problems.Add(OutOfRange($"{section}:{key}", value, min, max));
         }
         return this;
     }
@@ -43,10 +43,17 @@ public sealed class OptionsProblems(string section)
     {
         if (value < min || value > max)
         {
-            Add(key, string.Create(CultureInfo.InvariantCulture, $"must be {min:c} to {max:c} (it is {value:c})."));
+            _problems.Add(string.Create(CultureInfo.InvariantCulture, $"{section}:{key} is {value:c}; it must be between {min:c} and {max:c}."));
         }
         return this;
     }
+
+    /// <summary>
+    /// The one wording of an out-of-range value (<paramref name="fullKey"/> is the whole configuration key),
+    /// for the validators that collect their problems in a list of their own.
+    /// </summary>
+    public static string OutOfRange(string fullKey, long value, long min, long max) =>
+        string.Create(CultureInfo.InvariantCulture, $"{fullKey} is {value}; it must be between {min} and {max}.");
 
     public OptionsProblems Required(string key, string? value)
     {

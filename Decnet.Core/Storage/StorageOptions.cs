@@ -1,3 +1,4 @@
+using Decnet.Core.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -80,11 +81,11 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         }
         if (options.BusyTimeoutMs is < 100 or > 600_000)
         {
-            errors.Add($"{Prefix}:BusyTimeoutMs must be 100 to 600000 (it is {options.BusyTimeoutMs}).");
+            errors.Add(OptionsProblems.OutOfRange($"{Prefix}:BusyTimeoutMs", options.BusyTimeoutMs, 100, 600_000));
         }
         if (options.ReaderConnections is < 1 or > 64)
         {
-            errors.Add($"{Prefix}:ReaderConnections must be 1 to 64 (it is {options.ReaderConnections}).");
+            errors.Add(OptionsProblems.OutOfRange($"{Prefix}:ReaderConnections", options.ReaderConnections, 1, 64));
         }
         if (provider == StorageProvider.Sqlite && string.IsNullOrWhiteSpace(options.DatabaseFile))
         {

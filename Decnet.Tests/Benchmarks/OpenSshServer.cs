@@ -24,6 +24,9 @@ public sealed class OpenSshServer : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>CPU of the listening sshd and of the per-connection processes it has reaped so far.</summary>
+    public TimeSpan Cpu => CpuClock.WithReapedChildren(_process.Id);
+
     public static bool Installed => File.Exists(Binary);
 
     /// <param name="defaultHostKeys">RSA, ECDSA and Ed25519 host keys in that order, as a Debian install has

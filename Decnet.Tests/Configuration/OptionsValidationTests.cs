@@ -73,13 +73,13 @@ public sealed class OptionsValidationTests
 
     public static TheoryData<string, string, string[]> BadSections() => new()
     {
-        { WebOptions.Section, """{"Host":"decnet.example","Port":"0"}""", ["Decnet:Web:Host (DECNET_WEB_HOST) must be an IP address", "Decnet:Web:Port (DECNET_WEB_PORT) must be 1 to 65535 (it is 0)"] },
+        { WebOptions.Section, """{"Host":"decnet.example","Port":"0"}""", ["Decnet:Web:Host (DECNET_WEB_HOST) must be an IP address", "Decnet:Web:Port (DECNET_WEB_PORT) is 0; it must be between 1 and 65535."] },
         { LoggingOptions.Section, """{"Directory":" "}""", ["Decnet:Logging:Directory (DECNET_LOG_DIRECTORY) is required"] },
         { TelemetryOptions.Section, """{"OtlpEndpoint":"ftp://collector:4317"}""", ["Decnet:Telemetry:OtlpEndpoint (DECNET_OTEL_ENDPOINT) must be an http:// or https:// URL"] },
-        { SiemFileOptions.Section, """{"Directory":"","MaxFileBytes":"10","MaxFiles":"0"}""", ["Decnet:Events:Siem:Directory is required", "Decnet:Events:Siem:MaxFileBytes must be 1024 to", "Decnet:Events:Siem:MaxFiles must be 1 to 1000 (it is 0)"] },
-        { EmbeddedRuntimeOptions.Section, """{"PrivilegedPortOffset":"65000"}""", ["Decnet:Runtime:Embedded:PrivilegedPortOffset must be 0 to 64512 (it is 65000)"] },
+        { SiemFileOptions.Section, """{"Directory":"","MaxFileBytes":"10","MaxFiles":"0"}""", ["Decnet:Events:Siem:Directory is required", "Decnet:Events:Siem:MaxFileBytes is 10; it must be between 1024 and", "Decnet:Events:Siem:MaxFiles is 0; it must be between 1 and 1000."] },
+        { EmbeddedRuntimeOptions.Section, """{"PrivilegedPortOffset":"65000"}""", ["Decnet:Runtime:Embedded:PrivilegedPortOffset is 65000; it must be between 0 and 64512."] },
         { UserOptions.Section, """{"AdminUser":"","BcryptWorkFactor":"2"}""", ["Decnet:Users:AdminUser:", "Decnet:Users:BcryptWorkFactor:"] },
-        { DockerLogCollectorOptions.Section, """{"ChannelCapacity":"5","ReconnectDelay":"00:00:00"}""", ["Decnet:Ingest:Docker:ChannelCapacity:", "Decnet:Ingest:Docker:ReconnectDelay must be"] },
+        { DockerLogCollectorOptions.Section, """{"ChannelCapacity":"5","ReconnectDelay":"00:00:00"}""", ["Decnet:Ingest:Docker:ChannelCapacity:", "Decnet:Ingest:Docker:ReconnectDelay is 00:00:00; it must be between 00:00:00.0100000 and 00:10:00."] },
         { LogRetentionOptions.Section, """{"BatchSize":"1"}""", ["Decnet:Logs:Retention:BatchSize:"] },
         { EventStreamOptions.Section, """{"MaxConcurrentStreams":"2","MaxStreamsPerUser":"3"}""", ["Decnet:Stream:MaxStreamsPerUser (3) cannot exceed MaxConcurrentStreams (2)"] },
         { "Decnet:Swarm", """{"Agent":{"RetryAttempts":"9"},"Updates":{"MaxParallelHosts":"0"}}""", ["Decnet:Swarm:Agent:RetryAttempts:", "Decnet:Swarm:Updates:MaxParallelHosts:"] },
@@ -139,7 +139,7 @@ public sealed class OptionsValidationTests
 
         Assert.NotEqual(0, code);
         Assert.Contains("Decnet:Web:Host (DECNET_WEB_HOST) must be an IP address", master.Output, StringComparison.Ordinal);
-        Assert.Contains("Decnet:Events:Siem:MaxFiles must be 1 to 1000 (it is 0)", master.Output, StringComparison.Ordinal);
+        Assert.Contains("Decnet:Events:Siem:MaxFiles is 0; it must be between 1 and 1000.", master.Output, StringComparison.Ordinal);
     }
 
     private static string Nest(string section, string json)

@@ -47,6 +47,19 @@ public sealed partial class LoginFlowTests : IAsyncLifetime
         await _session.WaitForCircuitAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Config" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("users-table")).ToContainTextAsync("admin");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Config" })).ToHaveAttributeAsync("aria-current", "page");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Dashboard" })).Not.ToHaveAttributeAsync("aria-current", "page");
+
+        // The user menu opens on a click and leads to the password change, closing behind it.
+        var changePassword = page.GetByRole(AriaRole.Menuitem, new() { Name = "Change password" });
+        await Assertions.Expect(changePassword).ToBeHiddenAsync();
+        await page.GetByTestId("user-menu").ClickAsync();
+        await changePassword.ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(ChangePasswordUrl());
+        await Assertions.Expect(page.Locator("#current")).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.Load);
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
 
         await page.GetByTestId("logout").ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(LoginUrl());

@@ -84,7 +84,7 @@ public sealed class DockerRuntimeOptionsValidator : IValidateOptions<DockerRunti
     {
         if (value < min || value > max)
         {
-            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Decnet:Runtime:Docker:{key} is {value}; it must be between {min} and {max}."));
+            errors.Add(OptionsProblems.OutOfRange($"Decnet:Runtime:Docker:{key}", value, min, max));
         }
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Decnet.Core.Configuration;
 using Decnet.Core.Honeypots.Artifacts;
 using Microsoft.Extensions.Options;
 
@@ -59,7 +59,7 @@ public sealed class HoneypotLimitsOptionsValidator : IValidateOptions<HoneypotLi
     {
         if (value < min || value > max)
         {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{key} is {value}; it must be between {min} and {max}."));
+            errors.Add(OptionsProblems.OutOfRange(key, value, min, max));
         }
     }
 }

@@ -2,6 +2,8 @@ using Bunit;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Decnet.Web.Components.Layout;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Decnet.Tests.Web.Components;
 
@@ -46,5 +48,34 @@ public sealed class NavMenuAuthorizationTests : ComponentTestContext
 
         Assert.DoesNotContain("Agent Enrollment", menu.Markup, StringComparison.Ordinal);
         Assert.DoesNotContain("Remote Updates", menu.Markup, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/", "Dashboard")]
+    [InlineData("/logs?q=ssh", "Live Logs")]
+    [InlineData("/swarm/hosts/worker-1", "Swarm Hosts")]
+    [InlineData("/swarm-updates", "Remote Updates")]
+    public async Task The_current_section_alone_is_marked(string path, string section)
+    {
+        SignIn(await Bed.CreateActiveUserAsync("chief", "chief-password-1", UserRole.Admin));
+        Services.GetRequiredService<NavigationManager>().NavigateTo(path);
+
+        var menu = Render<NavMenu>();
+
+        var current = menu.FindAll("a[aria-current=page]");
+        Assert.Single(current);
+        Assert.Equal(section, current[0].TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task Moving_to_another_section_moves_the_mark()
+    {
+        SignIn(await Bed.CreateActiveUserAsync("reader", "reader-password-1", UserRole.Viewer));
+        var menu = Render<NavMenu>();
+
+        Services.GetRequiredService<NavigationManager>().NavigateTo("/bounty");
+
+        menu.WaitForAssertion(() => Assert.Equal("Bounty", menu.Find("a[aria-current=page]").TextContent.Trim()));
+        Assert.Equal("/bounty", menu.Find("a[aria-current=page]").GetAttribute("href"));
     }
 }

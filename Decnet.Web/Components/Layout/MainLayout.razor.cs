@@ -1,5 +1,6 @@
 using Decnet.Core.Users;
 using Microsoft.AspNetCore.Components;
+using MudBlazor;
 
 namespace Decnet.Web.Components.Layout;
 
@@ -15,8 +16,16 @@ public partial class MainLayout
     [Inject]
     public required UserDirectory Users { get; init; }
 
+    private static readonly MarkupString MenuIcon = new(Icons.Material.Filled.Menu);
+    private static readonly MarkupString DarkModeIcon = new(Icons.Material.Filled.DarkMode);
+    private static readonly MarkupString LightModeIcon = new(Icons.Material.Filled.LightMode);
+    private static readonly MarkupString PersonIcon = new(Icons.Material.Filled.Person);
+    private static readonly MarkupString KeyIcon = new(Icons.Material.Filled.Key);
+    private static readonly MarkupString LogoutIcon = new(Icons.Material.Filled.Logout);
+
     private bool _drawerOpen = true;
     private bool _light;
+    private int _userMenuGeneration;
 
     protected override async Task OnInitializedAsync()
     {
@@ -28,6 +37,8 @@ public partial class MainLayout
     }
 
     private void ToggleDrawer() => _drawerOpen = !_drawerOpen;
+
+    private void CloseUserMenu() => _userMenuGeneration++;
 
     private async Task ToggleThemeAsync()
     {
