@@ -2,12 +2,14 @@ using Decnet.Core.Audit;
 using Decnet.Core.Bounty;
 using Decnet.Core.Configuration;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Health;
 using Decnet.Core.Settings;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Decnet.Core.Overview;
 
 namespace Decnet.Core;
 
@@ -25,6 +27,7 @@ public static class CoreServices
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<SystemSettingsService>();
+        services.AddSingleton<Deckies.Fleet.IFleetSettings>(sp => sp.GetRequiredService<SystemSettingsService>());
         services.AddSingleton<EventStatistics>();
         services.AddSingleton<Overview.DashboardOverview>();
         services.AddSingleton<Export.ExportGate>();

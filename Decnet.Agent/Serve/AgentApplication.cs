@@ -22,6 +22,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Agent.Serve;
 
@@ -120,6 +121,7 @@ public static class AgentApplication
                 Path.Combine(sp.GetRequiredService<AgentServeSettings>().Host.StateDirectory, "docker-cursors.json"),
                 sp.GetRequiredService<ILogger<SpoolLineSink>>()));
             services.AddDockerDeckyRuntime();
+            services.AddDockerLogCollector();
             services.AddHostedService<ContainerLogShipping>();
             return;
         }

@@ -1,5 +1,6 @@
 using Decnet.Core.Events.Collection;
 using Microsoft.Extensions.Hosting;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Agent.Spool;
 

@@ -29,9 +29,6 @@ public sealed record PhaseSpan(string Phase, DateTime FirstSeen, DateTime LastSe
 /// <summary>The phases in order of first appearance, kept as JSON in <c>attacker_behavior.PhaseSequence</c>.</summary>
 public sealed record PhaseSequence(IReadOnlyList<PhaseSpan> Phases, DateTime? ReconEnd, DateTime? ExfilStart, double? ExfilLatencyS);
 
-/// <summary>Published on the notification hub after the profiler committed changes to these attackers.</summary>
-public sealed record AttackerUpdated(IReadOnlyList<string> Ips);
-
 /// <summary>The JSON shape of the list columns: snake_case like the API, so the stored text is what clients see.</summary>
 public static class AttackerJson
 {

@@ -2,10 +2,6 @@ using Decnet.Core.Notifications;
 
 namespace Decnet.Core.Bounty;
 
-/// <summary>Published on the notification hub after an ingest batch committed new bounties.</summary>
-/// <param name="Count">Bounty rows inserted (already known bounties excluded).</param>
-public sealed record BountiesFound(int Count);
-
 /// <summary>
 /// Announces the bounties an ingest batch stored. The rows themselves are inserted by the ingest's
 /// <see cref="Events.Storage.IngestStore"/> inside the batch's own transaction: a batch's logs and its

@@ -9,6 +9,7 @@ using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Ingest;
 
 namespace Decnet.Core.Overview;
 

@@ -29,12 +29,3 @@ public sealed record LatestActivity(StatsSummary Stats, IReadOnlyList<EventSumma
 
 /// <summary>All-time hits of one decky and its latest event.</summary>
 public sealed record DeckyActivity(long Hits, DateTime LastSeen);
-
-/// <summary>Published when a watched window's snapshot was recomputed.</summary>
-public sealed record OverviewUpdated(OverviewSnapshot Snapshot);
-
-/// <summary>Published when the headline numbers and the newest events were recomputed.</summary>
-public sealed record LatestActivityUpdated(LatestActivity Activity);
-
-/// <summary>Published when the per-decky hit counts were recomputed; keyed by decky name (case-insensitive).</summary>
-public sealed record DeckyActivityUpdated(IReadOnlyDictionary<string, DeckyActivity> Deckies);

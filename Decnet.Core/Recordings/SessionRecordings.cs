@@ -5,6 +5,7 @@ using Decnet.Core.Search;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Events;
 
 namespace Decnet.Core.Recordings;
 

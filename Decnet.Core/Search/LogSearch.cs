@@ -5,6 +5,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Ingest;
 
 namespace Decnet.Core.Search;
 

@@ -1,12 +1,13 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Deckies;
+using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Decnet.Core.Settings;
 
 /// <summary>Reads and writes the operator settings row. Reads are served from memory until the next write.</summary>
-public sealed class SystemSettingsService(IDbContextFactory<DecnetDbContext> dbFactory, AuditTrail audit)
+public sealed class SystemSettingsService(IDbContextFactory<DecnetDbContext> dbFactory, AuditTrail audit) : IFleetSettings
 {
     private volatile SystemSettings? _current;
 
@@ -23,6 +24,12 @@ public sealed class SystemSettingsService(IDbContextFactory<DecnetDbContext> dbF
             ?? new SystemSettings();
         _current = settings;
         return settings;
+    }
+
+    public async Task<FleetSettings> GetFleetSettingsAsync(CancellationToken cancellationToken)
+    {
+        var settings = await GetAsync(cancellationToken);
+        return new FleetSettings(settings.DeploymentLimit, settings.GlobalMutationIntervalMinutes);
     }
 
     public async Task<SettingsUpdate> SetDeploymentLimitAsync(string actor, int limit, CancellationToken cancellationToken)

@@ -84,7 +84,46 @@ public static class TypeReferences
         return found;
     }
 
+    /// <summary>Every method and constructor the type's method bodies call (lambdas and state machines are nested types: pass those too).</summary>
+    public static IEnumerable<MethodBase> Calls(Type type) =>
+        type.GetMethods(Everything).Cast<MethodBase>().Concat(type.GetConstructors(Everything))
+            .SelectMany(BodyMembers).OfType<MethodBase>();
+
     private static IEnumerable<Type> BodyReferences(MethodBase method)
+    {
+        foreach (var member in BodyMembers(method))
+        {
+            switch (member)
+            {
+                case Type t:
+                    yield return t;
+                    break;
+                case MethodBase called:
+                    if (called.DeclaringType is { } owner)
+                    {
+                        yield return owner;
+                    }
+                    if (called is MethodInfo { IsGenericMethod: true } generic)
+                    {
+                        foreach (var argument in generic.GetGenericArguments())
+                        {
+                            yield return argument;
+                        }
+                    }
+                    break;
+                case FieldInfo field:
+                    if (field.DeclaringType is { } fieldOwner)
+                    {
+                        yield return fieldOwner;
+                    }
+                    yield return field.FieldType;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The types, methods and fields a method body names, read from its IL.</summary>
+    private static IEnumerable<MemberInfo> BodyMembers(MethodBase method)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray();
         if (il is null)
@@ -119,31 +158,9 @@ public static class TypeReferences
                     {
                         // A member of an assembly this test process cannot load: named by the failure in the rule tests.
                     }
-                    switch (member)
+                    if (member is not null)
                     {
-                        case Type t:
-                            yield return t;
-                            break;
-                        case MethodBase called:
-                            if (called.DeclaringType is { } owner)
-                            {
-                                yield return owner;
-                            }
-                            if (called is MethodInfo { IsGenericMethod: true } generic)
-                            {
-                                foreach (var argument in generic.GetGenericArguments())
-                                {
-                                    yield return argument;
-                                }
-                            }
-                            break;
-                        case FieldInfo field:
-                            if (field.DeclaringType is { } fieldOwner)
-                            {
-                                yield return fieldOwner;
-                            }
-                            yield return field.FieldType;
-                            break;
+                        yield return member;
                     }
                     break;
                 case OperandType.InlineSwitch:

@@ -15,6 +15,7 @@ using Decnet.Web.Streaming;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Configuration;
 

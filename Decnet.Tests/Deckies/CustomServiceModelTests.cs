@@ -8,6 +8,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Honeypots.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Deckies;
 

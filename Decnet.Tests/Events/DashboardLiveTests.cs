@@ -34,7 +34,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         Decnet.Tests.Web.Components.DashboardAuthorization.SignIn(_context, await _bed.CreateActiveUserAsync("analyst", "analyst-password-1", Decnet.Core.Users.UserRole.Viewer));
         _context.Services.AddMudServices();
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<EventStatistics>());
-        _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>());
+        _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Search.EventLog>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<AuditTrail>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<NotificationHub>());
         _context.Services.AddSingleton(_bed.Services.GetRequiredService<Decnet.Core.Search.LogSearch>());

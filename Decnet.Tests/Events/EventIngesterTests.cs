@@ -164,7 +164,7 @@ public abstract class EventIngesterTests(StorageProvider provider) : IngestTestC
         Assert.Equal(rows[message.Count - 1].Decky, message.Newest[0].Decky);
         Assert.All(rows, r => Assert.Matches("^[0-9a-f]{32}$", r.TraceId!));
         Assert.All(rows, r => Assert.Matches("^[0-9a-f]{16}$", r.SpanId!));
-        var latest = await Bed.Services.GetRequiredService<Decnet.Core.Events.EventLog>().LatestAsync(20, CancellationToken.None);
+        var latest = await Bed.Services.GetRequiredService<Decnet.Core.Search.EventLog>().LatestAsync(20, CancellationToken.None);
         Assert.Equal(20, latest.Count);
         Assert.Equal(rows[^1].Timestamp, latest[0].TimestampUtc);
     }

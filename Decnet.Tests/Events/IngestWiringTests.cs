@@ -33,7 +33,7 @@ public sealed class IngestWiringTests : IAsyncLifetime
             await Task.Delay(50);
         }
         Assert.Equal(1, ingester.Counters.Ingested);
-        var latest = Assert.Single(await _factory.Services.GetRequiredService<Decnet.Core.Events.EventLog>().LatestAsync(20, CancellationToken.None));
+        var latest = Assert.Single(await _factory.Services.GetRequiredService<Decnet.Core.Search.EventLog>().LatestAsync(20, CancellationToken.None));
         Assert.Equal(("web-01", "http", "request", "203.0.113.77"), (latest.Decky, latest.Service, latest.EventType, latest.AttackerIp));
 
         using var client = _factory.CreateClient(_token);

@@ -128,7 +128,7 @@ public sealed class LogsApiTests : IAsyncLifetime
 
         // The search's cache lives for seconds; an operator must still see an attack the moment it is stored.
         var e = new Decnet.Core.Honeypots.Events.HoneypotEvent(DateTimeOffset.UtcNow, "d9", "ssh", "auth_attempt", [new("src_ip", "10.0.0.9"), new("username", "oracle")]);
-        await _factory.Services.GetRequiredService<Decnet.Core.Events.EventIngester>()
+        await _factory.Services.GetRequiredService<Decnet.Core.Ingest.EventIngester>()
             .WriteBatchAsync([new(Decnet.Core.Honeypots.Events.Rfc5424Formatter.Format(e), "api-cache-1")], CancellationToken.None);
         var (_, after) = await GetAsync(search);
         Assert.Equal(2, after.GetProperty("total").GetInt64());

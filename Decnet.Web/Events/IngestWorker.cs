@@ -1,5 +1,3 @@
-using Decnet.Core.Events;
-
 namespace Decnet.Web.Events;
 
 /// <summary>Hosts the ingest of in-process decky events for the life of the web process.</summary>

@@ -54,6 +54,7 @@ public static class Extensions
         {
             // Registered before the fleet so it wins over the embedded default.
             services.AddDockerDeckyRuntime();
+            services.AddDockerLogCollector();
         }
         services.AddDecnetFleet();
         // Cookie and antiforgery keys live beside the database, so sessions survive a restart.

@@ -1,6 +1,5 @@
 using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Runtime;
-using Decnet.Core.Events.Collection;
 using Decnet.Core.Health;
 using Decnet.Core.Honeypots.Hosting;
 using Decnet.Core.Storage;
@@ -16,7 +15,8 @@ public static class DockerRuntimeServiceCollectionExtensions
     /// <summary>
     /// Registers the Docker runtime as the <see cref="IDeckyRuntime"/>, its options (section "Docker",
     /// validated at start) and the critical "docker" health probe. Call it only where Docker is the chosen
-    /// runtime: the probe makes a missing engine an unhealthy service.
+    /// runtime: the probe makes a missing engine an unhealthy service. The containers' log collector is
+    /// the ingest's (<c>AddDockerLogCollector</c>), registered beside it by the host.
     /// </summary>
     public static IServiceCollection AddDockerDeckyRuntime(this IServiceCollection services)
     {
@@ -30,15 +30,6 @@ public static class DockerRuntimeServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddSingleton<IDeckyRuntime>(sp => sp.GetRequiredService<DockerDeckyRuntime>());
         services.AddSingleton<IHealthProbe, DockerProbe>();
-        // The containers' stdout is where their events are: the collector follows it into the ingest.
-        services.AddValidatedOptions<DockerLogCollectorOptions, DockerLogCollectorOptionsValidator>(DockerLogCollectorOptions.Section);
-        // The master's ingest unless the host registered its own sink first (a worker's spool).
-        services.TryAddSingleton<IContainerLineSink, IngestLineSink>();
-        services.TryAddSingleton(sp => new DockerLogCollector(
-            sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value,
-            sp.GetRequiredService<IOptions<DockerLogCollectorOptions>>().Value,
-            sp.GetRequiredService<IContainerLineSink>(),
-            sp.GetRequiredService<ILogger<DockerLogCollector>>()));
         return services;
     }
 }

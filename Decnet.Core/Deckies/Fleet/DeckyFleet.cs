@@ -1,7 +1,6 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Notifications;
-using Decnet.Core.Settings;
 using Microsoft.Extensions.Logging;
 
 namespace Decnet.Core.Deckies.Fleet;
@@ -9,18 +8,18 @@ namespace Decnet.Core.Deckies.Fleet;
 /// <summary>
 /// Deploys, mutates and tears down deckies through the active runtime and keeps the stored deployment
 /// in step; on a master with workers the same operations reach the deckies placed on them (through
-/// <see cref="Swarm.Dispatch.SwarmDeploymentMode"/>). Used by the Decoy Fleet page, the mutator and the
+/// <see cref="IWorkerFleet"/>, the swarm's). Used by the Decoy Fleet page, the mutator and the
 /// REST API alike. A deploy REPLACES the previous decky set; invalid input changes nothing.
 /// </summary>
 public sealed class DeckyFleet(
     IDeckyRuntime runtime,
     DeploymentStore store,
-    SystemSettingsService settings,
+    IFleetSettings settings,
     NotificationHub hub,
     AuditTrail audit,
     TimeProvider time,
     ILogger<DeckyFleet> logger,
-    Swarm.Dispatch.SwarmDeploymentMode? swarm = null)
+    IWorkerFleet? swarm = null)
 {
     private readonly SemaphoreSlim _deploying = new(1, 1);
 
@@ -41,7 +40,7 @@ public sealed class DeckyFleet(
         {
             return new DeploymentPreview(null, ex.Errors, null);
         }
-        var limit = (await settings.GetAsync(cancellationToken)).DeploymentLimit;
+        var limit = (await settings.GetFleetSettingsAsync(cancellationToken)).DeploymentLimit;
         var limitError = deployment.Deckies.Count > limit
             ? $"This INI describes {deployment.Deckies.Count} deckies; the deployment limit is {limit} (raise it in Config)."
             : null;
@@ -96,7 +95,7 @@ public sealed class DeckyFleet(
     /// <summary>Every deployed decky: the local ones with their runtime state, then those on swarm workers.</summary>
     public async Task<IReadOnlyList<FleetDecky>> ListAsync(CancellationToken cancellationToken)
     {
-        var global = (await settings.GetAsync(cancellationToken)).GlobalMutationIntervalMinutes;
+        var global = (await settings.GetFleetSettingsAsync(cancellationToken)).GlobalMutationIntervalMinutes;
         var deckies = new List<FleetDecky>();
         if (await store.LoadAsync(cancellationToken) is { } deployment)
         {

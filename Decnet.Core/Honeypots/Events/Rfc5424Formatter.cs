@@ -58,10 +58,31 @@ public static class Rfc5424Formatter
         var length = Math.Min(value.Length, maxLength);
         for (var i = 0; i < length; i++)
         {
-            var c = value[i];
-            builder.Append(c is > ' ' and <= '~' ? c : '_');
+            builder.Append(HeaderChar(value[i]));
         }
     }
+
+    /// <summary>
+    /// A header field as a parser reads it back from the line: sanitised and cut, empty when the line
+    /// carries NILVALUE (which a value of exactly "-" also becomes).
+    /// </summary>
+    public static string HeaderValue(string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return string.Empty;
+        }
+        var text = string.Create(Math.Min(value.Length, maxLength), value, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = HeaderChar(source[i]);
+            }
+        });
+        return text == "-" ? string.Empty : text;
+    }
+
+    private static char HeaderChar(char c) => c is > ' ' and <= '~' ? c : '_';
 
     private static void AppendStructuredData(StringBuilder builder, IReadOnlyList<KeyValuePair<string, string>> fields)
     {
@@ -104,11 +125,7 @@ public static class Rfc5424Formatter
     /// </summary>
     private static void AppendParamValue(StringBuilder builder, string value)
     {
-        var length = Math.Min(value.Length, MaxParamValueLength);
-        if (length > 0 && char.IsHighSurrogate(value[length - 1]))
-        {
-            length--;
-        }
+        var length = ParamValueLength(value);
         for (var i = 0; i < length; i++)
         {
             var c = value[i];
@@ -136,13 +153,38 @@ public static class Rfc5424Formatter
         }
     }
 
+    /// <summary>
+    /// How much of a parameter value the line carries: at most <see cref="MaxParamValueLength"/> characters,
+    /// never ending in half a surrogate pair. Every character of that prefix reads back as itself.
+    /// </summary>
+    public static int ParamValueLength(string value)
+    {
+        var length = Math.Min(value.Length, MaxParamValueLength);
+        if (length > 0 && char.IsHighSurrogate(value[length - 1]))
+        {
+            length--;
+        }
+        return length;
+    }
+
+    /// <summary>The message as the line carries it: on one line (control characters become spaces) and cut.</summary>
+    public static string FlattenedMessage(string message) =>
+        string.Create(Math.Min(message.Length, MaxMessageLength), message, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = FlattenedChar(source[i]);
+            }
+        });
+
     private static void AppendFlattened(StringBuilder builder, string message, int maxLength)
     {
         var length = Math.Min(message.Length, maxLength);
         for (var i = 0; i < length; i++)
         {
-            var c = message[i];
-            builder.Append(c is '\r' or '\n' or < ' ' ? ' ' : c);
+            builder.Append(FlattenedChar(message[i]));
         }
     }
+
+    private static char FlattenedChar(char c) => c is '\r' or '\n' or < ' ' ? ' ' : c;
 }

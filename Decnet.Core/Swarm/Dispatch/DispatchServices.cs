@@ -12,6 +12,8 @@ public static class DispatchServices
         services.TryAddSingleton<AgentClientFactory>();
         services.TryAddSingleton<SwarmDispatcher>();
         services.TryAddSingleton<SwarmDeploymentMode>();
+        // The fleet reaches the deckies on workers through it.
+        services.TryAddSingleton<Deckies.Fleet.IWorkerFleet>(sp => sp.GetRequiredService<SwarmDeploymentMode>());
         services.TryAddSingleton<ShardTeardownQueue>();
         services.TryAddSingleton<SwarmDecommissioner>();
         return services;

@@ -37,7 +37,7 @@ public sealed class SwarmDeploymentMode(
     AuditTrail audit,
     NotificationHub hub,
     TimeProvider time,
-    ILogger<SwarmDeploymentMode> logger)
+    ILogger<SwarmDeploymentMode> logger) : IWorkerFleet
 {
     /// <summary>The deckies placed on workers, each with its host and shown state.</summary>
     public async Task<IReadOnlyList<FleetDecky>> ListAsync(int globalIntervalMinutes, CancellationToken cancellationToken) =>

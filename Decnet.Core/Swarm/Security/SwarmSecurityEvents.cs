@@ -51,9 +51,6 @@ public sealed record SwarmSecurityEvent(
     DateTimeOffset LastSeen,
     long Count);
 
-/// <summary>Published on every refusal, so open pages show it at once.</summary>
-public sealed record SwarmSecurityEventRecorded(SwarmSecurityEvent Event);
-
 /// <summary>
 /// Every refused attempt on the master's mutual-TLS endpoints (controller and log listener): logged and
 /// kept for the Swarm Hosts page and <c>GET /api/v1/swarm/security-events</c>. Anyone can knock, so it is

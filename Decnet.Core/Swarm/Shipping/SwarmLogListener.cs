@@ -10,6 +10,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Security;
 using Microsoft.Extensions.Logging;
+using Decnet.Core.Ingest;
 
 namespace Decnet.Core.Swarm.Shipping;
 

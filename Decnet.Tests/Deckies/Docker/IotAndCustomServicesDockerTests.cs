@@ -6,6 +6,8 @@ using System.Text.Json;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
+using Decnet.Core.Deckies.Docker;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Deckies.Docker;
 

@@ -14,6 +14,7 @@ using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Events.Collection;
 

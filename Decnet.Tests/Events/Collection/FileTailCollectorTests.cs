@@ -4,6 +4,7 @@ using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Events.Collection;
 

@@ -1,5 +1,7 @@
 using System.Text;
 using Decnet.Core.Events.Collection;
+using Decnet.Core.Deckies.Docker;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Events.Collection;
 

@@ -25,7 +25,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton(Bed.Users);
         Services.AddSingleton(Bed.Services.GetRequiredService<SystemSettingsService>());
-        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.EventStatistics>());
+        Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.EventStatistics>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Events.Retention.LogPurger>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Audit.AuditTrail>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>());

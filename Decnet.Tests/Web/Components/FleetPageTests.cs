@@ -53,7 +53,7 @@ public sealed class FleetPageTests : ComponentTestContext
     public async Task Each_card_counts_its_deckys_hits_and_shows_the_last_activity_live()
     {
         using var stop = new CancellationTokenSource();
-        var ingest = Bed.Services.GetRequiredService<Decnet.Core.Events.EventIngester>().RunAsync(stop.Token);
+        var ingest = Bed.Services.GetRequiredService<Decnet.Core.Ingest.EventIngester>().RunAsync(stop.Token);
         var overview = Bed.Services.GetRequiredService<Decnet.Core.Overview.DashboardOverview>().RunAsync(stop.Token);
         try
         {

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>
 /// What a bring-your-own service prints becomes events of its decky: a line that already is RFC 5424 (a

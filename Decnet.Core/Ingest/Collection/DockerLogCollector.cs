@@ -5,8 +5,10 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Decnet.Core.Events;
+using Decnet.Core.Events.Collection;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>Counters of the Docker log collection since its start.</summary>
 public sealed record DockerCollectorCounters(int Following, long Attachments, long Lines, long EngineConnections, string? LastError);

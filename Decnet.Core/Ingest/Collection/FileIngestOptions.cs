@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>
 /// Files of RFC 5424 lines the master ingests (a swarm agent's spool, an rsyslog output file). Section

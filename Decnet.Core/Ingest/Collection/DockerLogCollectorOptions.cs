@@ -1,8 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Decnet.Core.Configuration;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>How the master follows its service containers' logs. Section "Decnet:Ingest:Docker".</summary>
 public sealed class DockerLogCollectorOptions

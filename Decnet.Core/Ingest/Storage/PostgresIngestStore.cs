@@ -1,8 +1,9 @@
 using Decnet.Core.Bounty;
 using Npgsql;
 using NpgsqlTypes;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Storage;
+namespace Decnet.Core.Ingest.Storage;
 
 /// <summary>
 /// PostgreSQL: each table gets one statement per batch, the rows travel as arrays and <c>unnest</c> turns

@@ -5,8 +5,9 @@ using System.Text.Json;
 using Decnet.Core.Storage;
 using Microsoft.Extensions.Options;
 using Decnet.Core.Configuration;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Ingest;
 
 public sealed class SiemFileOptions
 {

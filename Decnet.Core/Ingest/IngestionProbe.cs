@@ -1,7 +1,8 @@
 using System.Globalization;
 using Decnet.Core.Health;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Ingest;
 
 /// <summary>Critical: without the ingest, attacks still happen but nobody sees them.</summary>
 public sealed class IngestionProbe(EventIngester ingester) : IHealthProbe

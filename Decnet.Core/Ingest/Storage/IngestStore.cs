@@ -4,8 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Storage;
+namespace Decnet.Core.Ingest.Storage;
 
 /// <summary>One event of a batch, with every column value already computed by the preparation stage.</summary>
 /// <param name="Timestamp">The event time as the text EF Core stores on SQLite ("yyyy-MM-dd HH:mm:ss.FFFFFFF").</param>

@@ -4,8 +4,10 @@ using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Events;
+using Decnet.Core.Events.Collection;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>Counters of the file tails since start.</summary>
 public sealed record FileTailCounters(long Lines, long Rotations, string? LastError);

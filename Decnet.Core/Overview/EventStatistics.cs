@@ -5,8 +5,10 @@ using Decnet.Core.Notifications;
 using Decnet.Core.Storage;
 using Decnet.Core.Swarm;
 using Microsoft.EntityFrameworkCore;
+using Decnet.Core.Ingest;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Overview;
 
 /// <summary>
 /// The dashboard's headline numbers. Every open dashboard and every API poll asks for them, and counting

@@ -7,14 +7,16 @@ using System.Threading.Channels;
 using Decnet.Core.Bounty;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
-using Decnet.Core.Events.Storage;
+using Decnet.Core.Ingest.Storage;
 using Microsoft.Extensions.Logging;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Ingest;
 
 /// <summary>
-/// Moves events into <c>logs</c>. Every event goes through its RFC 5424 line and back through the parser,
-/// the same path Docker and syslog lines take, so the stored raw line is exactly what a SIEM would see.
+/// Moves events into <c>logs</c>. Every event is stored with its RFC 5424 line, exactly what a SIEM would
+/// see. Lines from Docker, spools and syslog go through the parser; an in-process decky's event is taken
+/// apart from its fields (<see cref="InProcessEvent"/>), which gives the same row without the parse.
 /// Rows are written in batches (size or time bound, whichever comes first), one transaction per batch,
 /// by the provider's <see cref="IngestStore"/> (raw commands: EF change tracking costs far more than the
 /// inserts themselves here).
@@ -97,18 +99,28 @@ public sealed partial class EventIngester(
 
     /// <summary>Drains the in-process event channel until cancelled or the channel completes.</summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
-        RunAsync(sink.Reader, e => new IngestLine(Rfc5424Formatter.Format(e), e.Id.ToString("N", CultureInfo.InvariantCulture)), cancellationToken);
+        RunAsync(sink.Reader, Pending, cancellationToken);
 
     /// <summary>Drains any other line source (Docker log streams, syslog) the same way.</summary>
     public Task RunAsync(ChannelReader<IngestLine> lines, CancellationToken cancellationToken) =>
-        RunAsync(lines, l => l, cancellationToken);
+        RunAsync(lines, l => new PendingLine(l, null), cancellationToken);
+
+    /// <summary>
+    /// An in-process event's line (the raw column and the SIEM files), its occurrence id, and the event
+    /// already taken apart, so <see cref="Prepare"/> need not parse the line it just formatted.
+    /// </summary>
+    internal static PendingLine Pending(HoneypotEvent honeypotEvent)
+    {
+        var raw = Rfc5424Formatter.Format(honeypotEvent);
+        return new PendingLine(new IngestLine(raw, honeypotEvent.Id.ToString("N", CultureInfo.InvariantCulture)), InProcessEvent.Read(honeypotEvent, raw));
+    }
 
     /// <summary>
     /// Two stages one batch apart: while the database stores batch n, the next batch is cut and prepared
     /// (parse, fields JSON, idempotency key, bounty rules) on another thread. At most one prepared batch
     /// waits, plus the one being stored and the one being filled: memory stays bounded whatever the channel holds.
     /// </summary>
-    private async Task RunAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, CancellationToken cancellationToken)
+    private async Task RunAsync<T>(ChannelReader<T> reader, Func<T, PendingLine> toLine, CancellationToken cancellationToken)
     {
         var prepared = Channel.CreateBounded<PreparedBatch>(new BoundedChannelOptions(1)
         {
@@ -119,14 +131,14 @@ public sealed partial class EventIngester(
         PreparedBatch? leftover = null;
         var producer = Task.Run(async () =>
         {
-            var batch = new List<IngestLine>(BatchSize);
+            var batch = new List<PendingLine>(BatchSize);
             try
             {
                 while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     await FillAsync(reader, toLine, batch, cancellationToken).ConfigureAwait(false);
                     await prepared.Writer.WriteAsync(Prepare(batch), cancellationToken).ConfigureAwait(false);
-                    batch = new List<IngestLine>(BatchSize);
+                    batch = new List<PendingLine>(BatchSize);
                 }
                 prepared.Writer.TryComplete();
             }
@@ -184,7 +196,7 @@ public sealed partial class EventIngester(
     /// Takes what is there (up to <see cref="MaxBatchRows"/> rows or <see cref="MaxBatchChars"/> characters),
     /// then waits for more until the batch holds <see cref="BatchSize"/> rows or the flush interval ends.
     /// </summary>
-    private async Task FillAsync<T>(ChannelReader<T> reader, Func<T, IngestLine> toLine, List<IngestLine> batch, CancellationToken cancellationToken)
+    private async Task FillAsync<T>(ChannelReader<T> reader, Func<T, PendingLine> toLine, List<PendingLine> batch, CancellationToken cancellationToken)
     {
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         window.CancelAfter(FlushInterval);
@@ -193,9 +205,9 @@ public sealed partial class EventIngester(
         {
             while (batch.Count < MaxBatchRows && chars < MaxBatchChars && reader.TryRead(out var item))
             {
-                var line = toLine(item);
-                batch.Add(line);
-                chars += line.RawLine.Length;
+                var pending = toLine(item);
+                batch.Add(pending);
+                chars += pending.Line.RawLine.Length;
             }
             if (batch.Count >= BatchSize || batch.Count >= MaxBatchRows || chars >= MaxBatchChars)
             {
@@ -241,7 +253,7 @@ public sealed partial class EventIngester(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             _lastError = $"{ex.GetType().Name}: {ex.Message}";
-            LogBatchFailed(logger, ex, batch.Lines.Count);
+            LogBatchFailed(logger, ex, batch.LineCount);
             return false;
         }
     }
@@ -251,29 +263,42 @@ public sealed partial class EventIngester(
     /// write a known batch; returns the number of rows inserted.
     /// </summary>
     public Task<int> WriteBatchAsync(IReadOnlyList<IngestLine> batch, CancellationToken cancellationToken) =>
-        batch.Count == 0 ? Task.FromResult(0) : StoreAsync(Prepare(batch), cancellationToken);
+        batch.Count == 0 ? Task.FromResult(0) : StoreAsync(Prepare([.. batch.Select(l => new PendingLine(l, null))]), cancellationToken);
 
-    /// <summary>The CPU part of a batch, no I/O: parse, column values, fields JSON, key, bounties, position.</summary>
-    private PreparedBatch Prepare(IReadOnlyList<IngestLine> batch)
+    /// <summary>
+    /// Stores in-process events as <see cref="RunAsync(CancellationToken)"/> does (each taken apart from its
+    /// fields, not parsed back); for replays and tests. Returns the number of rows inserted.
+    /// </summary>
+    public Task<int> WriteEventsAsync(IReadOnlyList<HoneypotEvent> events, CancellationToken cancellationToken) =>
+        events.Count == 0 ? Task.FromResult(0) : StoreAsync(Prepare([.. events.Select(Pending)]), cancellationToken);
+
+    /// <summary>The CPU part of a batch, no I/O: parse (lines only), column values, fields JSON, key, bounties, position.</summary>
+    private PreparedBatch Prepare(IReadOnlyList<PendingLine> batch)
     {
-        var prepared = new PreparedBatch(batch);
-        foreach (var line in batch)
+        var prepared = new PreparedBatch(batch.Count);
+        foreach (var (line, taken) in batch)
         {
             if (line.Position is { } position)
             {
                 // Lines arrive in source order: the last one of a source is its new resume point.
                 (prepared.Positions ??= new Dictionary<string, SourcePosition>(StringComparer.Ordinal))[position.Cursor] = position;
             }
-            var result = Rfc5424Parser.Parse(line.RawLine);
-            if (result.Truncated)
+            // An in-process event comes taken apart already; every other line is parsed here.
+            var parsed = taken;
+            if (parsed is null)
             {
-                prepared.Truncated++;
-            }
-            if (result.Event is not { } parsed)
-            {
-                KeepMalformed(result.RawLine);
-                prepared.Rejected.Add(result.RawLine);
-                continue;
+                var result = Rfc5424Parser.Parse(line.RawLine);
+                if (result.Truncated)
+                {
+                    prepared.Truncated++;
+                }
+                if (result.Event is null)
+                {
+                    KeepMalformed(result.RawLine);
+                    prepared.Rejected.Add(result.RawLine);
+                    continue;
+                }
+                parsed = result.Event;
             }
             prepared.Rows.Add(new IngestRow(
                 parsed,
@@ -291,7 +316,7 @@ public sealed partial class EventIngester(
     private async Task<int> StoreAsync(PreparedBatch batch, CancellationToken cancellationToken)
     {
         using var activity = Source.StartActivity("ingest batch");
-        activity?.SetTag("decnet.ingest.batch_size", batch.Lines.Count);
+        activity?.SetTag("decnet.ingest.batch_size", batch.LineCount);
         var traceId = activity?.TraceId.ToHexString();
         var spanId = activity?.SpanId.ToHexString();
 
@@ -313,7 +338,7 @@ public sealed partial class EventIngester(
 
         var malformed = batch.Rejected.Count;
         Interlocked.Add(ref _ingested, inserted.Count);
-        Interlocked.Add(ref _duplicates, batch.Lines.Count - malformed - inserted.Count);
+        Interlocked.Add(ref _duplicates, batch.LineCount - malformed - inserted.Count);
         Interlocked.Add(ref _malformed, malformed);
         Interlocked.Add(ref _truncated, batch.Truncated);
         Interlocked.Increment(ref _batches);
@@ -442,14 +467,17 @@ public sealed partial class EventIngester(
         }
     }
 
-    private sealed class PreparedBatch(IReadOnlyList<IngestLine> lines)
+    private sealed class PreparedBatch(int lineCount)
     {
-        public IReadOnlyList<IngestLine> Lines { get; } = lines;
-        public List<IngestRow> Rows { get; } = new(lines.Count);
+        public int LineCount { get; } = lineCount;
+        public List<IngestRow> Rows { get; } = new(lineCount);
         public List<string> Rejected { get; } = [];
         public Dictionary<string, SourcePosition>? Positions { get; set; }
         public int Truncated { get; set; }
     }
+
+    /// <summary>A line to store and, for an in-process event, the event already taken apart (else null: parse the line).</summary>
+    internal readonly record struct PendingLine(IngestLine Line, ParsedEvent? Event);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingest batch of {Count} line(s) failed; it will be retried")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

@@ -1,7 +1,8 @@
+using Decnet.Core.Events;
 using Decnet.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Search;
 
 /// <summary>Read side of <c>logs</c> for lists of events.</summary>
 public sealed class EventLog(IDbContextFactory<DecnetDbContext> dbFactory)
@@ -19,6 +20,6 @@ public sealed class EventLog(IDbContextFactory<DecnetDbContext> dbFactory)
             .Select(l => new { l.Id, l.Timestamp, l.Decky, l.Service, l.EventType, l.AttackerIp, l.Fields })
             .ToListAsync(cancellationToken);
         return [.. rows.Select(r => new EventSummary(
-            DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc), r.Decky, r.Service, r.EventType, r.AttackerIp, r.Id, Search.LogRow.ParseFields(r.Fields)))];
+            DateTime.SpecifyKind(r.Timestamp, DateTimeKind.Utc), r.Decky, r.Service, r.EventType, r.AttackerIp, r.Id, LogRow.ParseFields(r.Fields)))];
     }
 }

@@ -5,12 +5,14 @@ using Decnet.Core.Honeypots.Events;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Decnet.Core.Ingest.Collection;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events;
+namespace Decnet.Core.Ingest;
 
 public static class EventPipelineServices
 {
-    /// <summary>The ingest (its workers are hosted by the web process), the file tails, its health probe and the event queries.</summary>
+    /// <summary>The ingest (its workers are hosted by the web process), the file tails and its health probe.</summary>
     public static IServiceCollection AddDecnetEventPipeline(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -22,7 +24,6 @@ public static class EventPipelineServices
         services.TryAddSingleton<EventIngester>();
         services.AddValidatedOptions<FileIngestOptions, FileIngestOptionsValidator>(FileIngestOptions.Section);
         services.TryAddSingleton<FileTailCollector>();
-        services.TryAddSingleton<EventLog>();
         services.AddSingleton<IHealthProbe, IngestionProbe>();
         return services;
     }

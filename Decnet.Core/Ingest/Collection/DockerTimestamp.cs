@@ -1,6 +1,7 @@
 using System.Globalization;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Collection;
+namespace Decnet.Core.Ingest.Collection;
 
 /// <summary>
 /// The engine's log timestamps (RFC 3339 with up to nine fraction digits, "2026-04-18T10:00:00.123456789Z")

@@ -2,8 +2,9 @@ using System.Globalization;
 using Decnet.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Decnet.Core.Events;
 
-namespace Decnet.Core.Events.Storage;
+namespace Decnet.Core.Ingest.Storage;
 
 /// <summary>
 /// SQLite: one prepared INSERT per row inside the batch's transaction (SQLite runs in process, so a
