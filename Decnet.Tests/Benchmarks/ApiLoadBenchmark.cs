@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Decnet.Core.Attackers;
 using Decnet.Core.Bounty;
 using Decnet.Core.Events;
+using Decnet.Core.Overview;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;

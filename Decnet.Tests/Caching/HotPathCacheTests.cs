@@ -2,6 +2,8 @@ using Decnet.Core.Attackers;
 using Decnet.Core.Bounty;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
+using Decnet.Core.Overview;
 using Decnet.Core.Search;
 using Decnet.Core.Storage;
 using Decnet.Tests.Attackers;

@@ -1,6 +1,7 @@
 using Decnet.Core.Attackers;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Search;
 using Decnet.Tests.Attackers;
 using Decnet.Tests.Infrastructure;

@@ -5,6 +5,7 @@ using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Embedded;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Events.Collection;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;

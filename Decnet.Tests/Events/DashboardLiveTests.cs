@@ -3,6 +3,7 @@ using Decnet.Core.Attackers;
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
 using Decnet.Tests.Infrastructure;

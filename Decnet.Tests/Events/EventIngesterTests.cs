@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Decnet.Core.Events;
 using Decnet.Core.Health;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Notifications;
 using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 
 namespace Decnet.Tests.Events;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

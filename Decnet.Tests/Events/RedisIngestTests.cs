@@ -1,5 +1,6 @@
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,6 +1,8 @@
 using System.Text;
 using Decnet.Core.Bounty;
+using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Storage;
 using Decnet.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,6 @@
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 

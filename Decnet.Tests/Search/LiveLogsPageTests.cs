@@ -1,6 +1,7 @@
 using Bunit;
 using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
 using Decnet.Core.Users;

@@ -1,5 +1,6 @@
 using Decnet.Core.Events;
 using Decnet.Core.Notifications;
+using Decnet.Core.Overview;
 using Decnet.Core.Search;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;

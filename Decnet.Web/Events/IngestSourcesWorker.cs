@@ -1,4 +1,5 @@
 using Decnet.Core.Events.Collection;
+using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Web.Events;
 

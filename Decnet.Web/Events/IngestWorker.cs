@@ -1,3 +1,5 @@
+using Decnet.Core.Ingest;
+
 namespace Decnet.Web.Events;
 
 /// <summary>Hosts the ingest of in-process decky events for the life of the web process.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Decnet.Core.Events;
+using Decnet.Core.Overview;
 using Decnet.Core.Search;
 using Decnet.Web.Api;
 using Decnet.Web.Authentication;

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Decnet.Core;
 using Decnet.Core.Configuration;
 using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Fleet;
 using Decnet.Core.Deckies.Runtime;
+using Decnet.Core.Ingest.Collection;
 using Decnet.Core.Storage;
-using Decnet.Core;
 using Decnet.Web.Account;
 using Decnet.Web.Api;
 using Decnet.Web.Artifacts;

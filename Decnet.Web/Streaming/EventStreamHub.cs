@@ -1,4 +1,5 @@
 using Decnet.Core.Events;
+using Decnet.Core.Overview;
 using Microsoft.Extensions.Options;
 
 namespace Decnet.Web.Streaming;

@@ -6,6 +6,8 @@ using Decnet.Core.Deckies.Docker;
 using Decnet.Core.Deckies.Runtime;
 using Decnet.Core.Events;
 using Decnet.Core.Events.Collection;
+using Decnet.Core.Ingest;
+using Decnet.Core.Ingest.Collection;
 using Decnet.Core.Storage;
 using Decnet.Core.Users;
 using Decnet.Tests.Deckies.Docker;
@@ -14,7 +16,6 @@ using Docker.DotNet.Models;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Decnet.Core.Ingest.Collection;
 
 namespace Decnet.Tests.Events.Collection;
 

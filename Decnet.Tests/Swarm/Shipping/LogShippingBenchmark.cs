@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Swarm.Pki;
 using Decnet.Core.Swarm.Shipping;
 using Decnet.Tests.Benchmarks;

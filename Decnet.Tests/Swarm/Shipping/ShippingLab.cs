@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Storage;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Pki;

@@ -1,5 +1,6 @@
 using System.Net;
 using Decnet.Core.Events;
+using Decnet.Core.Ingest;
 using Decnet.Core.Swarm;
 using Decnet.Core.Swarm.Enrollment;
 using Decnet.Core.Swarm.Security;
