@@ -10,6 +10,7 @@ internal static class AgentUsage
             $"""
             decnet-agent: {given} is not a subcommand.
             usage: decnet-agent serve [--config PATH]   the worker agent (see serve --help)
+                   decnet-agent forward [--config PATH] the log forwarder on its own (see forward --help)
                    decnet-agent updater [--config PATH] the release updater (see updater --help)
                    decnet-agent honeypot                host honeypot services in a service container (see --help)
             """);
