@@ -70,6 +70,88 @@ public sealed class LiveRefreshTests : BunitContext
     }
 }
 
+public sealed class LiveShowTests : BunitContext
+{
+    private readonly NotificationHub _hub = new(NullLogger<NotificationHub>.Instance);
+
+    public LiveShowTests()
+    {
+        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
+        Services.AddSingleton(_hub);
+    }
+
+    [Fact]
+    public async Task A_burst_of_snapshots_shows_only_the_newest_once()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cut = Render<ShowPage>(p => p.Add(c => c.Gate, () => gate.Task));
+
+        // The first waits for a busy renderer; the later ones replace it before it is shown.
+        for (var i = 1; i <= 6; i++)
+        {
+            _hub.Publish(new Ping($"snapshot {i}"));
+        }
+        gate.SetResult();
+
+        cut.WaitForAssertion(() => Assert.Equal("snapshot 6", cut.Markup));
+        await Task.Delay(200, Xunit.TestContext.Current.CancellationToken);
+        Assert.Equal(["snapshot 6"], cut.Instance.Shown);
+
+        _hub.Publish(new Ping("snapshot 7"));
+        cut.WaitForAssertion(() => Assert.Equal("snapshot 7", cut.Markup));
+        Assert.Equal(["snapshot 6", "snapshot 7"], cut.Instance.Shown);
+    }
+
+    [Fact]
+    public async Task A_snapshot_for_another_view_never_displaces_this_views()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cut = Render<ShowPage>(p => p.Add(c => c.Gate, () => gate.Task).Add(c => c.When, ping => ping.Reason.StartsWith("24h", StringComparison.Ordinal)));
+
+        _hub.Publish(new Ping("24h 1"));
+        _hub.Publish(new Ping("7d 1"));
+        gate.SetResult();
+
+        cut.WaitForAssertion(() => Assert.Equal("24h 1", cut.Markup));
+        await Task.Delay(200, Xunit.TestContext.Current.CancellationToken);
+        Assert.Equal(["24h 1"], cut.Instance.Shown);
+    }
+}
+
+/// <summary>A page showing what each notification carries, through a renderer the test can hold busy.</summary>
+internal sealed class ShowPage : ComponentBase, IDisposable
+{
+    private IDisposable? _live;
+    private string _shown = "";
+
+    [Inject]
+    public required NotificationHub Hub { get; init; }
+
+    [Parameter]
+    public Func<Task> Gate { get; set; } = () => Task.CompletedTask;
+
+    [Parameter]
+    public Func<Ping, bool>? When { get; set; }
+
+    public List<string> Shown { get; } = [];
+
+    protected override void OnInitialized() =>
+        _live = LiveRefresh.Show<Ping>(Hub, async work =>
+        {
+            await Gate();
+            await InvokeAsync(work);
+        }, ping =>
+        {
+            Shown.Add(ping.Reason);
+            _shown = ping.Reason;
+            StateHasChanged();
+        }, When);
+
+    protected override void BuildRenderTree(RenderTreeBuilder builder) => builder.AddContent(0, _shown);
+
+    public void Dispose() => _live?.Dispose();
+}
+
 public sealed record Ping(string Reason);
 
 /// <summary>A page reduced to its live subscription: each refresh waits on the gate, counts and renders.</summary>

@@ -7,7 +7,8 @@ namespace Decnet.Web.Components.Live;
 /// another reason, another attacker) are ignored; each other one asks for a refresh on the page's
 /// renderer. At most one refresh runs at a time: notifications arriving while one runs fold into exactly
 /// one more, which starts after the last of them, so a burst of commits costs two reloads instead of one
-/// per notification and the page still ends up showing the latest state.
+/// per notification and the page still ends up showing the latest state. A notification that carries the
+/// new state itself (a shared snapshot) is shown the same way: only the latest one of a burst is shown.
 /// </summary>
 public sealed class LiveRefresh<TNotification> : IDisposable where TNotification : notnull
 {
@@ -17,12 +18,13 @@ public sealed class LiveRefresh<TNotification> : IDisposable where TNotification
 
     private readonly Func<TNotification, bool> _when;
     private readonly Func<Func<Task>, Task> _dispatch;
-    private readonly Func<Task> _refresh;
+    private readonly Func<LiveRefresh<TNotification>, Task> _refresh;
     private readonly IDisposable _subscription;
+    private object? _latest;
     private int _state;
     private volatile bool _disposed;
 
-    internal LiveRefresh(NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<Task> refresh, Func<TNotification, bool> when)
+    internal LiveRefresh(NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<LiveRefresh<TNotification>, Task> refresh, Func<TNotification, bool> when)
     {
         _dispatch = dispatch;
         _refresh = refresh;
@@ -33,7 +35,12 @@ public sealed class LiveRefresh<TNotification> : IDisposable where TNotification
     /// <summary>Runs on the hub's thread; only the refresh itself runs on the renderer.</summary>
     private async Task OnNotifiedAsync(TNotification notification)
     {
-        if (_disposed || !_when(notification) || !Request())
+        if (_disposed || !_when(notification))
+        {
+            return;
+        }
+        Volatile.Write(ref _latest, notification);
+        if (!Request())
         {
             return;
         }
@@ -74,7 +81,10 @@ public sealed class LiveRefresh<TNotification> : IDisposable where TNotification
         }
     }
 
-    private Task RefreshAsync() => _disposed ? Task.CompletedTask : _refresh();
+    private Task RefreshAsync() => _disposed ? Task.CompletedTask : _refresh(this);
+
+    /// <summary>The newest accepted notification not yet shown, taken once (null when a later refresh already took it).</summary>
+    internal TNotification? TakeLatest() => (TNotification?)Interlocked.Exchange(ref _latest, null);
 
     public void Dispose()
     {
@@ -93,5 +103,23 @@ public static class LiveRefresh
     public static LiveRefresh<TNotification> Subscribe<TNotification>(
         NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<Task> refresh, Func<TNotification, bool>? when = null)
         where TNotification : notnull =>
-        new(hub, dispatch, refresh, when ?? (_ => true));
+        new(hub, dispatch, _ => refresh(), when ?? (_ => true));
+
+    /// <summary>
+    /// Subscribes a page to a notification that carries what to show: <paramref name="show"/> runs on the
+    /// renderer with the newest accepted notification (older ones of a burst are skipped), sets the page's
+    /// state and calls <c>StateHasChanged</c> when it changed anything. <paramref name="when"/> runs on the
+    /// hub's thread, so a notification for another view (another range) never displaces this view's.
+    /// </summary>
+    public static LiveRefresh<TNotification> Show<TNotification>(
+        NotificationHub hub, Func<Func<Task>, Task> dispatch, Action<TNotification> show, Func<TNotification, bool>? when = null)
+        where TNotification : class
+        => new(hub, dispatch, live =>
+        {
+            if (live.TakeLatest() is { } latest)
+            {
+                show(latest);
+            }
+            return Task.CompletedTask;
+        }, when ?? (_ => true));
 }

@@ -66,11 +66,11 @@ public partial class DecoyFleet : IAsyncDisposable
         // Shards and workers change without the local fleet changing (teardowns, decommissions).
         _shardSubscription = LiveRefresh.Subscribe<SwarmChanged>(Hub, InvokeAsync, ReloadAndRenderAsync);
         // Hits per decky are pushed once per change for every open fleet page, not queried here per ingest.
-        _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
+        _activitySubscription = LiveRefresh.Show<DeckyActivityUpdated>(Hub, InvokeAsync, update =>
         {
             _activity = update.Deckies;
             StateHasChanged();
-        }));
+        });
         _activityLease = Overview.WatchDeckies();
         _activity = await Overview.DeckyActivityAsync(CancellationToken.None);
         await ReloadAsync();

@@ -3,6 +3,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
 using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Overview.Pages;
@@ -63,20 +64,22 @@ public partial class Dashboard : IAsyncDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        _subscriptions.Add(Notifications.Subscribe<LatestActivityUpdated>(update => InvokeAsync(() =>
+        _subscriptions.Add(LiveRefresh.Show<LatestActivityUpdated>(Notifications, InvokeAsync, update =>
         {
             _latest = update.Activity;
             StateHasChanged();
-        })));
-        _subscriptions.Add(Notifications.Subscribe<OverviewUpdated>(update => InvokeAsync(() =>
+        }));
+        _subscriptions.Add(LiveRefresh.Show<OverviewUpdated>(Notifications, InvokeAsync, update =>
         {
-            // Only the window on screen, and never an older computation over a newer one.
+            // Never an older computation over a newer one.
             if (update.Snapshot.Range == _range && (_window is null || _window.Range != _range || update.Snapshot.To >= _window.To))
             {
                 _window = update.Snapshot;
                 StateHasChanged();
             }
-        })));
+        },
+        // Only the window on screen: read on the hub's thread, so another range's snapshot never displaces it.
+        update => update.Snapshot.Range == _range));
         _latestLease = Overview.WatchLatest();
         _latest = await Overview.LatestAsync(_disposed.Token);
         _activity = await Audit.RecentAsync(10, _disposed.Token);

@@ -66,11 +66,11 @@ public partial class SwarmFleet : IAsyncDisposable
             await ReloadAsync();
             StateHasChanged();
         });
-        _activitySubscription = Hub.Subscribe<DeckyActivityUpdated>(update => InvokeAsync(() =>
+        _activitySubscription = LiveRefresh.Show<DeckyActivityUpdated>(Hub, InvokeAsync, update =>
         {
             _activity = update.Deckies;
             StateHasChanged();
-        }));
+        });
         _activityLease = Activity.WatchDeckies();
         _activity = await Activity.DeckyActivityAsync(CancellationToken.None);
         await ReloadAsync();
