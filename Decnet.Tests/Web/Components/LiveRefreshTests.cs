@@ -8,27 +8,31 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Decnet.Tests.Web.Components;
 
-/// <summary>The live-refresh helper of the dashboard pages: filtered notifications, coalesced reloads.</summary>
-public sealed class LiveRefreshTests : BunitContext
+/// <summary>A renderer with a real notification hub of its own.</summary>
+public abstract class LiveHubContext : BunitContext
 {
-    private readonly NotificationHub _hub = new(NullLogger<NotificationHub>.Instance);
-
-    public LiveRefreshTests()
+    protected LiveHubContext()
     {
         DefaultWaitTimeout = TimeSpan.FromSeconds(15);
-        Services.AddSingleton(_hub);
+        Services.AddSingleton(Hub);
     }
 
+    protected NotificationHub Hub { get; } = new(NullLogger<NotificationHub>.Instance);
+}
+
+/// <summary>The live-refresh helper of the dashboard pages: filtered notifications, coalesced reloads.</summary>
+public sealed class LiveRefreshTests : LiveHubContext
+{
     [Fact]
     public void Only_notifications_with_the_reason_the_page_asked_for_refresh_it()
     {
         var cut = Render<LivePage>(p => p.Add(c => c.When, ping => ping.Reason == "enrolled"));
 
-        _hub.Publish(new Ping("heartbeat"));
-        _hub.Publish(new Ping("decommissioned"));
+        Hub.Publish(new Ping("heartbeat"));
+        Hub.Publish(new Ping("decommissioned"));
         Assert.Equal(0, cut.Instance.Refreshes);
 
-        _hub.Publish(new Ping("enrolled"));
+        Hub.Publish(new Ping("enrolled"));
         cut.WaitForAssertion(() => Assert.Equal("refreshes 1", cut.Markup));
         Assert.Equal(1, cut.Instance.Refreshes);
     }
@@ -43,7 +47,7 @@ public sealed class LiveRefreshTests : BunitContext
         // The first starts a refresh that waits on the gate; the next five arrive while it runs.
         for (var i = 0; i < 6; i++)
         {
-            _hub.Publish(new Ping("ingested"));
+            Hub.Publish(new Ping("ingested"));
         }
         Assert.Equal(0, cut.Instance.Refreshes);
         gate.SetResult();
@@ -54,7 +58,7 @@ public sealed class LiveRefreshTests : BunitContext
         Assert.Equal(rendersBefore + 2, cut.RenderCount);
 
         // Once idle, the next notification refreshes again: nothing stays folded.
-        _hub.Publish(new Ping("ingested"));
+        Hub.Publish(new Ping("ingested"));
         cut.WaitForAssertion(() => Assert.Equal("refreshes 3", cut.Markup));
     }
 
@@ -64,22 +68,15 @@ public sealed class LiveRefreshTests : BunitContext
         var cut = Render<LivePage>();
         cut.Instance.Dispose();
 
-        _hub.Publish(new Ping("ingested"));
+        Hub.Publish(new Ping("ingested"));
         Assert.Equal(0, cut.Instance.Refreshes);
-        Assert.Equal(0, _hub.SubscriberCount<Ping>());
+        Assert.Equal(0, Hub.SubscriberCount<Ping>());
     }
 }
 
-public sealed class LiveShowTests : BunitContext
+/// <summary>The helper's form for notifications that carry what to show.</summary>
+public sealed class LiveShowTests : LiveHubContext
 {
-    private readonly NotificationHub _hub = new(NullLogger<NotificationHub>.Instance);
-
-    public LiveShowTests()
-    {
-        DefaultWaitTimeout = TimeSpan.FromSeconds(15);
-        Services.AddSingleton(_hub);
-    }
-
     [Fact]
     public async Task A_burst_of_snapshots_shows_only_the_newest_once()
     {
@@ -89,7 +86,7 @@ public sealed class LiveShowTests : BunitContext
         // The first waits for a busy renderer; the later ones replace it before it is shown.
         for (var i = 1; i <= 6; i++)
         {
-            _hub.Publish(new Ping($"snapshot {i}"));
+            Hub.Publish(new Ping($"snapshot {i}"));
         }
         gate.SetResult();
 
@@ -97,7 +94,7 @@ public sealed class LiveShowTests : BunitContext
         await Task.Delay(200, Xunit.TestContext.Current.CancellationToken);
         Assert.Equal(["snapshot 6"], cut.Instance.Shown);
 
-        _hub.Publish(new Ping("snapshot 7"));
+        Hub.Publish(new Ping("snapshot 7"));
         cut.WaitForAssertion(() => Assert.Equal("snapshot 7", cut.Markup));
         Assert.Equal(["snapshot 6", "snapshot 7"], cut.Instance.Shown);
     }
@@ -108,8 +105,8 @@ public sealed class LiveShowTests : BunitContext
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cut = Render<ShowPage>(p => p.Add(c => c.Gate, () => gate.Task).Add(c => c.When, ping => ping.Reason.StartsWith("24h", StringComparison.Ordinal)));
 
-        _hub.Publish(new Ping("24h 1"));
-        _hub.Publish(new Ping("7d 1"));
+        Hub.Publish(new Ping("24h 1"));
+        Hub.Publish(new Ping("7d 1"));
         gate.SetResult();
 
         cut.WaitForAssertion(() => Assert.Equal("24h 1", cut.Markup));
