@@ -113,13 +113,20 @@ public static class LiveRefresh
     /// </summary>
     public static LiveRefresh<TNotification> Show<TNotification>(
         NotificationHub hub, Func<Func<Task>, Task> dispatch, Action<TNotification> show, Func<TNotification, bool>? when = null)
-        where TNotification : class
-        => new(hub, dispatch, live =>
+        where TNotification : class =>
+        Show<TNotification>(hub, dispatch, notification =>
         {
-            if (live.TakeLatest() is { } latest)
-            {
-                show(latest);
-            }
+            show(notification);
             return Task.CompletedTask;
-        }, when ?? (_ => true));
+        }, when);
+
+    /// <summary>
+    /// As <see cref="Show{TNotification}(NotificationHub, Func{Func{Task}, Task}, Action{TNotification}, Func{TNotification, bool})"/>,
+    /// for a page that reads more before it shows (the newest notification says that something is new, the
+    /// page asks for what): one such read runs at a time.
+    /// </summary>
+    public static LiveRefresh<TNotification> Show<TNotification>(
+        NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<TNotification, Task> show, Func<TNotification, bool>? when = null)
+        where TNotification : class =>
+        new(hub, dispatch, live => live.TakeLatest() is { } latest ? show(latest) : Task.CompletedTask, when ?? (_ => true));
 }

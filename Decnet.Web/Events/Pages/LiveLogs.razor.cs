@@ -2,6 +2,7 @@ using Decnet.Core.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Search;
 using Decnet.Web.Components.Controls;
+using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
 
 namespace Decnet.Web.Events.Pages;
@@ -58,7 +59,6 @@ public partial class LiveLogs : IAsyncDisposable
     private IDisposable? _subscription;
     private bool _drawerOpen;
     private ArtifactDetails? _drawerArtifact;
-    private readonly SemaphoreSlim _tailGate = new(1, 1);
     private readonly CancellationTokenSource _disposed = new();
 
     private int PageCount => (int)Math.Min(int.MaxValue, (_total + PageSize - 1) / PageSize);
@@ -177,7 +177,7 @@ public partial class LiveLogs : IAsyncDisposable
         _live = !_live;
         if (_live)
         {
-            _subscription ??= Notifications.Subscribe<EventsIngested>(OnEventsIngestedAsync);
+            _subscription ??= LiveRefresh.Show<EventsIngested>(Notifications, InvokeAsync, TailAsync);
             // Rows already listed (or outside the page) are not replayed: the tail starts now.
             _lastId = await Search.LatestIdAsync(_disposed.Token);
         }
@@ -189,20 +189,13 @@ public partial class LiveLogs : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs on the hub's thread. Batches are handled one at a time so each sees the previous one's last id;
-    /// only the first page shows new rows (later pages would shift under the reader).
+    /// Runs on the renderer, one at a time (<see cref="LiveRefresh"/>), with the newest batch's notice: it
+    /// reads every row after the last one shown, so notices skipped during a read lose nothing. Only the
+    /// first page shows new rows (later pages would shift under the reader).
     /// </summary>
-    private async Task OnEventsIngestedAsync(EventsIngested ingested)
+    private async Task TailAsync(EventsIngested ingested)
     {
         if (!_live || _page != 1 || _error is not null || ingested.LastId <= _lastId)
-        {
-            return;
-        }
-        try
-        {
-            await _tailGate.WaitAsync(_disposed.Token);
-        }
-        catch (OperationCanceledException)
         {
             return;
         }
@@ -216,26 +209,18 @@ public partial class LiveLogs : IAsyncDisposable
             }
             _lastId = fresh[^1].Id;
             // The histogram follows the tail: the same filter and range, re-counted once per batch.
-            var histogram = await Search.HistogramAsync(_parsed, Start(), null, IntervalMinutes, _disposed.Token);
-            await InvokeAsync(() =>
+            _histogram = await Search.HistogramAsync(_parsed, Start(), null, IntervalMinutes, _disposed.Token);
+            _rows.InsertRange(0, fresh.Reverse());
+            if (_rows.Count > PageSize)
             {
-                _histogram = histogram;
-                _rows.InsertRange(0, fresh.Reverse());
-                if (_rows.Count > PageSize)
-                {
-                    _rows.RemoveRange(PageSize, _rows.Count - PageSize);
-                }
-                _total += fresh.Count;
-                StateHasChanged();
-            });
+                _rows.RemoveRange(PageSize, _rows.Count - PageSize);
+            }
+            _total += fresh.Count;
+            StateHasChanged();
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {
-            // The page closed mid-refresh; nothing left to render.
-        }
-        finally
-        {
-            _tailGate.Release();
+            // The page closed mid-read; nothing left to render.
         }
     }
 
