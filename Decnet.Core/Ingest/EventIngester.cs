@@ -5,11 +5,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
 using Decnet.Core.Bounty;
+using Decnet.Core.Events;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Notifications;
 using Decnet.Core.Ingest.Storage;
 using Microsoft.Extensions.Logging;
-using Decnet.Core.Events;
 
 namespace Decnet.Core.Ingest;
 

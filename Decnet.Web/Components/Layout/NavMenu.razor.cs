@@ -40,7 +40,14 @@ public sealed partial class NavMenu : IDisposable
 
     private bool _admin;
 
-    protected override void OnInitialized() => Navigation.LocationChanged += OnLocationChanged;
+    /// <summary>The current path without query or fragment, read once per navigation, not once per entry.</summary>
+    private string _path = "/";
+
+    protected override void OnInitialized()
+    {
+        ReadPath();
+        Navigation.LocationChanged += OnLocationChanged;
+    }
 
     /// <summary>Runs again whenever the cascaded authentication state changes (a demoted admin loses the entries).</summary>
     protected override async Task OnParametersSetAsync()
@@ -49,15 +56,18 @@ public sealed partial class NavMenu : IDisposable
         _admin = user is not null && (await Authorization.AuthorizeAsync(user, Policies.Admin)).Succeeded;
     }
 
-    private bool IsActive(Entry entry)
-    {
-        var path = "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('?', '#')[0];
-        return entry.Exact
-            ? path == entry.Href
-            : path.Equals(entry.Href, StringComparison.OrdinalIgnoreCase) || path.StartsWith(entry.Href + "/", StringComparison.OrdinalIgnoreCase);
-    }
+    private bool IsActive(Entry entry) =>
+        entry.Exact
+            ? _path == entry.Href
+            : _path.Equals(entry.Href, StringComparison.OrdinalIgnoreCase) || _path.StartsWith(entry.Href + "/", StringComparison.OrdinalIgnoreCase);
 
-    private void OnLocationChanged(object? sender, LocationChangedEventArgs e) => _ = InvokeAsync(StateHasChanged);
+    private void ReadPath() => _path = "/" + Navigation.ToBaseRelativePath(Navigation.Uri).Split('?', '#')[0];
+
+    private void OnLocationChanged(object? sender, LocationChangedEventArgs e) => _ = InvokeAsync(() =>
+    {
+        ReadPath();
+        StateHasChanged();
+    });
 
     public void Dispose() => Navigation.LocationChanged -= OnLocationChanged;
 }

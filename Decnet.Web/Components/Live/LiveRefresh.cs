@@ -20,12 +20,15 @@ public sealed class LiveRefresh<TNotification> : IDisposable where TNotification
     private readonly Func<Func<Task>, Task> _dispatch;
     private readonly Func<LiveRefresh<TNotification>, Task> _refresh;
     private readonly IDisposable _subscription;
+    private readonly bool _keepsLatest;
     private object? _latest;
     private int _state;
     private volatile bool _disposed;
 
-    internal LiveRefresh(NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<LiveRefresh<TNotification>, Task> refresh, Func<TNotification, bool> when)
+    /// <param name="keepsLatest">Whether the refresh reads the newest notification (<see cref="TakeLatest"/>); a reload-only page keeps none.</param>
+    internal LiveRefresh(NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<LiveRefresh<TNotification>, Task> refresh, Func<TNotification, bool> when, bool keepsLatest)
     {
+        _keepsLatest = keepsLatest;
         _dispatch = dispatch;
         _refresh = refresh;
         _when = when;
@@ -39,7 +42,10 @@ public sealed class LiveRefresh<TNotification> : IDisposable where TNotification
         {
             return;
         }
-        Volatile.Write(ref _latest, notification);
+        if (_keepsLatest)
+        {
+            Volatile.Write(ref _latest, notification);
+        }
         if (!Request())
         {
             return;
@@ -103,7 +109,7 @@ public static class LiveRefresh
     public static LiveRefresh<TNotification> Subscribe<TNotification>(
         NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<Task> refresh, Func<TNotification, bool>? when = null)
         where TNotification : notnull =>
-        new(hub, dispatch, _ => refresh(), when ?? (_ => true));
+        new(hub, dispatch, _ => refresh(), when ?? (_ => true), keepsLatest: false);
 
     /// <summary>
     /// Subscribes a page to a notification that carries what to show: <paramref name="show"/> runs on the
@@ -128,5 +134,5 @@ public static class LiveRefresh
     public static LiveRefresh<TNotification> Show<TNotification>(
         NotificationHub hub, Func<Func<Task>, Task> dispatch, Func<TNotification, Task> show, Func<TNotification, bool>? when = null)
         where TNotification : class =>
-        new(hub, dispatch, live => live.TakeLatest() is { } latest ? show(latest) : Task.CompletedTask, when ?? (_ => true));
+        new(hub, dispatch, live => live.TakeLatest() is { } latest ? show(latest) : Task.CompletedTask, when ?? (_ => true), keepsLatest: true);
 }
