@@ -163,21 +163,25 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
         // The chart spans the card's width, and its bars span the chart: the whole 24 h window is drawn.
         var chart = await Page.GetByTestId("chart-card").EvaluateAsync<double[]>("""
             card => {
-                const svg = card.querySelector('svg');
+                const histogram = card.querySelector('.event-histogram').getBoundingClientRect();
+                const svg = card.querySelector('svg.histogram-bars');
                 const style = getComputedStyle(card);
                 const inner = card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
                 const box = svg.getBoundingClientRect();
+                // Bars are drawn in bucket units stretched to the plot; an empty hour is a bar of no height, still placed.
                 const scale = box.width / svg.viewBox.baseVal.width;
-                // A bar is a vertical path "M x y0 L x y1"; an empty hour is a bar of no height, still placed.
-                const xs = [...svg.querySelectorAll('.mud-charts-bar-series path')].map(p => parseFloat(p.getAttribute('d').split(' ')[1]) * scale);
-                return [box.width, inner, xs.length, Math.min(...xs), box.width - Math.max(...xs), svg.viewBox.baseVal.width / svg.viewBox.baseVal.height, box.width / box.height];
+                const bars = [...svg.querySelectorAll('rect.histogram-bar')];
+                const lefts = bars.map(r => r.x.baseVal.value * scale);
+                const rights = bars.map(r => (r.x.baseVal.value + r.width.baseVal.value) * scale);
+                return [histogram.width, inner, bars.length, Math.min(...lefts), box.width - Math.max(...rights), box.width, box.height];
             }
             """);
         Assert.True(chart[0] >= chart[1] * 0.97, $"the chart is {chart[0]} px wide in a card of {chart[1]} px");
-        // Drawn at the element's own proportions, not a fixed drawing letterboxed in the middle of it.
-        Assert.Equal(chart[6], chart[5], 1);
+        // The plot takes all of it but the scale's gutter, at the chart's full height.
+        Assert.True(chart[5] >= chart[0] * 0.9, $"the plot is {chart[5]} px wide in a chart of {chart[0]} px");
+        Assert.InRange(chart[6], 170, 190);
         Assert.InRange(chart[2], 24, 25);
-        Assert.True(chart[3] < chart[0] * 0.1 && chart[4] < chart[0] * 0.1, $"bars leave {chart[3]} px on the left and {chart[4]} px on the right of {chart[0]} px");
+        Assert.True(chart[3] < chart[5] * 0.1 && chart[4] < chart[5] * 0.1, $"bars leave {chart[3]} px on the left and {chart[4]} px on the right of {chart[5]} px");
         await Session.ScreenshotAsync("dashboard-layout");
     }
 

@@ -110,7 +110,7 @@ public sealed class DashboardLiveTests : IAsyncLifetime
             Assert.Empty(rows[1].QuerySelectorAll("[data-testid=artifact]"));
         }, TimeSpan.FromSeconds(15));
 
-        page.ClickLive("[data-testid=latest-events] tbody tr [data-testid=artifact]");
+        page.TableActionLive("[data-testid=latest-events] tbody tr [data-testid=artifact]");
         page.WaitForAssertion(() =>
         {
             Assert.Contains(new string('c', 64), page.Markup, StringComparison.Ordinal);
@@ -176,7 +176,8 @@ public sealed class DashboardLiveTests : IAsyncLifetime
         var attacker = (await _bed.Services.GetRequiredService<AttackerDirectory>().ListAsync(new AttackerQuery(Search: "192.0.2.55"), CancellationToken.None)).Data.Single();
 
         page.WaitForAssertion(() => Assert.Equal($"/attackers/{attacker.Id}", page.Find("[data-testid=event-attacker]").GetAttribute("href")), TimeSpan.FromSeconds(15));
-        page.ClickLive("[data-testid=latest-row]");
+        Assert.Equal($"/attackers/{attacker.Id}", page.Find("[data-testid=latest-row]").GetAttribute("data-href"));
+        page.TableActionLive("[data-testid=latest-row] [data-testid=event-decky]");
         // Live pushes render the page from other threads too: the click may be handled after Click returns.
         page.WaitForAssertion(() =>
             Assert.EndsWith($"/attackers/{attacker.Id}", _context.Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal),

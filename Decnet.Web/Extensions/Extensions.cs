@@ -100,6 +100,7 @@ public static class Extensions
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        services.AddSingleton<Decnet.Web.Components.Layout.ThemeStylesheets>();
         services.AddScoped<CurrentOperator>();
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidator>();
         return builder;

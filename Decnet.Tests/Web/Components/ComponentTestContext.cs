@@ -23,6 +23,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         DefaultWaitTimeout = TimeSpan.FromSeconds(15);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        Services.AddSingleton<Decnet.Web.Components.Layout.ThemeStylesheets>();
         Services.AddSingleton(Bed.Users);
         Services.AddSingleton(Bed.Services.GetRequiredService<SystemSettingsService>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.EventStatistics>());

@@ -16,6 +16,12 @@ public partial class MainLayout
     [Inject]
     public required UserDirectory Users { get; init; }
 
+    [Inject]
+    public required ThemeStylesheets Stylesheets { get; init; }
+
+    [Inject]
+    public required NavigationManager Navigation { get; init; }
+
     private static readonly MarkupString MenuIcon = new(Icons.Material.Filled.Menu);
     private static readonly MarkupString DarkModeIcon = new(Icons.Material.Filled.DarkMode);
     private static readonly MarkupString LightModeIcon = new(Icons.Material.Filled.LightMode);
@@ -23,8 +29,11 @@ public partial class MainLayout
     private static readonly MarkupString KeyIcon = new(Icons.Material.Filled.Key);
     private static readonly MarkupString LogoutIcon = new(Icons.Material.Filled.Logout);
 
-    private bool _drawerOpen = true;
     private bool _light;
+    private string _stylesheets = "";
+
+    /// <summary>Whether the overlay providers are rendered: from the first page that is not the dashboard on, for the circuit's life.</summary>
+    private bool _overlays;
     private int _userMenuGeneration;
 
     protected override async Task OnInitializedAsync()
@@ -34,15 +43,21 @@ public partial class MainLayout
         {
             _light = await Users.PrefersLightThemeAsync(user.Id, CancellationToken.None);
         }
+        _stylesheets = await Stylesheets.GetAsync(_light);
     }
 
-    private void ToggleDrawer() => _drawerOpen = !_drawerOpen;
+    /// <summary>Each navigation sets the layout's body again: the providers come with the first page that may need them.</summary>
+    protected override void OnParametersSet() => _overlays |= !IsDashboard(Navigation.ToBaseRelativePath(Navigation.Uri));
+
+    /// <summary>The dashboard ("/", with or without a query) opens no popover, dialog or snackbar.</summary>
+    internal static bool IsDashboard(string relativePath) => relativePath.Length == 0 || relativePath[0] is '?' or '#';
 
     private void CloseUserMenu() => _userMenuGeneration++;
 
     private async Task ToggleThemeAsync()
     {
         _light = !_light;
+        _stylesheets = await Stylesheets.GetAsync(_light);
         var user = await Operator.GetAsync();
         if (user.Id != Guid.Empty)
         {

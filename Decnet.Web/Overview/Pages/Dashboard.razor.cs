@@ -1,5 +1,6 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
+using Decnet.Core.Search;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
 using Decnet.Web.Components.Controls;
@@ -40,27 +41,8 @@ public partial class Dashboard : IAsyncDisposable
     private IDisposable? _windowLease;
     private IDisposable? _latestLease;
     private readonly List<IDisposable> _subscriptions = [];
-    private bool _drawerOpen;
     private ArtifactDetails? _drawerArtifact;
     private readonly CancellationTokenSource _disposed = new();
-
-    /// <summary>Fields every event has (who and where from) say nothing new on a chip.</summary>
-    private static readonly HashSet<string> PlainFields = new(StringComparer.Ordinal)
-    {
-        "src_ip", "src_port", "dst_ip", "dst_port", "decky", "service", "event_type", "session_id", "source_worker", Decnet.Core.Search.LogRow.StoredAsField,
-    };
-
-    public const int MaxChips = 4;
-    public const int MaxChipValueLength = 40;
-
-    private string BucketLabel => _range.BucketMinutes switch
-    {
-        5 => "5 minutes",
-        60 => "hour",
-        360 => "6 hours",
-        1440 => "day",
-        var m => $"{m} minutes",
-    };
 
     protected override async Task OnInitializedAsync()
     {
@@ -110,15 +92,33 @@ public partial class Dashboard : IAsyncDisposable
         }
     }
 
-    /// <summary>The attacker page of the event's source, once the profiler has made one.</summary>
-    private string? AttackerLink(EventSummary summary) =>
-        summary.AttackerIp is { } ip && _latest?.AttackerIds.TryGetValue(ip, out var id) == true ? $"/attackers/{id}" : null;
+    private string RangeButtonClass(OverviewRange range) => range == _range
+        ? "mud-button-root mud-button mud-button-filled mud-button-filled-primary mud-button-filled-size-small mud-ripple"
+        : "mud-button-root mud-button mud-button-outlined mud-button-outlined-default mud-button-outlined-size-small mud-ripple";
 
-    private void OpenAttacker(string? link)
+    /// <summary>A click in the latest events: a row opens its attacker, an artifact button the capture's details.</summary>
+    private void OnLatestAction(TableActionEventArgs action)
     {
-        if (link is not null)
+        if (action.Artifact is { } storedAs)
         {
-            Navigation.NavigateTo(link);
+            // Looked up in what this circuit shows; an event that has since scrolled off opens nothing.
+            var summary = _latest?.Events.FirstOrDefault(e => e.FieldsOrEmpty.TryGetValue(LogRow.StoredAsField, out var s) && s == storedAs);
+            if (summary is not null)
+            {
+                _drawerArtifact = ArtifactDetails.From(summary);
+            }
+        }
+        else if (action.Href is { } href && href.StartsWith("/attackers/", StringComparison.Ordinal))
+        {
+            Navigation.NavigateTo(href);
+        }
+    }
+
+    private void OnDrawerOpenChanged(bool open)
+    {
+        if (!open)
+        {
+            _drawerArtifact = null;
         }
     }
 
@@ -133,18 +133,5 @@ public partial class Dashboard : IAsyncDisposable
         // Cancelled but not disposed: a load still running may read the token after this returns.
         await _disposed.CancelAsync();
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>The first few telling fields of an event (user, password, command, path ...), values shortened.</summary>
-    internal static IEnumerable<KeyValuePair<string, string>> ChipFields(EventSummary summary) =>
-        summary.FieldsOrEmpty
-            .Where(f => !PlainFields.Contains(f.Key) && !string.IsNullOrEmpty(f.Value))
-            .Take(MaxChips)
-            .Select(f => KeyValuePair.Create(f.Key, f.Value.Length > MaxChipValueLength ? f.Value[..MaxChipValueLength] + "…" : f.Value));
-
-    private void OpenArtifact(EventSummary summary)
-    {
-        _drawerArtifact = ArtifactDetails.From(summary);
-        _drawerOpen = true;
     }
 }
