@@ -31,6 +31,8 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
     private readonly ConcurrentQueue<DateTime> _batchTimes = new();
     private readonly TaskCompletionSource _firstBatch = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _batches;
+    private long _firstBatchBytes;
+    private long _largestLaterBatchBytes;
     private long _jsCalls;
     private long _largestNumber;
     private string? _error;
@@ -39,6 +41,9 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
 
     /// <summary>Render batches received (and acknowledged) so far.</summary>
     public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>The size of the first render batch (the whole page) and of the largest one after it (an update).</summary>
+    public (long First, long LargestUpdate) BatchBytes => (Interlocked.Read(ref _firstBatchBytes), Interlocked.Read(ref _largestLaterBatchBytes));
 
     /// <summary>JS interop calls the server made and this client answered.</summary>
     public long JsCalls => Interlocked.Read(ref _jsCalls);
@@ -129,7 +134,14 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
         _hub.On<long, byte[]>("JS.RenderBatch", async (batchId, data) =>
         {
             _batchTimes.Enqueue(DateTime.UtcNow);
-            Interlocked.Increment(ref _batches);
+            if (Interlocked.Increment(ref _batches) == 1)
+            {
+                Interlocked.Exchange(ref _firstBatchBytes, data.Length);
+            }
+            else if (data.Length > Interlocked.Read(ref _largestLaterBatchBytes))
+            {
+                Interlocked.Exchange(ref _largestLaterBatchBytes, data.Length);
+            }
             RecordNumbers(data);
             _firstBatch.TrySetResult();
             try
@@ -157,7 +169,8 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// The numbers a batch writes as whole text nodes, such as "12,345" on the interactions card. A batch ends
+    /// The numbers a batch shows: whole text nodes such as "12,345", and the headline cards' values inside the
+    /// markup the dashboard shares between circuits (<c>class="stat-value"&gt;12,345&lt;</c>). A batch ends
     /// with five int32 offsets, the last one to its string table: int32 offsets of strings each stored as a
     /// 7-bit encoded length and UTF-8 bytes (the format the browser's render batch reader decodes).
     /// </summary>
@@ -165,12 +178,24 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
     {
         foreach (var text in Strings(data))
         {
-            if (NumberPattern().IsMatch(text) && long.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value))
+            if (NumberPattern().IsMatch(text))
             {
-                long seen;
-                while (value > (seen = Interlocked.Read(ref _largestNumber)) && Interlocked.CompareExchange(ref _largestNumber, value, seen) != seen)
-                {
-                }
+                Record(text);
+            }
+            foreach (Match card in StatValuePattern().Matches(text))
+            {
+                Record(card.Groups["value"].Value);
+            }
+        }
+    }
+
+    private void Record(string number)
+    {
+        if (long.TryParse(number, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var value))
+        {
+            long seen;
+            while (value > (seen = Interlocked.Read(ref _largestNumber)) && Interlocked.CompareExchange(ref _largestNumber, value, seen) != seen)
+            {
             }
         }
     }
@@ -210,6 +235,9 @@ public sealed partial class BlazorCircuitClient : IAsyncDisposable
 
     [GeneratedRegex(@"<!--Blazor-Server-Component-State:(?<state>[^-]*)-->")]
     private static partial Regex StatePattern();
+
+    [GeneratedRegex("class=\"stat-value\">(?<value>[0-9][0-9,]*)<", RegexOptions.CultureInvariant)]
+    private static partial Regex StatValuePattern();
 
     [GeneratedRegex(@"^\d{1,3}(?:,\d{3})*$")]
     private static partial Regex NumberPattern();

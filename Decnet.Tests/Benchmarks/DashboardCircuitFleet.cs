@@ -21,7 +21,7 @@ public sealed class DashboardCircuitFleet
 
     public sealed record Live(double OpenSeconds, int Circuits);
 
-    public sealed record CircuitResult(long Batches, long JsCalls, long LargestNumberShown, string? Error, long[] BatchTimesUnixMs);
+    public sealed record CircuitResult(long Batches, long JsCalls, long LargestNumberShown, string? Error, long[] BatchTimesUnixMs, long FirstBatchBytes = 0, long LargestUpdateBytes = 0);
 
     [Fact(Explicit = true)]
     [Trait("Category", "Benchmark")]
@@ -52,7 +52,7 @@ public sealed class DashboardCircuitFleet
                 await Task.Delay(100, TestContext.Current.CancellationToken);
             }
             var results = circuits.Select(c => new CircuitResult(c.Batches, c.JsCalls, c.LargestNumberShown, c.Error,
-                [.. c.BatchTimes.Select(t => new DateTimeOffset(t).ToUnixTimeMilliseconds())])).ToList();
+                [.. c.BatchTimes.Select(t => new DateTimeOffset(t).ToUnixTimeMilliseconds())], c.BatchBytes.First, c.BatchBytes.LargestUpdate)).ToList();
             await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), JsonSerializer.Serialize(results), TestContext.Current.CancellationToken);
             Assert.All(results, r => Assert.Null(r.Error));
         }

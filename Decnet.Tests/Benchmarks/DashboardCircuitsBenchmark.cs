@@ -87,7 +87,7 @@ public sealed class DashboardCircuitsBenchmark(ITestOutputHelper output)
 
         using var folder = new TempDirectory("decnet-circuit-fleet");
         var (fleet, live) = await DashboardCircuitFleet.StartAsync(folder.Path,
-            new DashboardCircuitFleet.Request(session.BaseUrl, "/", cookie, Circuits), TimeSpan.FromMinutes(10));
+            new DashboardCircuitFleet.Request(session.BaseUrl, Environment.GetEnvironmentVariable("DECNET_BENCH_PAGE") ?? "/", cookie, Circuits), TimeSpan.FromMinutes(10));
         IReadOnlyList<DashboardCircuitFleet.CircuitResult> results;
         long before;
         long ingestedDuring;
@@ -127,6 +127,8 @@ public sealed class DashboardCircuitsBenchmark(ITestOutputHelper output)
         report.Line(string.Create(CultureInfo.InvariantCulture,
             $"liveness: {liveCount} of {results.Count} circuits got a render batch within {LiveWithin.TotalSeconds:0} s of each of {checkedTicks.Count} ingest moments; worst lag {lags.Max().TotalSeconds:0.00} s, median circuit's worst lag {lags.Order().ElementAt(lags.Count / 2).TotalSeconds:0.00} s"));
         report.Line($"render batches per circuit in the window: min {results.Min(r => BatchesIn(r, windowStart, windowEnd))}, max {results.Max(r => BatchesIn(r, windowStart, windowEnd))}; JS interop calls answered per circuit: {results.Min(r => r.JsCalls)} to {results.Max(r => r.JsCalls)}");
+        report.Line(string.Create(CultureInfo.InvariantCulture,
+            $"render batch sizes: first (the whole page) {results.Min(r => r.FirstBatchBytes) / 1024.0:0.0} to {results.Max(r => r.FirstBatchBytes) / 1024.0:0.0} KiB, largest update {results.Max(r => r.LargestUpdateBytes) / 1024.0:0.0} KiB"));
         report.Line($"interactions shown by the circuits at the end: {results.Min(r => r.LargestNumberShown)} to {results.Max(r => r.LargestNumberShown)} (of {ingester.Counters.Ingested} ingested, {before} before the window)");
 
         // The spot check: the same page in real Chromium tabs follows the ingest too.

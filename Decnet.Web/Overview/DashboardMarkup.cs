@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
+using Decnet.Core.Audit;
 using Decnet.Core.Events;
 using Decnet.Core.Overview;
 using Decnet.Core.Search;
@@ -24,8 +25,9 @@ public static class DashboardMarkup
     public const int MaxChips = 4;
     public const int MaxChipValueLength = 40;
 
-    private static readonly ConditionalWeakTable<OverviewSnapshot, string> s_windows = new();
-    private static readonly ConditionalWeakTable<LatestActivity, string> s_latest = new();
+    private static readonly ConditionalWeakTable<OverviewSnapshot, WindowPanels> s_windows = new();
+    private static readonly ConditionalWeakTable<LatestActivity, LatestRow[]> s_latest = new();
+    private static readonly ConditionalWeakTable<LatestActivity, StatsMarkup> s_stats = new();
 
     /// <summary>Fields every event has (who and where from) say nothing new on a chip.</summary>
     private static readonly HashSet<string> PlainFields = new(StringComparer.Ordinal)
@@ -35,11 +37,21 @@ public static class DashboardMarkup
 
     private static readonly string ArtifactIcon = Icons.Material.Filled.AttachFile;
 
-    /// <summary>The chart and the top-N panels of one window (the same instance for every caller with the same snapshot).</summary>
-    public static string Window(OverviewSnapshot snapshot) => s_windows.GetValue(snapshot, BuildWindow);
+    /// <summary>The chart and the four top-N panels of one window, each its own string so that a change re-sends only what changed.</summary>
+    public sealed record WindowPanels(string Chart, string Credentials, string Sources, string Services, string Deckies);
 
-    /// <summary>The latest-events panel (the same instance for every caller with the same activity).</summary>
-    public static string Latest(LatestActivity activity) => s_latest.GetValue(activity, BuildLatest);
+    /// <summary>The chart and the top-N panels of one window (the same instances for every caller with the same snapshot).</summary>
+    public static WindowPanels Window(OverviewSnapshot snapshot) => s_windows.GetValue(snapshot, BuildWindow);
+
+    /// <summary>One latest event: its cells as markup, its key (the stored row's id) and where a click on it leads.</summary>
+    public sealed record LatestRow(object? Key, string? Href, string Cells);
+
+    /// <summary>
+    /// The latest events' rows (the same instances for every caller with the same activity). Each is keyed by its
+    /// stored id, so a new event sends each browser one row rather than the table: every update is a small render
+    /// batch, and small batches keep the renderer's pooled buffers small.
+    /// </summary>
+    public static IReadOnlyList<LatestRow> Latest(LatestActivity activity) => s_latest.GetValue(activity, BuildLatest);
 
     /// <summary>The attacker page of the event's source, once the profiler has made one.</summary>
     public static string? AttackerLink(LatestActivity activity, EventSummary summary) =>
@@ -62,40 +74,39 @@ public static class DashboardMarkup
         var m => $"{m} minutes",
     };
 
-    private static string BuildWindow(OverviewSnapshot s)
+    private static WindowPanels BuildWindow(OverviewSnapshot s)
     {
-        var html = new StringBuilder(8192);
-        html.Append("<div class=\"mud-paper mud-elevation-0 mt-6 pa-4 panel\" data-testid=\"chart-card\">");
-        Title(html, $"Events per {BucketLabel(s.Range)}, {s.Range.Label} (UTC)");
-        html.Append(HistogramMarkup.Render(s.Histogram, s.Range.BucketMinutes, "dashboard-histogram")).Append("</div>");
+        var chart = new StringBuilder(4096);
+        Title(chart, $"Events per {BucketLabel(s.Range)}, {s.Range.Label} (UTC)");
+        chart.Append(HistogramMarkup.Render(s.Histogram, s.Range.BucketMinutes, "dashboard-histogram"));
 
-        html.Append("<div class=\"mud-grid mud-grid-spacing-xs-3 justify-start mt-3\">");
-        PanelStart(html, "Top credentials", "top-credentials");
+        var credentials = new StringBuilder(1024);
+        PanelStart(credentials, "Top credentials", "top-credentials");
         if (s.Credentials.Count == 0)
         {
-            Muted(html, $"None tried in the {s.Range.Label}.");
+            Muted(credentials, $"None tried in the {s.Range.Label}.");
         }
         else
         {
-            html.Append("<table class=\"top-table\"><thead><tr><th>Username / password</th><th class=\"num\">Attempts</th></tr></thead><tbody>");
+            credentials.Append("<table class=\"top-table\"><thead><tr><th>Username / password</th><th class=\"num\">Attempts</th></tr></thead><tbody>");
             foreach (var credential in s.Credentials)
             {
-                html.Append("<tr data-testid=\"top-row\"><td class=\"top-key\"><code>").Append(Encode(credential.Username ?? "(none)"))
+                credentials.Append("<tr data-testid=\"top-row\"><td class=\"top-key\"><code>").Append(Encode(credential.Username ?? "(none)"))
                     .Append("</code> / <code>").Append(Encode(credential.Password)).Append("</code></td><td class=\"num\">")
                     .Append(Count(credential.Attempts)).Append("</td></tr>");
             }
-            html.Append("</tbody></table>");
+            credentials.Append("</tbody></table>");
         }
-        html.Append("</div></div></div>");
-        TopPanel(html, s, "Top source addresses", "top-sources", s.Sources, "attacker", "Address");
-        TopPanel(html, s, "Top services", "top-services", s.Services, "service", "Service");
-        TopPanel(html, s, "Top deckies", "top-deckies", s.Deckies, "decky", "Decky");
-        html.Append("</div>");
-        return html.ToString();
+        credentials.Append("</div></div></div>");
+        return new WindowPanels(chart.ToString(), credentials.ToString(),
+            TopPanel(s, "Top source addresses", "top-sources", s.Sources, "attacker", "Address"),
+            TopPanel(s, "Top services", "top-services", s.Services, "service", "Service"),
+            TopPanel(s, "Top deckies", "top-deckies", s.Deckies, "decky", "Decky"));
     }
 
-    private static void TopPanel(StringBuilder html, OverviewSnapshot s, string title, string testId, IReadOnlyList<TopEntry> entries, string searchKey, string keyHeader)
+    private static string TopPanel(OverviewSnapshot s, string title, string testId, IReadOnlyList<TopEntry> entries, string searchKey, string keyHeader)
     {
+        var html = new StringBuilder(1024);
         PanelStart(html, title, testId);
         if (entries.Count == 0)
         {
@@ -115,6 +126,7 @@ public static class DashboardMarkup
             html.Append("</tbody></table>");
         }
         html.Append("</div></div></div>");
+        return html.ToString();
     }
 
     /// <summary>Live Logs filtered on one value over the same window; the value is quoted for the search syntax, so any text an attacker put there stays one term.</summary>
@@ -133,24 +145,17 @@ public static class DashboardMarkup
         Title(html, title);
     }
 
-    private static string BuildLatest(LatestActivity activity)
+    private static LatestRow[] BuildLatest(LatestActivity activity)
     {
-        var html = new StringBuilder(16384);
-        html.Append("<div class=\"mud-paper mud-elevation-0 mt-6 pa-4 panel\">");
-        Title(html, "Latest events");
-        if (activity.Events.Count == 0)
+        // Ids key the rows; rows without one (never from the store, but a key must not repeat) go unkeyed.
+        var keyed = activity.Events.All(e => e.Id > 0) && activity.Events.Select(e => e.Id).Distinct().Count() == activity.Events.Count;
+        var rows = new LatestRow[activity.Events.Count];
+        for (var i = 0; i < rows.Length; i++)
         {
-            Muted(html, "No attacker events yet.");
-            html.Append("</div>");
-            return html.ToString();
-        }
-        html.Append("<div class=\"mud-table mud-simple-table mud-table-dense mud-table-hover mud-elevation-1\" data-testid=\"latest-events\"><div class=\"mud-table-container\"><table>")
-            .Append("<thead><tr><th>When (UTC)</th><th>Decky</th><th>Service</th><th>Event</th><th>Attacker IP</th><th>Details</th></tr></thead><tbody>");
-        foreach (var e in activity.Events)
-        {
+            var e = activity.Events[i];
             var profile = AttackerLink(activity, e);
-            html.Append(profile is null ? "<tr data-testid=\"latest-row\">" : $"<tr class=\"linked\" data-testid=\"latest-row\" data-href=\"{Encode(profile)}\">")
-                .Append("<td class=\"nowrap\" data-testid=\"event-time\">").Append(e.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))
+            var html = new StringBuilder(512);
+            html.Append("<td class=\"nowrap\" data-testid=\"event-time\">").Append(e.TimestampUtc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))
                 .Append("</td><td class=\"nowrap\" data-testid=\"event-decky\">").Append(Encode(e.Decky))
                 .Append("</td><td class=\"nowrap\">").Append(Encode(e.Service))
                 .Append("</td><td class=\"nowrap\">").Append(Encode(e.EventType))
@@ -173,15 +178,91 @@ public static class DashboardMarkup
             }
             foreach (var (key, value) in ChipFields(e))
             {
-                var text = Encode($"{key}: {value}");
-                html.Append("<div class=\"mud-chip mud-chip-outlined mud-chip-size-small mud-chip-color-default field-chip\" title=\"").Append(Encode($"{key}={value}"))
-                    .Append("\"><span class=\"mud-chip-content\">").Append(text).Append("</span></div>");
+                // MudBlazor's small outlined chip, drawn by the page's stylesheet from one class.
+                html.Append("<span class=\"field-chip\" title=\"").Append(Encode($"{key}={value}")).Append("\"><span>").Append(Encode($"{key}: {value}")).Append("</span></span>");
             }
-            html.Append("</td></tr>");
+            html.Append("</td>");
+            rows[i] = new LatestRow(keyed ? e.Id : null, profile, html.ToString());
         }
-        html.Append("</tbody></table></div></div></div>");
-        return html.ToString();
+        return rows;
     }
+
+    /// <summary>
+    /// The three headline cards: all-time numbers from the latest activity, the hints from the window (cached per
+    /// activity for the last window asked, which is the one every dashboard on the same range asks for).
+    /// </summary>
+    public static string Stats(LatestActivity latest, OverviewSnapshot window)
+    {
+        var holder = s_stats.GetValue(latest, static _ => new StatsMarkup());
+        if (Volatile.Read(ref holder.Last) is { } last && ReferenceEquals(last.Window, window))
+        {
+            return last.Markup;
+        }
+        var html = new StringBuilder(1024);
+        html.Append("<div class=\"mud-grid mud-grid-spacing-xs-3 justify-start\">");
+        StatCard(html, "Total interactions", latest.Stats.TotalInteractions, "stat-interactions", $"{Count(window.Events)} in the {window.Range.Label}");
+        StatCard(html, "Unique attackers", latest.Stats.UniqueAttackers, "stat-attackers", $"{Count(window.Attackers)} in the {window.Range.Label}");
+        StatCard(html, "Active deckies", latest.Stats.ActiveDeckies, "stat-deckies", null);
+        html.Append("</div>");
+        var markup = html.ToString();
+        Volatile.Write(ref holder.Last, new StatsFor(window, markup));
+        return markup;
+    }
+
+    private static void StatCard(StringBuilder html, string label, long value, string testId, string? hint)
+    {
+        html.Append("<div class=\"mud-grid-item mud-grid-item-xs-12 mud-grid-item-md-4\"><div class=\"mud-paper mud-elevation-0 stat-card pa-4\" data-testid=\"").Append(testId)
+            .Append("\"><div class=\"stat-label\">").Append(Encode(label)).Append("</div><div class=\"stat-value\">").Append(Count(value)).Append("</div>");
+        if (hint is not null)
+        {
+            html.Append("<div class=\"stat-hint\">").Append(Encode(hint)).Append("</div>");
+        }
+        html.Append("</div></div>");
+    }
+
+    private sealed class StatsMarkup
+    {
+        public StatsFor? Last;
+    }
+
+    private sealed record StatsFor(OverviewSnapshot Window, string Markup);
+
+    /// <summary>
+    /// The recent operator activity table; dashboards that read the same entries (by id, the trail is append-only)
+    /// share the last text built.
+    /// </summary>
+    public static string Activity(IReadOnlyList<AuditEntry> entries)
+    {
+        var ids = entries.Select(e => e.Id).ToArray();
+        if (Volatile.Read(ref s_activity) is { } cached && cached.Ids.AsSpan().SequenceEqual(ids))
+        {
+            return cached.Markup;
+        }
+        var html = new StringBuilder(2048);
+        if (entries.Count == 0)
+        {
+            Muted(html, "No operator actions recorded yet.");
+        }
+        else
+        {
+            html.Append("<div class=\"mud-table mud-simple-table mud-table-dense mud-table-hover mud-elevation-1\" data-testid=\"audit-table\"><div class=\"mud-table-container\"><table>")
+                .Append("<thead><tr><th>When (UTC)</th><th>Who</th><th>What</th><th>Target</th><th>Detail</th></tr></thead><tbody>");
+            foreach (var entry in entries)
+            {
+                html.Append("<tr><td class=\"nowrap\">").Append(entry.Timestamp.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))
+                    .Append("</td><td>").Append(Encode(entry.Actor)).Append("</td><td>").Append(Encode(entry.Action))
+                    .Append("</td><td>").Append(Encode(entry.Target ?? "")).Append("</td><td>").Append(Encode(entry.Detail ?? "")).Append("</td></tr>");
+            }
+            html.Append("</tbody></table></div></div>");
+        }
+        var markup = html.ToString();
+        Volatile.Write(ref s_activity, new ActivityMarkup(ids, markup));
+        return markup;
+    }
+
+    private sealed record ActivityMarkup(long[] Ids, string Markup);
+
+    private static ActivityMarkup? s_activity;
 
     private static void Title(StringBuilder html, string title) =>
         html.Append("<p class=\"mud-typography mud-typography-subtitle1 panel-title\">").Append(Encode(title)).Append("</p>");

@@ -24,6 +24,7 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<Decnet.Web.Components.Layout.ThemeStylesheets>();
+        Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider, FixedAntiforgery>();
         Services.AddSingleton(Bed.Users);
         Services.AddSingleton(Bed.Services.GetRequiredService<SystemSettingsService>());
         Services.AddSingleton(Bed.Services.GetRequiredService<Decnet.Core.Overview.EventStatistics>());
@@ -56,4 +57,12 @@ public abstract class ComponentTestContext : BunitContext, IAsyncLifetime
 
     protected static ClaimsPrincipal Principal(User user) =>
         new(DecnetClaims.Identity(UserSnapshot.From(user), "test"));
+
+    /// <summary>The request token a page rendered by the server would carry (bUnit has no HTTP request to take one from).</summary>
+    internal sealed class FixedAntiforgery : Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider
+    {
+        public const string Token = "test-antiforgery-token";
+
+        public override Microsoft.AspNetCore.Components.Forms.AntiforgeryRequestToken? GetAntiforgeryToken() => new(Token, "__RequestVerificationToken");
+    }
 }

@@ -21,6 +21,8 @@ public sealed class MainLayoutTests : ComponentTestContext
         Assert.Equal("/account/change-password", item.GetAttribute("href"));
         Assert.Equal("Change password", item.TextContent.Trim());
         Assert.Null(layout.Find("details.user-menu").GetAttribute("open"));
+        // Sign-out is a form post: it carries the page's antiforgery token.
+        Assert.Equal(FixedAntiforgery.Token, layout.Find("form.logout-form input[name=__RequestVerificationToken]").GetAttribute("value"));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using MudBlazor;
 
 namespace Decnet.Tests.Web.Components;
 
-/// <summary>The shared theme stylesheets are exactly what MudBlazor's own theme provider renders, palette by palette.</summary>
+/// <summary>The theme stylesheets in the page head are exactly what MudBlazor's own theme provider renders, palette by palette.</summary>
 [Trait("Category", TestCategories.Unit)]
 public sealed class ThemeStylesheetsTests : ComponentTestContext
 {
@@ -27,20 +27,36 @@ public sealed class ThemeStylesheetsTests : ComponentTestContext
     }
 
     [Fact]
-    public async Task Every_layout_on_one_palette_holds_one_stylesheet_and_the_toggle_switches_it()
+    public async Task The_head_holds_both_palettes_each_under_its_frame_class()
     {
-        SignIn(await Bed.CreateActiveUserAsync("painter", "painter-password-1", Decnet.Core.Users.UserRole.Viewer));
-        var first = Render<MainLayout>();
-        var second = Render<MainLayout>();
-        var stylesheets = Services.GetRequiredService<ThemeStylesheets>();
-        Assert.Same(await stylesheets.GetAsync(light: false), await stylesheets.GetAsync(light: false));
-        Assert.Contains("--mud-native-html-color-scheme: dark;", first.Markup, StringComparison.Ordinal);
-        Assert.Contains("--mud-native-html-color-scheme: dark;", second.Markup, StringComparison.Ordinal);
+        var stylesheets = new ThemeStylesheets(Services, NullLoggerFactory.Instance);
+        var dark = await stylesheets.GetAsync(light: false);
+        var light = await stylesheets.GetAsync(light: true);
 
-        await first.Find("[data-testid=theme-toggle]").ClickAsync(new());
+        var head = await stylesheets.HeadAsync();
 
-        first.WaitForAssertion(() => Assert.Contains("--mud-native-html-color-scheme: light;", first.Markup, StringComparison.Ordinal));
-        Assert.DoesNotContain("--mud-native-html-color-scheme: dark;", first.Markup, StringComparison.Ordinal);
+        Assert.Same(head, await stylesheets.HeadAsync());
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(head, @":root:has\(\.theme-dark\)\{"));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(head, @":root:has\(\.theme-light\)\{"));
+        Assert.DoesNotContain(":root{", head, StringComparison.Ordinal);
+        // Unscoped again, the head is the dark provider's output followed by the light palette's block.
+        var unscoped = head.Replace(":root:has(.theme-dark){", ":root{", StringComparison.Ordinal).Replace(":root:has(.theme-light){", ":root{", StringComparison.Ordinal);
+        Assert.StartsWith(dark, unscoped, StringComparison.Ordinal);
+        Assert.Equal(light[light.IndexOf("<style class='mud-theme-provider'>", StringComparison.Ordinal)..], unscoped[dark.Length..]);
     }
 
+    [Fact]
+    public async Task The_frame_carries_the_palette_class_and_the_toggle_switches_it()
+    {
+        SignIn(await Bed.CreateActiveUserAsync("painter", "painter-password-1", Decnet.Core.Users.UserRole.Viewer));
+        var layout = Render<MainLayout>();
+        Assert.Contains(ThemeStylesheets.DarkClass, layout.Find(".mud-layout").ClassList);
+        // No stylesheet in the live frame: it is in the page's static head.
+        Assert.DoesNotContain("--mud-palette-primary", layout.Markup, StringComparison.Ordinal);
+
+        await layout.Find("[data-testid=theme-toggle]").ClickAsync(new());
+
+        layout.WaitForAssertion(() => Assert.Contains(ThemeStylesheets.LightClass, layout.Find(".mud-layout").ClassList));
+        Assert.DoesNotContain(ThemeStylesheets.DarkClass, layout.Find(".mud-layout").ClassList);
+    }
 }

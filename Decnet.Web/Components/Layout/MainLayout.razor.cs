@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using Decnet.Core.Users;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 
 namespace Decnet.Web.Components.Layout;
@@ -17,10 +20,14 @@ public partial class MainLayout
     public required UserDirectory Users { get; init; }
 
     [Inject]
-    public required ThemeStylesheets Stylesheets { get; init; }
+    public required NavigationManager Navigation { get; init; }
 
     [Inject]
-    public required NavigationManager Navigation { get; init; }
+    public required AntiforgeryStateProvider Antiforgery { get; init; }
+
+    /// <summary>The signed-in operator (the frame is also shown around the sign-in redirect, without the user's controls).</summary>
+    [CascadingParameter]
+    public Task<AuthenticationState>? AuthenticationState { get; set; }
 
     private static readonly MarkupString MenuIcon = new(Icons.Material.Filled.Menu);
     private static readonly MarkupString DarkModeIcon = new(Icons.Material.Filled.DarkMode);
@@ -30,7 +37,7 @@ public partial class MainLayout
     private static readonly MarkupString LogoutIcon = new(Icons.Material.Filled.Logout);
 
     private bool _light;
-    private string _stylesheets = "";
+    private ClaimsPrincipal? _user;
 
     /// <summary>Whether the overlay providers are rendered: from the first page that is not the dashboard on, for the circuit's life.</summary>
     private bool _overlays;
@@ -43,11 +50,15 @@ public partial class MainLayout
         {
             _light = await Users.PrefersLightThemeAsync(user.Id, CancellationToken.None);
         }
-        _stylesheets = await Stylesheets.GetAsync(_light);
     }
 
     /// <summary>Each navigation sets the layout's body again: the providers come with the first page that may need them.</summary>
-    protected override void OnParametersSet() => _overlays |= !IsDashboard(Navigation.ToBaseRelativePath(Navigation.Uri));
+    protected override async Task OnParametersSetAsync()
+    {
+        _overlays |= !IsDashboard(Navigation.ToBaseRelativePath(Navigation.Uri));
+        var user = AuthenticationState is null ? null : (await AuthenticationState).User;
+        _user = user?.Identity?.IsAuthenticated == true ? user : null;
+    }
 
     /// <summary>The dashboard ("/", with or without a query) opens no popover, dialog or snackbar.</summary>
     internal static bool IsDashboard(string relativePath) => relativePath.Length == 0 || relativePath[0] is '?' or '#';
@@ -57,7 +68,6 @@ public partial class MainLayout
     private async Task ToggleThemeAsync()
     {
         _light = !_light;
-        _stylesheets = await Stylesheets.GetAsync(_light);
         var user = await Operator.GetAsync();
         if (user.Id != Guid.Empty)
         {

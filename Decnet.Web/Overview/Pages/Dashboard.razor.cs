@@ -37,7 +37,7 @@ public partial class Dashboard : IAsyncDisposable
     private OverviewRange _range = OverviewRange.Default;
     private OverviewSnapshot? _window;
     private LatestActivity? _latest;
-    private IReadOnlyList<AuditEntry> _activity = [];
+    private string _activity = "";
     private IDisposable? _windowLease;
     private IDisposable? _latestLease;
     private readonly List<IDisposable> _subscriptions = [];
@@ -64,7 +64,7 @@ public partial class Dashboard : IAsyncDisposable
         update => update.Snapshot.Range == _range));
         _latestLease = Overview.WatchLatest();
         _latest = await Overview.LatestAsync(_disposed.Token);
-        _activity = await Audit.RecentAsync(10, _disposed.Token);
+        _activity = DashboardMarkup.Activity(await Audit.RecentAsync(10, _disposed.Token));
     }
 
     protected override Task OnParametersSetAsync() => ShowAsync(OverviewRange.Find(Range) ?? OverviewRange.Default);
