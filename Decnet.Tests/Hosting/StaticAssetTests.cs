@@ -133,6 +133,7 @@ public sealed partial class StaticAssetTests(ReadmeMaster master)
             ["_content/MudBlazor/MudBlazor.min.js"] = Package("MudBlazor", "staticwebassets/MudBlazor.min.js"),
             ["Decnet.Web.styles.css"] = Path.Combine(web, "obj", MasterProcess.Configuration, "net10.0", "scopedcss", "bundle", "Decnet.Web.styles.css"),
             ["assets/decnet.css"] = Path.Combine(root, "wwwroot-assets", "decnet.css"),
+            ["assets/decnet.js"] = Path.Combine(root, "wwwroot-assets", "decnet.js"),
             ["assets/logo.svg"] = Path.Combine(root, "wwwroot-assets", "logo.svg"),
             ["assets/favicon.svg"] = Path.Combine(root, "wwwroot-assets", "favicon.svg"),
         };

@@ -1,8 +1,8 @@
 using Decnet.Core.Audit;
 using Decnet.Core.Events;
-using Decnet.Core.Search;
 using Decnet.Core.Notifications;
 using Decnet.Core.Overview;
+using Decnet.Core.Search;
 using Decnet.Web.Components.Controls;
 using Decnet.Web.Components.Live;
 using Microsoft.AspNetCore.Components;
