@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Decnet.Core.Attackers;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +26,7 @@ public sealed class DashboardActionsTests(LayoutBrowser browser) : IClassFixture
         sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "gate", "ssh", "file_captured",
             [new("src_ip", ip), new("stored_as", "20261206T120000Z_0123456789ab_miner.sh"), new("sha256", new string('d', 64)),
              new("size", "77"), new("orig_path", "/tmp/miner.sh")]));
-        var attacker = await WaitForAttackerAsync(ip);
+        var attacker = await Session.WaitForAttackerAsync(ip);
 
         await Page.GotoAsync("/");
         await Session.WaitForCircuitAsync();
@@ -90,20 +89,5 @@ public sealed class DashboardActionsTests(LayoutBrowser browser) : IClassFixture
         await Page.Locator("input[data-testid=limit-input]").FillAsync("42");
         await Page.GetByTestId("limit-save").ClickAsync();
         await Assertions.Expect(Page.Locator(".mud-snackbar")).ToContainTextAsync("Deployment limit set to 42.");
-    }
-
-    private async Task<Guid> WaitForAttackerAsync(string ip)
-    {
-        var directory = Session.Factory.Services.GetRequiredService<AttackerDirectory>();
-        for (var attempt = 0; attempt < 120; attempt++)
-        {
-            var found = (await directory.ListAsync(new AttackerQuery(Search: ip), CancellationToken.None)).Data.FirstOrDefault(a => a.Ip == ip);
-            if (found is not null)
-            {
-                return found.Id;
-            }
-            await Task.Delay(250);
-        }
-        throw new Xunit.Sdk.XunitException($"No attacker profile for {ip} within 30 s.");
     }
 }

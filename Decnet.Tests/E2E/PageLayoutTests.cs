@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Decnet.Core.Attackers;
 using Decnet.Core.Honeypots.Events;
 using Decnet.Core.Users;
 using Decnet.Tests.Infrastructure;
@@ -201,7 +200,7 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
         await File.WriteAllTextAsync(Path.Combine(folder.FullName, name), cast);
         Sink.Publish(new HoneypotEvent(DateTimeOffset.UtcNow, "gate", "ssh", "session_recorded",
             [new("src_ip", ip), new("recording", name), new("bytes", "700"), new("duration", "1.000"), new("truncated", "false"), new("username", "root")]));
-        var attacker = await WaitForAttackerAsync(ip);
+        var attacker = await Session.WaitForAttackerAsync(ip);
 
         await GoAsync($"/attackers/{attacker}");
         await Page.GetByTestId("session-replay-open").First.ClickAsync();
@@ -263,20 +262,5 @@ public sealed class PageLayoutTests(LayoutBrowser browser) : IClassFixture<Layou
         // Focus still moves to the heading (screen readers announce the new page); it is just not drawn.
         Assert.Equal("H1", focus[0]);
         Assert.True(focus[1] == "none" || focus[2] == "0px", $"outline {focus[1]} {focus[2]}");
-    }
-
-    private async Task<Guid> WaitForAttackerAsync(string ip)
-    {
-        var directory = Session.Factory.Services.GetRequiredService<AttackerDirectory>();
-        for (var attempt = 0; attempt < 120; attempt++)
-        {
-            var found = (await directory.ListAsync(new AttackerQuery(Search: ip), CancellationToken.None)).Data.FirstOrDefault(a => a.Ip == ip);
-            if (found is not null)
-            {
-                return found.Id;
-            }
-            await Task.Delay(250);
-        }
-        throw new Xunit.Sdk.XunitException($"No attacker profile for {ip} within 30 s.");
     }
 }

@@ -92,6 +92,22 @@ public sealed class BrowserSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the profiler has made a profile for <paramref name="ip"/> (the attacker pages and the dashboard's row links need it) and returns its id.</summary>
+    public async Task<Guid> WaitForAttackerAsync(string ip)
+    {
+        var directory = Factory.Services.GetRequiredService<Decnet.Core.Attackers.AttackerDirectory>();
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            var found = (await directory.ListAsync(new Decnet.Core.Attackers.AttackerQuery(Search: ip), CancellationToken.None)).Data.FirstOrDefault(a => a.Ip == ip);
+            if (found is not null)
+            {
+                return found.Id;
+            }
+            await Task.Delay(250);
+        }
+        throw new Xunit.Sdk.XunitException($"No attacker profile for {ip} within 30 s.");
+    }
+
     public Task WaitForCircuitAsync() =>
         Page.GetByTestId("circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
 
